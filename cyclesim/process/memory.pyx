@@ -1,0 +1,271 @@
+"""Guest memory: the page tables behind the functional core's loads and stores.
+
+See memory.pxd for the layout. Python-facing methods here are used by the loader and
+the syscall emulation (never per instruction); they work on page-aligned ranges for
+mapping changes and on arbitrary ranges for data.
+"""
+from libc.stdint cimport uint8_t, uint32_t, uint64_t
+from libc.stdlib cimport calloc, free
+from libc.string cimport memcpy, memset
+
+DEFAULT_MEM_LIMIT = 1 << 30
+
+cdef inline uint8_t* _ensure_page(MemState* m, PageDir* d, uint64_t idx) noexcept nogil:
+    """Host page for guest page `idx` of `d`, allocated zeroed on first touch."""
+    cdef uint8_t* p = d.data[idx]
+    cdef uint8_t prot
+    if p != NULL:
+        return p
+    if m.pages_allocated >= m.page_limit:
+        return NULL
+    p = <uint8_t*> calloc(1, PAGE_SIZE)
+    if p == NULL:
+        return NULL
+    m.pages_allocated += 1
+    d.data[idx] = p
+    prot = d.prot[idx]
+    if prot & PROT_R:
+        d.rd[idx] = p
+    if (prot & PROT_W) and not (prot & PROT_X):
+        d.wr[idx] = p
+    return p
+
+
+cdef int _access_slow(MemState* m, uint64_t addr, uint8_t* buf, uint32_t size,
+                      uint8_t need, bint is_write) noexcept nogil:
+    cdef uint32_t done = 0, chunk, off
+    cdef uint64_t a, idx
+    cdef PageDir* d
+    cdef uint8_t* p
+    while done < size:
+        a = addr + done
+        if (a >> ADDR_BITS) != 0:
+            return MEM_FAULT
+        d = m.dirs[a >> DIR_SHIFT]
+        if d == NULL:
+            return MEM_FAULT
+        idx = (a >> PAGE_SHIFT) & (PAGES_PER_DIR - 1)
+        if (d.prot[idx] & need) != need:
+            return MEM_FAULT
+        p = _ensure_page(m, d, idx)
+        if p == NULL:
+            return MEM_LIMIT
+        off = a & (PAGE_SIZE - 1)
+        chunk = PAGE_SIZE - off
+        if chunk > size - done:
+            chunk = size - done
+        if is_write:
+            memcpy(p + off, buf + done, chunk)
+            if d.prot[idx] & PROT_X:
+                m.code_written = 1
+        else:
+            memcpy(buf + done, p + off, chunk)
+        done += chunk
+    return MEM_OK
+
+
+cdef int mem_read_slow(MemState* m, uint64_t addr, void* out, uint32_t size) noexcept nogil:
+    return _access_slow(m, addr, <uint8_t*> out, size, PROT_R, False)
+
+
+cdef int mem_write_slow(MemState* m, uint64_t addr, const void* src, uint32_t size) noexcept nogil:
+    return _access_slow(m, addr, <uint8_t*> src, size, PROT_W, True)
+
+
+cdef int mem_fetch_slow(MemState* m, uint64_t addr, void* out, uint32_t size) noexcept nogil:
+    return _access_slow(m, addr, <uint8_t*> out, size, PROT_X, False)
+
+
+class MemoryFault(Exception):
+    """A host-side access (loader, syscall) touched guest memory it may not."""
+
+    def __init__(self, addr, message):
+        super().__init__(message)
+        self.addr = addr
+
+
+class MemoryLimitExceeded(MemoryFault):
+    pass
+
+
+cdef class GuestMemory:
+    """A guest address space. `limit` caps the bytes of guest pages backed by the host."""
+
+    def __cinit__(self, uint64_t limit=DEFAULT_MEM_LIMIT):
+        self.state.dirs = <PageDir**> calloc(NUM_DIRS, sizeof(PageDir*))
+        if self.state.dirs == NULL:
+            raise MemoryError()
+        self.state.page_limit = (limit + PAGE_SIZE - 1) // PAGE_SIZE
+        self.state.pages_allocated = 0
+        self.state.code_written = 0
+
+    def __dealloc__(self):
+        cdef uint64_t i, j
+        cdef PageDir* d
+        if self.state.dirs == NULL:
+            return
+        for i in range(NUM_DIRS):
+            d = self.state.dirs[i]
+            if d != NULL:
+                for j in range(PAGES_PER_DIR):
+                    if d.data[j] != NULL:
+                        free(d.data[j])
+                free(d)
+        free(self.state.dirs)
+        self.state.dirs = NULL
+
+    # -- mapping ---------------------------------------------------------------------
+    @property
+    def limit(self):
+        return self.state.page_limit * PAGE_SIZE
+
+    @property
+    def bytes_allocated(self):
+        """Host bytes backing guest pages (grows with what the guest touches)."""
+        return self.state.pages_allocated * PAGE_SIZE
+
+    cdef PageDir* _dir(self, uint64_t addr, bint create) except? NULL:
+        cdef uint64_t di = addr >> DIR_SHIFT
+        cdef PageDir* d = self.state.dirs[di]
+        if d == NULL and create:
+            d = <PageDir*> calloc(1, sizeof(PageDir))
+            if d == NULL:
+                raise MemoryError()
+            self.state.dirs[di] = d
+        return d
+
+    def _check_range(self, uint64_t addr, uint64_t size):
+        if addr & (PAGE_SIZE - 1) or size & (PAGE_SIZE - 1):
+            raise ValueError(f"range {addr:#x}+{size:#x} is not page aligned")
+        if addr + size > (<uint64_t>1 << ADDR_BITS) or addr + size < addr:
+            raise ValueError(f"range {addr:#x}+{size:#x} is outside the guest address space")
+
+    def map(self, uint64_t addr, uint64_t size, int prot):
+        """Map [addr, addr+size) with PROT_* bits; previous contents are dropped (zero)."""
+        self._check_range(addr, size)
+        cdef uint64_t a
+        cdef PageDir* d
+        cdef uint64_t idx
+        for a in range(addr, addr + size, PAGE_SIZE):
+            d = self._dir(a, True)
+            idx = (a >> PAGE_SHIFT) & (PAGES_PER_DIR - 1)
+            self._drop(d, idx)
+            d.prot[idx] = prot
+
+    def unmap(self, uint64_t addr, uint64_t size):
+        self._check_range(addr, size)
+        cdef uint64_t a, idx
+        cdef PageDir* d
+        for a in range(addr, addr + size, PAGE_SIZE):
+            d = self._dir(a, False)
+            if d != NULL:
+                idx = (a >> PAGE_SHIFT) & (PAGES_PER_DIR - 1)
+                self._drop(d, idx)
+                d.prot[idx] = 0
+
+    def protect(self, uint64_t addr, uint64_t size, int prot):
+        """Change the permissions of mapped pages, keeping their contents."""
+        self._check_range(addr, size)
+        cdef uint64_t a, idx
+        cdef PageDir* d
+        cdef uint8_t* p
+        for a in range(addr, addr + size, PAGE_SIZE):
+            d = self._dir(a, False)
+            idx = (a >> PAGE_SHIFT) & (PAGES_PER_DIR - 1)
+            if d == NULL or d.prot[idx] == 0:
+                continue
+            d.prot[idx] = prot
+            p = d.data[idx]
+            d.rd[idx] = p if (prot & PROT_R) else NULL
+            d.wr[idx] = p if ((prot & PROT_W) and not (prot & PROT_X)) else NULL
+            if prot & PROT_X:
+                self.state.code_written = 1
+
+    cdef void _drop(self, PageDir* d, uint64_t idx) noexcept:
+        if d.data[idx] != NULL:
+            if d.prot[idx] & PROT_X:
+                self.state.code_written = 1
+            free(d.data[idx])
+            self.state.pages_allocated -= 1
+        d.data[idx] = NULL
+        d.rd[idx] = NULL
+        d.wr[idx] = NULL
+
+    def prot_at(self, uint64_t addr):
+        """PROT_* bits of the page holding `addr` (0 when unmapped)."""
+        if (addr >> ADDR_BITS) != 0:
+            return 0
+        cdef PageDir* d = self.state.dirs[addr >> DIR_SHIFT]
+        if d == NULL:
+            return 0
+        return d.prot[(addr >> PAGE_SHIFT) & (PAGES_PER_DIR - 1)]
+
+    def is_mapped(self, uint64_t addr, uint64_t size):
+        """True when every page of [addr, addr+size) is mapped."""
+        cdef uint64_t a
+        if size == 0:
+            return True
+        a = addr & ~<uint64_t>(PAGE_SIZE - 1)
+        while a < addr + size:
+            if self.prot_at(a) == 0:
+                return False
+            a += PAGE_SIZE
+        return True
+
+    # -- data ------------------------------------------------------------------------
+    def read(self, uint64_t addr, uint64_t size, bint check=True):
+        """Bytes at [addr, addr+size). With check, unreadable memory raises MemoryFault."""
+        cdef bytearray out = bytearray(size)
+        cdef uint8_t* buf = out
+        cdef int rc
+        if size:
+            rc = _access_slow(&self.state, addr, buf, <uint32_t> size,
+                              PROT_R if check else 0, False)
+            self._raise(rc, addr, size, "read")
+        return bytes(out)
+
+    def write(self, uint64_t addr, const uint8_t[:] data, bint check=True):
+        """Write bytes at addr. With check=False (the loader) permissions are ignored,
+        but the pages must be mapped."""
+        cdef uint64_t size = data.shape[0]
+        cdef int rc
+        if size:
+            rc = _access_slow(&self.state, addr, <uint8_t*> &data[0], <uint32_t> size,
+                              PROT_W if check else 0, True)
+            self._raise(rc, addr, size, "write")
+
+    def zero(self, uint64_t addr, uint64_t size):
+        self.write(addr, bytes(size), check=False)
+
+    def read_cstring(self, uint64_t addr, uint64_t limit=4096):
+        """A NUL-terminated string at addr (at most `limit` bytes), as bytes."""
+        chunks = []
+        cdef uint64_t n = 0, step
+        while n < limit:
+            step = min(PAGE_SIZE - ((addr + n) & (PAGE_SIZE - 1)), limit - n)
+            part = self.read(addr + n, step)
+            cut = part.find(b"\0")
+            if cut >= 0:
+                chunks.append(part[:cut])
+                return b"".join(chunks)
+            chunks.append(part)
+            n += step
+        raise MemoryFault(addr, f"string at {addr:#x} is longer than {limit} bytes")
+
+    def _raise(self, int rc, uint64_t addr, uint64_t size, what):
+        if rc == MEM_LIMIT:
+            raise MemoryLimitExceeded(addr, f"guest memory limit of {self.limit} bytes exceeded")
+        if rc != MEM_OK:
+            raise MemoryFault(addr, f"cannot {what} {size} bytes at {addr:#x}")
+
+    def read_u64(self, uint64_t addr):
+        return int.from_bytes(self.read(addr, 8), "little")
+
+    def write_u64(self, uint64_t addr, uint64_t value):
+        self.write(addr, value.to_bytes(8, "little"))
+
+    def take_code_written(self):
+        """True once after any store or mapping change touched executable pages."""
+        cdef uint32_t w = self.state.code_written
+        self.state.code_written = 0
+        return bool(w)
