@@ -86,3 +86,4 @@ cpdef enum StopReason:
     STOP_STORE_FAULT = 8   # store/AMO to unmapped/non-writable memory (fault_addr)
     STOP_MEM_LIMIT = 9     # touching a page would exceed the guest memory cap
     STOP_MISALIGNED = 10   # misaligned AMO/LR/SC (address in fault_addr)
+    STOP_BREAKPOINT = 11   # pc reached the core's stop_pc (before executing it)

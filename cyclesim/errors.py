@@ -1,0 +1,18 @@
+"""Errors cyclesim raises for bad input. Each message is one sentence that names what is
+wrong and what to do; the CLI prints it without a traceback."""
+
+
+class CyclesimError(Exception):
+    """Base class: a problem with what the user gave us, not a bug in cyclesim."""
+
+
+class ConfigError(CyclesimError, ValueError):
+    """A configuration value is invalid (names the field, the value and what is allowed)."""
+
+
+class ProgramError(CyclesimError):
+    """The program cannot be loaded (not an ELF, wrong machine, dynamically linked, ...)."""
+
+
+class WorkloadNotFound(CyclesimError, LookupError):
+    """A workload name or path that does not exist."""
