@@ -1,0 +1,33 @@
+"""cyclesim: a cycle-accurate RISC-V microarchitecture simulator.
+
+    import cyclesim
+    r = cyclesim.run("matmul")                 # default machine, timing mode
+    r.stats["core.ipc"], r.cpi_stack()
+    cyclesim.run("matmul", 64, mode="functional").stdout
+    cyclesim.run("ptrchase", overrides={"l1d.size": "64KiB"})
+"""
+__version__ = "0.1.0"
+
+from cyclesim.errors import ConfigError, CyclesimError, ProgramError, WorkloadNotFound
+
+
+def __getattr__(name):
+    # Heavy modules (Cython extensions, pandas) load on first use, so `import cyclesim`
+    # and `cyclesim --help` stay fast.
+    if name == "run":
+        from cyclesim.api import run
+        return run
+    if name in ("Config", "SystemConfig", "resolve_config", "presets"):
+        import cyclesim.config as config
+        return getattr(config, name) if name != "Config" else config.SystemConfig
+    if name == "workloads":
+        import cyclesim.workloads as workloads
+        return workloads
+    if name == "SimResult":
+        from cyclesim.results.result import SimResult
+        return SimResult
+    raise AttributeError(f"module 'cyclesim' has no attribute {name!r}")
+
+
+__all__ = ["run", "Config", "SystemConfig", "resolve_config", "presets", "workloads",
+           "SimResult", "CyclesimError", "ConfigError", "ProgramError", "WorkloadNotFound"]

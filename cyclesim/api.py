@@ -1,0 +1,95 @@
+"""`cyclesim.run`: one program on one modeled machine, from Python."""
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+
+from cyclesim.engine import RunOptions, System
+from cyclesim.errors import CyclesimError
+
+_TRACE_KINDS = ("pipeline", "cycles", "memory")
+
+
+def run(program, *args, config=None, preset=None, overrides=None, mode: str = "timing",
+        env: Mapping[str, str] | None = None, stdin: bytes | str = b"",
+        allow_read: Iterable[str | os.PathLike] = (), allow_write: str | os.PathLike | None = None,
+        mem_limit: int | str = "1GiB", max_insts: int | None = None,
+        max_cycles: int | None = None, stop_at: int | str | None = None,
+        warmup: int | None = None, roi: bool = False, sample_interval: int | None = 100_000,
+        trace: str | Iterable[str] | None = None, trace_window: tuple[int, int] = (0, 10_000),
+        seed: int = 0, echo: bool = False, progress: bool | None = False):
+    """Run `program` (a workload name or an ELF path) with guest arguments `args`.
+
+    config / preset / overrides choose the machine (see cyclesim.config.resolve_config):
+    a SystemConfig, a nested dict, or a .toml/.yaml/.json path; a preset name; and
+    overrides such as ``{"l1d.size": "64KiB"}``. ``mode="functional"`` runs the ISA only.
+
+    The guest sees only files under `allow_read` (read-only) and `allow_write`
+    (read-write); its memory is capped at `mem_limit` and its instructions at `max_insts`.
+    Statistics cover the whole run, or start after `warmup` instructions, or cover only
+    the region between the roi_begin/roi_end markers when `roi=True`.
+    Traces are off unless `trace` names some of "pipeline", "cycles", "memory"; they
+    cover `trace_window = (first_instruction, count)`.
+
+    Returns a SimResult; a guest fault or limit is a status in it, not an exception.
+    Bad input (unknown workload, invalid config, not a static RISC-V ELF) raises a
+    CyclesimError whose message says what to do.
+    """
+    from cyclesim import workloads
+    from cyclesim.config import resolve_config
+    from cyclesim.process.kernel import Process
+    from cyclesim.results.result import SimResult
+    from cyclesim.units import parse_size
+
+    if mode not in ("timing", "functional"):
+        raise CyclesimError(f"mode {mode!r} is not known: use 'timing' or 'functional'")
+    cfg = resolve_config(config, preset=preset, overrides=overrides)
+    path = workloads.resolve(program)
+    traces = _trace_kinds(trace)
+    if traces and mode != "timing":
+        raise CyclesimError("traces need timing mode: drop trace= or use mode='timing'")
+    first, count = _window(trace_window)
+    for name, value in (("max_insts", max_insts), ("max_cycles", max_cycles),
+                        ("warmup", warmup)):
+        if value is not None and (not isinstance(value, int) or value < 0):
+            raise CyclesimError(f"{name} = {value!r}: give a non-negative whole number")
+    if isinstance(stdin, str):
+        stdin = stdin.encode()
+    limit = parse_size(mem_limit) if isinstance(mem_limit, str) else int(mem_limit)
+    guest_args = [str(a) for a in args]
+    process = Process(str(path), argv=[_program_name(program, path)] + guest_args,
+                      env=dict(env) if env is not None else None, stdin=stdin,
+                      allow_read=tuple(allow_read), allow_write=allow_write,
+                      mem_limit=limit, seed=seed, echo=echo)
+    options = RunOptions(mode=mode, max_insts=max_insts, max_cycles=max_cycles,
+                         stop_at=stop_at, warmup=warmup, roi=roi,
+                         sample_interval=sample_interval, trace=traces,
+                         trace_window=(first, count), progress=bool(progress))
+    system = System(cfg, process, options)
+    outcome = system.run()
+    return SimResult.from_run(program=str(program), path=str(path), args=guest_args,
+                              config=cfg, options=options, system=system, outcome=outcome)
+
+
+def _program_name(program, path) -> str:
+    return os.path.basename(str(program)) if os.sep not in str(program) else str(program)
+
+
+def _trace_kinds(trace) -> tuple[str, ...]:
+    if not trace:
+        return ()
+    kinds = (trace,) if isinstance(trace, str) else tuple(trace)
+    for kind in kinds:
+        if kind not in _TRACE_KINDS:
+            raise CyclesimError(f"trace {kind!r} is not known: choose from {', '.join(_TRACE_KINDS)}")
+    return kinds
+
+
+def _window(window) -> tuple[int, int]:
+    try:
+        first, count = (int(v) for v in window)
+    except (TypeError, ValueError):
+        raise CyclesimError(f"trace_window = {window!r}: give (first_instruction, count)") from None
+    if first < 0 or count <= 0:
+        raise CyclesimError(f"trace_window = {window!r}: first must be >= 0 and count > 0")
+    return first, count

@@ -1,0 +1,203 @@
+"""The `cyclesim` command.
+
+    cyclesim run matmul                      default machine, readable report
+    cyclesim run matmul 64 --mode functional run the ISA only
+    cyclesim run prog.elf --preset embedded --set l1d.size=64KiB --json
+    cyclesim list                            the bundled workloads
+    cyclesim presets                         the machine presets
+    cyclesim config --preset embedded        a resolved config as TOML
+
+Options may come before or after the program; guest arguments that look like options
+go after `--`. Bad input gets one sentence on stderr and exit status 2; a guest fault or
+limit gets one sentence and status 3; otherwise the status is the guest's exit code.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+
+EXIT_BAD_INPUT = 2
+EXIT_GUEST_FAULT = 3
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="cyclesim",
+                                description="Cycle-accurate RISC-V microarchitecture simulator")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    r = sub.add_parser("run", help="run a program (a workload name or a static RISC-V ELF)")
+    r.add_argument("program", help="workload name (see `cyclesim list`) or path to an ELF")
+    r.add_argument("args", nargs="*", help="arguments for the guest program")
+    r.add_argument("--mode", choices=("timing", "functional"), default="timing")
+    m = r.add_argument_group("machine")
+    m.add_argument("--config", metavar="FILE", help="machine config (.toml, .yaml, .json)")
+    m.add_argument("--preset", metavar="NAME", help="machine preset (see `cyclesim presets`)")
+    m.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="override one config field, e.g. l1d.size=64KiB (repeatable)")
+    g = r.add_argument_group("guest")
+    g.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
+                   help="guest environment variable (repeatable)")
+    g.add_argument("--stdin", metavar="FILE", help="file whose bytes are the guest's stdin")
+    g.add_argument("--allow-read", action="append", default=[], metavar="DIR",
+                   help="directory the guest may read (repeatable)")
+    g.add_argument("--allow-write", metavar="DIR", help="directory the guest may read and write")
+    g.add_argument("--mem-limit", default="1GiB", metavar="SIZE", help="guest memory cap (1GiB)")
+    g.add_argument("--seed", type=int, default=0, help="seed of getrandom and AT_RANDOM")
+    s = r.add_argument_group("run control")
+    s.add_argument("--max-insts", type=int, metavar="N", help="stop after N instructions")
+    s.add_argument("--max-cycles", type=int, metavar="N", help="stop at cycle N")
+    s.add_argument("--stop-at", metavar="SYMBOL|ADDR", help="stop when the pc reaches it")
+    s.add_argument("--warmup", type=int, metavar="N",
+                   help="reset statistics after N instructions")
+    s.add_argument("--roi", action="store_true",
+                   help="measure only between the program's roi_begin/roi_end markers")
+    s.add_argument("--sample-interval", type=int, default=100_000, metavar="CYCLES")
+    t = r.add_argument_group("traces and output")
+    t.add_argument("--trace", action="append", default=[],
+                   choices=("pipeline", "cycles", "memory"), help="record a trace (repeatable)")
+    t.add_argument("--trace-window", default="0:10000", metavar="START:COUNT",
+                   help="instructions covered by traces (0:10000)")
+    t.add_argument("--json", action="store_true",
+                   help="print the statistics as one flat JSON object (guest output to stderr)")
+    t.add_argument("--quiet", action="store_true", help="do not echo the guest's output")
+    t.add_argument("--progress", action="store_true", help="show a progress bar")
+
+    sub.add_parser("list", help="list the bundled workloads")
+    sub.add_parser("presets", help="list the machine presets")
+    c = sub.add_parser("config", help="print a resolved machine config as TOML")
+    c.add_argument("--config", metavar="FILE")
+    c.add_argument("--preset", metavar="NAME")
+    c.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+    return p
+
+
+def _pairs(items, what) -> dict:
+    out = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise _Usage(f"{what} {item!r} is not KEY=VALUE (for example l1d.size=64KiB)")
+        out[key.strip()] = value.strip()
+    return out
+
+
+class _Usage(Exception):
+    pass
+
+
+def _cmd_run(a) -> int:
+    import cyclesim
+    from cyclesim.errors import CyclesimError
+
+    start, sep, count = a.trace_window.partition(":")
+    try:
+        window = (int(start), int(count)) if sep else None
+    except ValueError:
+        window = None
+    if window is None:
+        raise _Usage(f"--trace-window {a.trace_window!r} is not START:COUNT (for example 1000:200)")
+    stdin = b""
+    if a.stdin:
+        try:
+            with open(a.stdin, "rb") as f:
+                stdin = f.read()
+        except OSError as e:
+            raise _Usage(f"cannot read --stdin file {a.stdin}: {e.strerror}") from None
+    overrides = _pairs(a.overrides, "--set")
+    env = _pairs(a.env, "--env") if a.env else None
+    echo = not a.quiet and not a.json
+    try:
+        result = cyclesim.run(
+            a.program, *a.args, config=a.config, preset=a.preset, overrides=overrides or None,
+            mode=a.mode, env=env, stdin=stdin, allow_read=a.allow_read,
+            allow_write=a.allow_write, mem_limit=a.mem_limit, max_insts=a.max_insts,
+            max_cycles=a.max_cycles, stop_at=a.stop_at, warmup=a.warmup, roi=a.roi,
+            sample_interval=a.sample_interval or None, trace=a.trace or None,
+            trace_window=window, seed=a.seed, echo=echo,
+            progress=a.progress and sys.stderr.isatty())
+    except CyclesimError as e:
+        raise _Usage(str(e)) from None
+    if a.json:
+        if not a.quiet and result.stdout_bytes:
+            sys.stderr.write(result.stdout)
+        stats = {k: (None if isinstance(v, float) and math.isnan(v) else
+                     int(v) if float(v).is_integer() and not k.endswith(("ipc", "cpi", "rate",
+                                                                         "mpki", "accuracy"))
+                     else float(v))
+                 for k, v in result.stats.items()}
+        stats["status"] = result.status
+        stats["exit_code"] = result.exit_code
+        print(json.dumps(stats, indent=None, sort_keys=True))
+    elif a.mode == "functional":
+        sys.stdout.flush()
+        print(f"[cyclesim] {result.message}; {result.instructions:,} instructions "
+              f"({result.mips:.1f} MIPS)", file=sys.stderr)
+    else:
+        sys.stdout.flush()
+        print(result.report())
+    if result.status == "exited":
+        return int(result.exit_code) & 0xFF
+    if result.status == "signal":
+        print(f"cyclesim: {result.message}", file=sys.stderr)
+        return int(result.exit_code or 1) & 0xFF
+    if result.status in ("max_insts", "max_cycles", "stopped", "interrupted"):
+        return 0 if result.status != "interrupted" else 130
+    print(f"cyclesim: {result.message}", file=sys.stderr)
+    return EXIT_GUEST_FAULT
+
+
+def _cmd_list(a) -> int:
+    from cyclesim import workloads
+
+    for name in workloads.names():
+        info = workloads.info(name)
+        print(f"{name:<12} {info.get('description', '')}")
+    return 0
+
+
+def _cmd_presets(a) -> int:
+    from cyclesim.config import presets
+
+    for name in presets.names():
+        print(f"{name:<12} {presets.describe(name)}")
+    return 0
+
+
+def _cmd_config(a) -> int:
+    from cyclesim.config import resolve_config
+    from cyclesim.errors import CyclesimError
+
+    try:
+        cfg = resolve_config(a.config, preset=a.preset, overrides=_pairs(a.overrides, "--set") or None)
+    except CyclesimError as e:
+        raise _Usage(str(e)) from None
+    print(cfg.to_toml() if hasattr(cfg, "to_toml") else json.dumps(cfg.to_dict(), indent=2))
+    return 0
+
+
+def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = _parser()
+    try:
+        a = parser.parse_intermixed_args(argv)
+    except SystemExit as e:
+        return int(e.code or 0)
+    try:
+        handler = {"run": _cmd_run, "list": _cmd_list, "presets": _cmd_presets,
+                   "config": _cmd_config}[a.command]
+        return handler(a)
+    except _Usage as e:
+        print(f"cyclesim: {e}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("cyclesim: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

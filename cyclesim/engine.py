@@ -1,0 +1,310 @@
+"""The simulation engine: a System built once from a config, run in a simpy Environment.
+
+`env.now` is the cycle. The core is a simpy process that runs one Cython quantum and then
+yields once, for as many cycles as the quantum advanced. A quantum ends at the next
+scheduled simpy event (``env.peek()``: a sampler tick, a cycle limit), at an instruction
+budget (instruction limits, warm-up), or early when the guest makes a syscall, executes a
+region-of-interest marker, or faults. Syscalls are emulated in Python between quanta.
+Nothing here runs per instruction or per cycle.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import simpy
+
+from cyclesim.errors import CyclesimError
+from cyclesim.isa.core import Core
+from cyclesim.process.kernel import Process
+from cyclesim.process.memory import MemoryLimitExceeded
+from pipeline.types import StopReason
+
+# Region-of-interest marker codes (workloads/include/cyclesim.h: `slti x0, x0, K`).
+MARKER_ROI_BEGIN = 1
+MARKER_ROI_END = 2
+MARKER_RESET_STATS = 3
+MARKER_DUMP_STATS = 4
+
+# Ticks per second of the rdtime CSR, as on common RISC-V Linux boards.
+TIMEBASE_HZ = 10_000_000
+
+# Largest quantum in instructions: bounds how long Python waits for Ctrl-C and how stale
+# the progress display can be, at no measurable cost (a quantum costs microseconds).
+MAX_QUANTUM = 5_000_000
+
+_FAULT_NAMES = {
+    StopReason.STOP_ILLEGAL: "illegal instruction",
+    StopReason.STOP_FETCH_FAULT: "instruction fetch fault",
+    StopReason.STOP_LOAD_FAULT: "load access fault",
+    StopReason.STOP_STORE_FAULT: "store/AMO access fault",
+    StopReason.STOP_MISALIGNED: "misaligned atomic access",
+}
+
+
+@dataclass
+class RunOptions:
+    """How to run (as opposed to what machine to model, which is the config)."""
+
+    mode: str = "timing"                 # "timing" or "functional"
+    max_insts: int | None = None         # stop after this many instructions
+    max_cycles: int | None = None        # stop at this cycle (timing mode)
+    stop_at: int | str | None = None     # stop when the pc reaches an address or a symbol
+    warmup: int | None = None            # reset statistics after this many instructions
+    roi: bool = False                    # measure only between roi_begin and roi_end markers
+    sample_interval: int | None = 100_000  # cycles between interval samples (None = off)
+    trace: tuple[str, ...] = ()          # "pipeline", "cycles", "memory"
+    trace_window: tuple[int, int] = (0, 10_000)  # (first instruction, count)
+    progress: bool = False
+
+
+@dataclass
+class RunOutcome:
+    """What the engine hands to the result builder."""
+
+    status: str                          # exited, fault, signal, max_insts, max_cycles,
+    message: str                         # stopped, mem_limit, deadlock
+    exit_code: int | None
+    fault: dict | None
+    stats: dict
+    samples: list = field(default_factory=list)
+    dumps: list = field(default_factory=list)
+    host_seconds: float = 0.0
+
+
+class System:
+    """One modeled machine running one program: core, memory hierarchy, process."""
+
+    def __init__(self, config, process: Process, options: RunOptions):
+        self.config = config
+        self.process = process
+        self.options = options
+        self.frequency = float(config.core.frequency)
+        self.core = Core(process.memory)
+        self.timing = None
+        self.hierarchy = None
+        if options.mode == "timing":
+            from caches.build import build_hierarchy
+            from pipeline.build import build_core
+
+            self.hierarchy = build_hierarchy(config.l1i, config.l1d, config.l2, config.l3,
+                                             config.memory, self.frequency)
+            self.timing = build_core(config.core, config.bpred,
+                                     self.hierarchy.l1i, self.hierarchy.l1d)
+            if options.trace:
+                first, count = options.trace_window
+                self.timing.enable_trace(first, count,
+                                         "pipeline" in options.trace or "cycles" in options.trace,
+                                         "memory" in options.trace)
+            self.core.attach_timing(self.timing)
+        elif options.mode != "functional":
+            raise CyclesimError(f"mode {options.mode!r} is not known: use 'timing' or 'functional'")
+        self.core.set_timer(TIMEBASE_HZ, max(1, int(round(self.frequency))))
+        process.start(self.core)
+        if options.stop_at is not None:
+            self.core.stop_pc = self._resolve_stop(options.stop_at)
+        self.env = simpy.Environment()
+        self.samples: list[dict] = []
+        self.dumps: list[dict] = []
+        self.frozen: dict | None = None       # stats snapshot taken at roi_end
+        self._stats_base_inst = 0             # instret when statistics were last reset
+        self._stats_base_cycle = 0
+        self._outcome: RunOutcome | None = None
+        self._progress = None
+
+    # -- clock and statistics ----------------------------------------------------------
+    @property
+    def cycle(self) -> int:
+        return int(self.timing.cycle) if self.timing is not None else int(self.core.instret)
+
+    def _resolve_stop(self, where):
+        if isinstance(where, int):
+            return where
+        text = str(where)
+        if text in self.process.symbols:
+            return self.process.symbols[text]
+        try:
+            return int(text, 0)
+        except ValueError:
+            raise CyclesimError(
+                f"stop_at {text!r} is neither an address nor a symbol of the program; "
+                "give a function name from its symbol table or an address like 0x10554"
+            ) from None
+
+    def reset_stats(self):
+        """Warm-up is over: zero every counter, keep caches, predictors and pipeline state."""
+        self._stats_base_inst = int(self.core.instret)
+        self._stats_base_cycle = self.cycle
+        if self.timing is not None:
+            self.timing.reset_stats()
+            self.hierarchy.reset_stats()
+
+    def snapshot(self) -> dict:
+        """All statistics now, as a flat dict with dotted names."""
+        instructions = int(self.core.instret) - self._stats_base_inst
+        stats: dict = {}
+        if self.timing is not None:
+            stats.update(self.timing.stats())
+            stats.update(self.hierarchy.stats())
+            cycles = int(stats.get("core.cycles", self.cycle - self._stats_base_cycle))
+        else:
+            cycles = instructions
+            stats["core.cycles"] = cycles
+            stats["core.instructions"] = instructions
+        stats["core.instructions"] = instructions
+        stats["core.ipc"] = instructions / cycles if cycles else 0.0
+        stats["core.cpi"] = cycles / instructions if instructions else 0.0
+        stats["core.frequency_hz"] = self.frequency
+        stats["sim.seconds"] = cycles / self.frequency
+        kilo = instructions / 1000.0
+        for key in list(stats):
+            if key.endswith(".misses") and key.count(".") == 1:
+                level = key.split(".")[0]
+                stats[f"{level}.mpki"] = stats[key] / kilo if kilo else 0.0
+        stats["syscalls.total"] = sum(self.process.syscall_counts.values())
+        stats["syscalls.unknown"] = sum(self.process.unknown_syscalls.values())
+        return stats
+
+    # -- simpy processes ----------------------------------------------------------------
+    def _sampler(self, interval: int):
+        while True:
+            yield self.env.timeout(interval)
+            row = self.snapshot()
+            row["cycle"] = self.cycle
+            self.samples.append(row)
+
+    def _cycle_limit(self, limit: int):
+        yield self.env.timeout(limit)
+        # The core process sees this deadline through env.peek() and stops at it.
+
+    def _core_process(self):
+        opts = self.options
+        core = self.core
+        while True:
+            budget = MAX_QUANTUM
+            instret = int(core.instret)
+            if opts.max_insts is not None:
+                budget = min(budget, opts.max_insts - instret)
+                if budget <= 0:
+                    return self._finish("max_insts",
+                                        f"stopped after the instruction limit of {opts.max_insts:,}")
+            if opts.warmup is not None and instret < opts.warmup:
+                budget = min(budget, opts.warmup - instret)
+            next_event = self.env.peek()
+            if self.timing is not None:
+                self.timing.stop_cycle = (int(next_event) if next_event != float("inf")
+                                          else (1 << 64) - 1)
+            elif next_event != float("inf"):
+                budget = max(1, min(budget, int(next_event) - self.env.now))
+            reason = core.run(budget)
+            now = self.cycle
+            if now > self.env.now:
+                yield self.env.timeout(now - self.env.now)
+            if self._progress is not None:
+                self._progress.update(int(core.instret))
+            if opts.warmup is not None and self._stats_base_inst == 0 \
+                    and int(core.instret) >= opts.warmup > 0:
+                self.reset_stats()
+            if opts.max_cycles is not None and now >= opts.max_cycles:
+                return self._finish("max_cycles", f"stopped at the cycle limit of {opts.max_cycles:,}")
+            if reason == StopReason.STOP_QUANTUM:
+                continue
+            if reason == StopReason.STOP_ECALL:
+                try:
+                    self.process.syscall(core, now, self.frequency)
+                except MemoryLimitExceeded:
+                    return self._mem_limit()
+                if self.process.exited:
+                    if self.process.signal:
+                        return self._finish("signal", f"killed by signal {self.process.signal}",
+                                            exit_code=self.process.exit_code)
+                    return self._finish("exited", f"exited with code {self.process.exit_code}",
+                                        exit_code=self.process.exit_code)
+                continue
+            if reason == StopReason.STOP_MARKER:
+                self._marker(int(core.marker))
+                continue
+            if reason == StopReason.STOP_BREAKPOINT:
+                return self._finish("stopped", f"stopped at pc {int(core.pc):#x}")
+            if reason == StopReason.STOP_MEM_LIMIT:
+                return self._mem_limit()
+            if reason == StopReason.STOP_EBREAK:
+                return self._finish("signal", "killed by signal SIGTRAP (ebreak)", exit_code=133,
+                                    fault=self._fault_info("breakpoint (ebreak)", reason))
+            name = _FAULT_NAMES.get(reason, f"stop reason {reason}")
+            fault = self._fault_info(name, reason)
+            return self._finish("fault", fault["message"], exit_code=None, fault=fault)
+
+    def _mem_limit(self):
+        limit = self.process.memory.limit
+        return self._finish("mem_limit",
+                            f"the guest exceeded the memory limit of {limit // (1 << 20)} MiB "
+                            f"at pc {int(self.core.pc):#x} after {int(self.core.instret):,} "
+                            "instructions; raise it with --mem-limit / mem_limit=")
+
+    def _fault_info(self, name: str, reason) -> dict:
+        core = self.core
+        pc = int(core.pc)
+        raw = int(core.fault_inst)
+        text = _disassemble(raw, pc) if raw else "?"
+        addr = int(core.fault_addr)
+        where = f" at address {addr:#x}" if reason in (StopReason.STOP_LOAD_FAULT,
+                                                      StopReason.STOP_STORE_FAULT,
+                                                      StopReason.STOP_MISALIGNED) else ""
+        message = (f"{name}{where} at pc {pc:#x} ({text}) after "
+                   f"{int(core.instret):,} instructions")
+        return {"kind": name, "pc": pc, "raw": raw, "disassembly": text, "addr": addr,
+                "instructions": int(core.instret), "message": message}
+
+    def _marker(self, code: int):
+        if code == MARKER_ROI_BEGIN:
+            if self.options.roi:
+                self.reset_stats()
+                self.frozen = None
+        elif code == MARKER_ROI_END:
+            if self.options.roi and self.frozen is None:
+                self.frozen = self.snapshot()
+        elif code == MARKER_RESET_STATS:
+            self.reset_stats()
+        elif code == MARKER_DUMP_STATS:
+            row = self.snapshot()
+            row["cycle"] = self.cycle
+            self.dumps.append(row)
+
+    def _finish(self, status, message, exit_code=None, fault=None):
+        stats = self.frozen if self.frozen is not None else self.snapshot()
+        self._outcome = RunOutcome(status=status, message=message, exit_code=exit_code,
+                                   fault=fault, stats=stats, samples=self.samples,
+                                   dumps=self.dumps)
+
+    # -- running ------------------------------------------------------------------------
+    def run(self) -> RunOutcome:
+        opts = self.options
+        start = time.perf_counter()
+        if opts.sample_interval and self.timing is not None:
+            self.env.process(self._sampler(int(opts.sample_interval)))
+        if opts.max_cycles is not None:
+            self.env.process(self._cycle_limit(int(opts.max_cycles)))
+        if opts.progress:
+            from cyclesim.progress import Progress
+            self._progress = Progress(total=opts.max_insts)
+        core_proc = self.env.process(self._core_process())
+        try:
+            self.env.run(until=core_proc)
+        except KeyboardInterrupt:
+            self._finish("interrupted", f"interrupted after {int(self.core.instret):,} instructions")
+        finally:
+            if self._progress is not None:
+                self._progress.close()
+        outcome = self._outcome
+        outcome.host_seconds = time.perf_counter() - start
+        return outcome
+
+
+def _disassemble(raw: int, pc: int) -> str:
+    try:
+        from cyclesim.isa.disasm import disassemble
+
+        return disassemble(raw, pc).replace("\t", " ")
+    except Exception:  # the fault report must never fail because of the disassembler
+        return f".word {raw:#x}"

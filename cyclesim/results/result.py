@@ -1,0 +1,119 @@
+"""SimResult: everything one run produced, as pandas objects.
+
+stats (Series with dotted names), intervals (DataFrame of samples every N cycles),
+pipeline (one row per traced instruction), memory_trace (one row per traced access),
+cycles() (one row per cycle, derived exactly from the pipeline trace), cpi_stack().
+"""
+from __future__ import annotations
+
+import pandas as pd
+
+from cyclesim.results import traces
+
+CPI_PREFIX = "cpi_stack."
+
+
+class SimResult:
+    """The outcome of `cyclesim.run`. A fault or limit is a status here, not an exception."""
+
+    def __init__(self, *, program, path, args, mode, config, status, message, exit_code,
+                 fault, stats, stdout, stderr, intervals, pipeline, memory_trace, dumps,
+                 unknown_syscalls, host_seconds, options=None):
+        self.program = program
+        self.path = path
+        self.args = list(args)
+        self.mode = mode
+        self.config = config
+        self.options = options
+        self.status = status
+        self.message = message
+        self.exit_code = exit_code
+        self.fault = fault
+        self.stats = stats
+        self.stdout_bytes = stdout
+        self.stderr_bytes = stderr
+        self.intervals = intervals
+        self.pipeline = pipeline
+        self.memory_trace = memory_trace
+        self.dumps = dumps
+        self.unknown_syscalls = dict(unknown_syscalls)
+        self.host_seconds = host_seconds
+
+    # -- construction -----------------------------------------------------------------
+    @classmethod
+    def from_run(cls, *, program, path, args, config, options, system, outcome):
+        process = system.process
+        stats = pd.Series(outcome.stats, dtype="float64").sort_index()
+        stats.name = program
+        intervals = traces.intervals_frame(outcome.samples)
+        pipeline = memory = None
+        if system.timing is not None and options.trace:
+            if "pipeline" in options.trace or "cycles" in options.trace:
+                pipeline = traces.pipeline_frame(system.timing.pipeline_trace())
+            if "memory" in options.trace:
+                memory = traces.memory_frame(system.timing.memory_trace())
+        dumps = pd.DataFrame(outcome.dumps) if outcome.dumps else pd.DataFrame()
+        return cls(program=program, path=path, args=args, mode=options.mode, config=config,
+                   status=outcome.status, message=outcome.message,
+                   exit_code=outcome.exit_code, fault=outcome.fault, stats=stats,
+                   stdout=process.stdout, stderr=process.stderr, intervals=intervals,
+                   pipeline=pipeline, memory_trace=memory, dumps=dumps,
+                   unknown_syscalls=process.unknown_syscalls,
+                   host_seconds=outcome.host_seconds, options=options)
+
+    # -- plain facts --------------------------------------------------------------------
+    @property
+    def stdout(self) -> str:
+        return self.stdout_bytes.decode("utf-8", errors="replace")
+
+    @property
+    def stderr(self) -> str:
+        return self.stderr_bytes.decode("utf-8", errors="replace")
+
+    @property
+    def ok(self) -> bool:
+        """True when the guest exited by itself with code 0."""
+        return self.status == "exited" and self.exit_code == 0
+
+    @property
+    def instructions(self) -> int:
+        return int(self.stats.get("core.instructions", 0))
+
+    @property
+    def cycles_total(self) -> int:
+        return int(self.stats.get("core.cycles", 0))
+
+    @property
+    def ipc(self) -> float:
+        return float(self.stats.get("core.ipc", 0.0))
+
+    @property
+    def mips(self) -> float:
+        """Simulated million instructions per host second."""
+        return self.instructions / self.host_seconds / 1e6 if self.host_seconds else 0.0
+
+    # -- derived views ------------------------------------------------------------------
+    def cpi_stack(self) -> pd.Series:
+        """Cycles by cause; the parts sum exactly to core.cycles (timing mode)."""
+        parts = self.stats[self.stats.index.str.startswith(CPI_PREFIX)]
+        parts.index = parts.index.str[len(CPI_PREFIX):]
+        parts.name = "cycles"
+        return parts.astype("int64")
+
+    def cycles(self) -> pd.DataFrame:
+        """One row per cycle of the trace window: the instruction in each stage, stalls."""
+        if self.pipeline is None:
+            raise ValueError("no pipeline trace: run with trace='cycles' (or 'pipeline')")
+        return traces.cycles_frame(self.pipeline)
+
+    def __repr__(self) -> str:
+        line = f"<SimResult {self.program} {self.mode}: {self.status}"
+        if self.exit_code is not None:
+            line += f" ({self.exit_code})"
+        return line + f", {self.instructions:,} instructions, {self.cycles_total:,} cycles>"
+
+    def report(self) -> str:
+        """The readable report the CLI prints."""
+        from cyclesim.results.report import format_report
+
+        return format_report(self)
