@@ -1,0 +1,73 @@
+"""Simulated instructions per second and peak memory, per workload, functional vs timing.
+
+    python benchmarks/mips.py                 every workload at its default size
+    python benchmarks/mips.py matmul ptrchase --modes functional
+    python benchmarks/mips.py --max-insts 20000000
+
+Each (workload, mode) runs in a fresh child process so that its peak RSS is its own.
+Prints a Markdown table and the medians; the numbers quoted in the README come from here.
+"""
+import argparse
+import json
+import platform
+import statistics
+import subprocess
+import sys
+
+CHILD = r"""
+import json, resource, sys, time
+import cyclesim
+name, mode, max_insts = sys.argv[1], sys.argv[2], int(sys.argv[3])
+args = cyclesim.workloads.info(name)["default_args"]
+r = cyclesim.run(name, *args, mode=mode, max_insts=max_insts or None, sample_interval=None)
+print(json.dumps({"instructions": r.instructions, "seconds": r.host_seconds,
+                  "status": r.status, "ipc": float(r.stats["core.ipc"]),
+                  "rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def measure(name, mode, max_insts):
+    out = subprocess.run([sys.executable, "-c", CHILD, name, mode, str(max_insts)],
+                         capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def cpu_name():
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+def main():
+    import cyclesim
+
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("workloads", nargs="*")
+    p.add_argument("--modes", default="functional,timing")
+    p.add_argument("--max-insts", type=int, default=0)
+    a = p.parse_args()
+    names = a.workloads or cyclesim.workloads.names()
+    modes = a.modes.split(",")
+    print(f"host: {cpu_name()}, Python {platform.python_version()}, one core\n")
+    print("| workload | instructions | " + " | ".join(f"{m} MIPS | {m} peak RSS MiB" for m in modes) + " |")
+    print("|---|---:|" + "---:|---:|" * len(modes))
+    per_mode = {m: [] for m in modes}
+    for name in names:
+        cells, insts = [], 0
+        for m in modes:
+            r = measure(name, m, a.max_insts)
+            mips = r["instructions"] / r["seconds"] / 1e6
+            per_mode[m].append(mips)
+            insts = r["instructions"]
+            cells += [f"{mips:.1f}", f"{r['rss_mib']:.0f}"]
+        print(f"| {name} | {insts:,} | " + " | ".join(cells) + " |", flush=True)
+    for m in modes:
+        print(f"\nmedian {m}: {statistics.median(per_mode[m]):.1f} MIPS")
+
+
+if __name__ == "__main__":
+    main()
