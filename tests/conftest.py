@@ -26,7 +26,13 @@ def riscv_gcc():
     return _require("riscv64-linux-gnu-gcc")
 
 
-def run_qemu(qemu: str, elf, args=(), stdin: bytes = b"", timeout: int = 120):
-    proc = subprocess.run([qemu, str(elf), *map(str, args)], input=stdin,
-                          capture_output=True, timeout=timeout)
-    return proc.returncode, proc.stdout, proc.stderr
+@pytest.fixture(scope="session")
+def run_qemu(qemu):
+    """run_qemu(elf, args=(), stdin=b"") -> (exit code, stdout bytes, stderr bytes)."""
+
+    def run(elf, args=(), stdin: bytes = b"", timeout: int = 120):
+        proc = subprocess.run([qemu, str(elf), *map(str, args)], input=stdin,
+                              capture_output=True, timeout=timeout)
+        return proc.returncode, proc.stdout, proc.stderr
+
+    return run

@@ -5,7 +5,6 @@ import pytest
 
 import cyclesim
 from cyclesim import workloads
-from tests.conftest import run_qemu
 
 CASES = [(name, tuple(args)) for name in workloads.names()
          for args in workloads.info(name)["test_args"]]
@@ -13,8 +12,8 @@ CASES = [(name, tuple(args)) for name in workloads.names()
 
 @pytest.mark.parametrize("name,args", CASES, ids=[f"{n}-{'-'.join(map(str, a)) or 'default'}"
                                                   for n, a in CASES])
-def test_functional_matches_qemu(qemu, name, args):
-    code, out, err = run_qemu(qemu, workloads.path(name), args)
+def test_functional_matches_qemu(run_qemu, name, args):
+    code, out, err = run_qemu(workloads.path(name), args)
     result = cyclesim.run(name, *args, mode="functional")
     assert result.status == "exited", result.message
     assert result.stdout_bytes == out
