@@ -1,0 +1,5 @@
+import sys
+
+from cyclesim.cli import main
+
+sys.exit(main())
