@@ -164,15 +164,17 @@ cdef class GuestMemory:
                 d.prot[idx] = 0
 
     def protect(self, uint64_t addr, uint64_t size, int prot):
-        """Change the permissions of mapped pages, keeping their contents."""
+        """Change the permissions of pages, keeping their contents. The caller knows the
+        range is mapped: a page protected to 0 (PROT_NONE) keeps its data, and protecting
+        it again makes that data accessible (mprotect semantics)."""
         self._check_range(addr, size)
         cdef uint64_t a, idx
         cdef PageDir* d
         cdef uint8_t* p
         for a in range(addr, addr + size, PAGE_SIZE):
-            d = self._dir(a, False)
+            d = self._dir(a, prot != 0)
             idx = (a >> PAGE_SHIFT) & (PAGES_PER_DIR - 1)
-            if d == NULL or d.prot[idx] == 0:
+            if d == NULL:
                 continue
             d.prot[idx] = prot
             p = d.data[idx]
@@ -180,6 +182,41 @@ cdef class GuestMemory:
             d.wr[idx] = p if ((prot & PROT_W) and not (prot & PROT_X)) else NULL
             if prot & PROT_X:
                 self.state.code_written = 1
+
+    def move(self, uint64_t src, uint64_t dst, uint64_t size):
+        """Move the pages of [src, src+size) to [dst, dst+size) with their permissions and
+        contents, without copying (mremap); the source becomes unmapped. The ranges must
+        not overlap."""
+        self._check_range(src, size)
+        self._check_range(dst, size)
+        if src < dst + size and dst < src + size:
+            raise ValueError(f"move of {size:#x} bytes from {src:#x} to {dst:#x} overlaps")
+        cdef uint64_t off, si, di
+        cdef PageDir* s
+        cdef PageDir* d
+        cdef uint8_t* p
+        cdef uint8_t prot
+        for off in range(0, size, PAGE_SIZE):
+            d = self._dir(dst + off, True)
+            di = ((dst + off) >> PAGE_SHIFT) & (PAGES_PER_DIR - 1)
+            self._drop(d, di)
+            d.prot[di] = 0
+            s = self._dir(src + off, False)
+            if s == NULL:
+                continue
+            si = ((src + off) >> PAGE_SHIFT) & (PAGES_PER_DIR - 1)
+            p = s.data[si]
+            prot = s.prot[si]
+            if prot & PROT_X:
+                self.state.code_written = 1
+            s.data[si] = NULL
+            s.rd[si] = NULL
+            s.wr[si] = NULL
+            s.prot[si] = 0
+            d.prot[di] = prot
+            d.data[di] = p
+            d.rd[di] = p if (prot & PROT_R) else NULL
+            d.wr[di] = p if ((prot & PROT_W) and not (prot & PROT_X)) else NULL
 
     cdef void _drop(self, PageDir* d, uint64_t idx) noexcept:
         if d.data[idx] != NULL:
