@@ -1,0 +1,69 @@
+# A set-associative cache of tags and state (valid, dirty), never data.
+from libc.stdint cimport uint8_t, uint32_t, uint64_t
+from caches.base cimport MemoryLevel
+from caches.replacement cimport ReplacementPolicy
+from caches.shadow cimport LineSet, FullyAssocLRU
+
+# Access kinds as plain C ints (a cpdef enum cannot index a C array): the AccessKind
+# values of pipeline/types.pxd (cache.pyx checks they agree at import), then one kind used
+# only between cache levels: a dirty line written back from the level above (a full-line
+# write, so a write-allocate level installs it without fetching it first).
+cdef enum:
+    K_IFETCH = 0
+    K_LOAD = 1
+    K_STORE = 2
+    K_AMO = 3
+    KIND_WRITEBACK = 4
+    KIND_SLOTS = 8             # counter arrays are indexed by kind & 7
+
+cdef class Cache(MemoryLevel):
+    cdef readonly str name
+    cdef readonly uint64_t size            # bytes
+    cdef readonly uint32_t assoc           # ways per set
+    cdef readonly uint32_t line_size       # bytes
+    cdef readonly uint32_t num_sets
+    cdef readonly uint32_t hit_latency     # cycles
+    cdef readonly uint32_t mshrs           # reserved: validated, unused by the blocking model
+    cdef readonly str policy_name
+    cdef readonly str write_policy
+    cdef readonly str inclusion
+    cdef readonly bint write_allocate
+    cdef readonly bint write_through
+    cdef readonly bint inclusive
+    cdef readonly bint classify_misses     # run the fully-associative shadow (capacity/conflict)
+    cdef readonly MemoryLevel next         # the level that serves misses
+    cdef readonly ReplacementPolicy policy
+
+    cdef uint32_t line_shift
+    cdef uint64_t set_mask
+    cdef uint64_t* tags                    # line address per (set, way); NO_LINE = invalid
+    cdef uint8_t* dirty                    # 1 = modified since the fill
+    cdef object _bufs                      # numpy arrays owning tags and dirty
+    cdef LineSet seen                      # every line ever referenced (compulsory misses)
+    cdef FullyAssocLRU shadow              # fully-associative LRU of the same size
+
+    # Caches above this one whose lines it must back-invalidate (inclusive only).
+    cdef Cache up0, up1, up2, up3
+    cdef int n_upper
+
+    # Statistics, per access kind (AccessKind or KIND_WRITEBACK).
+    cdef uint64_t n_access[KIND_SLOTS]
+    cdef uint64_t n_hit[KIND_SLOTS]
+    cdef uint64_t n_miss[KIND_SLOTS]
+    cdef uint64_t n_writeback              # dirty lines sent to the next level
+    cdef uint64_t n_eviction               # valid lines replaced by a fill
+    cdef uint64_t n_back_invalidation      # lines dropped because a lower inclusive level evicted them
+    cdef uint64_t n_write_through          # stores forwarded (write-through, or write-no-allocate misses)
+    cdef uint64_t n_compulsory
+    cdef uint64_t n_capacity
+    cdef uint64_t n_conflict
+
+    cdef uint32_t access(self, uint64_t addr, uint8_t kind, uint64_t now,
+                         uint8_t* served_by) noexcept nogil
+    cdef int _find(self, uint64_t line, uint64_t base) noexcept nogil
+    cdef int _install(self, uint32_t set_, uint64_t base, uint64_t line,
+                      uint64_t when) noexcept nogil
+    cdef bint _back_invalidate(self, uint64_t addr) noexcept nogil
+    cdef void _zero_stats(self) noexcept nogil
+    # Drop every line overlapping [addr, addr + size); returns 1 if one of them was dirty.
+    cdef bint invalidate_range(self, uint64_t addr, uint64_t size) noexcept nogil

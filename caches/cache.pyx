@@ -1,0 +1,394 @@
+"""A blocking set-associative cache level (tags and state only) and the Python entries
+that drive a hierarchy from tests and address streams.
+
+Latency model (see docs/caches.md): a hit costs hit_latency; a miss that allocates costs
+hit_latency plus whatever the next level returns for the fill, requested at
+now + hit_latency. Dirty victims go to the next level after the fill, through a writeback
+buffer whose latency is never on the requester's path. Posted writes (write-through
+stores, write-no-allocate store misses) cost hit_latency: the core's store buffer and this
+level's write buffer hide the rest.
+"""
+import numpy as np
+
+from libc.stdint cimport uint8_t, uint32_t, uint64_t
+from libc.string cimport memset
+
+from caches.base cimport MemoryLevel
+from caches.replacement cimport ReplacementPolicy
+from caches.shadow cimport LineSet, FullyAssocLRU
+from pipeline.types cimport ACC_IFETCH, ACC_LOAD, ACC_STORE, ACC_AMO
+
+# The cache's kind numbers (cache.pxd) must be the AccessKind values the core sends.
+if (<int> K_IFETCH != <int> ACC_IFETCH or <int> K_LOAD != <int> ACC_LOAD
+        or <int> K_STORE != <int> ACC_STORE or <int> K_AMO != <int> ACC_AMO):
+    raise ImportError("caches/cache.pxd kind numbers differ from pipeline.types.AccessKind")
+
+from caches.replacement import make_policy
+
+try:
+    from cyclesim.errors import ConfigError as _BadConfig
+except ImportError:          # the caches package also works on its own (tests, benchmarks)
+    _BadConfig = ValueError
+
+cdef uint64_t NO_LINE = 0xFFFFFFFFFFFFFFFFULL   # tag of an invalid way (never a line address)
+
+WRITE_POLICIES = ("write_back", "write_through")
+INCLUSIONS = ("non_inclusive", "inclusive")
+KIND_NAMES = {"ifetch": K_IFETCH, "load": K_LOAD, "store": K_STORE, "amo": K_AMO,
+              "writeback": KIND_WRITEBACK}
+
+
+cdef inline bint is_pow2(uint64_t x) noexcept nogil:
+    return x != 0 and (x & (x - 1)) == 0
+
+
+cdef class Cache(MemoryLevel):
+    """A set-associative, blocking cache level.
+
+    Cache(size, assoc, line_size=64, hit_latency=1, policy="lru",
+          write_policy="write_back", write_allocate=True, inclusion="non_inclusive",
+          mshrs=8, seed=1, next=None, level_id=1, name="cache", classify_misses=True)
+
+    `next` is the MemoryLevel that serves misses (None: an ideal zero-latency memory).
+    """
+
+    def __init__(self, size, assoc, line_size=64, hit_latency=1, policy="lru",
+                 write_policy="write_back", write_allocate=True, inclusion="non_inclusive",
+                 mshrs=8, seed=1, next=None, level_id=1, name="cache",
+                 classify_misses=True):
+        size, assoc, line_size = int(size), int(assoc), int(line_size)
+        if line_size < 4 or not is_pow2(line_size):
+            raise _BadConfig(f"{name}.line_size is {line_size} bytes; it must be a power of "
+                             f"two of at least 4 bytes")
+        if assoc < 1:
+            raise _BadConfig(f"{name}.assoc is {assoc}; it must be at least 1")
+        if size < line_size * assoc or size % (line_size * assoc):
+            raise _BadConfig(f"{name}.size ({size} bytes) must be a multiple of assoc x "
+                             f"line_size ({assoc} x {line_size} bytes)")
+        sets = size // (line_size * assoc)
+        if not is_pow2(sets):
+            raise _BadConfig(f"{name} has {sets} sets (size / (assoc x line_size)); the "
+                             f"number of sets must be a power of two")
+        if int(hit_latency) < 0:
+            raise _BadConfig(f"{name}.hit_latency is {hit_latency}; it must be >= 0 cycles")
+        if write_policy not in WRITE_POLICIES:
+            raise _BadConfig(f"{name}.write_policy is {write_policy!r}; use one of "
+                             f"{', '.join(WRITE_POLICIES)}")
+        if inclusion not in INCLUSIONS:
+            raise _BadConfig(f"{name}.inclusion is {inclusion!r}; use one of "
+                             f"{', '.join(INCLUSIONS)}")
+        if int(mshrs) < 1:
+            raise _BadConfig(f"{name}.mshrs is {mshrs}; it must be at least 1")
+        if next is not None and not isinstance(next, MemoryLevel):
+            raise TypeError(f"{name}.next must be a MemoryLevel (cache or memory), "
+                            f"not {type(next).__name__}")
+        try:
+            self.policy = make_policy(policy, sets, assoc, seed)
+        except ValueError as e:
+            raise _BadConfig(f"{name}.policy: {e}") from None
+
+        self.name = name
+        self.size = size
+        self.assoc = assoc
+        self.line_size = line_size
+        self.num_sets = sets
+        self.hit_latency = hit_latency
+        self.mshrs = mshrs
+        self.policy_name = policy
+        self.write_policy = write_policy
+        self.inclusion = inclusion
+        self.write_allocate = bool(write_allocate)
+        self.write_through = write_policy == "write_through"
+        self.inclusive = inclusion == "inclusive"
+        self.classify_misses = bool(classify_misses)
+        self.level_id = level_id
+        self.next = next if next is not None else MemoryLevel()
+        self.line_shift = 0
+        while (1 << self.line_shift) < line_size:
+            self.line_shift += 1
+        self.set_mask = sets - 1
+
+        tags = np.full(sets * assoc, NO_LINE, dtype=np.uint64)
+        dirty = np.zeros(sets * assoc, dtype=np.uint8)
+        self._bufs = (tags, dirty)
+        cdef uint64_t[::1] tv = tags
+        cdef uint8_t[::1] dv = dirty
+        self.tags = &tv[0]
+        self.dirty = &dv[0]
+        self.seen = LineSet()
+        self.shadow = FullyAssocLRU(sets * assoc) if self.classify_misses else None
+        self.n_upper = 0
+        self._zero_stats()
+
+    # ---- wiring -------------------------------------------------------------------------
+
+    def add_upper(self, Cache upper not None):
+        """Register a cache above this one; an inclusive level back-invalidates it."""
+        if self.n_upper == 0:
+            self.up0 = upper
+        elif self.n_upper == 1:
+            self.up1 = upper
+        elif self.n_upper == 2:
+            self.up2 = upper
+        elif self.n_upper == 3:
+            self.up3 = upper
+        else:
+            raise ValueError(f"{self.name} already has 4 caches above it; more are not supported")
+        self.n_upper += 1
+
+    @property
+    def uppers(self):
+        return [self.up0, self.up1, self.up2, self.up3][:self.n_upper]
+
+    # ---- the hot path -------------------------------------------------------------------
+
+    cdef int _find(self, uint64_t line, uint64_t base) noexcept nogil:
+        cdef uint32_t w
+        cdef uint64_t* t = self.tags + base
+        for w in range(self.assoc):
+            if t[w] == line:
+                return <int> w
+        return -1
+
+    cdef uint32_t access(self, uint64_t addr, uint8_t kind, uint64_t now,
+                         uint8_t* served_by) noexcept nogil:
+        cdef uint64_t line = addr >> self.line_shift
+        cdef uint32_t set_ = <uint32_t> (line & self.set_mask)
+        cdef uint64_t base = <uint64_t> set_ * self.assoc
+        cdef uint8_t k = kind & (KIND_SLOTS - 1)
+        cdef bint is_store = k == K_STORE or k == KIND_WRITEBACK
+        cdef bint is_write = is_store or k == K_AMO
+        # AMOs need the old data, so they allocate even in a write-no-allocate cache.
+        cdef bint allocate = self.write_allocate or not is_store
+        cdef bint shadow_hit = 0
+        cdef int way = self._find(line, base)
+        cdef uint8_t dummy
+        self.n_access[k] += 1
+        if self.classify_misses:
+            shadow_hit = self.shadow.access(line, allocate)
+
+        if way >= 0:                                   # hit
+            self.n_hit[k] += 1
+            self.policy.touch(set_, <uint32_t> way)
+            if is_write:
+                if self.write_through:
+                    self.n_write_through += 1
+                    self.next.access(addr, K_STORE if k != KIND_WRITEBACK else KIND_WRITEBACK,
+                                     now + self.hit_latency, &dummy)
+                else:
+                    self.dirty[base + way] = 1
+            served_by[0] = <uint8_t> self.level_id
+            return self.hit_latency
+
+        # miss
+        self.n_miss[k] += 1
+        if self.seen.add(line):
+            self.n_compulsory += 1
+        elif self.classify_misses:
+            if shadow_hit:
+                self.n_conflict += 1
+            else:
+                self.n_capacity += 1
+
+        if not allocate:                               # write-no-allocate store: post it
+            self.n_write_through += 1
+            self.next.access(addr, k, now + self.hit_latency, served_by)
+            return self.hit_latency
+
+        cdef uint32_t latency = 0
+        if k == KIND_WRITEBACK:
+            # a full dirty line from above: nothing to fetch
+            served_by[0] = <uint8_t> self.level_id
+        else:
+            latency = self.next.access(addr, K_IFETCH if k == K_IFETCH else K_LOAD,
+                                       now + self.hit_latency, served_by)
+        # Pick the victim after the fill returns: an inclusive level below may have
+        # back-invalidated a line of this set while serving it.
+        way = self._install(set_, base, line, now + self.hit_latency + latency)
+        if is_write:
+            if self.write_through:
+                self.n_write_through += 1
+                self.next.access(addr, K_STORE if k != KIND_WRITEBACK else KIND_WRITEBACK,
+                                 now + self.hit_latency + latency, &dummy)
+            else:
+                self.dirty[base + way] = 1
+        return self.hit_latency + latency
+
+    cdef int _install(self, uint32_t set_, uint64_t base, uint64_t line,
+                      uint64_t when) noexcept nogil:
+        """Put `line` in a way of `set_` (an invalid way first, else the policy's victim),
+        evicting and writing back the old line; returns the way."""
+        cdef uint32_t w
+        cdef int way = -1
+        cdef uint64_t old
+        cdef bint was_dirty
+        cdef uint8_t dummy
+        for w in range(self.assoc):
+            if self.tags[base + w] == NO_LINE:
+                way = <int> w
+                break
+        if way < 0:
+            way = <int> self.policy.victim(set_)
+            old = self.tags[base + way]
+            was_dirty = self.dirty[base + way]
+            self.n_eviction += 1
+            if self.inclusive and self.n_upper > 0:
+                if self._back_invalidate(old << self.line_shift):
+                    was_dirty = 1          # the newest data was above: it goes down now
+            if was_dirty:
+                self.n_writeback += 1
+                self.next.access(old << self.line_shift, KIND_WRITEBACK, when, &dummy)
+        self.tags[base + way] = line
+        self.dirty[base + way] = 0
+        self.policy.insert(set_, <uint32_t> way)
+        return way
+
+    cdef bint _back_invalidate(self, uint64_t addr) noexcept nogil:
+        cdef bint d = 0
+        if self.n_upper > 0:
+            d |= self.up0.invalidate_range(addr, self.line_size)
+        if self.n_upper > 1:
+            d |= self.up1.invalidate_range(addr, self.line_size)
+        if self.n_upper > 2:
+            d |= self.up2.invalidate_range(addr, self.line_size)
+        if self.n_upper > 3:
+            d |= self.up3.invalidate_range(addr, self.line_size)
+        return d
+
+    cdef bint invalidate_range(self, uint64_t addr, uint64_t size) noexcept nogil:
+        cdef uint64_t first = addr >> self.line_shift
+        cdef uint64_t last = (addr + size - 1) >> self.line_shift
+        cdef uint64_t line, base
+        cdef uint32_t set_
+        cdef int way
+        cdef bint d = 0
+        for line in range(first, last + 1):
+            set_ = <uint32_t> (line & self.set_mask)
+            base = <uint64_t> set_ * self.assoc
+            way = self._find(line, base)
+            if way >= 0:
+                d |= self.dirty[base + way]
+                self.tags[base + way] = NO_LINE
+                self.dirty[base + way] = 0
+                self.policy.invalidate(set_, <uint32_t> way)
+                self.n_back_invalidation += 1
+        return d
+
+    # ---- Python side --------------------------------------------------------------------
+
+    def access_py(self, uint64_t addr, kind, uint64_t now=0):
+        """One access from Python: returns (latency in cycles, level_id that served it).
+        `kind` is an AccessKind value or one of "ifetch", "load", "store", "amo"."""
+        cdef uint8_t k = KIND_NAMES[kind] if isinstance(kind, str) else <uint8_t> int(kind)
+        cdef uint8_t served = 0
+        cdef uint32_t lat = self.access(addr, k, now, &served)
+        return lat, served
+
+    def contains(self, uint64_t addr):
+        """True if the line holding `addr` is present (tests, debugging)."""
+        cdef uint64_t line = addr >> self.line_shift
+        return self._find(line, (line & self.set_mask) * self.assoc) >= 0
+
+    def is_dirty(self, uint64_t addr):
+        cdef uint64_t line = addr >> self.line_shift
+        cdef int way = self._find(line, (line & self.set_mask) * self.assoc)
+        return way >= 0 and bool(self.dirty[(line & self.set_mask) * self.assoc + way])
+
+    def lines(self):
+        """Line addresses (byte address of each valid line), set by set, way by way."""
+        tags = self._bufs[0]
+        return [int(t) << self.line_shift for t in tags if t != NO_LINE]
+
+    cdef void _zero_stats(self) noexcept nogil:
+        memset(self.n_access, 0, sizeof(self.n_access))
+        memset(self.n_hit, 0, sizeof(self.n_hit))
+        memset(self.n_miss, 0, sizeof(self.n_miss))
+        self.n_writeback = 0
+        self.n_eviction = 0
+        self.n_back_invalidation = 0
+        self.n_write_through = 0
+        self.n_compulsory = 0
+        self.n_capacity = 0
+        self.n_conflict = 0
+
+    def reset_stats(self):
+        """Zero the counters and keep the contents (end of warm-up)."""
+        self._zero_stats()
+
+    def reset(self):
+        """Back to power-on: empty, policy state and miss-classification history cleared."""
+        memset(self.tags, 0xFF, <size_t> self.num_sets * self.assoc * sizeof(uint64_t))
+        memset(self.dirty, 0, <size_t> self.num_sets * self.assoc)
+        self.policy.reset()
+        self.seen.clear()
+        if self.classify_misses:
+            self.shadow.clear()
+        self._zero_stats()
+
+    def stats(self):
+        """Counters as a dict of plain ints and floats (names without the level prefix).
+
+        read = loads; write = stores, AMOs and writebacks from the level above;
+        ifetch = instruction fetches. capacity_misses and conflict_misses are present only
+        when classify_misses is on."""
+        cdef int k
+        acc = sum(self.n_access[k] for k in range(KIND_SLOTS))
+        hit = sum(self.n_hit[k] for k in range(KIND_SLOTS))
+        miss = sum(self.n_miss[k] for k in range(KIND_SLOTS))
+        w = (K_STORE, K_AMO, KIND_WRITEBACK)
+        s = {
+            "accesses": acc, "hits": hit, "misses": miss,
+            "miss_rate": miss / acc if acc else 0.0,
+            "ifetch_accesses": self.n_access[K_IFETCH],
+            "ifetch_misses": self.n_miss[K_IFETCH],
+            "read_accesses": self.n_access[K_LOAD],
+            "read_misses": self.n_miss[K_LOAD],
+            "write_accesses": sum(self.n_access[k] for k in w),
+            "write_misses": sum(self.n_miss[k] for k in w),
+            "amo_accesses": self.n_access[K_AMO],
+            "writebacks_received": self.n_access[KIND_WRITEBACK],
+            "writebacks": self.n_writeback,
+            "evictions": self.n_eviction,
+            "back_invalidations": self.n_back_invalidation,
+            "write_throughs": self.n_write_through,
+            "compulsory_misses": self.n_compulsory,
+        }
+        if self.classify_misses:
+            s["capacity_misses"] = self.n_capacity
+            s["conflict_misses"] = self.n_conflict
+        return s
+
+    def __repr__(self):
+        return (f"Cache({self.name}: {self.size} B, {self.assoc}-way, {self.line_size} B lines, "
+                f"{self.num_sets} sets, {self.policy_name}, {self.write_policy}, "
+                f"{'allocate' if self.write_allocate else 'no-allocate'}, {self.inclusion}, "
+                f"hit {self.hit_latency} cycles)")
+
+
+def run_stream(MemoryLevel l1i not None, MemoryLevel l1d not None, addrs, kinds,
+               uint64_t start=0):
+    """Drive a hierarchy with an address stream, one blocking access after another.
+
+    addrs: uint64 array; kinds: uint8 array of AccessKind (ifetch goes to l1i, the rest to
+    l1d). Access i is issued at the cycle access i-1 completed (start for the first).
+    Returns (latency uint32 array, served_by uint8 array)."""
+    cdef const uint64_t[::1] a = np.ascontiguousarray(addrs, dtype=np.uint64)
+    cdef const uint8_t[::1] k = np.ascontiguousarray(kinds, dtype=np.uint8)
+    if a.shape[0] != k.shape[0]:
+        raise ValueError(f"run_stream needs as many kinds as addresses, got {a.shape[0]} "
+                         f"addresses and {k.shape[0]} kinds")
+    n = a.shape[0]
+    lat_arr = np.empty(n, dtype=np.uint32)
+    srv_arr = np.empty(n, dtype=np.uint8)
+    cdef uint32_t[::1] lat = lat_arr
+    cdef uint8_t[::1] srv = srv_arr
+    cdef Py_ssize_t i
+    cdef uint64_t now = start
+    with nogil:
+        for i in range(a.shape[0]):
+            if k[i] == K_IFETCH:
+                lat[i] = l1i.access(a[i], k[i], now, &srv[i])
+            else:
+                lat[i] = l1d.access(a[i], k[i], now, &srv[i])
+            now += lat[i]
+    return lat_arr, srv_arr
