@@ -1,0 +1,591 @@
+"""The whole simulated system's configuration: ``SystemConfig`` (alias ``Config``).
+
+A config is one component dataclass per part of the machine (fields, units, defaults and
+help live next to each component: ``pipeline/config.py`` and ``caches/config.py``) plus the
+checks that span parts. Build one with::
+
+    resolve_config()                                  # the "default" preset
+    resolve_config(preset="embedded", overrides={"l1d.size": "8KiB"})
+    resolve_config("machine.toml", overrides=["l3.size=4MiB"])   # CLI --set strings
+    SystemConfig.from_dict({"preset": "application", "l2": {"hit_latency": 14}})
+
+``to_dict()`` writes units back ("32KiB", "1GHz", "13.75ns"); ``save``/``from_file`` read
+and write .toml, .yaml/.yml and .json and round-trip exactly. ``python -m cyclesim.config``
+regenerates docs/config.md from the field metadata.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import sys
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from caches.config import CacheConfig, MemoryConfig, default_cache
+from cyclesim.errors import ConfigError
+from cyclesim.params import Params, unknown_key
+from cyclesim.units import format_frequency, format_size, format_time
+from pipeline.config import BranchPredictorConfig, CoreConfig
+
+__all__ = ["SystemConfig", "Config", "resolve_config", "parse_assignments", "LEVELS",
+           "SECTIONS", "config_reference", "CoreConfig", "BranchPredictorConfig",
+           "CacheConfig", "MemoryConfig"]
+
+LEVELS = ("l1i", "l1d", "l2", "l3")
+# Top-level sections and the component class of each (every level is a CacheConfig).
+SECTIONS: dict[str, type[Params]] = {
+    "core": CoreConfig, "bpred": BranchPredictorConfig, "l1i": CacheConfig,
+    "l1d": CacheConfig, "l2": CacheConfig, "l3": CacheConfig, "memory": MemoryConfig,
+}
+TOP_KEYS = ("name",) + tuple(SECTIONS)
+# Only these levels may be absent: the L1s always exist.
+OPTIONAL_LEVELS = ("l2", "l3")
+_OFF = {"none", "off", "null", "false", "no"}
+_ON = {"default", "on", "true", "yes"}
+FILE_SUFFIXES = (".toml", ".yaml", ".yml", ".json")
+
+
+@dataclass(repr=True)
+class SystemConfig:
+    """One core with its branch predictor, L1I/L1D, optional L2 and L3, and main memory.
+
+    ``l2 = None``: the L1s talk to memory directly. ``l3 = None`` (the default): the L2 is
+    the last level. Every cache level uses the same line size.
+    """
+
+    name: str = "default"
+    core: CoreConfig = field(default_factory=CoreConfig)
+    bpred: BranchPredictorConfig = field(default_factory=BranchPredictorConfig)
+    l1i: CacheConfig = field(default_factory=lambda: default_cache("l1i"))
+    l1d: CacheConfig = field(default_factory=lambda: default_cache("l1d"))
+    l2: CacheConfig | None = field(default_factory=lambda: default_cache("l2"))
+    l3: CacheConfig | None = None
+    memory: MemoryConfig = field(default_factory=MemoryConfig)
+
+    # -- levels ----------------------------------------------------------------------------
+
+    def cache_levels(self) -> list[tuple[str, CacheConfig]]:
+        """(name, config) of the cache levels present, L1I and L1D first."""
+        return [(n, getattr(self, n)) for n in LEVELS if getattr(self, n) is not None]
+
+    @property
+    def last_level(self) -> tuple[str, CacheConfig]:
+        """The cache level in front of memory (l3, else l2, else l1d)."""
+        for n in ("l3", "l2", "l1d"):
+            if getattr(self, n) is not None:
+                return n, getattr(self, n)
+        raise AssertionError("l1d is always present")
+
+    # -- checks ----------------------------------------------------------------------------
+
+    def validate(self) -> SystemConfig:
+        """Check every component and the rules across levels; returns self."""
+        if not isinstance(self.name, str):
+            raise ConfigError(f"name = {self.name!r}: must be text.")
+        for sec, cls in SECTIONS.items():
+            value = getattr(self, sec)
+            if value is None and sec in OPTIONAL_LEVELS:
+                continue
+            if not isinstance(value, cls):
+                raise ConfigError(f"{sec} = {value!r}: must be a {cls.__name__}"
+                                  f"{' or None' if sec in OPTIONAL_LEVELS else ''}.")
+            value.validate(sec)
+        if self.l3 is not None and self.l2 is None:
+            raise ConfigError("l3 is set but l2 is none: an L3 sits behind an L2; set l2 or "
+                              "remove l3.")
+        for n in ("l1i", "l1d"):
+            if getattr(self, n).inclusion == "inclusive":
+                raise ConfigError(f"{n}.inclusion = inclusive: an L1 has no cache above it "
+                                  f"to include; use non_inclusive.")
+        line = self.l1d.line_size
+        for n, c in self.cache_levels():
+            if c.line_size != line:
+                raise ConfigError(f"{n}.line_size = {format_size(c.line_size)}: must equal "
+                                  f"l1d.line_size ({format_size(line)}); every cache level "
+                                  f"uses one line size.")
+        self._check_inclusion()
+        if self.memory.kind == "dram" and self.memory.row_size < line:
+            last, _ = self.last_level
+            raise ConfigError(f"memory.row_size = {format_size(self.memory.row_size)}: must "
+                              f"be at least one {last} line ({format_size(line)}).")
+        return self
+
+    def _check_inclusion(self) -> None:
+        above = self.l1i.size + self.l1d.size
+        what = f"l1i {format_size(self.l1i.size)} + l1d {format_size(self.l1d.size)}"
+        for n in ("l2", "l3"):
+            c = getattr(self, n)
+            if c is None:
+                return
+            if c.inclusion == "inclusive" and c.size <= above:
+                raise ConfigError(f"{n}.size = {format_size(c.size)}: an inclusive {n} must "
+                                  f"be larger than the caches above it ({what} = "
+                                  f"{format_size(above)}); make it larger or non_inclusive.")
+            if c.inclusion == "inclusive":
+                above, what = c.size, f"{n} {format_size(c.size)}"
+            else:
+                above += c.size
+                what += f" + {n} {format_size(c.size)}"
+
+    # -- dict form -------------------------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data with units written back; an absent level is None."""
+        out: dict[str, Any] = {"name": self.name}
+        for sec in SECTIONS:
+            value = getattr(self, sec)
+            out[sec] = None if value is None else value.to_dict()
+        return out
+
+    def to_flat_dict(self) -> dict[str, Any]:
+        """{"core.frequency": "1GHz", "l1d.size": "32KiB", ..., "l3": None} (one row)."""
+        out: dict[str, Any] = {"name": self.name}
+        for sec, value in self.to_dict().items():
+            if sec == "name":
+                continue
+            if value is None:
+                out[sec] = None
+            else:
+                out.update({f"{sec}.{k}": v for k, v in value.items()})
+        return out
+
+    def get(self, key: str) -> Any:
+        """The stored value of a dotted key ("l1d.size" -> 32768) or of a section."""
+        sec, _, name = key.partition(".")
+        if sec not in TOP_KEYS:
+            raise unknown_key("", sec, TOP_KEYS)
+        value = getattr(self, sec)
+        if not name:
+            return value
+        if value is None:
+            raise ConfigError(f"{key}: {sec} is none in this config.")
+        if name not in value.param_fields():
+            raise unknown_key(sec, name, value.param_fields())
+        return getattr(value, name)
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> SystemConfig:
+        """A validated config from nested data; missing keys keep their defaults.
+
+        A top-level ``preset`` key names the preset the rest is applied over (default:
+        "default"). Unknown keys are rejected with the known ones listed.
+        """
+        if not isinstance(d, Mapping):
+            raise ConfigError(f"a config must be a table of sections (a dict), not {d!r}.")
+        d = dict(d)
+        preset = d.pop("preset", None)
+        if preset is None:
+            base = cls()
+        else:
+            from cyclesim import presets
+            base = presets.get(preset)
+        return base.with_overrides(d)
+
+    def with_overrides(self, overrides: Mapping[str, Any] | Iterable[str] | None
+                       ) -> SystemConfig:
+        """A validated copy with ``overrides`` applied (self is not changed).
+
+        Keys are sections with a dict of fields (``{"l1d": {"size": "64KiB"}}``), dotted
+        fields (``{"l1d.size": "64KiB"}``), ``name``, or an optional level set to ``None``
+        / "none" (remove it) or "default" (enable it with its default geometry). Setting a
+        field of an absent level enables that level from its default first. Values may be
+        text ("true", "64KiB", "3") and are parsed to the field's type. A list of
+        "key=value" strings (command-line ``--set``) is accepted too.
+        """
+        if overrides is None:
+            return copy.deepcopy(self).validate()
+        if not isinstance(overrides, Mapping):
+            if isinstance(overrides, (str, bytes)) or not isinstance(overrides, Iterable):
+                raise ConfigError(f"overrides must be a dict or a list of 'key=value' "
+                                  f"strings, not {overrides!r}.")
+            overrides = parse_assignments(overrides)
+        name, switches, fields = _split_overrides(overrides)
+        new = copy.deepcopy(self)
+        if name is not None:
+            if not isinstance(name, str):
+                raise ConfigError(f"name = {name!r}: must be text.")
+            new.name = name
+        for sec, value in switches.items():
+            setattr(new, sec, _switch_level(sec, value, getattr(new, sec)))
+        for sec, values in fields.items():
+            current = getattr(new, sec)
+            if current is None:
+                if sec in switches:
+                    raise ConfigError(f"{sec} is set to none and {sec}.{next(iter(values))} "
+                                      f"is given too; drop one of them.")
+                current = default_cache(sec)
+            setattr(new, sec, current.updated(values, sec))
+        return new.validate()
+
+    # -- files -----------------------------------------------------------------------------
+
+    @classmethod
+    def from_file(cls, path: str | os.PathLike) -> SystemConfig:
+        """Load a .toml, .yaml/.yml or .json config file (validated)."""
+        return cls.from_dict(load_config_file(path))
+
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write this config as .toml, .yaml/.yml or .json (by suffix); returns the path."""
+        path = Path(path)
+        suffix = path.suffix.lower()
+        data = self.to_dict()
+        if suffix == ".toml":
+            text = _toml_text(data)
+        elif suffix in (".yaml", ".yml"):
+            text = _yaml().safe_dump(data, sort_keys=False, allow_unicode=True)
+        elif suffix == ".json":
+            text = json.dumps(data, indent=2) + "\n"
+        else:
+            raise ConfigError(f"cannot save a config as {path.name!r}: use a name ending in "
+                              f"{', '.join(FILE_SUFFIXES)}.")
+        path.write_text(text, encoding="utf-8")
+        return path
+
+    # -- text ------------------------------------------------------------------------------
+
+    def summary(self) -> str:
+        """A few lines a person can read: one per part of the machine."""
+        c, b, m = self.core, self.bpred, self.memory
+        lines = [f"SystemConfig {self.name!r}",
+                 f"  core    {c.model} {format_frequency(c.frequency)}, forwarding "
+                 f"{c.forwarding}, branches resolve in {c.branch_resolve_stage}, mul "
+                 f"{c.mul_latency} / div {c.div_latency} cycles, store buffer "
+                 f"{c.store_buffer_entries}",
+                 f"  bpred   {b.kind}, {b.table_entries} counters, {b.history_bits} history "
+                 f"bits, BTB {b.btb_entries} entries {b.btb_assoc}-way, RAS {b.ras_depth}"]
+        for n in LEVELS:
+            lc = getattr(self, n)
+            if lc is None:
+                lines.append(f"  {n:<7} none")
+                continue
+            lines.append(f"  {n:<7} {format_size(lc.size)} {lc.assoc}-way, "
+                         f"{lc.line_size}B lines, {lc.hit_latency} cycle"
+                         f"{'s' if lc.hit_latency != 1 else ''}, {lc.policy}, "
+                         f"{lc.write_policy}, {lc.mshrs} MSHR{'s' if lc.mshrs != 1 else ''}"
+                         f"{', inclusive' if lc.inclusion == 'inclusive' else ''}")
+        if m.kind == "fixed":
+            lines.append(f"  memory  fixed {m.latency} cycles")
+        else:
+            lines.append(f"  memory  dram {m.banks} banks, {format_size(m.row_size)} rows, "
+                         f"tRCD-tCL-tRP {format_time(m.tRCD)}-{format_time(m.tCL)}-"
+                         f"{format_time(m.tRP)}, burst {format_time(m.tBURST)}, controller "
+                         f"{format_time(m.controller_latency)}, {m.mapping}")
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.summary()
+
+    def _repr_pretty_(self, p, cycle) -> None:  # IPython/Jupyter shows the summary
+        p.text(self.summary())
+
+
+Config = SystemConfig
+
+
+def _split_overrides(overrides: Mapping[str, Any]):
+    """(name, {level: on/off value}, {section: {field: value}}) from nested/dotted keys."""
+    name = None
+    switches: dict[str, Any] = {}
+    fields: dict[str, dict[str, Any]] = {}
+    for key, value in overrides.items():
+        if not isinstance(key, str):
+            raise ConfigError(f"config key {key!r} must be text.")
+        sec, dot, rest = key.partition(".")
+        if sec not in TOP_KEYS:
+            if sec == "preset":
+                raise ConfigError("preset can only be chosen at the top of a config file or "
+                                  "with resolve_config(preset=...), not as an override.")
+            raise unknown_key("", sec, TOP_KEYS)
+        if sec == "name":
+            if dot:
+                raise unknown_key("", key, TOP_KEYS)
+            name = value
+        elif dot:
+            fields.setdefault(sec, {})[rest] = value
+        elif isinstance(value, Mapping):
+            fields.setdefault(sec, {}).update(value)
+        elif isinstance(value, SECTIONS[sec]):
+            switches[sec] = value
+        elif sec in OPTIONAL_LEVELS and (value is None or isinstance(value, str)):
+            switches[sec] = value
+        else:
+            raise ConfigError(f"{sec} = {value!r}: must be a table of {sec} settings"
+                              f"{' or none/default' if sec in OPTIONAL_LEVELS else ''}; "
+                              f"to set one field write {sec}.<field>.")
+    return name, switches, fields
+
+
+def _switch_level(sec: str, value: Any, current: Any) -> Any:
+    if isinstance(value, Params):
+        return copy.deepcopy(value)
+    if value is None or value.strip().lower() in _OFF:
+        return None
+    if value.strip().lower() in _ON:
+        return current if current is not None else default_cache(sec)
+    raise ConfigError(f"{sec} = {value!r}: use none to remove the level, default to enable "
+                      f"it, or set its fields ({sec}.size=2MiB).")
+
+
+def parse_assignments(items: Iterable[str]) -> dict[str, str]:
+    """{"l1d.size": "64KiB"} from ["l1d.size=64KiB", ...] (the CLI's --set values)."""
+    out: dict[str, str] = {}
+    for item in items:
+        if not isinstance(item, str) or "=" not in item:
+            raise ConfigError(f"override {item!r} is not of the form key=value, e.g. "
+                              f"l1d.size=64KiB.")
+        key, _, value = item.partition("=")
+        out[key.strip()] = value.strip()
+    return out
+
+
+# -- files ----------------------------------------------------------------------------------
+
+def _yaml():
+    try:
+        import yaml
+    except ImportError:
+        raise ConfigError("YAML configs need PyYAML: pip install pyyaml (or use .toml or "
+                          ".json).") from None
+    return yaml
+
+
+def load_config_file(path: str | os.PathLike) -> dict:
+    """The raw dict in a config file (not yet merged or validated)."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in FILE_SUFFIXES:
+        raise ConfigError(f"config file {str(path)!r} has an unknown type; use a name ending "
+                          f"in {', '.join(FILE_SUFFIXES)}.")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"config file {str(path)!r} does not exist.") from None
+    try:
+        if suffix == ".toml":
+            import tomllib
+            data = tomllib.loads(text)
+        elif suffix == ".json":
+            data = json.loads(text)
+        else:
+            data = _yaml().safe_load(text)
+    except ConfigError:
+        raise
+    except Exception as e:  # each parser has its own error class
+        raise ConfigError(f"cannot parse config file {str(path)!r}: {e}.") from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"config file {str(path)!r} must hold a table of sections, not "
+                          f"{type(data).__name__}.")
+    return data
+
+
+def _toml_value(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, float):
+        text = repr(v)
+        return {"inf": "inf", "-inf": "-inf", "nan": "nan"}.get(text, text)
+    if isinstance(v, str):
+        return json.dumps(v)  # a JSON string is a valid TOML basic string
+    raise TypeError(f"no TOML form for {v!r}")
+
+
+def _toml_text(data: dict) -> str:
+    """TOML for our two-level structure: scalars first (an absent level is "none"), then
+    one table per section."""
+    head, tables = [], []
+    for key, value in data.items():
+        if isinstance(value, dict):
+            body = "\n".join(f"{k} = {_toml_value(v)}" for k, v in value.items())
+            tables.append(f"[{key}]\n{body}\n")
+        else:
+            head.append(f"{key} = {_toml_value('none' if value is None else value)}")
+    return "\n".join(head) + "\n\n" + "\n".join(tables)
+
+
+# -- resolving ------------------------------------------------------------------------------
+
+def resolve_config(config: SystemConfig | Mapping | str | os.PathLike | None = None,
+                   preset: str | None = None,
+                   overrides: Mapping[str, Any] | Iterable[str] | None = None
+                   ) -> SystemConfig:
+    """The validated config a run uses.
+
+    ``config``: a SystemConfig (copied), a dict or a .toml/.yaml/.json path (applied over
+    ``preset``, or over the preset the file names with a top-level ``preset`` key), a preset
+    name, or None (= ``preset``, default "default"). Then ``overrides`` are applied.
+    """
+    from cyclesim import presets
+    if isinstance(config, SystemConfig):
+        if preset is not None:
+            raise ConfigError("give either a config object or a preset, not both.")
+        cfg = copy.deepcopy(config)
+    elif config is None:
+        cfg = presets.get(preset or "default")
+    else:
+        if isinstance(config, (str, os.PathLike)):
+            text = os.fspath(config)
+            if (isinstance(config, str) and not os.path.exists(text)
+                    and Path(text).suffix.lower() not in FILE_SUFFIXES):
+                if text not in presets.names():
+                    raise ConfigError(f"{text!r} is neither a config file nor a preset; "
+                                      f"presets are {', '.join(presets.names())}.")
+                if preset is not None and preset != text:
+                    raise ConfigError(f"two presets given: {text!r} and {preset!r}.")
+                config = {"preset": text}
+            else:
+                config = load_config_file(config)
+        if not isinstance(config, Mapping):
+            raise ConfigError(f"config must be a SystemConfig, a dict, a file path or a "
+                              f"preset name, not {config!r}.")
+        data = dict(config)
+        if preset is not None:
+            if data.get("preset", preset) != preset:
+                raise ConfigError(f"two presets given: {data['preset']!r} in the config and "
+                                  f"{preset!r}.")
+            data["preset"] = preset
+        cfg = SystemConfig.from_dict(data)
+    return cfg.with_overrides(overrides)
+
+
+# -- reference documentation ----------------------------------------------------------------
+
+_SECTION_TEXT = {
+    "core": "The in-order pipeline (`pipeline.config.CoreConfig`).",
+    "bpred": "Branch predictor, BTB and RAS (`pipeline.config.BranchPredictorConfig`).",
+    "cache": "Every cache level `l1i`, `l1d`, `l2`, `l3` is a `caches.config.CacheConfig`. "
+             "The field defaults below are those of the class; each level starts from its "
+             "own geometry (table after it).",
+    "memory": "Main memory behind the last cache level (`caches.config.MemoryConfig`).",
+}
+
+_UNITS_TEXT = """\
+## Writing values
+
+- **Sizes** (unit `bytes`): an integer number of bytes, or `64B`, `32KiB`, `1MiB`, `2GiB`.
+  `KB`/`K`, `MB`/`M`, `GB`/`G` mean the same binary multiples (cache and memory sizes are
+  always binary; nobody builds a 32000-byte cache). A lowercase `b` (`32Kb`, bits) is
+  rejected. Saved configs write the largest exact binary unit (`32KiB`, `1536B`).
+- **Frequencies** (unit `Hz`): a number of Hz, or `800MHz`, `1.2GHz`, `32.768kHz`.
+- **Times** (unit `s`): a number of seconds, or `13.75ns`, `250ps`, `1us`, `2ms`. DRAM
+  times are converted to core cycles (rounded up) with `core.frequency`.
+- **Booleans**: `true`/`false` (also yes/no, on/off, 1/0 when given as text).
+- **Choices**: one of the listed words (case does not matter; saved in the listed case).
+- Counts in `cycles`, `entries`, `ways`, `bits`, `banks` are integers.
+
+## Putting a config together
+
+1. Start from a preset (`default` unless one is named: `resolve_config(preset=...)`, a
+   top-level `preset = "..."` key in a file or dict, or `--preset`).
+2. Apply the file or dict: any subset of sections and fields; what is missing keeps the
+   preset's value. Unknown keys are errors that list the known keys.
+3. Apply overrides: nested (`{"l1d": {"size": "64KiB"}}`) or dotted (`{"l1d.size":
+   "64KiB"}`, the command line's `--set l1d.size=64KiB`); text values are parsed to the
+   field's type.
+4. Validate (rules below). The resolved config is saved with every result (`to_dict()`).
+
+`l2` and `l3` may be absent: `l2 = "none"` in TOML, `null` in YAML/JSON, `None` in
+Python, `--set l3=none` on the command line. Without an L2 the L1s talk to memory
+directly. Setting a field of an absent level (`--set l3.size=4MiB`) enables it from its
+default geometry; `--set l3=default` enables it unchanged. Files may be `.toml`, `.yaml`/
+`.yml` (needs PyYAML) or `.json`; `SystemConfig.save` writes any of them and loading the
+file gives back an identical config.
+"""
+
+_RULES_TEXT = """\
+## Checks across parts
+
+- Every cache level present has the same `line_size` as `l1d`.
+- `l3` needs an `l2`.
+- `inclusion = "inclusive"` is not allowed on `l1i`/`l1d` (nothing above them). An
+  inclusive `l2` must be larger than `l1i.size + l1d.size`; an inclusive `l3` larger than
+  an inclusive `l2`, or than `l1i + l1d + l2` when the `l2` is not inclusive.
+- With `memory.kind = "dram"`, `memory.row_size` is at least one cache line.
+- Per component: sets (`size / (assoc * line_size)`) a power of two, `assoc` dividing the
+  number of lines (and a power of two for `plru`), `line_size` a power of two of at least
+  8 bytes, `hit_latency` and `mshrs` at least 1; predictor tables and the BTB powers of
+  two with `btb_assoc` dividing `btb_entries`, `history_bits` 0 to 32; functional-unit
+  latencies at least 1 cycle; DRAM `banks` and `row_size` powers of two, times at least 0;
+  `core.frequency` positive.
+"""
+
+
+def _allowed(f) -> str:
+    from cyclesim.params import field_kind
+    kind = field_kind(f)
+    return {"size": "size", "frequency": "frequency", "time": "time",
+            "bool": "true, false", "int": "integer", "float": "number", "str": "text",
+            "choice": ", ".join(f"`{c}`" for c in f.metadata.get("choices", ()))}[kind]
+
+
+def _field_table(cls: type[Params]) -> list[str]:
+    from cyclesim.params import format_value
+    rows = ["| field | unit | default | allowed | description |",
+            "|---|---|---|---|---|"]
+    defaults = cls().to_dict()
+    for name, f in cls.param_fields().items():
+        default = json.dumps(format_value(f, getattr(cls(), name))) \
+            if isinstance(defaults[name], str) else _toml_value(defaults[name])
+        rows.append(f"| `{name}` | {f.metadata.get('unit') or ''} | `{default}` | "
+                    f"{_allowed(f)} | {f.metadata['help']} |")
+    return rows
+
+
+def config_reference() -> str:
+    """docs/config.md, generated from the field metadata and the presets."""
+    from caches.config import LEVEL_DEFAULTS
+    from cyclesim import presets
+    out = ["# Configuration reference", "",
+           "<!-- Generated by `python -m cyclesim.config` from the field metadata in "
+           "pipeline/config.py, caches/config.py and cyclesim/presets.py; do not edit. -->",
+           "", _UNITS_TEXT, "## Sections", ""]
+    for sec, cls, text in (("core", CoreConfig, _SECTION_TEXT["core"]),
+                           ("bpred", BranchPredictorConfig, _SECTION_TEXT["bpred"]),
+                           ("l1i / l1d / l2 / l3", CacheConfig, _SECTION_TEXT["cache"]),
+                           ("memory", MemoryConfig, _SECTION_TEXT["memory"])):
+        out += [f"### `{sec}`", "", text, ""] + _field_table(cls) + [""]
+        if cls is CacheConfig:
+            default = SystemConfig()
+            out += ["| level | size | assoc | hit_latency | in the default config |",
+                    "|---|---|---|---|---|"]
+            for lvl, geo in LEVEL_DEFAULTS.items():
+                present = "yes" if getattr(default, lvl) is not None else "no (`none`)"
+                out.append(f"| `{lvl}` | {format_size(geo['size'])} | {geo['assoc']} | "
+                           f"{geo['hit_latency']} | {present} |")
+            out.append("")
+    out += [_RULES_TEXT, "## Presets", "",
+            "| preset | core | l1i | l1d | l2 | l3 | memory |", "|---|---|---|---|---|---|---|"]
+    for name in presets.names():
+        c = presets.get(name)
+
+        def lvl(x):
+            return "none" if x is None else (f"{format_size(x.size)} {x.assoc}-way, "
+                                             f"{x.hit_latency} cyc")
+        mem = (f"fixed {c.memory.latency} cyc" if c.memory.kind == "fixed" else
+               f"DRAM {c.memory.banks} banks, tCL {format_time(c.memory.tCL)}")
+        out.append(f"| `{name}` | {format_frequency(c.core.frequency)}, {c.bpred.kind}, "
+                   f"branch in {c.core.branch_resolve_stage} | {lvl(c.l1i)} | {lvl(c.l1d)} | "
+                   f"{lvl(c.l2)} | {lvl(c.l3)} | {mem} |")
+    out.append("")
+    for name in presets.names():
+        out += [f"- **{name}**: {presets.describe(name)}"]
+    out.append("")
+    return "\n".join(out)
+
+
+def _main(argv: list[str]) -> int:
+    out = Path(argv[0]) if argv else Path(__file__).resolve().parent.parent / "docs/config.md"
+    out.write_text(config_reference(), encoding="utf-8")
+    print(f"wrote {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(_main(sys.argv[1:]))

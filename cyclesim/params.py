@@ -1,0 +1,175 @@
+"""Declaring component parameters: a dataclass field with unit, help and allowed values.
+
+Every component config (``CoreConfig``, ``CacheConfig``, ...) is a dataclass that derives
+from :class:`Params` and declares each field with :func:`param`::
+
+    size: int = param(32768, unit="bytes", help="Total capacity.")
+
+The metadata drives everything that must not drift: parsing values written as text
+("32KiB", "1GHz", "true"), formatting them back, rejecting unknown keys, the generated
+reference in docs/config.md, and the generic checks (type, allowed values) of ``validate``.
+Assigning a field goes through the same parser, so ``cfg.l1d.size = "64KiB"`` stores 65536.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+from typing import Any, ClassVar
+
+from cyclesim import units
+from cyclesim.errors import ConfigError
+
+__all__ = ["param", "Params", "field_kind", "ConfigError"]
+
+# unit -> how values of that unit are read and written back.
+_UNIT_KIND = {"bytes": "size", "Hz": "frequency", "s": "time"}
+
+
+def param(default=dataclasses.MISSING, *, unit: str = "", help: str,
+          choices: tuple[str, ...] | None = None, default_factory=dataclasses.MISSING):
+    """A dataclass field carrying {"unit", "help"} (and "choices" for an enumeration)."""
+    meta = {"unit": unit, "help": help}
+    if choices is not None:
+        meta["choices"] = tuple(choices)
+    return dataclasses.field(default=default, default_factory=default_factory, metadata=meta)
+
+
+def field_kind(f: dataclasses.Field) -> str:
+    """"size" | "frequency" | "time" | "bool" | "int" | "float" | "choice" | "str"."""
+    unit = f.metadata.get("unit", "")
+    if unit in _UNIT_KIND:
+        return _UNIT_KIND[unit]
+    if "choices" in f.metadata:
+        return "choice"
+    typ = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", str(f.type))
+    for name in ("bool", "int", "float", "str"):
+        if typ == name:
+            return name
+    raise TypeError(f"field {f.name} has no scalar kind ({typ!r})")
+
+
+def coerce(f: dataclasses.Field, value: Any, what: str) -> Any:
+    """Turn a value given by the user (maybe text) into the field's stored type."""
+    kind = field_kind(f)
+    if kind == "size":
+        return units.parse_size(value, what)
+    if kind == "frequency":
+        return units.parse_frequency(value, what)
+    if kind == "time":
+        return units.parse_time(value, what)
+    if kind == "bool":
+        return units.parse_bool(value, what)
+    if kind == "int":
+        return units.parse_int(value, what)
+    if kind == "float":
+        if isinstance(value, bool):
+            raise ConfigError(f"{what}: {value!r} is not a number; write a number such as 1.5.")
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            raise ConfigError(f"{what}: {value!r} is not a number; write a number such as "
+                              f"1.5.") from None
+    if kind == "choice":
+        choices = f.metadata["choices"]
+        if isinstance(value, str):
+            for c in choices:
+                if value.strip().lower() == c.lower():
+                    return c
+        raise ConfigError(f"{what} = {value!r}: unknown value; use one of "
+                          f"{', '.join(choices)}.")
+    if not isinstance(value, str):
+        raise ConfigError(f"{what}: {value!r} is not text; write a string.")
+    return value
+
+
+def format_value(f: dataclasses.Field, value: Any) -> Any:
+    """The value as it is written in a config file: sizes "32KiB", times "13.75ns", ..."""
+    kind = field_kind(f)
+    if kind == "size":
+        return units.format_size(value)
+    if kind == "frequency":
+        return units.format_frequency(value)
+    if kind == "time":
+        return units.format_time(value)
+    return value
+
+
+def unknown_key(path: str, key: str, known) -> ConfigError:
+    known = list(known)
+    close = difflib.get_close_matches(str(key), known, n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    where = f"{path}.{key}" if path else str(key)
+    return ConfigError(f"unknown config key {where!r}{hint}; known keys here are "
+                       f"{', '.join(known)}.")
+
+
+class Params:
+    """Base of every component config dataclass (see the module docstring)."""
+
+    _fields_cache: ClassVar[dict] = {}
+
+    @classmethod
+    def param_fields(cls) -> dict[str, dataclasses.Field]:
+        cached = Params._fields_cache.get(cls)
+        if cached is None:
+            cached = {f.name: f for f in dataclasses.fields(cls)}
+            Params._fields_cache[cls] = cached
+        return cached
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        f = self.param_fields().get(name)
+        if f is None:
+            raise AttributeError(f"{type(self).__name__} has no parameter {name!r}; known "
+                                 f"ones are {', '.join(self.param_fields())}.")
+        object.__setattr__(self, name, coerce(f, value, name))
+
+    # -- dict form -------------------------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        """Field values as written in a config file (units formatted back)."""
+        return {name: format_value(f, getattr(self, name))
+                for name, f in self.param_fields().items()}
+
+    def updated(self, values: dict, path: str = ""):
+        """A copy with ``values`` (a flat dict of this component's fields) applied."""
+        if not isinstance(values, dict):
+            raise ConfigError(f"{path or type(self).__name__} must be a table of settings "
+                              f"(a dict), not {values!r}.")
+        new = dataclasses.replace(self)
+        fields = self.param_fields()
+        for key, value in values.items():
+            f = fields.get(key)
+            if f is None:
+                raise unknown_key(path, key, fields)
+            object.__setattr__(new, key, coerce(f, value, f"{path}.{key}" if path else key))
+        return new
+
+    @classmethod
+    def from_dict(cls, values: dict, path: str = ""):
+        """Defaults of ``cls`` with ``values`` applied; unknown keys are rejected."""
+        return cls().updated(values, path)
+
+    # -- checks ----------------------------------------------------------------------------
+
+    def check_fields(self, path: str) -> None:
+        """Generic checks from the metadata: each value has its type and allowed value."""
+        for name, f in self.param_fields().items():
+            value = getattr(self, name)
+            coerced = coerce(f, value, f"{path}.{name}")
+            if coerced != value or type(coerced) is not type(value):
+                raise ConfigError(f"{path}.{name} = {value!r}: wrong type; write "
+                                  f"{format_value(f, coerced)!r}.")
+
+    def validate(self, path: str) -> None:  # overridden by each component
+        self.check_fields(path)
+
+    def fail(self, path: str, name: str, problem: str) -> ConfigError:
+        """A ConfigError "path.name = value: problem." (problem says what is allowed)."""
+        f = self.param_fields()[name]
+        shown = format_value(f, getattr(self, name))
+        return ConfigError(f"{path}.{name} = {shown}: {problem}.")
+
+    def __repr__(self) -> str:
+        body = ", ".join(f"{k}={v!r}" for k, v in self.to_dict().items())
+        return f"{type(self).__name__}({body})"

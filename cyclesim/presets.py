@@ -1,0 +1,123 @@
+"""Named starting configurations: ``presets.names()``, ``presets.get(name)``.
+
+Each preset is a function whose docstring says where its numbers come from. Figures taken
+from public documents are approximations: cyclesim models one single-issue in-order
+pipeline, so a preset resembling a real core reproduces its caches, latencies and predictor
+sizes, not its exact pipeline. ``get`` returns a fresh, validated SystemConfig each call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from caches.config import CacheConfig, MemoryConfig
+from cyclesim.config import SystemConfig
+from cyclesim.errors import ConfigError
+from pipeline.config import BranchPredictorConfig, CoreConfig
+
+__all__ = ["names", "get", "describe"]
+
+KiB = 1024
+MiB = 1024 * KiB
+
+
+def default() -> SystemConfig:
+    """The defaults of every field: a classic 5-stage pipeline at 1 GHz with full forwarding,
+    gshare, 32 KiB L1I (4-way) and L1D (8-way), a 256 KiB 8-way L2 at 12 cycles and a banked
+    DRAM with DDR4-3200 CL22-like timings (22 clocks of 0.625 ns = 13.75 ns for tRCD/tCL/tRP,
+    a BL8 burst of 2.5 ns). A middle-of-the-road teaching machine, not a particular chip."""
+    return SystemConfig(name="default")
+
+
+def textbook() -> SystemConfig:
+    """The 5-stage RISC-V pipeline of Patterson & Hennessy, *Computer Organization and
+    Design, RISC-V Edition*, ch. 4-5: full forwarding, branches decided in ID (the control
+    hazards section moves the branch decision early) with predict-not-taken, no store
+    buffer; split 16 KiB direct-mapped L1 caches with 64-byte (16-word) blocks like the
+    Intrinsity FastMATH example of chapter 5; no L2 (the L1s talk to memory directly) and a flat 100-cycle memory, the miss
+    penalty the chapter's examples use."""
+    l1 = dict(size=16 * KiB, assoc=1, line_size=64, hit_latency=1, mshrs=1)
+    return SystemConfig(
+        name="textbook",
+        core=CoreConfig(frequency=1e9, forwarding="full", branch_resolve_stage="ID",
+                        store_buffer_entries=0),
+        bpred=BranchPredictorConfig(kind="static_nt", ras_depth=0),
+        l1i=CacheConfig(**l1), l1d=CacheConfig(**l1), l2=None, l3=None,
+        memory=MemoryConfig(kind="fixed", latency=100),
+    )
+
+
+def embedded() -> SystemConfig:
+    """An embedded-class core resembling the SiFive E31 (FE310-G000 manual, ch. 3): 5-stage
+    single-issue in-order, fully bypassed, 3-cycle misprediction penalty (branch resolved in
+    MEM here); 128-entry BHT (bimodal), 40-entry BTB (32 fully associative here: sizes are
+    powers of two), 2-entry RAS; 5-cycle multiply and a 1-bit-per-cycle divider (2-33
+    cycles; 33 here), neither pipelined; 320 MHz (FE310-G002 rating). 16 KiB 2-way I-cache;
+    the E31's 16 KiB data scratchpad is modelled as a 16 KiB 4-way L1D; no L2 and a flat
+    40-cycle memory (~125 ns, an approximation of on-chip SRAM/flash behind the L1s). The
+    real E31 is RV32IMAC without an FPU; FP latencies keep their defaults."""
+    return SystemConfig(
+        name="embedded",
+        core=CoreConfig(frequency=320e6, branch_resolve_stage="MEM", mul_latency=5,
+                        div_latency=33, div_pipelined=False, long_ops_pipelined=False,
+                        store_buffer_entries=0),
+        bpred=BranchPredictorConfig(kind="bimodal", table_entries=128, history_bits=0,
+                                    btb_entries=32, btb_assoc=32, ras_depth=2),
+        l1i=CacheConfig(size=16 * KiB, assoc=2, hit_latency=1, mshrs=1),
+        l1d=CacheConfig(size=16 * KiB, assoc=4, hit_latency=1, mshrs=1),
+        l2=None, l3=None,
+        memory=MemoryConfig(kind="fixed", latency=40),
+    )
+
+
+def application() -> SystemConfig:
+    """An application-class in-order core resembling the SiFive U74 in the FU740 SoC
+    (HiFive Unmatched) or a Cortex-A53-class core: 1.2 GHz; 32 KiB 4-way L1I and 32 KiB
+    8-way L1D with 64-byte lines (2-cycle L1D hit here); a 2 MiB 16-way shared L2 (about 20
+    cycles here); DDR4-2400 CL17 DRAM (17 clocks of 0.833 ns = 14.16 ns for tRCD/tCL/tRP, a
+    BL8 burst of 3.33 ns), 16 banks (4 bank groups of 4 in a x8 DDR4 device) with 8 KiB
+    rows (1 KiB pages on each of the eight x8 chips of a 64-bit rank), 20 ns of controller
+    latency. The U74 is an 8-stage dual-issue pipeline; cyclesim
+    runs it as single-issue, so expect lower IPC than the silicon. Predictor sizes are
+    plausible values, not the U74's documented ones."""
+    return SystemConfig(
+        name="application",
+        core=CoreConfig(frequency=1.2e9, branch_resolve_stage="EX", mul_latency=3,
+                        div_latency=20, store_buffer_entries=8),
+        bpred=BranchPredictorConfig(kind="gshare", table_entries=4096, history_bits=12,
+                                    btb_entries=64, btb_assoc=64, ras_depth=6),
+        l1i=CacheConfig(size=32 * KiB, assoc=4, hit_latency=1),
+        l1d=CacheConfig(size=32 * KiB, assoc=8, hit_latency=2),
+        l2=CacheConfig(size=2 * MiB, assoc=16, hit_latency=20, mshrs=16),
+        l3=None,
+        memory=MemoryConfig(kind="dram", banks=16, row_size=8 * KiB, tRCD="14.16ns",
+                            tCL="14.16ns", tRP="14.16ns", tBURST="3.33ns",
+                            controller_latency="20ns"),
+    )
+
+
+_PRESETS: dict[str, Callable[[], SystemConfig]] = {
+    "default": default, "textbook": textbook, "embedded": embedded,
+    "application": application,
+}
+
+
+def names() -> list[str]:
+    """The preset names, in a fixed order."""
+    return list(_PRESETS)
+
+
+def get(name: str) -> SystemConfig:
+    """A fresh, validated SystemConfig for preset ``name``."""
+    try:
+        build = _PRESETS[name]
+    except (KeyError, TypeError):
+        raise ConfigError(f"unknown preset {name!r}; known presets are "
+                          f"{', '.join(_PRESETS)}.") from None
+    return build().validate()
+
+
+def describe(name: str) -> str:
+    """The docstring of preset ``name``: what it models and where its numbers come from."""
+    get(name)  # same error for an unknown name
+    return " ".join(_PRESETS[name].__doc__.split())

@@ -1,0 +1,112 @@
+"""Parameters of the core timing model and the branch predictor (pure Python, no Cython).
+
+Field names are a fixed contract with the timing models and the engine; each field carries
+its unit and help, which docs/config.md is generated from.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from cyclesim.params import Params, param
+from cyclesim.units import is_power_of_two
+
+__all__ = ["CoreConfig", "BranchPredictorConfig", "CORE_MODELS", "PREDICTOR_KINDS"]
+
+CORE_MODELS = ("inorder",)
+PREDICTOR_KINDS = ("static_nt", "btfn", "bimodal", "gshare", "tournament")
+
+# Latency fields checked as "at least 1 cycle" (1 = the result is ready like a simple ALU op).
+_UNIT_LATENCIES = ("mul_latency", "div_latency", "fadd_latency", "fmul_latency",
+                   "fma_latency", "fdiv_latency", "fsqrt_latency", "fcvt_latency")
+
+
+@dataclass(repr=False)
+class CoreConfig(Params):
+    """The in-order pipeline: clock, forwarding, branch resolution, functional units."""
+
+    model: str = param("inorder", choices=CORE_MODELS,
+                       help="Core timing model.")
+    frequency: float = param(1e9, unit="Hz",
+                             help="Core clock; converts DRAM times to cycles and cycles to "
+                                  "the time the guest sees.")
+    forwarding: str = param("full", choices=("full", "none"),
+                            help="Bypass paths into EX: full (EX/MEM and MEM/WB forwarding) "
+                                 "or none (a consumer waits until the producer has written "
+                                 "the register file).")
+    branch_resolve_stage: str = param("EX", choices=("ID", "EX", "MEM"),
+                                      help="Stage where a branch's direction and target are "
+                                           "known; a misprediction squashes the younger "
+                                           "instructions fetched until then.")
+    mul_latency: int = param(3, unit="cycles", help="Integer multiply latency in EX.")
+    div_latency: int = param(20, unit="cycles", help="Integer divide/remainder latency in EX.")
+    div_pipelined: bool = param(False,
+                                help="false: one iterative divider that blocks EX until done "
+                                     "(also for fdiv/fsqrt); true: a new divide may start "
+                                     "every cycle.")
+    fadd_latency: int = param(4, unit="cycles", help="FP add/sub/compare/min/max latency.")
+    fmul_latency: int = param(4, unit="cycles", help="FP multiply latency.")
+    fma_latency: int = param(5, unit="cycles", help="FP fused multiply-add latency.")
+    fdiv_latency: int = param(20, unit="cycles", help="FP divide latency.")
+    fsqrt_latency: int = param(25, unit="cycles", help="FP square root latency.")
+    fcvt_latency: int = param(2, unit="cycles",
+                              help="FP conversions and moves between register files.")
+    long_ops_pipelined: bool = param(True,
+                                     help="Multiplier and FP add/mul/fma/cvt units accept a "
+                                          "new operation every cycle (fdiv/fsqrt follow "
+                                          "div_pipelined).")
+    fetch_blocking: bool = param(True, help="Fetch stalls until an I-cache miss returns.")
+    mem_blocking: bool = param(True, help="MEM stalls until a D-cache load miss returns.")
+    store_buffer_entries: int = param(4, unit="entries",
+                                      help="Stores retired into a buffer that drains to the "
+                                           "D-cache; 0 = no buffer, a store waits for the "
+                                           "cache in MEM.")
+
+    def validate(self, path: str = "core") -> None:
+        self.check_fields(path)
+        if not (math.isfinite(self.frequency) and self.frequency > 0):
+            raise self.fail(path, "frequency", "must be a positive frequency such as 1GHz")
+        for name in _UNIT_LATENCIES:
+            if getattr(self, name) < 1:
+                raise self.fail(path, name, "must be at least 1 cycle (1 = like a simple "
+                                            "ALU op)")
+        if self.store_buffer_entries < 0:
+            raise self.fail(path, "store_buffer_entries",
+                            "must be 0 (no store buffer) or more")
+
+
+@dataclass(repr=False)
+class BranchPredictorConfig(Params):
+    """Direction predictor, branch target buffer and return address stack."""
+
+    kind: str = param("gshare", choices=PREDICTOR_KINDS,
+                      help="Direction predictor: static_nt (always not taken), btfn "
+                           "(backward taken, forward not taken), bimodal (PC-indexed 2-bit "
+                           "counters), gshare (PC xor global history), tournament (bimodal "
+                           "and gshare with a chooser).")
+    table_entries: int = param(4096, unit="entries",
+                               help="2-bit counters in the direction table(s); power of two.")
+    history_bits: int = param(12, unit="bits",
+                              help="Global history length (gshare, tournament); 0 to 32.")
+    chooser_entries: int = param(4096, unit="entries",
+                                 help="2-bit chooser counters (tournament); power of two.")
+    btb_entries: int = param(512, unit="entries",
+                             help="Branch target buffer entries; power of two.")
+    btb_assoc: int = param(4, unit="ways",
+                           help="BTB associativity; power of two dividing btb_entries.")
+    ras_depth: int = param(8, unit="entries", help="Return address stack depth; 0 = none.")
+
+    def validate(self, path: str = "bpred") -> None:
+        self.check_fields(path)
+        for name in ("table_entries", "chooser_entries", "btb_entries"):
+            if not is_power_of_two(getattr(self, name)):
+                raise self.fail(path, name, "must be a power of two (1, 2, 4, ...)")
+        if not 0 <= self.history_bits <= 32:
+            raise self.fail(path, "history_bits", "must be between 0 and 32")
+        if not is_power_of_two(self.btb_assoc) or self.btb_assoc > self.btb_entries:
+            raise self.fail(path, "btb_assoc",
+                            f"must be a power of two that divides btb_entries "
+                            f"({self.btb_entries})")
+        if self.ras_depth < 0:
+            raise self.fail(path, "ras_depth", "must be 0 (no return address stack) or more")
