@@ -1,0 +1,173 @@
+"""Build the memory hierarchy from config objects (field names: caches/config.py).
+
+    h = build_hierarchy(l1i, l1d, l2, l3, memory, frequency)
+    h.l1i, h.l1d          the MemoryLevel objects the core talks to
+    h.levels              {"l1i": Cache, "l1d": Cache, "l2": Cache, ["l3": Cache,]
+                           "dram": Dram | "memory": FixedMemory}
+    h.stats(instructions) {"l1d.misses": ..., "l1d.mpki": ..., "dram.row_hits": ...}
+    h.reset_stats()       zero every counter, keep contents (end of warm-up)
+
+The L1s miss into one unified L2, the L2 into the L3 when there is one, the last cache into
+main memory. An inclusive level back-invalidates every cache above it.
+"""
+from __future__ import annotations
+
+import math
+import re
+
+import numpy as np
+
+from caches.cache import Cache, run_stream
+from caches.dram import Dram, FixedMemory
+from caches.replacement import POLICIES
+
+try:
+    from cyclesim.errors import ConfigError as _BadConfig
+except ImportError:
+    _BadConfig = ValueError
+
+_SIZE_UNITS = {"b": 1, "kib": 1 << 10, "mib": 1 << 20, "gib": 1 << 30,
+               "kb": 1000, "mb": 10**6, "gb": 10**9}
+_TIME_UNITS = {"s": 1.0, "ms": 1e-3, "us": 1e-6, "ns": 1e-9, "ps": 1e-12}
+_FREQ_UNITS = {"hz": 1.0, "khz": 1e3, "mhz": 1e6, "ghz": 1e9}
+
+
+def _quantity(value, units, what):
+    """A number, or a string such as "32KiB" / "13.75ns" / "2GHz", in base units."""
+    if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
+        return value
+    m = re.fullmatch(r"\s*([0-9.eE+-]+)\s*([A-Za-z]*)\s*", str(value))
+    if m:
+        unit = m.group(2).lower() or next(u for u, f in units.items() if f == 1)
+        if unit in units:
+            try:
+                return float(m.group(1)) * units[unit]
+            except ValueError:
+                pass
+    raise _BadConfig(f"{what} is {value!r}; give a number or a value with one of the units "
+                     f"{', '.join(units)}")
+
+
+def _bytes(value, what):
+    v = _quantity(value, _SIZE_UNITS, what)
+    if v != int(v):
+        raise _BadConfig(f"{what} is {value!r}; it must be a whole number of bytes")
+    return int(v)
+
+
+def to_cycles(seconds, frequency_hz):
+    """A time in seconds as core cycles, rounded up (a tiny tolerance keeps exact products
+    such as 2.5 ns x 2 GHz = 5 from becoming 6 through float error)."""
+    return int(math.ceil(round(seconds * frequency_hz, 6)))
+
+
+def make_cache(cfg, name, level_id, next_level, classify_misses=True):
+    """One Cache from a CacheConfig-like object."""
+    policy = getattr(cfg, "policy", "lru")
+    if policy not in POLICIES:
+        raise _BadConfig(f"{name}.policy is {policy!r}; known policies are "
+                         f"{', '.join(sorted(POLICIES))}")
+    size = _bytes(cfg.size, f"{name}.size")
+    line = _bytes(getattr(cfg, "line_size", 64), f"{name}.line_size")
+    assoc = int(cfg.assoc)
+    if assoc < 1 or size % (assoc * line):
+        raise _BadConfig(f"{name}.assoc ({assoc}) x {name}.line_size ({line} B) must divide "
+                         f"{name}.size ({size} B)")
+    return Cache(size, assoc, line_size=line, hit_latency=int(cfg.hit_latency),
+                 policy=policy,
+                 write_policy=getattr(cfg, "write_policy", "write_back"),
+                 write_allocate=bool(getattr(cfg, "write_allocate", True)),
+                 inclusion=getattr(cfg, "inclusion", "non_inclusive"),
+                 mshrs=int(getattr(cfg, "mshrs", 8)), seed=int(getattr(cfg, "seed", 1)),
+                 next=next_level, level_id=level_id, name=name,
+                 classify_misses=classify_misses)
+
+
+def make_memory(cfg, frequency_hz, line_size):
+    """Main memory from a MemoryConfig-like object; returns (name, level)."""
+    kind = getattr(cfg, "kind", "dram")
+    if kind == "fixed":
+        return "memory", FixedMemory(int(cfg.latency))
+    if kind != "dram":
+        raise _BadConfig(f"memory.kind is {kind!r}; use dram or fixed")
+
+    def cyc(field):
+        return to_cycles(_quantity(getattr(cfg, field), _TIME_UNITS, f"memory.{field}"),
+                         frequency_hz)
+
+    return "dram", Dram(banks=int(cfg.banks), row_size=_bytes(cfg.row_size, "memory.row_size"),
+                        tRCD=cyc("tRCD"), tCL=cyc("tCL"), tRP=cyc("tRP"),
+                        tBURST=cyc("tBURST"), controller_latency=cyc("controller_latency"),
+                        mapping=getattr(cfg, "mapping", "row_bank_column"),
+                        line_size=line_size)
+
+
+class Hierarchy:
+    """The caches and main memory of one core, wired together."""
+
+    def __init__(self, l1i, l1d, levels):
+        self.l1i = l1i
+        self.l1d = l1d
+        self.levels = levels          # name -> level, from the core outwards
+
+    def stats(self, instructions=None):
+        """Every counter with a dotted name ("l1d.misses", "dram.row_hits", ...); with
+        `instructions`, also "<cache>.mpki" (misses per thousand instructions)."""
+        out = {}
+        for name, level in self.levels.items():
+            s = level.stats()
+            for k, v in s.items():
+                out[f"{name}.{k}"] = v
+            if instructions is not None and isinstance(level, Cache):
+                out[f"{name}.mpki"] = (1000.0 * s["misses"] / instructions
+                                       if instructions else 0.0)
+        return out
+
+    def reset_stats(self):
+        """Zero every counter, keep cache contents and DRAM row state (end of warm-up)."""
+        for level in self.levels.values():
+            level.reset_stats()
+
+    def reset(self):
+        """Empty every cache, close every DRAM row, zero every counter."""
+        for level in self.levels.values():
+            level.reset()
+
+    def run_stream(self, addrs, kinds, start=0):
+        """Blocking accesses one after another (see caches.cache.run_stream)."""
+        return run_stream(self.l1i, self.l1d, addrs, kinds, start)
+
+    def describe(self):
+        return "\n".join(f"{name}: {level!r}" for name, level in self.levels.items())
+
+    def __repr__(self):
+        return f"Hierarchy({', '.join(self.levels)})"
+
+
+def build_hierarchy(l1i, l1d, l2, l3, memory, frequency, classify_misses=True):
+    """Wire L1I + L1D -> unified L2 -> optional L3 -> main memory.
+
+    l1i, l1d, l2, l3: CacheConfig-like objects (l3 may be None); memory: MemoryConfig-like;
+    frequency: core clock in Hz (or "2GHz"), used to turn DRAM times into cycles.
+    classify_misses=False turns off the fully-associative shadow caches (faster; no
+    capacity/conflict split)."""
+    f = float(_quantity(frequency, _FREQ_UNITS, "core.frequency"))
+    if not f > 0:
+        raise _BadConfig(f"core.frequency is {frequency!r}; it must be positive")
+    last_line = _bytes(getattr(l3 if l3 is not None else l2, "line_size", 64),
+                       "l3.line_size" if l3 is not None else "l2.line_size")
+    mem_name, mem = make_memory(memory, f, last_line)
+    l3c = make_cache(l3, "l3", 3, mem, classify_misses) if l3 is not None else None
+    l2c = make_cache(l2, "l2", 2, l3c if l3c is not None else mem, classify_misses)
+    l1ic = make_cache(l1i, "l1i", 1, l2c, classify_misses)
+    l1dc = make_cache(l1d, "l1d", 1, l2c, classify_misses)
+    caches_above = {"l2": [l1ic, l1dc], "l3": [l2c, l1ic, l1dc]}
+    for name, cache in (("l2", l2c), ("l3", l3c)):
+        if cache is not None and cache.inclusive:
+            for upper in caches_above[name]:
+                cache.add_upper(upper)
+    levels = {"l1i": l1ic, "l1d": l1dc, "l2": l2c}
+    if l3c is not None:
+        levels["l3"] = l3c
+    levels[mem_name] = mem
+    return Hierarchy(l1ic, l1dc, levels)
