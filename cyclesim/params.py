@@ -97,7 +97,8 @@ def format_value(f: dataclasses.Field, value: Any) -> Any:
 
 def unknown_key(path: str, key: str, known) -> ConfigError:
     known = list(known)
-    close = difflib.get_close_matches(str(key), known, n=1)
+    close = [k for k in known if k.lower() == str(key).lower()] or \
+        difflib.get_close_matches(str(key), known, n=1)
     hint = f" (did you mean {close[0]!r}?)" if close else ""
     where = f"{path}.{key}" if path else str(key)
     return ConfigError(f"unknown config key {where!r}{hint}; known keys here are "

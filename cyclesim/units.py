@@ -35,7 +35,7 @@ SIZE_FORMS = "an integer number of bytes or a size such as 64B, 32KiB, 1MiB, 2Gi
 FREQUENCY_FORMS = "a number of Hz or a frequency such as 800MHz, 1.2GHz, 32.768kHz"
 TIME_FORMS = "a number of seconds or a time such as 13.75ns, 250ps, 1us, 2ms"
 
-_NUMBER = r"([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)"
+_NUMBER = r"(-?[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)"
 _SIZE_RE = re.compile(r"^\s*" + _NUMBER + r"\s*([kKmMgGtT]?)(i?)([bB]?)\s*$")
 _FREQ_RE = re.compile(r"^\s*" + _NUMBER + r"\s*([kKmMgG]?)(?:[hH][zZ])?\s*$")
 _TIME_RE = re.compile(r"^\s*" + _NUMBER + r"\s*(ps|ns|us|µs|μs|ms|s)?\s*$", re.IGNORECASE)
