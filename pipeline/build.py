@@ -1,0 +1,30 @@
+"""Build the in-order core from CoreConfig and BranchPredictorConfig objects."""
+from cyclesim.errors import ConfigError
+from pipeline.bpred import BTB, RAS, make_predictor
+from pipeline.inorder import InOrderCore
+
+_CORE_FIELDS = ("forwarding", "branch_resolve_stage", "mul_latency", "div_latency",
+                "div_pipelined", "fadd_latency", "fmul_latency", "fma_latency",
+                "fdiv_latency", "fsqrt_latency", "fcvt_latency", "long_ops_pipelined",
+                "fetch_blocking", "mem_blocking", "store_buffer_entries")
+
+
+def build_predictor(bpred_cfg):
+    """(direction predictor, BTB, RAS) for a BranchPredictorConfig."""
+    predictor = make_predictor(bpred_cfg.kind, table_entries=bpred_cfg.table_entries,
+                               history_bits=bpred_cfg.history_bits,
+                               chooser_entries=bpred_cfg.chooser_entries)
+    return predictor, BTB(bpred_cfg.btb_entries, bpred_cfg.btb_assoc), RAS(bpred_cfg.ras_depth)
+
+
+def build_core(core_cfg, bpred_cfg, l1i, l1d):
+    """The timing model named by core_cfg.model, wired to the L1 MemoryLevels l1i, l1d.
+
+    The fetch buffer holds one line of l1i (its `line_size` attribute, 64 if it has none).
+    """
+    if core_cfg.model != "inorder":
+        raise ConfigError(f"core.model = {core_cfg.model!r} is not available; use 'inorder'.")
+    predictor, btb, ras = build_predictor(bpred_cfg)
+    kwargs = {name: getattr(core_cfg, name) for name in _CORE_FIELDS}
+    return InOrderCore(l1i, l1d, predictor, btb, ras,
+                       fetch_line_size=getattr(l1i, "line_size", 64), **kwargs)

@@ -1,0 +1,71 @@
+# The scalar in-order pipeline (IF ID EX MEM WB). Timing rules: docs/pipeline.md.
+from libc.stdint cimport int64_t, uint8_t, uint32_t, uint64_t
+
+from caches.base cimport MemoryLevel
+from pipeline.bpred cimport BTB, RAS, DirectionPredictor
+from pipeline.model cimport TimingModel
+from pipeline.trace cimport PART_COUNT, MemRecord, PipeRecord
+from pipeline.types cimport OC_COUNT, DynInst
+
+cdef enum:
+    ST_IF = 0
+    ST_ID = 1
+    ST_EX = 2
+    ST_MEM = 3
+    ST_WB = 4
+    N_STAGES = 5
+    N_REGS = 64
+
+cdef class InOrderCore(TimingModel):
+    # wiring
+    cdef MemoryLevel l1i, l1d
+    cdef DirectionPredictor dirpred
+    cdef BTB btb
+    cdef RAS ras
+    # configuration
+    cdef bint forward_full         # EX->EX and MEM->EX bypasses (else read in ID after WB)
+    cdef int resolve_stage         # ST_ID, ST_EX or ST_MEM: where mispredicts are found
+    cdef uint32_t latency[OC_COUNT]    # EX result latency per OpClass (>= 1)
+    cdef bint pipelined[OC_COUNT]      # False: the op holds EX for its whole latency
+    cdef bint fetch_blocking, mem_blocking
+    cdef uint32_t sb_entries       # store buffer entries (0 = stores wait for the cache)
+    cdef uint32_t line_shift       # log2 of the fetch line size
+    # pipeline state: stage entry cycles of the previous instruction
+    cdef int64_t prev[N_STAGES]
+    cdef int64_t fetch_ready       # earliest IF entry of the next instruction
+    cdef uint8_t fetch_cause       # CPI part charged if fetch_ready binds
+    cdef uint64_t fetch_line       # line held by the fetch buffer
+    cdef bint fetch_line_valid
+    # scoreboard, per register id
+    cdef int64_t fwd_ready[N_REGS]   # earliest EX entry of a consumer, with bypasses
+    cdef int64_t rf_ready[N_REGS]    # earliest EX entry of a consumer reading the register file
+    cdef int64_t waw_ready[N_REGS]   # value of a late (after-WB) pending write, else 0
+    cdef uint8_t wait_cause[N_REGS]  # CPI part charged when a consumer waits on it
+    # store buffer: drain-finish cycles of the last sb_entries stores (ring)
+    cdef int64_t* sb_finish
+    cdef uint32_t sb_next
+    cdef int64_t sb_last_finish
+    cdef object _sb_owner
+    # counters (zeroed by reset_stats)
+    cdef uint64_t parts[PART_COUNT]
+    cdef uint64_t cycles, instructions, loads, stores, amos
+    cdef uint64_t branches, mispredicts, jumps, jump_mispredicts, decode_redirects
+    cdef uint64_t btb_hits, btb_misses, ras_hits, ras_mispredicts
+    cdef uint64_t op_counts[OC_COUNT]
+    cdef bint started
+    # traces
+    cdef bint tracing              # the one branch taken per instruction when off
+    cdef bint trace_pipe, trace_mem
+    cdef uint64_t trace_first, trace_count
+    cdef PipeRecord* ptrace
+    cdef MemRecord* mtrace
+    cdef uint64_t n_ptrace, n_mtrace, cap_mtrace
+    cdef object _ptrace_owner, _mtrace_owner
+    cdef MemRecord acc[3]          # accesses of the current instruction (for the trace)
+    cdef int n_acc
+
+    cdef void consume(self, DynInst* di) noexcept nogil
+    cdef void _note(self, int64_t cycle, uint64_t addr, uint32_t lat, uint32_t size,
+                    uint8_t kind, uint8_t level) noexcept nogil
+    cdef void _record(self, DynInst* di, int64_t* e, uint8_t cause, uint8_t data_level,
+                      uint8_t fetch_level, bint mispredicted) noexcept nogil

@@ -1,0 +1,546 @@
+"""The cycle-accurate scalar in-order pipeline: IF ID EX MEM WB.
+
+For every retired instruction consume() computes the cycle it enters each stage from the
+rules numbered in docs/pipeline.md (comments below quote them as R<n>), in O(1), from the
+previous instruction's entry cycles, a register scoreboard, the branch predictor and the
+two L1 caches. No per-cycle loop.
+"""
+import numpy as np
+
+from libc.stdint cimport int64_t, uint8_t, uint32_t, uint64_t
+
+from caches.base cimport MemoryLevel
+from pipeline.bpred cimport BTB, RAS, DirectionPredictor
+from pipeline.model cimport TimingModel
+from pipeline.trace cimport *
+from pipeline.types cimport *
+
+from cyclesim.errors import ConfigError
+from pipeline.bpred import BTB as _BTB, RAS as _RAS, make_predictor
+from pipeline.trace import CAUSE_NAMES, MEM_DTYPE, PIPE_DTYPE
+
+# How a stage's entry cycle was decided, besides the CPI parts (trace.pxd):
+cdef enum:
+    C_FLOW = 254     # one cycle after entering the previous stage (look further back)
+    C_PIPE = 253     # waiting for the previous instruction to leave the stage
+
+STAGE_NAMES = ("IF", "ID", "EX", "MEM", "WB")
+OPCLASS_NAMES = ("alu", "branch", "jal", "jalr", "load", "store", "amo", "mul", "div",
+                 "fadd", "fmul", "fma", "fdiv", "fsqrt", "fcvt", "system", "nop")
+
+
+cdef inline uint8_t _level_part(uint8_t first, uint8_t level) noexcept nogil:
+    if level < 1:
+        level = 1
+    elif level > 4:
+        level = 4
+    return first + level - 1
+
+
+cdef inline uint64_t _branch_target(DynInst* di) noexcept nogil:
+    """Taken target of a conditional branch, decoded from its encoding (B-type or c.beqz/c.bnez)."""
+    cdef uint32_t raw = di.raw
+    cdef int64_t imm
+    if di.taken:
+        return di.next_pc
+    if di.length == 2:
+        imm = (((raw >> 12) & 1) << 8) | (((raw >> 10) & 3) << 3) | (((raw >> 5) & 3) << 6) \
+            | (((raw >> 3) & 3) << 1) | (((raw >> 2) & 1) << 5)
+        if imm & 0x100:
+            imm -= 0x200
+    else:
+        imm = (((raw >> 31) & 1) << 12) | (((raw >> 7) & 1) << 11) \
+            | (((raw >> 25) & 0x3f) << 5) | (((raw >> 8) & 0xf) << 1)
+        if imm & 0x1000:
+            imm -= 0x2000
+    return di.pc + <uint64_t> imm
+
+
+def _positive(name, value):
+    if int(value) < 1:
+        raise ConfigError(f"core.{name} = {value!r} must be at least 1 cycle.")
+    return int(value)
+
+
+cdef class InOrderCore(TimingModel):
+    """Scalar in-order pipeline (see docs/pipeline.md for the timing rules).
+
+    l1i, l1d: MemoryLevel objects (the L1 caches). predictor: a DirectionPredictor
+    (default gshare), btb: BTB, ras: RAS. Keyword arguments are the CoreConfig fields
+    plus fetch_line_size (bytes of the I-cache line the fetch buffer holds).
+    """
+
+    def __init__(self, MemoryLevel l1i not None, MemoryLevel l1d not None,
+                 DirectionPredictor predictor=None, BTB btb=None, RAS ras=None, *,
+                 forwarding="full", branch_resolve_stage="EX",
+                 mul_latency=3, div_latency=20, div_pipelined=False,
+                 fadd_latency=4, fmul_latency=4, fma_latency=5, fdiv_latency=20,
+                 fsqrt_latency=25, fcvt_latency=2, long_ops_pipelined=True,
+                 fetch_blocking=True, mem_blocking=True, store_buffer_entries=4,
+                 fetch_line_size=64):
+        self.l1i = l1i
+        self.l1d = l1d
+        self.dirpred = predictor if predictor is not None else make_predictor("gshare")
+        self.btb = btb if btb is not None else _BTB(512, 4)
+        self.ras = ras if ras is not None else _RAS(8)
+        if forwarding not in ("full", "none"):
+            raise ConfigError(f"core.forwarding = {forwarding!r} is not allowed; "
+                              "use 'full' or 'none'.")
+        self.forward_full = forwarding == "full"
+        stages = {"ID": ST_ID, "EX": ST_EX, "MEM": ST_MEM}
+        if branch_resolve_stage not in stages:
+            raise ConfigError(f"core.branch_resolve_stage = {branch_resolve_stage!r} is not "
+                              "allowed; use 'ID', 'EX' or 'MEM'.")
+        self.resolve_stage = stages[branch_resolve_stage]
+        cdef int i
+        for i in range(OC_COUNT):
+            self.latency[i] = 1
+            self.pipelined[i] = True
+        long_ops = {OC_MUL: ("mul_latency", mul_latency, long_ops_pipelined),
+                    OC_DIV: ("div_latency", div_latency, div_pipelined),
+                    OC_FADD: ("fadd_latency", fadd_latency, long_ops_pipelined),
+                    OC_FMUL: ("fmul_latency", fmul_latency, long_ops_pipelined),
+                    OC_FMA: ("fma_latency", fma_latency, long_ops_pipelined),
+                    OC_FDIV: ("fdiv_latency", fdiv_latency, div_pipelined),
+                    OC_FSQRT: ("fsqrt_latency", fsqrt_latency, div_pipelined),
+                    OC_FCVT: ("fcvt_latency", fcvt_latency, long_ops_pipelined)}
+        for oc, (name, lat, piped) in long_ops.items():
+            self.latency[oc] = _positive(name, lat)
+            self.pipelined[oc] = bool(piped)
+        self.fetch_blocking = bool(fetch_blocking)
+        self.mem_blocking = bool(mem_blocking)
+        if store_buffer_entries < 0:
+            raise ConfigError(f"core.store_buffer_entries = {store_buffer_entries!r} must be "
+                              "0 (no store buffer) or more.")
+        self.sb_entries = store_buffer_entries
+        self._sb_owner = np.zeros(max(store_buffer_entries, 1), np.int64)
+        cdef int64_t[::1] sb = self._sb_owner
+        self.sb_finish = &sb[0]
+        if fetch_line_size < 2 or fetch_line_size & (fetch_line_size - 1):
+            raise ConfigError(f"fetch line size {fetch_line_size!r} must be a power of two "
+                              "of at least 2 bytes.")
+        self.line_shift = int(fetch_line_size).bit_length() - 1
+        # A virtual instruction before the first one (entered IF at -1) makes the first
+        # instruction enter IF at 0 and WB at 4.
+        for i in range(N_STAGES):
+            self.prev[i] = i - 1
+        self.fetch_ready = 0
+        self.fetch_cause = C_FLOW
+        self.fetch_line_valid = False
+        for i in range(N_REGS):
+            self.fwd_ready[i] = 0
+            self.rf_ready[i] = 0
+            self.waw_ready[i] = 0
+            self.wait_cause[i] = PART_DATA
+        self.sb_next = 0
+        self.sb_last_finish = 0
+        self.started = False
+        self.tracing = False
+        self._zero_counters()
+
+    cdef void consume(self, DynInst* di) noexcept nogil:
+        cdef int64_t e[N_STAGES]      # entry cycle per stage
+        cdef uint8_t c[N_STAGES]      # how each entry was decided (C_FLOW, C_PIPE or a part)
+        cdef int64_t* p = self.prev
+        cdef uint8_t oc = di.opclass
+        cdef uint8_t rd = di.rd
+        cdef uint8_t lvl = 0
+        cdef uint8_t fetch_level = 0
+        cdef uint8_t data_level = 0
+        cdef uint8_t cause, src
+        cdef uint32_t lat
+        cdef int64_t r, extra, t_if = 1, t_ex = 1, t_mem = 1, data_ready = 0, start
+        cdef uint8_t c_if = C_FLOW
+        cdef uint8_t c_ex = C_FLOW
+        cdef uint8_t c_mem = C_FLOW
+        cdef uint64_t line, last_line, target, predicted
+        cdef bint is_load, is_store, is_amo, pred_taken, hit
+        cdef bint mispredicted = False
+        cdef bint decode_redirect = False
+        cdef int s
+        if oc >= OC_COUNT:
+            oc = OC_ALU
+        is_load = oc == OC_LOAD
+        is_store = oc == OC_STORE
+        is_amo = oc == OC_AMO
+        self.n_acc = 0
+
+        # ---- IF (R1, R2, R11, R12): after the redirect/fetch bound and after the previous
+        # instruction left IF; one L1I access per new fetch line.
+        e[ST_IF] = self.fetch_ready
+        c[ST_IF] = self.fetch_cause
+        if p[ST_ID] > e[ST_IF]:
+            e[ST_IF] = p[ST_ID]
+            c[ST_IF] = C_PIPE
+        line = di.pc >> self.line_shift
+        if not self.fetch_line_valid or line != self.fetch_line:
+            lat = self.l1i.access(line << self.line_shift, ACC_IFETCH, e[ST_IF], &lvl)
+            fetch_level = lvl
+            if self.fetch_blocking and lat > 1:
+                t_if = lat
+                c_if = _level_part(PART_ICACHE_L1, lvl)
+            if self.tracing:
+                self._note(e[ST_IF], line << self.line_shift, lat, 1 << self.line_shift,
+                           ACC_IFETCH, lvl)
+        last_line = (di.pc + (di.length if di.length > 1 else 2) - 1) >> self.line_shift
+        if last_line != line:
+            # R12: an instruction that straddles two lines fetches both, in parallel.
+            lat = self.l1i.access(last_line << self.line_shift, ACC_IFETCH, e[ST_IF], &lvl)
+            if lvl > fetch_level:
+                fetch_level = lvl
+            if self.fetch_blocking and lat > t_if:
+                t_if = lat
+                c_if = _level_part(PART_ICACHE_L1, lvl)
+            if self.tracing:
+                self._note(e[ST_IF], last_line << self.line_shift, lat, 1 << self.line_shift,
+                           ACC_IFETCH, lvl)
+        self.fetch_line = last_line
+        self.fetch_line_valid = True
+
+        # ---- ID (R1, R2)
+        e[ST_ID] = e[ST_IF] + t_if
+        c[ST_ID] = c_if
+        if p[ST_EX] > e[ST_ID]:
+            e[ST_ID] = p[ST_EX]
+            c[ST_ID] = C_PIPE
+
+        # ---- EX (R1, R2, R3-R5 operands, R6 WAW)
+        e[ST_EX] = e[ST_ID] + 1
+        c[ST_EX] = C_FLOW
+        if p[ST_MEM] > e[ST_EX]:
+            e[ST_EX] = p[ST_MEM]
+            c[ST_EX] = C_PIPE
+        if self.forward_full:
+            # R4: branches/jalr resolved in ID compare at the end of ID: one cycle more.
+            extra = 1 if (self.resolve_stage == ST_ID
+                          and (oc == OC_BRANCH or oc == OC_JALR)) else 0
+            src = di.rs1
+            if src and self.fwd_ready[src] + extra >= e[ST_EX]:
+                e[ST_EX] = self.fwd_ready[src] + extra
+                c[ST_EX] = self.wait_cause[src]
+            src = di.rs2
+            if src and not (is_store or is_amo) and self.fwd_ready[src] + extra >= e[ST_EX]:
+                e[ST_EX] = self.fwd_ready[src] + extra
+                c[ST_EX] = self.wait_cause[src]
+            src = di.rs3
+            if src and self.fwd_ready[src] >= e[ST_EX]:
+                e[ST_EX] = self.fwd_ready[src]
+                c[ST_EX] = self.wait_cause[src]
+        else:
+            src = di.rs1
+            if src and self.rf_ready[src] >= e[ST_EX]:
+                e[ST_EX] = self.rf_ready[src]
+                c[ST_EX] = self.wait_cause[src]
+            src = di.rs2
+            if src and self.rf_ready[src] >= e[ST_EX]:
+                e[ST_EX] = self.rf_ready[src]
+                c[ST_EX] = self.wait_cause[src]
+            src = di.rs3
+            if src and self.rf_ready[src] >= e[ST_EX]:
+                e[ST_EX] = self.rf_ready[src]
+                c[ST_EX] = self.wait_cause[src]
+        lat = 2 if (is_load or is_amo) else self.latency[oc]
+        if rd and self.waw_ready[rd]:
+            r = self.waw_ready[rd] - lat + 1
+            if r >= e[ST_EX]:
+                e[ST_EX] = r
+                c[ST_EX] = PART_DATA
+        if not self.pipelined[oc]:
+            t_ex = self.latency[oc]
+            if t_ex > 1:
+                c_ex = PART_STRUCTURAL
+
+        # ---- MEM (R1, R2, R7 store data, R9 store buffer, R10 AMO)
+        e[ST_MEM] = e[ST_EX] + t_ex
+        c[ST_MEM] = c_ex
+        if p[ST_WB] > e[ST_MEM]:
+            e[ST_MEM] = p[ST_WB]
+            c[ST_MEM] = C_PIPE
+        if is_store or is_amo:
+            src = di.rs2
+            if self.forward_full and src and self.fwd_ready[src] >= e[ST_MEM]:
+                e[ST_MEM] = self.fwd_ready[src]
+                c[ST_MEM] = self.wait_cause[src]
+            if is_store and self.sb_entries and self.sb_finish[self.sb_next] >= e[ST_MEM]:
+                e[ST_MEM] = self.sb_finish[self.sb_next]
+                c[ST_MEM] = PART_STRUCTURAL
+            if is_amo and self.sb_last_finish >= e[ST_MEM]:
+                e[ST_MEM] = self.sb_last_finish
+                c[ST_MEM] = PART_STRUCTURAL
+        if is_load or is_store or is_amo:
+            if is_store and self.sb_entries:
+                # R9: the store drains in the background, in order, behind older stores.
+                start = e[ST_MEM] if e[ST_MEM] > self.sb_last_finish else self.sb_last_finish
+                lat = self.l1d.access(di.mem_addr, ACC_STORE, start, &lvl)
+                self.sb_last_finish = start + (lat if lat > 1 else 1)
+                self.sb_finish[self.sb_next] = self.sb_last_finish
+                self.sb_next += 1
+                if self.sb_next == self.sb_entries:
+                    self.sb_next = 0
+            else:
+                start = e[ST_MEM]
+                lat = self.l1d.access(di.mem_addr,
+                                      ACC_LOAD if is_load else (ACC_AMO if is_amo else ACC_STORE),
+                                      start, &lvl)
+                if lat < 1:
+                    lat = 1
+                data_ready = e[ST_MEM] + lat
+                if self.mem_blocking or not is_load:
+                    t_mem = lat
+                    if lat > 1:
+                        c_mem = _level_part(PART_DCACHE_L1, lvl)
+            data_level = lvl
+            if is_load:
+                self.loads += 1
+            elif is_store:
+                self.stores += 1
+            else:
+                self.amos += 1
+            if self.tracing:
+                self._note(start, di.mem_addr, lat, di.mem_size,
+                           ACC_LOAD if is_load else (ACC_AMO if is_amo else ACC_STORE), lvl)
+
+        # ---- WB (R1)
+        e[ST_WB] = e[ST_MEM] + t_mem
+        c[ST_WB] = c_mem
+        if p[ST_WB] + 1 > e[ST_WB]:
+            e[ST_WB] = p[ST_WB] + 1
+            c[ST_WB] = C_PIPE
+
+        # ---- scoreboard (R3-R6)
+        if rd:
+            if is_load or is_amo:
+                r = data_ready
+                self.wait_cause[rd] = PART_DATA if (t_mem > 1 or lat <= 1) \
+                    else _level_part(PART_DCACHE_L1, lvl)
+            else:
+                r = e[ST_EX] + self.latency[oc]
+                self.wait_cause[rd] = PART_DATA
+            self.fwd_ready[rd] = r
+            if r > e[ST_WB]:
+                self.waw_ready[rd] = r
+                self.rf_ready[rd] = r + 1
+            else:
+                self.waw_ready[rd] = 0
+                self.rf_ready[rd] = e[ST_WB] + 1
+
+        # ---- control flow (R11): where the next instruction may be fetched
+        if oc == OC_BRANCH:
+            self.branches += 1
+            target = _branch_target(di)
+            pred_taken = self.dirpred.predict(di.pc, target)
+            hit = self.btb.lookup(di.pc, &predicted)
+            if hit:
+                self.btb_hits += 1
+            else:
+                self.btb_misses += 1
+            if pred_taken != di.taken or (di.taken and hit and predicted != target):
+                mispredicted = True
+                self.mispredicts += 1
+            elif pred_taken and not hit:
+                decode_redirect = True
+            self.dirpred.update(di.pc, di.taken, target)
+            if di.taken:
+                self.btb.insert(di.pc, target)
+        elif oc == OC_JAL:
+            self.jumps += 1
+            hit = self.btb.lookup(di.pc, &predicted)
+            if hit:
+                self.btb_hits += 1
+            else:
+                self.btb_misses += 1
+            if not hit or predicted != di.next_pc:
+                decode_redirect = True
+            self.btb.insert(di.pc, di.next_pc)
+            if rd == 1 or rd == 5:
+                self.ras.push(di.pc + di.length)
+        elif oc == OC_JALR:
+            self.jumps += 1
+            if rd == REG_NONE and (di.rs1 == 1 or di.rs1 == 5) and self.ras.depth > 0:
+                if self.ras.pop(&predicted) and predicted == di.next_pc:
+                    self.ras_hits += 1
+                else:
+                    self.ras_mispredicts += 1
+                    mispredicted = True
+            else:
+                hit = self.btb.lookup(di.pc, &predicted)
+                if hit:
+                    self.btb_hits += 1
+                else:
+                    self.btb_misses += 1
+                if not hit or predicted != di.next_pc:
+                    mispredicted = True
+                self.btb.insert(di.pc, di.next_pc)
+            if mispredicted:
+                self.jump_mispredicts += 1
+            if rd == 1 or rd == 5:
+                self.ras.push(di.pc + di.length)
+        if mispredicted:
+            self.fetch_ready = e[self.resolve_stage + 1]
+            self.fetch_cause = PART_BRANCH
+        elif decode_redirect:
+            self.decode_redirects += 1
+            self.fetch_ready = e[ST_EX]
+            self.fetch_cause = PART_BRANCH
+        else:
+            self.fetch_ready = e[ST_IF] + 1
+            self.fetch_cause = C_FLOW
+
+        # ---- CPI stack (R13): the commit gap goes to the latest stage's own cause.
+        if not self.started:
+            self.started = True
+            self.parts[PART_BASE] += <uint64_t> (p[ST_WB] + 1)     # pipeline fill
+            self.cycles += <uint64_t> (p[ST_WB] + 1)
+        r = e[ST_WB] - p[ST_WB] - 1
+        self.parts[PART_BASE] += 1
+        self.cycles += <uint64_t> (r + 1)
+        cause = CAUSE_NONE
+        if r > 0:
+            s = ST_WB
+            while s >= 0 and c[s] == C_FLOW:
+                s -= 1
+            cause = PART_OTHER if (s < 0 or c[s] == C_PIPE) else c[s]
+            self.parts[cause] += <uint64_t> r
+        for s in range(N_STAGES):
+            p[s] = e[s]
+        self.cycle = <uint64_t> (e[ST_WB] + 1)
+        self.instructions += 1
+        self.op_counts[oc] += 1
+        if self.tracing:
+            self._record(di, e, cause, data_level, fetch_level, mispredicted)
+
+    cdef void _note(self, int64_t cycle, uint64_t addr, uint32_t lat, uint32_t size,
+                           uint8_t kind, uint8_t level) noexcept nogil:
+        cdef MemRecord* m = &self.acc[self.n_acc]
+        m.cycle = cycle
+        m.addr = addr
+        m.latency = lat
+        m.size = <uint8_t> (size if size < 255 else 255)
+        m.kind = kind
+        m.level = level
+        self.n_acc += 1
+
+    cdef void _record(self, DynInst* di, int64_t* e, uint8_t cause, uint8_t data_level,
+                      uint8_t fetch_level, bint mispredicted) noexcept nogil:
+        cdef PipeRecord* rec
+        cdef int k
+        if di.seq - self.trace_first >= self.trace_count:
+            return
+        if self.trace_pipe:
+            rec = &self.ptrace[self.n_ptrace]
+            self.n_ptrace += 1
+            rec.seq = di.seq
+            rec.pc = di.pc
+            rec.mem_addr = di.mem_addr
+            rec.if_cycle = e[ST_IF]
+            rec.id_cycle = e[ST_ID]
+            rec.ex_cycle = e[ST_EX]
+            rec.mem_cycle = e[ST_MEM]
+            rec.wb_cycle = e[ST_WB]
+            rec.raw = di.raw
+            rec.op = di.op
+            rec.opclass = di.opclass
+            rec.cause = cause
+            rec.served_by = data_level
+            rec.fetch_served_by = fetch_level
+            rec.mispredicted = mispredicted
+        if self.trace_mem:
+            for k in range(self.n_acc):
+                if self.n_mtrace < self.cap_mtrace:
+                    self.mtrace[self.n_mtrace] = self.acc[k]
+                    self.mtrace[self.n_mtrace].seq = di.seq
+                    self.mtrace[self.n_mtrace].pc = di.pc
+                    self.n_mtrace += 1
+
+    # ---------------------------------------------------------------- Python API
+    def _zero_counters(self):
+        cdef int i
+        for i in range(PART_COUNT):
+            self.parts[i] = 0
+        for i in range(OC_COUNT):
+            self.op_counts[i] = 0
+        self.cycles = self.instructions = self.loads = self.stores = self.amos = 0
+        self.branches = self.mispredicts = self.jumps = self.jump_mispredicts = 0
+        self.decode_redirects = 0
+        self.btb_hits = self.btb_misses = self.ras_hits = self.ras_mispredicts = 0
+
+    def reset_stats(self):
+        """Zero the counters (end of warm-up). Predictor, cache and pipeline state stay;
+        cycles are counted from the last commit before the reset."""
+        self._zero_counters()
+
+    def stats(self):
+        """Counters as a dict of dotted names (cycles count from the last reset)."""
+        cycles = self.cycles
+        n = self.instructions
+        d = {
+            "core.cycles": cycles,
+            "core.instructions": n,
+            "core.ipc": n / cycles if cycles else 0.0,
+            "core.cpi": cycles / n if n else 0.0,
+            "core.loads": self.loads,
+            "core.stores": self.stores,
+            "core.amos": self.amos,
+        }
+        for i, name in enumerate(OPCLASS_NAMES):
+            d[f"core.op.{name}"] = self.op_counts[i]
+        for i, name in enumerate(CAUSE_NAMES):
+            d[f"cpi_stack.{name}"] = self.parts[i]
+        b = self.branches
+        d.update({
+            "bpred.branches": b,
+            "bpred.mispredicts": self.mispredicts,
+            "bpred.accuracy": 1.0 - self.mispredicts / b if b else 1.0,
+            "bpred.mpki": 1000.0 * self.mispredicts / n if n else 0.0,
+            "bpred.jumps": self.jumps,
+            "bpred.jump_mispredicts": self.jump_mispredicts,
+            "bpred.decode_redirects": self.decode_redirects,
+            "bpred.btb_hits": self.btb_hits,
+            "bpred.btb_misses": self.btb_misses,
+            "bpred.ras_hits": self.ras_hits,
+            "bpred.ras_mispredicts": self.ras_mispredicts,
+        })
+        return d
+
+    def cpi_stack(self):
+        """CPI stack parts in cycles, by name; they sum to stats()['core.cycles']."""
+        return {name: self.parts[i] for i, name in enumerate(CAUSE_NAMES)}
+
+    def enable_trace(self, first_seq=0, count=100_000, pipeline=True, memory=False):
+        """Record instructions first_seq .. first_seq+count-1 (by retirement number) into
+        preallocated buffers: one pipeline record each and/or their memory accesses."""
+        if count < 0 or first_seq < 0:
+            raise ValueError("trace window first_seq and count must not be negative.")
+        self.trace_first = first_seq
+        self.trace_count = count
+        self.trace_pipe = bool(pipeline)
+        self.trace_mem = bool(memory)
+        self._ptrace_owner = np.zeros(count if pipeline else 0, PIPE_DTYPE)
+        self._mtrace_owner = np.zeros(3 * count if memory else 0, MEM_DTYPE)
+        self.ptrace = <PipeRecord*> <size_t> self._ptrace_owner.ctypes.data
+        self.mtrace = <MemRecord*> <size_t> self._mtrace_owner.ctypes.data
+        self.n_ptrace = 0
+        self.n_mtrace = 0
+        self.cap_mtrace = 3 * count if memory else 0
+        self.tracing = bool(pipeline or memory) and count > 0
+
+    def disable_trace(self):
+        """Stop recording; records already taken stay readable."""
+        self.tracing = False
+
+    def pipeline_trace(self):
+        """Pipeline records so far: a NumPy structured array (PIPE_DTYPE), no copy."""
+        if self._ptrace_owner is None:
+            return np.zeros(0, PIPE_DTYPE)
+        return self._ptrace_owner[:self.n_ptrace]
+
+    def memory_trace(self):
+        """Memory access records so far: a NumPy structured array (MEM_DTYPE), no copy."""
+        if self._mtrace_owner is None:
+            return np.zeros(0, MEM_DTYPE)
+        return self._mtrace_owner[:self.n_mtrace]
+
+    @property
+    def last_entry_cycles(self):
+        """Stage entry cycles (IF, ID, EX, MEM, WB) of the last consumed instruction."""
+        return tuple(self.prev[i] for i in range(N_STAGES))
