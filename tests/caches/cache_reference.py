@@ -1,0 +1,210 @@
+"""A deliberately plain Python model of one cache level, written from the rules in
+docs/caches.md for clarity, not speed, to check caches.cache.Cache against.
+
+Each set is a list of ways; each way is a dict {"line", "dirty"} or None (invalid). The
+policies are spelled out literally (timestamps, a tree of bits, a 2-bit counter list).
+"""
+from collections import OrderedDict
+
+IFETCH, LOAD, STORE, AMO, WRITEBACK = 0, 1, 2, 3, 4
+
+
+class RefMemory:
+    """Bottom of a reference chain: records what reached it."""
+
+    def __init__(self, latency=0):
+        self.latency = latency
+        self.reads = 0
+        self.writes = 0
+        self.log = []
+
+    def access(self, addr, kind):
+        self.log.append((addr, kind))
+        if kind in (STORE, WRITEBACK):
+            self.writes += 1
+        else:
+            self.reads += 1
+        return self.latency, 4
+
+
+class RefCache:
+    def __init__(self, size, assoc, line_size, hit_latency=1, policy="lru",
+                 write_policy="write_back", write_allocate=True, inclusive=False,
+                 seed=1, next=None, level_id=1):
+        self.assoc = assoc
+        self.line_size = line_size
+        self.num_sets = size // (assoc * line_size)
+        self.hit_latency = hit_latency
+        self.policy = policy
+        self.write_back = write_policy == "write_back"
+        self.write_allocate = write_allocate
+        self.inclusive = inclusive
+        self.next = next
+        self.level_id = level_id
+        self.uppers = []
+        self.sets = [[None] * assoc for _ in range(self.num_sets)]
+        # policy state, one entry per (set, way) or per set
+        self.time = 0
+        self.last_used = [[0] * assoc for _ in range(self.num_sets)]     # lru
+        self.filled_at = [[0] * assoc for _ in range(self.num_sets)]     # fifo
+        self.tree = [[0] * max(assoc - 1, 0) for _ in range(self.num_sets)]  # plru, heap order
+        self.rrpv = [[3] * assoc for _ in range(self.num_sets)]          # srrip
+        self.rng = (seed ^ 0x2545F4914F6CDD1D) or 0x2545F4914F6CDD1D     # random
+        # statistics
+        self.hits = self.misses = self.accesses = 0
+        self.writebacks = self.evictions = self.write_throughs = self.back_invalidations = 0
+        self.compulsory = self.capacity = self.conflict = 0
+        self.seen = set()
+        self.fa = OrderedDict()            # fully-associative LRU of the same number of lines
+        self.fa_lines = self.num_sets * assoc
+
+    # ---- policy, literally ----
+    def _touch(self, s, w):
+        self.time += 1
+        self.last_used[s][w] = self.time
+        if self.policy == "plru":
+            self._plru_point_away(s, w)
+        if self.policy == "srrip":
+            self.rrpv[s][w] = 0
+
+    def _insert(self, s, w):
+        self.time += 1
+        self.last_used[s][w] = self.time
+        self.filled_at[s][w] = self.time
+        if self.policy == "plru":
+            self._plru_point_away(s, w)
+        if self.policy == "srrip":
+            self.rrpv[s][w] = 2
+
+    def _plru_point_away(self, s, w):
+        # heap order: node 0 is the root, node i has children 2i+1 (left) and 2i+2 (right);
+        # leaf for way w is node assoc-1+w. A bit of 1 means "the victim is on the right".
+        node = self.assoc - 1 + w
+        while node > 0:
+            parent = (node - 1) // 2
+            came_from_left = node == 2 * parent + 1
+            self.tree[s][parent] = 1 if came_from_left else 0
+            node = parent
+
+    def _victim(self, s):
+        ways = range(self.assoc)
+        if self.policy == "lru":
+            return min(ways, key=lambda w: self.last_used[s][w])
+        if self.policy == "fifo":
+            return min(ways, key=lambda w: self.filled_at[s][w])
+        if self.policy == "plru":
+            node = 0
+            while node < self.assoc - 1:
+                node = 2 * node + 2 if self.tree[s][node] else 2 * node + 1
+            return node - (self.assoc - 1)
+        if self.policy == "random":
+            x = self.rng
+            x ^= (x << 13) & 0xFFFFFFFFFFFFFFFF
+            x ^= x >> 7
+            x ^= (x << 17) & 0xFFFFFFFFFFFFFFFF
+            self.rng = x
+            return x % self.assoc
+        if self.policy == "srrip":
+            while 3 not in self.rrpv[s]:
+                self.rrpv[s] = [r + 1 for r in self.rrpv[s]]
+            return self.rrpv[s].index(3)
+        raise AssertionError(self.policy)
+
+    # ---- helpers ----
+    def _find(self, line):
+        s = line % self.num_sets
+        for w, way in enumerate(self.sets[s]):
+            if way is not None and way["line"] == line:
+                return s, w
+        return s, None
+
+    def invalidate(self, line_addr_bytes, size):
+        dirty = False
+        for a in range(line_addr_bytes, line_addr_bytes + size, self.line_size):
+            s, w = self._find(a // self.line_size)
+            if w is not None:
+                dirty |= self.sets[s][w]["dirty"]
+                self.sets[s][w] = None
+                if self.policy == "srrip":
+                    self.rrpv[s][w] = 3
+                if self.policy in ("lru", "fifo"):
+                    self.last_used[s][w] = self.filled_at[s][w] = 0
+                self.back_invalidations += 1
+        return dirty
+
+    def lines(self):
+        return sorted(w["line"] * self.line_size for st in self.sets for w in st if w)
+
+    def dirty_lines(self):
+        return sorted(w["line"] * self.line_size for st in self.sets for w in st
+                      if w and w["dirty"])
+
+    # ---- one access: returns (latency, served_by, "h" or "m") ----
+    def access(self, addr, kind):
+        line = addr // self.line_size
+        is_store = kind in (STORE, WRITEBACK)
+        is_write = is_store or kind == AMO
+        allocate = self.write_allocate or not is_store
+        self.accesses += 1
+        # fully-associative LRU shadow sees every reference
+        fa_hit = line in self.fa
+        if fa_hit:
+            self.fa.move_to_end(line)
+        elif allocate:
+            if len(self.fa) == self.fa_lines:
+                self.fa.popitem(last=False)
+            self.fa[line] = True
+
+        s, w = self._find(line)
+        if w is not None:
+            self.hits += 1
+            self._touch(s, w)
+            if is_write:
+                if self.write_back:
+                    self.sets[s][w]["dirty"] = True
+                else:
+                    self.write_throughs += 1
+                    self.next.access(addr, WRITEBACK if kind == WRITEBACK else STORE)
+            return self.hit_latency, self.level_id, "h"
+
+        self.misses += 1
+        if line not in self.seen:
+            self.seen.add(line)
+            self.compulsory += 1
+        elif fa_hit:
+            self.conflict += 1
+        else:
+            self.capacity += 1
+
+        if not allocate:
+            self.write_throughs += 1
+            _, served = self.next.access(addr, kind)
+            return self.hit_latency, served, "m"
+
+        if kind == WRITEBACK:
+            latency, served = 0, self.level_id
+        else:
+            latency, served = self.next.access(addr, IFETCH if kind == IFETCH else LOAD)
+        ways = self.sets[s]
+        if None in ways:
+            w = ways.index(None)
+        else:
+            w = self._victim(s)
+            old = ways[w]
+            self.evictions += 1
+            dirty = old["dirty"]
+            if self.inclusive:
+                for up in self.uppers:
+                    dirty |= up.invalidate(old["line"] * self.line_size, self.line_size)
+            if dirty:
+                self.writebacks += 1
+                self.next.access(old["line"] * self.line_size, WRITEBACK)
+        ways[w] = {"line": line, "dirty": False}
+        self._insert(s, w)
+        if is_write:
+            if self.write_back:
+                ways[w]["dirty"] = True
+            else:
+                self.write_throughs += 1
+                self.next.access(addr, WRITEBACK if kind == WRITEBACK else STORE)
+        return self.hit_latency + latency, served, "m"
