@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass
 
 from cyclesim.params import Params, param
-from cyclesim.units import format_size, is_power_of_two
+from cyclesim.units import format_size, is_power_of_two, time_to_cycles
 
 __all__ = ["CacheConfig", "MemoryConfig", "LEVEL_DEFAULTS", "default_cache",
            "REPLACEMENT_POLICIES", "WRITE_POLICIES", "INCLUSION_POLICIES", "MEMORY_KINDS",
@@ -131,6 +131,13 @@ class MemoryConfig(Params):
                               "row_bank_column (consecutive lines fill a row) or "
                               "row_column_bank (consecutive lines rotate over banks).")
 
+    DRAM_TIMES = ("tRCD", "tCL", "tRP", "tBURST", "controller_latency")
+
+    def in_cycles(self, frequency: float) -> dict[str, int]:
+        """The DRAM times in core cycles at ``frequency`` Hz, each rounded up (exactly)."""
+        return {name: time_to_cycles(getattr(self, name), frequency)
+                for name in self.DRAM_TIMES}
+
     def validate(self, path: str = "memory") -> None:
         self.check_fields(path)
         if self.latency < 0:
@@ -139,7 +146,7 @@ class MemoryConfig(Params):
             raise self.fail(path, "banks", "must be a power of two (1, 2, 4, ...)")
         if not is_power_of_two(self.row_size):
             raise self.fail(path, "row_size", "must be a power of two, such as 8KiB")
-        for name in ("tRCD", "tCL", "tRP", "tBURST", "controller_latency"):
+        for name in self.DRAM_TIMES:
             t = getattr(self, name)
             if not (math.isfinite(t) and t >= 0):
                 raise self.fail(path, name, "must be a time of 0 or more, such as 13.75ns")

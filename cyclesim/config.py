@@ -475,7 +475,8 @@ _UNITS_TEXT = """\
   rejected. Saved configs write the largest exact binary unit (`32KiB`, `1536B`).
 - **Frequencies** (unit `Hz`): a number of Hz, or `800MHz`, `1.2GHz`, `32.768kHz`.
 - **Times** (unit `s`): a number of seconds, or `13.75ns`, `250ps`, `1us`, `2ms`. DRAM
-  times are converted to core cycles (rounded up) with `core.frequency`.
+  times are converted to core cycles, rounded up, with `core.frequency`
+  (`MemoryConfig.in_cycles`, exact decimal arithmetic: 10ns at 1GHz is 10 cycles).
 - **Booleans**: `true`/`false` (also yes/no, on/off, 1/0 when given as text).
 - **Choices**: one of the listed words (case does not matter; saved in the listed case).
 - Counts in `cycles`, `entries`, `ways`, `bits`, `banks` are integers.

@@ -27,7 +27,7 @@ from cyclesim.errors import ConfigError
 
 __all__ = [
     "parse_size", "format_size", "parse_frequency", "format_frequency",
-    "parse_time", "format_time", "parse_bool", "parse_int", "is_power_of_two",
+    "parse_time", "format_time", "time_to_cycles", "parse_bool", "parse_int", "is_power_of_two",
     "SIZE_FORMS", "FREQUENCY_FORMS", "TIME_FORMS",
 ]
 
@@ -55,6 +55,13 @@ def is_power_of_two(n: int) -> bool:
     return isinstance(n, int) and n > 0 and (n & (n - 1)) == 0
 
 
+def _plain(value):
+    """NumPy scalars (np.int64 from a sweep's arange, np.bool_) as Python scalars."""
+    if getattr(value, "shape", None) == () and callable(getattr(value, "item", None)):
+        return value.item()
+    return value
+
+
 def _decimal_text(d: Decimal) -> str:
     """Shortest plain (no exponent) text for a Decimal: 13.75, 2, 0.5."""
     d = d.normalize()
@@ -71,6 +78,7 @@ def _bad(kind: str, text, forms: str, what: str = "") -> ConfigError:
 
 def parse_size(value, what: str = "") -> int:
     """Bytes from an int or a size string ("32KiB", "1 MiB", "64B", "2MB" = 2 MiB)."""
+    value = _plain(value)
     if isinstance(value, bool):
         raise _bad("a size", value, SIZE_FORMS, what)
     if isinstance(value, int):
@@ -111,6 +119,7 @@ def format_size(n: int) -> str:
 
 def parse_frequency(value, what: str = "") -> float:
     """Hz (float) from a number or a frequency string ("2GHz", "800 MHz")."""
+    value = _plain(value)
     if isinstance(value, bool):
         raise _bad("a frequency", value, FREQUENCY_FORMS, what)
     if isinstance(value, (int, float)):
@@ -137,6 +146,7 @@ def format_frequency(hz: float) -> str:
 
 def parse_time(value, what: str = "") -> float:
     """Seconds (float) from a number or a time string ("13.75ns", "1us")."""
+    value = _plain(value)
     if isinstance(value, bool):
         raise _bad("a time", value, TIME_FORMS, what)
     if isinstance(value, (int, float)):
@@ -163,12 +173,24 @@ def format_time(seconds: float) -> str:
     return f"{_decimal_text(d / _TIME_NAMES[-1][1])}ps"
 
 
+def time_to_cycles(seconds: float, frequency: float) -> int:
+    """Whole cycles covering ``seconds`` at ``frequency`` Hz, rounded up.
+
+    Uses the decimal values as written (13.75ns at 1.2GHz = 16.5 -> 17), so that 10ns at
+    1GHz is exactly 10 cycles and not 11 from a float product of 10.000000000000002.
+    """
+    seconds, frequency = parse_time(seconds), parse_frequency(frequency)
+    exact = Decimal(repr(seconds)) * Decimal(repr(frequency))
+    return int(exact.to_integral_value(rounding="ROUND_CEILING"))
+
+
 _TRUE = {"true", "yes", "on", "1"}
 _FALSE = {"false", "no", "off", "0"}
 
 
 def parse_bool(value, what: str = "") -> bool:
     """A bool from a bool, 0/1, or true/false/yes/no/on/off (any case)."""
+    value = _plain(value)
     if isinstance(value, bool):
         return value
     if isinstance(value, int) and value in (0, 1):
@@ -184,6 +206,7 @@ def parse_bool(value, what: str = "") -> bool:
 
 def parse_int(value, what: str = "") -> int:
     """An int from an int, an integral float, or a decimal/hex string ("12", "0x40")."""
+    value = _plain(value)
     if isinstance(value, bool):
         raise _bad("an integer", value, "a whole number such as 12", what)
     if isinstance(value, int):

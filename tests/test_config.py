@@ -81,6 +81,13 @@ def test_assignment_parses_units():
         c.l1d.sise = 4
 
 
+def test_dram_times_in_cycles():
+    # 13.75ns at 1.2GHz = 16.5 -> 17; 2.5ns -> 3; 10ns -> 12 (hand computed)
+    assert MemoryConfig().in_cycles(1.2e9) == {"tRCD": 17, "tCL": 17, "tRP": 17, "tBURST": 3,
+                                               "controller_latency": 12}
+    assert MemoryConfig(tCL="10ns").in_cycles("1GHz")["tCL"] == 10
+
+
 def test_component_constructors_accept_text():
     assert CacheConfig(size="1MiB", assoc=16).size == MiB
     assert MemoryConfig(tRCD="13.75ns") == MemoryConfig()

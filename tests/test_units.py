@@ -140,3 +140,23 @@ def test_parse_int_rejects(text):
 
 def test_is_power_of_two():
     assert [n for n in range(-2, 70) if is_power_of_two(n)] == [1, 2, 4, 8, 16, 32, 64]
+
+
+@pytest.mark.parametrize("t,f,cycles", [
+    (13.75e-9, 1e9, 14), (13.75e-9, 1.2e9, 17),   # 13.75, 16.5 rounded up
+    (10e-9, 1e9, 10), (3e-9, 1e9, 3), (6e-9, 2e9, 12),   # exact products stay exact
+    ("2.5ns", "1.2GHz", 3), ("10ns", "320MHz", 4),      # 3.0 and 3.2
+    (0.0, 1e9, 0), (1e-12, 1e9, 1),
+])
+def test_time_to_cycles(t, f, cycles):
+    from cyclesim.units import time_to_cycles
+    assert time_to_cycles(t, f) == cycles
+
+
+def test_numpy_scalars_become_python_scalars():
+    np = pytest.importorskip("numpy")
+    assert type(parse_size(np.int64(4096))) is int and parse_size(np.int32(64)) == 64
+    assert type(parse_int(np.int64(7))) is int
+    assert parse_bool(np.bool_(True)) is True
+    assert type(parse_frequency(np.float64(2e9))) is float
+    assert parse_time(np.float32(0.5)) == 0.5
