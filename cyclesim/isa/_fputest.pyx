@@ -1,0 +1,214 @@
+# Test access to the FP semantics in cyclesim/isa/fpu.pxd (inline C functions, which
+# Python cannot call directly). Used by tests/isa/test_fpu*.py only.
+import numpy as np
+
+cimport numpy as cnp
+from libc.stdint cimport uint32_t, uint64_t, int32_t
+from cyclesim.isa.fpu cimport *
+
+# Every function of the contract, in dispatch order.
+OPS = (
+    "fadd_s",
+    "fsub_s",
+    "fmul_s",
+    "fdiv_s",
+    "fsqrt_s",
+    "fmin_s",
+    "fmax_s",
+    "fmadd_s",
+    "fmsub_s",
+    "fnmsub_s",
+    "fnmadd_s",
+    "fsgnj_s",
+    "fsgnjn_s",
+    "fsgnjx_s",
+    "feq_s",
+    "flt_s",
+    "fle_s",
+    "fclass_s",
+    "fcvt_w_s",
+    "fcvt_wu_s",
+    "fcvt_l_s",
+    "fcvt_lu_s",
+    "fcvt_s_w",
+    "fcvt_s_wu",
+    "fcvt_s_l",
+    "fcvt_s_lu",
+    "fadd_d",
+    "fsub_d",
+    "fmul_d",
+    "fdiv_d",
+    "fsqrt_d",
+    "fmin_d",
+    "fmax_d",
+    "fmadd_d",
+    "fmsub_d",
+    "fnmsub_d",
+    "fnmadd_d",
+    "fsgnj_d",
+    "fsgnjn_d",
+    "fsgnjx_d",
+    "feq_d",
+    "flt_d",
+    "fle_d",
+    "fclass_d",
+    "fcvt_w_d",
+    "fcvt_wu_d",
+    "fcvt_l_d",
+    "fcvt_lu_d",
+    "fcvt_d_w",
+    "fcvt_d_wu",
+    "fcvt_d_l",
+    "fcvt_d_lu",
+    "fcvt_s_d",
+    "fcvt_d_s",
+    "fmv_x_w",
+    "fmv_w_x",
+)
+OP_INDEX = {name: i for i, name in enumerate(OPS)}
+
+
+cdef uint64_t _run(int op, uint64_t a, uint64_t b, uint64_t c, int rm, uint32_t* fl) noexcept nogil:
+    if op == 0:
+        return fadd_s(a, b, rm, fl)
+    elif op == 1:
+        return fsub_s(a, b, rm, fl)
+    elif op == 2:
+        return fmul_s(a, b, rm, fl)
+    elif op == 3:
+        return fdiv_s(a, b, rm, fl)
+    elif op == 4:
+        return fsqrt_s(a, rm, fl)
+    elif op == 5:
+        return fmin_s(a, b, fl)
+    elif op == 6:
+        return fmax_s(a, b, fl)
+    elif op == 7:
+        return fmadd_s(a, b, c, rm, fl)
+    elif op == 8:
+        return fmsub_s(a, b, c, rm, fl)
+    elif op == 9:
+        return fnmsub_s(a, b, c, rm, fl)
+    elif op == 10:
+        return fnmadd_s(a, b, c, rm, fl)
+    elif op == 11:
+        return fsgnj_s(a, b)
+    elif op == 12:
+        return fsgnjn_s(a, b)
+    elif op == 13:
+        return fsgnjx_s(a, b)
+    elif op == 14:
+        return feq_s(a, b, fl)
+    elif op == 15:
+        return flt_s(a, b, fl)
+    elif op == 16:
+        return fle_s(a, b, fl)
+    elif op == 17:
+        return fclass_s(a)
+    elif op == 18:
+        return fcvt_w_s(a, rm, fl)
+    elif op == 19:
+        return fcvt_wu_s(a, rm, fl)
+    elif op == 20:
+        return fcvt_l_s(a, rm, fl)
+    elif op == 21:
+        return fcvt_lu_s(a, rm, fl)
+    elif op == 22:
+        return fcvt_s_w(a, rm, fl)
+    elif op == 23:
+        return fcvt_s_wu(a, rm, fl)
+    elif op == 24:
+        return fcvt_s_l(a, rm, fl)
+    elif op == 25:
+        return fcvt_s_lu(a, rm, fl)
+    elif op == 26:
+        return fadd_d(a, b, rm, fl)
+    elif op == 27:
+        return fsub_d(a, b, rm, fl)
+    elif op == 28:
+        return fmul_d(a, b, rm, fl)
+    elif op == 29:
+        return fdiv_d(a, b, rm, fl)
+    elif op == 30:
+        return fsqrt_d(a, rm, fl)
+    elif op == 31:
+        return fmin_d(a, b, fl)
+    elif op == 32:
+        return fmax_d(a, b, fl)
+    elif op == 33:
+        return fmadd_d(a, b, c, rm, fl)
+    elif op == 34:
+        return fmsub_d(a, b, c, rm, fl)
+    elif op == 35:
+        return fnmsub_d(a, b, c, rm, fl)
+    elif op == 36:
+        return fnmadd_d(a, b, c, rm, fl)
+    elif op == 37:
+        return fsgnj_d(a, b)
+    elif op == 38:
+        return fsgnjn_d(a, b)
+    elif op == 39:
+        return fsgnjx_d(a, b)
+    elif op == 40:
+        return feq_d(a, b, fl)
+    elif op == 41:
+        return flt_d(a, b, fl)
+    elif op == 42:
+        return fle_d(a, b, fl)
+    elif op == 43:
+        return fclass_d(a)
+    elif op == 44:
+        return fcvt_w_d(a, rm, fl)
+    elif op == 45:
+        return fcvt_wu_d(a, rm, fl)
+    elif op == 46:
+        return fcvt_l_d(a, rm, fl)
+    elif op == 47:
+        return fcvt_lu_d(a, rm, fl)
+    elif op == 48:
+        return fcvt_d_w(a, rm, fl)
+    elif op == 49:
+        return fcvt_d_wu(a, rm, fl)
+    elif op == 50:
+        return fcvt_d_l(a, rm, fl)
+    elif op == 51:
+        return fcvt_d_lu(a, rm, fl)
+    elif op == 52:
+        return fcvt_s_d(a, rm, fl)
+    elif op == 53:
+        return fcvt_d_s(a, rm, fl)
+    elif op == 54:
+        return fmv_x_w(a)
+    elif op == 55:
+        return fmv_w_x(a)
+    return 0
+
+
+def call(name, a, b=0, c=0, rm=0):
+    """Runs one function on raw register bits; returns (result, fflags)."""
+    if name not in OP_INDEX:
+        raise ValueError(f"unknown FP operation {name!r}; known: {', '.join(OPS)}")
+    if not 0 <= rm <= 4:
+        raise ValueError(f"rounding mode {rm} is not a resolved mode 0..4")
+    cdef uint32_t fl = 0
+    cdef uint64_t r = _run(OP_INDEX[name], a, b, c, rm, &fl)
+    return int(r), int(fl)
+
+
+def run_batch(cnp.int32_t[::1] op, cnp.int32_t[::1] rm, cnp.uint64_t[::1] a,
+              cnp.uint64_t[::1] b, cnp.uint64_t[::1] c):
+    """Vectorised call(): op holds indices into OPS. Returns (results, fflags) arrays."""
+    cdef Py_ssize_t n = op.shape[0], i
+    if not (rm.shape[0] == a.shape[0] == b.shape[0] == c.shape[0] == n):
+        raise ValueError("run_batch needs arrays of equal length")
+    res = np.zeros(n, dtype=np.uint64)
+    fla = np.zeros(n, dtype=np.uint32)
+    cdef cnp.uint64_t[::1] r = res
+    cdef cnp.uint32_t[::1] f = fla
+    cdef uint32_t fl
+    with nogil:
+        for i in range(n):
+            fl = 0
+            r[i] = _run(op[i], a[i], b[i], c[i], rm[i], &fl)
+            f[i] = fl
+    return res, fla

@@ -1,0 +1,798 @@
+# RISC-V F and D semantics on raw register bits, for the functional core.
+#
+# Every operand and result is the 64-bit content of an FP register. Singles are NaN-boxed:
+# a single operand whose upper 32 bits are not all ones reads as the canonical NaN, and
+# single results come back boxed. `rm` is the resolved rounding mode (FPU_RNE..FPU_RMM);
+# exception flags are ORed into *flags (FPU_NV FPU_DZ FPU_OF FPU_UF FPU_NX).
+#
+# How (docs/fpu.md has the long version): arithmetic runs on the host FPU in the requested
+# mode, with volatile operands so the compiler cannot move it across the mode switch. Any
+# inexact result that is tiny (so underflow depends on how the host detects tininess) or
+# was asked for in RMM (the host has no ties-away mode; we run RNE) is recomputed exactly
+# in integers and rounded in software by `_fpu_round`, which follows the RISC-V rules.
+# Conversions to and from integers, min/max, compares, sign injection and classify are
+# done on the bits directly.
+cimport cython
+from libc.stdint cimport uint8_t, uint32_t, uint64_t, int32_t, int64_t
+from libc.string cimport memcpy
+from libc.math cimport sqrt, sqrtf, fma, fmaf
+
+cdef extern from *:
+    """
+    /* Host FP environment for one operation. On x86-64 we drive MXCSR directly: it is a
+       few cycles, where glibc's fenv calls also save and reload the x87 state. The asm
+       statements clobber memory, so the volatile operands are read after the mode is set
+       and the result is written before the flags are read. */
+    #include <stdint.h>
+    #if defined(__x86_64__) && !defined(CYCLESIM_FPU_USE_FENV)
+    static inline unsigned cs_fpu_getcsr(void) {
+        unsigned v; __asm__ __volatile__("stmxcsr %0" : "=m"(v) : : "memory"); return v; }
+    static inline void cs_fpu_setcsr(unsigned v) {
+        __asm__ __volatile__("ldmxcsr %0" : : "m"(v) : "memory"); }
+    /* All exceptions masked, flags clear, DAZ/FTZ off; rounding control in bits 13-14.
+       RMM (4) and the reserved codes run as RNE; the caller fixes RMM up. */
+    static inline unsigned cs_fpu_enter(int rm) {
+        static const unsigned rc[8] = {0x0000u, 0x6000u, 0x2000u, 0x4000u, 0, 0, 0, 0};
+        unsigned saved = cs_fpu_getcsr();
+        unsigned want = 0x1F80u | rc[rm & 7];
+        if (saved != want) cs_fpu_setcsr(want);
+        return saved;
+    }
+    /* Returns the RISC-V flags raised since cs_fpu_enter; restores the host's mode with
+       its flags cleared (nobody reads the host's sticky flags between our operations). */
+    static inline uint32_t cs_fpu_leave(unsigned saved) {
+        unsigned now = cs_fpu_getcsr();
+        unsigned restore = saved & ~0x3Fu;
+        if (now != restore) cs_fpu_setcsr(restore);
+        return ((now & 1u) << 4) | ((now & 4u) << 1) | ((now & 8u) >> 1)
+             | ((now & 16u) >> 3) | ((now & 32u) >> 5);
+    }
+    #else
+    #include <fenv.h>
+    static inline unsigned cs_fpu_enter(int rm) {
+        static const int modes[8] = {FE_TONEAREST, FE_TOWARDZERO, FE_DOWNWARD, FE_UPWARD,
+                                     FE_TONEAREST, FE_TONEAREST, FE_TONEAREST, FE_TONEAREST};
+        int saved = fegetround();
+        feclearexcept(FE_ALL_EXCEPT);
+        if (saved != modes[rm & 7]) fesetround(modes[rm & 7]);
+        return (unsigned)saved;
+    }
+    static inline uint32_t cs_fpu_leave(unsigned saved) {
+        int e = fetestexcept(FE_ALL_EXCEPT);
+        feclearexcept(FE_ALL_EXCEPT);
+        if (fegetround() != (int)saved) fesetround((int)saved);
+        return ((e & FE_INVALID) ? 16u : 0u) | ((e & FE_DIVBYZERO) ? 8u : 0u)
+             | ((e & FE_OVERFLOW) ? 4u : 0u) | ((e & FE_UNDERFLOW) ? 2u : 0u)
+             | ((e & FE_INEXACT) ? 1u : 0u);
+    }
+    #endif
+    typedef unsigned __int128 cs_u128;
+    #define CS_FPU_S_SIGN 0x80000000U
+    #define CS_FPU_D_CANON 0x7ff8000000000000ULL
+    #define CS_FPU_D_SIGN 0x8000000000000000ULL
+    #define CS_FPU_BOX 0xffffffff00000000ULL
+    """
+    unsigned cs_fpu_enter(int rm) noexcept nogil
+    uint32_t cs_fpu_leave(unsigned saved) noexcept nogil
+    ctypedef unsigned long long cs_u128       # really unsigned __int128 (exact products)
+    int __builtin_clzll(unsigned long long) noexcept nogil
+    # Bit patterns too wide for a C enum.
+    uint32_t _FPU_S_SIGN "CS_FPU_S_SIGN"
+    uint64_t _FPU_D_CANON "CS_FPU_D_CANON"       # canonical NaN, double
+    uint64_t _FPU_D_SIGN "CS_FPU_D_SIGN"
+    uint64_t _FPU_BOX "CS_FPU_BOX"               # upper half of a NaN-boxed single
+
+
+cdef enum:
+    # Rounding modes (the frm / instruction rm encoding).
+    FPU_RNE = 0
+    FPU_RTZ = 1
+    FPU_RDN = 2
+    FPU_RUP = 3
+    FPU_RMM = 4
+    # Exception flags, as in fflags.
+    FPU_NV = 16
+    FPU_DZ = 8
+    FPU_OF = 4
+    FPU_UF = 2
+    FPU_NX = 1
+
+cdef enum:
+    _FPU_S_CANON = 0x7fc00000    # canonical NaN, single
+
+# Which exact computation the software path redoes.
+cdef enum:
+    _FPU_ADD = 0
+    _FPU_MUL = 1
+    _FPU_DIV = 2
+    _FPU_FMA = 3
+    _FPU_CVT = 4
+
+
+# ---------------------------------------------------------------- bits and boxing
+
+cdef inline double _fpu_d(uint64_t x) noexcept nogil:
+    cdef double r
+    memcpy(&r, &x, 8)
+    return r
+
+cdef inline uint64_t _fpu_dbits(double x) noexcept nogil:
+    cdef uint64_t r
+    memcpy(&r, &x, 8)
+    return r
+
+cdef inline float _fpu_f(uint32_t x) noexcept nogil:
+    cdef float r
+    memcpy(&r, &x, 4)
+    return r
+
+cdef inline uint32_t _fpu_fbits(float x) noexcept nogil:
+    cdef uint32_t r
+    memcpy(&r, &x, 4)
+    return r
+
+cdef inline uint32_t _fpu_unbox(uint64_t a) noexcept nogil:
+    """The single in a register; an improperly boxed value reads as the canonical NaN."""
+    if (a >> 32) != 0xffffffffULL:
+        return _FPU_S_CANON
+    return <uint32_t>a
+
+cdef inline uint64_t _fpu_box(uint32_t x) noexcept nogil:
+    return _FPU_BOX | x
+
+cdef inline bint _fpu_isnan_s(uint32_t x) noexcept nogil:
+    return (x & 0x7fffffffU) > 0x7f800000U
+
+cdef inline bint _fpu_issnan_s(uint32_t x) noexcept nogil:
+    return _fpu_isnan_s(x) and not (x & 0x00400000U)
+
+cdef inline bint _fpu_isnan_d(uint64_t x) noexcept nogil:
+    return (x & 0x7fffffffffffffffULL) > 0x7ff0000000000000ULL
+
+cdef inline bint _fpu_issnan_d(uint64_t x) noexcept nogil:
+    return _fpu_isnan_d(x) and not (x & 0x0008000000000000ULL)
+
+cdef inline int _fpu_bitlen64(uint64_t x) noexcept nogil:
+    return 0 if x == 0 else 64 - __builtin_clzll(x)
+
+cdef inline int _fpu_bitlen128(cs_u128 x) noexcept nogil:
+    cdef uint64_t hi = <uint64_t>(x >> 64)
+    if hi:
+        return 128 - __builtin_clzll(hi)
+    return _fpu_bitlen64(<uint64_t>x)
+
+
+# ---------------------------------------------------------------- software rounding
+
+cdef inline uint64_t _fpu_rnd(uint64_t sig, int shift, int rm, int sign, bint* inexact) noexcept nogil:
+    """sig / 2^shift rounded to an integer in mode rm (shift >= 1); sets *inexact."""
+    cdef uint64_t kept, rem, half
+    cdef int cmp    # remainder against one half: -1 below, 0 equal, 1 above
+    if shift > 64:
+        kept = 0
+        cmp = -1 if sig else -2
+    else:
+        if shift == 64:
+            kept = 0
+            rem = sig
+        else:
+            kept = sig >> shift
+            rem = sig & ((1ULL << shift) - 1)
+        half = 1ULL << (shift - 1)
+        if rem == 0:
+            cmp = -2
+        elif rem < half:
+            cmp = -1
+        elif rem == half:
+            cmp = 0
+        else:
+            cmp = 1
+    inexact[0] = cmp != -2
+    if cmp == -2:
+        return kept
+    if rm == FPU_RTZ:
+        return kept
+    if rm == FPU_RDN:
+        return kept + (1 if sign else 0)
+    if rm == FPU_RUP:
+        return kept + (0 if sign else 1)
+    if rm == FPU_RMM:
+        return kept + (1 if cmp >= 0 else 0)
+    return kept + (1 if cmp > 0 or (cmp == 0 and (kept & 1)) else 0)
+
+cdef inline uint64_t _fpu_round(int sign, uint64_t sig, int top, bint dbl, int rm,
+                                uint32_t* flags) noexcept nogil:
+    """Rounds (-1)^sign * sig * 2^(top-63) to single or double (unboxed bits).
+
+    sig has bit 63 set; bits lost below bit 0 must have been ORed into bit 0 (sticky).
+    Underflow is signalled when the result is inexact and tiny after rounding, i.e. when
+    rounding to the format's precision with an unbounded exponent stays below 2^emin.
+    """
+    cdef int p = 53 if dbl else 24
+    cdef int emin = -1022 if dbl else -126
+    cdef int emax = 1023 if dbl else 127
+    cdef uint64_t maxfield = 2047 if dbl else 255
+    cdef uint64_t out, kept
+    cdef bint inexact, dummy, tiny
+    cdef int shift = 64 - p
+    if top < emin:
+        shift += emin - top
+    kept = _fpu_rnd(sig, shift, rm, sign, &inexact)
+    if inexact:
+        flags[0] |= FPU_NX
+        if top < emin:
+            tiny = True
+            if top == emin - 1:
+                tiny = (_fpu_rnd(sig, 64 - p, rm, sign, &dummy) >> p) == 0
+            if tiny:
+                flags[0] |= FPU_UF
+    if top >= emin:
+        # kept holds the hidden bit; a carry out of the significand bumps the exponent.
+        out = (<uint64_t>(top + emax - 1) << (p - 1)) + kept if top <= emax else maxfield << (p - 1)
+        if (out >> (p - 1)) >= maxfield:
+            flags[0] |= FPU_OF | FPU_NX
+            if rm == FPU_RTZ or (rm == FPU_RDN and not sign) or (rm == FPU_RUP and sign):
+                out = (maxfield << (p - 1)) - 1
+            else:
+                out = maxfield << (p - 1)
+    else:
+        out = kept   # subnormal; rounding up to 2^emin lands in exponent field 1
+    if sign:
+        out |= 1ULL << (63 if dbl else 31)
+    return out
+
+cdef inline uint64_t _fpu_round128(int sign, cs_u128 m, int e, bint sticky, bint dbl, int rm,
+                                   uint32_t* flags) noexcept nogil:
+    """Rounds (-1)^sign * (m + sticky*tiny) * 2^e, m != 0."""
+    cdef int n = _fpu_bitlen128(m)
+    cdef uint64_t sig
+    if n > 64:
+        sig = <uint64_t>(m >> (n - 64))
+        if m & ((<cs_u128>1 << (n - 64)) - 1):
+            sig |= 1
+    else:
+        sig = (<uint64_t>m) << (64 - n)
+    if sticky:
+        sig |= 1
+    return _fpu_round(sign, sig, e + n - 1, dbl, rm, flags)
+
+cdef inline void _fpu_unpack(uint64_t x, bint dbl, int* sign, uint64_t* mant, int* exp) noexcept nogil:
+    """A finite value as (-1)^sign * mant * 2^exp (mant is 0 for a zero)."""
+    cdef uint64_t e
+    if dbl:
+        sign[0] = <int>(x >> 63)
+        e = (x >> 52) & 0x7ff
+        mant[0] = x & 0xfffffffffffffULL
+        if e == 0:
+            exp[0] = -1074
+        else:
+            mant[0] |= 1ULL << 52
+            exp[0] = <int>e - 1075
+    else:
+        sign[0] = <int>((x >> 31) & 1)
+        e = (x >> 23) & 0xff
+        mant[0] = x & 0x7fffff
+        if e == 0:
+            exp[0] = -149
+        else:
+            mant[0] |= 1 << 23
+            exp[0] = <int>e - 150
+
+cdef inline uint64_t _fpu_sum(int s1, cs_u128 m1, int e1, int s2, cs_u128 m2, int e2, bint dbl,
+                              int rm, uint32_t* flags) noexcept nogil:
+    """Rounds the exact sum of two values with significands below 2^107."""
+    cdef int t1, t2, sh, d, st
+    cdef cs_u128 tm, hi, lo, m
+    cdef bint sticky = False
+    if m2 == 0:
+        return _fpu_round128(s1, m1, e1, False, dbl, rm, flags)
+    if m1 == 0:
+        return _fpu_round128(s2, m2, e2, False, dbl, rm, flags)
+    t1 = e1 + _fpu_bitlen128(m1)
+    t2 = e2 + _fpu_bitlen128(m2)
+    if t2 > t1:
+        st = s1; s1 = s2; s2 = st
+        tm = m1; m1 = m2; m2 = tm
+        st = e1; e1 = e2; e2 = st
+    # Window of 126 bits with the larger value's top at bit 125. The smaller one fits
+    # exactly unless it lies far below, and then it only contributes a sticky bit (no
+    # cancellation can reach the rounding position).
+    sh = 125 - _fpu_bitlen128(m1)
+    hi = m1 << sh
+    e1 -= sh
+    d = e2 - e1
+    if d >= 0:
+        lo = m2 << d
+    elif d > -128:
+        lo = m2 >> (-d)
+        sticky = (m2 & ((<cs_u128>1 << (-d)) - 1)) != 0
+    else:
+        lo = 0
+        sticky = True
+    if s1 == s2:
+        m = hi + lo
+    elif sticky:
+        m = hi - lo - 1      # hi - (lo + something in (0, 1))
+    elif hi >= lo:
+        m = hi - lo
+    else:
+        m = lo - hi
+        s1 = s2
+    if m == 0:
+        # Exact cancellation: +0, or -0 when rounding down.
+        return (1ULL << (63 if dbl else 31)) if rm == FPU_RDN else 0
+    return _fpu_round128(s1, m, e1, sticky, dbl, rm, flags)
+
+@cython.cdivision(True)
+cdef inline uint64_t _fpu_exact(int op, uint64_t a, uint64_t b, uint64_t c, bint dbl, int rm,
+                                uint32_t* flags) noexcept nogil:
+    """Correctly rounded result of a finite operation, from the exact value in integers.
+
+    a, b, c are unboxed bits; for _FPU_ADD the caller has already flipped b's sign for a
+    subtraction, for _FPU_FMA the signs of a and c. Sets only OF, UF and NX.
+    """
+    cdef int sa, sb, sc, ea, eb, ec, za, zb
+    cdef uint64_t ma, mb, mc
+    cdef cs_u128 num
+    _fpu_unpack(a, dbl, &sa, &ma, &ea)
+    if op == _FPU_CVT:       # double to single
+        return _fpu_round128(sa, ma, ea, False, False, rm, flags)
+    _fpu_unpack(b, dbl, &sb, &mb, &eb)
+    if op == _FPU_ADD:
+        return _fpu_sum(sa, ma, ea, sb, mb, eb, dbl, rm, flags)
+    if op == _FPU_MUL:
+        return _fpu_round128(sa ^ sb, <cs_u128>ma * mb, ea + eb, False, dbl, rm, flags)
+    if op == _FPU_DIV:
+        # Normalise both to 64 bits so the quotient has at least 63 significant bits.
+        za = __builtin_clzll(ma)
+        zb = __builtin_clzll(mb)
+        ma <<= za
+        mb <<= zb
+        num = (<cs_u128>ma) << 63
+        return _fpu_round128(sa ^ sb, num / mb, ea - za - eb + zb - 63, (num % mb) != 0,
+                             dbl, rm, flags)
+    _fpu_unpack(c, dbl, &sc, &mc, &ec)
+    return _fpu_sum(sa ^ sb, <cs_u128>ma * mb, ea + eb, sc, mc, ec, dbl, rm, flags)
+
+cdef inline uint64_t _fpu_finish_d(uint64_t r, uint32_t hf, int op, uint64_t a, uint64_t b,
+                                   uint64_t c, int rm, uint32_t* flags) noexcept nogil:
+    """Canonicalises a host double result; redoes tiny inexact and RMM results exactly."""
+    if _fpu_isnan_d(r):
+        flags[0] |= hf
+        return _FPU_D_CANON
+    if (hf & FPU_NX) and (rm == FPU_RMM or ((r >> 52) & 0x7ff) <= 1) \
+            and (r & 0x7fffffffffffffffULL) != 0x7ff0000000000000ULL:
+        return _fpu_exact(op, a, b, c, True, rm, flags)
+    flags[0] |= hf
+    return r
+
+cdef inline uint64_t _fpu_finish_s(uint32_t r, uint32_t hf, int op, uint32_t a, uint32_t b,
+                                   uint32_t c, int rm, uint32_t* flags) noexcept nogil:
+    """Single counterpart of _fpu_finish_d; returns the boxed result."""
+    if _fpu_isnan_s(r):
+        flags[0] |= hf
+        return _fpu_box(_FPU_S_CANON)
+    if (hf & FPU_NX) and (rm == FPU_RMM or ((r >> 23) & 0xff) <= 1) \
+            and (r & 0x7fffffffU) != 0x7f800000U:
+        return _fpu_box(<uint32_t>_fpu_exact(op, a, b, c, False, rm, flags))
+    flags[0] |= hf
+    return _fpu_box(r)
+
+
+# ---------------------------------------------------------------- arithmetic, double
+
+@cython.cdivision(True)
+cdef inline uint64_t fadd_d(uint64_t a, uint64_t b, int rm, uint32_t* flags) noexcept nogil:
+    cdef volatile double x = _fpu_d(a)
+    cdef volatile double y = _fpu_d(b)
+    cdef volatile double r
+    cdef unsigned saved = cs_fpu_enter(rm)
+    r = x + y
+    cdef uint32_t hf = cs_fpu_leave(saved)
+    return _fpu_finish_d(_fpu_dbits(r), hf, _FPU_ADD, a, b, 0, rm, flags)
+
+cdef inline uint64_t fsub_d(uint64_t a, uint64_t b, int rm, uint32_t* flags) noexcept nogil:
+    cdef volatile double x = _fpu_d(a)
+    cdef volatile double y = _fpu_d(b)
+    cdef volatile double r
+    cdef unsigned saved = cs_fpu_enter(rm)
+    r = x - y
+    cdef uint32_t hf = cs_fpu_leave(saved)
+    return _fpu_finish_d(_fpu_dbits(r), hf, _FPU_ADD, a, b ^ _FPU_D_SIGN, 0, rm, flags)
+
+cdef inline uint64_t fmul_d(uint64_t a, uint64_t b, int rm, uint32_t* flags) noexcept nogil:
+    cdef volatile double x = _fpu_d(a)
+    cdef volatile double y = _fpu_d(b)
+    cdef volatile double r
+    cdef unsigned saved = cs_fpu_enter(rm)
+    r = x * y
+    cdef uint32_t hf = cs_fpu_leave(saved)
+    return _fpu_finish_d(_fpu_dbits(r), hf, _FPU_MUL, a, b, 0, rm, flags)
+
+@cython.cdivision(True)
+cdef inline uint64_t fdiv_d(uint64_t a, uint64_t b, int rm, uint32_t* flags) noexcept nogil:
+    cdef volatile double x = _fpu_d(a)
+    cdef volatile double y = _fpu_d(b)
+    cdef volatile double r
+    cdef unsigned saved = cs_fpu_enter(rm)
+    r = x / y
+    cdef uint32_t hf = cs_fpu_leave(saved)
+    return _fpu_finish_d(_fpu_dbits(r), hf, _FPU_DIV, a, b, 0, rm, flags)
+
+cdef inline uint64_t fsqrt_d(uint64_t a, int rm, uint32_t* flags) noexcept nogil:
+    # A square root is never tiny and never exactly halfway, so RNE serves for RMM.
+    cdef volatile double x = _fpu_d(a)
+    cdef volatile double r
+    cdef unsigned saved = cs_fpu_enter(rm)
+    r = sqrt(x)
+    cdef uint32_t hf = cs_fpu_leave(saved)
+    cdef uint64_t rb = _fpu_dbits(r)
+    flags[0] |= hf
+    return _FPU_D_CANON if _fpu_isnan_d(rb) else rb
+
+cdef inline bint _fpu_zero_times_inf_d(uint64_t a, uint64_t b) noexcept nogil:
+    cdef uint64_t ma = a & 0x7fffffffffffffffULL
+    cdef uint64_t mb = b & 0x7fffffffffffffffULL
+    return (ma == 0 and mb == 0x7ff0000000000000ULL) or (mb == 0 and ma == 0x7ff0000000000000ULL)
+
+cdef inline uint64_t _fpu_fma_d(uint64_t a, uint64_t b, uint64_t c, int rm, uint32_t* flags) noexcept nogil:
+    cdef volatile double x = _fpu_d(a)
+    cdef volatile double y = _fpu_d(b)
+    cdef volatile double z = _fpu_d(c)
+    cdef volatile double r
+    cdef unsigned saved = cs_fpu_enter(rm)
+    r = fma(x, y, z)
+    cdef uint32_t hf = cs_fpu_leave(saved)
+    # RISC-V signals invalid for 0 * inf even when the addend is a quiet NaN.
+    if _fpu_zero_times_inf_d(a, b):
+        hf |= FPU_NV
+    return _fpu_finish_d(_fpu_dbits(r), hf, _FPU_FMA, a, b, c, rm, flags)
+
+cdef inline uint64_t fmadd_d(uint64_t a, uint64_t b, uint64_t c, int rm, uint32_t* flags) noexcept nogil:
+    return _fpu_fma_d(a, b, c, rm, flags)
+
+cdef inline uint64_t fmsub_d(uint64_t a, uint64_t b, uint64_t c, int rm, uint32_t* flags) noexcept nogil:
+    return _fpu_fma_d(a, b, c ^ _FPU_D_SIGN, rm, flags)
+
+cdef inline uint64_t fnmsub_d(uint64_t a, uint64_t b, uint64_t c, int rm, uint32_t* flags) noexcept nogil:
+    return _fpu_fma_d(a ^ _FPU_D_SIGN, b, c, rm, flags)
+
+cdef inline uint64_t fnmadd_d(uint64_t a, uint64_t b, uint64_t c, int rm, uint32_t* flags) noexcept nogil:
+    return _fpu_fma_d(a ^ _FPU_D_SIGN, b, c ^ _FPU_D_SIGN, rm, flags)
+
+
+# ---------------------------------------------------------------- arithmetic, single
+
+cdef inline uint64_t fadd_s(uint64_t a, uint64_t b, int rm, uint32_t* flags) noexcept nogil:
+    cdef uint32_t ua = _fpu_unbox(a), ub = _fpu_unbox(b)
+    cdef volatile float x = _fpu_f(ua)
+    cdef volatile float y = _fpu_f(ub)
+    cdef volatile float r
+    cdef unsigned saved = cs_fpu_enter(rm)
+    r = x + y
+    cdef uint32_t hf = cs_fpu_leave(saved)
+    return _fpu_finish_s(_fpu_fbits(r), hf, _FPU_ADD, ua, ub, 0, rm, flags)
+
+cdef inline uint64_t fsub_s(uint64_t a, uint64_t b, int rm, uint32_t* flags) noexcept nogil:
+    cdef uint32_t ua = _fpu_unbox(a), ub = _fpu_unbox(b)
+    cdef volatile float x = _fpu_f(ua)
+    cdef volatile float y = _fpu_f(ub)
+    cdef volatile float r
+    cdef unsigned saved = cs_fpu_enter(rm)
+    r = x - y
+    cdef uint32_t hf = cs_fpu_leave(saved)
+    return _fpu_finish_s(_fpu_fbits(r), hf, _FPU_ADD, ua, ub ^ _FPU_S_SIGN, 0, rm, flags)
+
+cdef inline uint64_t fmul_s(uint64_t a, uint64_t b, int rm, uint32_t* flags) noexcept nogil:
+    cdef uint32_t ua = _fpu_unbox(a), ub = _fpu_unbox(b)
+    cdef volatile float x = _fpu_f(ua)
+    cdef volatile float y = _fpu_f(ub)
+    cdef volatile float r
+    cdef unsigned saved = cs_fpu_enter(rm)
+    r = x * y
+    cdef uint32_t hf = cs_fpu_leave(saved)
+    return _fpu_finish_s(_fpu_fbits(r), hf, _FPU_MUL, ua, ub, 0, rm, flags)
+
+@cython.cdivision(True)
+cdef inline uint64_t fdiv_s(uint64_t a, uint64_t b, int rm, uint32_t* flags) noexcept nogil:
+    cdef uint32_t ua = _fpu_unbox(a), ub = _fpu_unbox(b)
+    cdef volatile float x = _fpu_f(ua)
+    cdef volatile float y = _fpu_f(ub)
+    cdef volatile float r
+    cdef unsigned saved = cs_fpu_enter(rm)
+    r = x / y
+    cdef uint32_t hf = cs_fpu_leave(saved)
+    return _fpu_finish_s(_fpu_fbits(r), hf, _FPU_DIV, ua, ub, 0, rm, flags)
+
+cdef inline uint64_t fsqrt_s(uint64_t a, int rm, uint32_t* flags) noexcept nogil:
+    cdef volatile float x = _fpu_f(_fpu_unbox(a))
+    cdef volatile float r
+    cdef unsigned saved = cs_fpu_enter(rm)
+    r = sqrtf(x)
+    cdef uint32_t hf = cs_fpu_leave(saved)
+    cdef uint32_t rb = _fpu_fbits(r)
+    flags[0] |= hf
+    return _fpu_box(_FPU_S_CANON if _fpu_isnan_s(rb) else rb)
+
+cdef inline uint64_t _fpu_fma_s(uint32_t a, uint32_t b, uint32_t c, int rm, uint32_t* flags) noexcept nogil:
+    cdef volatile float x = _fpu_f(a)
+    cdef volatile float y = _fpu_f(b)
+    cdef volatile float z = _fpu_f(c)
+    cdef volatile float r
+    cdef unsigned saved = cs_fpu_enter(rm)
+    r = fmaf(x, y, z)
+    cdef uint32_t hf = cs_fpu_leave(saved)
+    cdef uint32_t ma = a & 0x7fffffffU, mb = b & 0x7fffffffU
+    if (ma == 0 and mb == 0x7f800000U) or (mb == 0 and ma == 0x7f800000U):
+        hf |= FPU_NV
+    return _fpu_finish_s(_fpu_fbits(r), hf, _FPU_FMA, a, b, c, rm, flags)
+
+cdef inline uint64_t fmadd_s(uint64_t a, uint64_t b, uint64_t c, int rm, uint32_t* flags) noexcept nogil:
+    return _fpu_fma_s(_fpu_unbox(a), _fpu_unbox(b), _fpu_unbox(c), rm, flags)
+
+cdef inline uint64_t fmsub_s(uint64_t a, uint64_t b, uint64_t c, int rm, uint32_t* flags) noexcept nogil:
+    return _fpu_fma_s(_fpu_unbox(a), _fpu_unbox(b), _fpu_unbox(c) ^ _FPU_S_SIGN, rm, flags)
+
+cdef inline uint64_t fnmsub_s(uint64_t a, uint64_t b, uint64_t c, int rm, uint32_t* flags) noexcept nogil:
+    return _fpu_fma_s(_fpu_unbox(a) ^ _FPU_S_SIGN, _fpu_unbox(b), _fpu_unbox(c), rm, flags)
+
+cdef inline uint64_t fnmadd_s(uint64_t a, uint64_t b, uint64_t c, int rm, uint32_t* flags) noexcept nogil:
+    return _fpu_fma_s(_fpu_unbox(a) ^ _FPU_S_SIGN, _fpu_unbox(b),
+                      _fpu_unbox(c) ^ _FPU_S_SIGN, rm, flags)
+
+
+# ---------------------------------------------------------------- min/max, compare, sign, class
+
+cdef inline uint64_t _fpu_key(uint64_t x, int width) noexcept nogil:
+    """Maps a non-NaN value to an unsigned key in numeric order, with -0 just below +0."""
+    cdef uint64_t sign = 1ULL << (width - 1)
+    if x & sign:
+        return (~x) & (sign | (sign - 1))
+    return x | sign
+
+cdef inline uint64_t _fpu_minmax(uint64_t a, uint64_t b, bint dbl, bint is_max, uint32_t* flags) noexcept nogil:
+    """minimumNumber/maximumNumber on unboxed bits; returns unboxed bits."""
+    cdef bint an = _fpu_isnan_d(a) if dbl else _fpu_isnan_s(<uint32_t>a)
+    cdef bint bn = _fpu_isnan_d(b) if dbl else _fpu_isnan_s(<uint32_t>b)
+    cdef int w = 64 if dbl else 32
+    if dbl:
+        if _fpu_issnan_d(a) or _fpu_issnan_d(b):
+            flags[0] |= FPU_NV
+    elif _fpu_issnan_s(<uint32_t>a) or _fpu_issnan_s(<uint32_t>b):
+        flags[0] |= FPU_NV
+    if an and bn:
+        return _FPU_D_CANON if dbl else _FPU_S_CANON
+    if an:
+        return b
+    if bn:
+        return a
+    if (_fpu_key(a, w) < _fpu_key(b, w)) != is_max:
+        return a
+    return b
+
+cdef inline uint64_t fmin_d(uint64_t a, uint64_t b, uint32_t* flags) noexcept nogil:
+    return _fpu_minmax(a, b, True, False, flags)
+
+cdef inline uint64_t fmax_d(uint64_t a, uint64_t b, uint32_t* flags) noexcept nogil:
+    return _fpu_minmax(a, b, True, True, flags)
+
+cdef inline uint64_t fmin_s(uint64_t a, uint64_t b, uint32_t* flags) noexcept nogil:
+    return _fpu_box(<uint32_t>_fpu_minmax(_fpu_unbox(a), _fpu_unbox(b), False, False, flags))
+
+cdef inline uint64_t fmax_s(uint64_t a, uint64_t b, uint32_t* flags) noexcept nogil:
+    return _fpu_box(<uint32_t>_fpu_minmax(_fpu_unbox(a), _fpu_unbox(b), False, True, flags))
+
+cdef inline uint64_t _fpu_compare(uint64_t a, uint64_t b, bint dbl, int how, uint32_t* flags) noexcept nogil:
+    """how: 0 = eq (quiet), 1 = lt, 2 = le (signalling: NV on any NaN)."""
+    cdef int w = 64 if dbl else 32
+    cdef uint64_t mag = (1ULL << (w - 1)) - 1
+    cdef bint an = _fpu_isnan_d(a) if dbl else _fpu_isnan_s(<uint32_t>a)
+    cdef bint bn = _fpu_isnan_d(b) if dbl else _fpu_isnan_s(<uint32_t>b)
+    if an or bn:
+        if how != 0:
+            flags[0] |= FPU_NV
+        elif (_fpu_issnan_d(a) or _fpu_issnan_d(b)) if dbl else \
+                (_fpu_issnan_s(<uint32_t>a) or _fpu_issnan_s(<uint32_t>b)):
+            flags[0] |= FPU_NV
+        return 0
+    if (a & mag) == 0 and (b & mag) == 0:     # +0 == -0
+        return 0 if how == 1 else 1
+    if how == 0:
+        return a == b
+    if how == 1:
+        return _fpu_key(a, w) < _fpu_key(b, w)
+    return _fpu_key(a, w) <= _fpu_key(b, w)
+
+cdef inline uint64_t feq_d(uint64_t a, uint64_t b, uint32_t* flags) noexcept nogil:
+    return _fpu_compare(a, b, True, 0, flags)
+
+cdef inline uint64_t flt_d(uint64_t a, uint64_t b, uint32_t* flags) noexcept nogil:
+    return _fpu_compare(a, b, True, 1, flags)
+
+cdef inline uint64_t fle_d(uint64_t a, uint64_t b, uint32_t* flags) noexcept nogil:
+    return _fpu_compare(a, b, True, 2, flags)
+
+cdef inline uint64_t feq_s(uint64_t a, uint64_t b, uint32_t* flags) noexcept nogil:
+    return _fpu_compare(_fpu_unbox(a), _fpu_unbox(b), False, 0, flags)
+
+cdef inline uint64_t flt_s(uint64_t a, uint64_t b, uint32_t* flags) noexcept nogil:
+    return _fpu_compare(_fpu_unbox(a), _fpu_unbox(b), False, 1, flags)
+
+cdef inline uint64_t fle_s(uint64_t a, uint64_t b, uint32_t* flags) noexcept nogil:
+    return _fpu_compare(_fpu_unbox(a), _fpu_unbox(b), False, 2, flags)
+
+cdef inline uint64_t fsgnj_d(uint64_t a, uint64_t b) noexcept nogil:
+    return (a & ~_FPU_D_SIGN) | (b & _FPU_D_SIGN)
+
+cdef inline uint64_t fsgnjn_d(uint64_t a, uint64_t b) noexcept nogil:
+    return (a & ~_FPU_D_SIGN) | (~b & _FPU_D_SIGN)
+
+cdef inline uint64_t fsgnjx_d(uint64_t a, uint64_t b) noexcept nogil:
+    return a ^ (b & _FPU_D_SIGN)
+
+cdef inline uint64_t fsgnj_s(uint64_t a, uint64_t b) noexcept nogil:
+    return _fpu_box((_fpu_unbox(a) & 0x7fffffffU) | (_fpu_unbox(b) & _FPU_S_SIGN))
+
+cdef inline uint64_t fsgnjn_s(uint64_t a, uint64_t b) noexcept nogil:
+    return _fpu_box((_fpu_unbox(a) & 0x7fffffffU) | (~_fpu_unbox(b) & _FPU_S_SIGN))
+
+cdef inline uint64_t fsgnjx_s(uint64_t a, uint64_t b) noexcept nogil:
+    return _fpu_box(_fpu_unbox(a) ^ (_fpu_unbox(b) & _FPU_S_SIGN))
+
+cdef inline uint64_t _fpu_class(uint64_t x, bint dbl) noexcept nogil:
+    """The 10-bit fclass mask: bit 0 -inf ... 3 -0, 4 +0 ... 7 +inf, 8 sNaN, 9 qNaN."""
+    cdef int fracbits = 52 if dbl else 23
+    cdef uint64_t expmax = 2047 if dbl else 255
+    cdef uint64_t e = (x >> fracbits) & expmax
+    cdef uint64_t frac = x & ((1ULL << fracbits) - 1)
+    cdef bint neg = (x >> (63 if dbl else 31)) & 1
+    if e == expmax:
+        if frac == 0:
+            return 1 if neg else 1 << 7
+        return 1 << 9 if frac >> (fracbits - 1) else 1 << 8
+    if e == 0:
+        if frac == 0:
+            return 1 << 3 if neg else 1 << 4
+        return 1 << 2 if neg else 1 << 5
+    return 1 << 1 if neg else 1 << 6
+
+cdef inline uint64_t fclass_d(uint64_t a) noexcept nogil:
+    return _fpu_class(a, True)
+
+cdef inline uint64_t fclass_s(uint64_t a) noexcept nogil:
+    return _fpu_class(_fpu_unbox(a), False)
+
+
+# ---------------------------------------------------------------- conversions
+
+cdef inline uint64_t _fpu_to_int(uint64_t x, bint dbl, int rm, int kind, uint32_t* flags) noexcept nogil:
+    """FP (unboxed bits) to integer. kind: 0 = w, 1 = wu, 2 = l, 3 = lu.
+
+    Out of range, infinity and NaN saturate and set NV only (NaN as +inf); in range,
+    an inexact result sets NX. 32-bit results come back sign-extended.
+    """
+    cdef int sign, e
+    cdef uint64_t m, mag, out
+    cdef bint inexact = False, invalid = False
+    cdef uint64_t pos_max = 0x7fffffffULL if kind == 0 else (0xffffffffULL if kind == 1 else (
+        0x7fffffffffffffffULL if kind == 2 else 0xffffffffffffffffULL))
+    cdef uint64_t neg_max = 0x80000000ULL if kind == 0 else (0x8000000000000000ULL if kind == 2 else 0)
+    if _fpu_isnan_d(x) if dbl else _fpu_isnan_s(<uint32_t>x):
+        flags[0] |= FPU_NV
+        out = pos_max
+    else:
+        _fpu_unpack(x, dbl, &sign, &m, &e)
+        if ((x >> 52) & 0x7ff) == 0x7ff if dbl else ((x >> 23) & 0xff) == 0xff:
+            invalid = True                         # infinity
+        elif e >= 0:
+            invalid = _fpu_bitlen64(m) + e > 64
+            mag = 0 if invalid else m << e
+        elif m == 0:
+            mag = 0
+        else:
+            mag = _fpu_rnd(m, -e, rm, sign, &inexact)
+        if not invalid:
+            invalid = mag > (neg_max if sign else pos_max)
+        if invalid:
+            flags[0] |= FPU_NV
+            out = neg_max if sign else pos_max
+            if sign:
+                out = (~out + 1) if kind != 1 and kind != 3 else 0
+        else:
+            if inexact:
+                flags[0] |= FPU_NX
+            out = (~mag + 1) if sign else mag
+    if kind <= 1:
+        out = <uint64_t><int64_t><int32_t><uint32_t>out
+    return out
+
+cdef inline uint64_t fcvt_w_d(uint64_t a, int rm, uint32_t* flags) noexcept nogil:
+    return _fpu_to_int(a, True, rm, 0, flags)
+
+cdef inline uint64_t fcvt_wu_d(uint64_t a, int rm, uint32_t* flags) noexcept nogil:
+    return _fpu_to_int(a, True, rm, 1, flags)
+
+cdef inline uint64_t fcvt_l_d(uint64_t a, int rm, uint32_t* flags) noexcept nogil:
+    return _fpu_to_int(a, True, rm, 2, flags)
+
+cdef inline uint64_t fcvt_lu_d(uint64_t a, int rm, uint32_t* flags) noexcept nogil:
+    return _fpu_to_int(a, True, rm, 3, flags)
+
+cdef inline uint64_t fcvt_w_s(uint64_t a, int rm, uint32_t* flags) noexcept nogil:
+    return _fpu_to_int(_fpu_unbox(a), False, rm, 0, flags)
+
+cdef inline uint64_t fcvt_wu_s(uint64_t a, int rm, uint32_t* flags) noexcept nogil:
+    return _fpu_to_int(_fpu_unbox(a), False, rm, 1, flags)
+
+cdef inline uint64_t fcvt_l_s(uint64_t a, int rm, uint32_t* flags) noexcept nogil:
+    return _fpu_to_int(_fpu_unbox(a), False, rm, 2, flags)
+
+cdef inline uint64_t fcvt_lu_s(uint64_t a, int rm, uint32_t* flags) noexcept nogil:
+    return _fpu_to_int(_fpu_unbox(a), False, rm, 3, flags)
+
+cdef inline uint64_t _fpu_from_int(uint64_t mag, int sign, bint dbl, int rm, uint32_t* flags) noexcept nogil:
+    """(-1)^sign * mag rounded to single or double (unboxed bits); zero is +0."""
+    if mag == 0:
+        return 0
+    cdef int n = _fpu_bitlen64(mag)
+    return _fpu_round(sign, mag << (64 - n), n - 1, dbl, rm, flags)
+
+cdef inline uint64_t _fpu_abs64(uint64_t x) noexcept nogil:
+    return (~x + 1) if (x >> 63) else x
+
+cdef inline uint64_t fcvt_d_w(uint64_t x, int rm, uint32_t* flags) noexcept nogil:
+    cdef uint64_t v = <uint64_t><int64_t><int32_t><uint32_t>x
+    return _fpu_from_int(_fpu_abs64(v), <int>(v >> 63), True, rm, flags)
+
+cdef inline uint64_t fcvt_d_wu(uint64_t x, int rm, uint32_t* flags) noexcept nogil:
+    return _fpu_from_int(x & 0xffffffffULL, 0, True, rm, flags)
+
+cdef inline uint64_t fcvt_d_l(uint64_t x, int rm, uint32_t* flags) noexcept nogil:
+    return _fpu_from_int(_fpu_abs64(x), <int>(x >> 63), True, rm, flags)
+
+cdef inline uint64_t fcvt_d_lu(uint64_t x, int rm, uint32_t* flags) noexcept nogil:
+    return _fpu_from_int(x, 0, True, rm, flags)
+
+cdef inline uint64_t fcvt_s_w(uint64_t x, int rm, uint32_t* flags) noexcept nogil:
+    cdef uint64_t v = <uint64_t><int64_t><int32_t><uint32_t>x
+    return _fpu_box(<uint32_t>_fpu_from_int(_fpu_abs64(v), <int>(v >> 63), False, rm, flags))
+
+cdef inline uint64_t fcvt_s_wu(uint64_t x, int rm, uint32_t* flags) noexcept nogil:
+    return _fpu_box(<uint32_t>_fpu_from_int(x & 0xffffffffULL, 0, False, rm, flags))
+
+cdef inline uint64_t fcvt_s_l(uint64_t x, int rm, uint32_t* flags) noexcept nogil:
+    return _fpu_box(<uint32_t>_fpu_from_int(_fpu_abs64(x), <int>(x >> 63), False, rm, flags))
+
+cdef inline uint64_t fcvt_s_lu(uint64_t x, int rm, uint32_t* flags) noexcept nogil:
+    return _fpu_box(<uint32_t>_fpu_from_int(x, 0, False, rm, flags))
+
+cdef inline uint64_t fcvt_s_d(uint64_t a, int rm, uint32_t* flags) noexcept nogil:
+    cdef volatile double x = _fpu_d(a)
+    cdef volatile float r
+    cdef unsigned saved = cs_fpu_enter(rm)
+    r = <float>x
+    cdef uint32_t hf = cs_fpu_leave(saved)
+    cdef uint32_t rb = _fpu_fbits(r)
+    if _fpu_isnan_s(rb):
+        flags[0] |= hf
+        return _fpu_box(_FPU_S_CANON)
+    if (hf & FPU_NX) and (rm == FPU_RMM or ((rb >> 23) & 0xff) <= 1) \
+            and (rb & 0x7fffffffU) != 0x7f800000U:
+        return _fpu_box(<uint32_t>_fpu_exact(_FPU_CVT, a, 0, 0, True, rm, flags))
+    flags[0] |= hf
+    return _fpu_box(rb)
+
+cdef inline uint64_t fcvt_d_s(uint64_t a, int rm, uint32_t* flags) noexcept nogil:
+    # Exact for every non-NaN single, so rm does not matter.
+    cdef uint32_t ua = _fpu_unbox(a)
+    if _fpu_isnan_s(ua):
+        if _fpu_issnan_s(ua):
+            flags[0] |= FPU_NV
+        return _FPU_D_CANON
+    return _fpu_dbits(<double>_fpu_f(ua))
+
+cdef inline uint64_t fmv_x_w(uint64_t a) noexcept nogil:
+    return <uint64_t><int64_t><int32_t><uint32_t>a
+
+cdef inline uint64_t fmv_w_x(uint64_t x) noexcept nogil:
+    return _fpu_box(<uint32_t>x)
