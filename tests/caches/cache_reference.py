@@ -178,13 +178,13 @@ class RefCache:
 
         if not allocate:
             self.write_throughs += 1
-            _, served = self.next.access(addr, kind)
+            _, served = self.next.access(addr, kind)[:2]
             return self.hit_latency, served, "m"
 
         if kind == WRITEBACK:
             latency, served = 0, self.level_id
         else:
-            latency, served = self.next.access(addr, IFETCH if kind == IFETCH else LOAD)
+            latency, served = self.next.access(addr, IFETCH if kind == IFETCH else LOAD)[:2]
         ways = self.sets[s]
         if None in ways:
             w = ways.index(None)
