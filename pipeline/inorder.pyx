@@ -250,7 +250,7 @@ cdef class InOrderCore(TimingModel):
             if t_ex > 1:
                 c_ex = PART_STRUCTURAL
 
-        # ---- MEM (R1, R2, R7 store data, R9 store buffer, R10 AMO)
+        # ---- MEM (R1, R2, R7 store data, R9 store buffer, R10 AMO, R13 loads)
         e[ST_MEM] = e[ST_EX] + t_ex
         c[ST_MEM] = c_ex
         if p[ST_WB] > e[ST_MEM]:
@@ -386,7 +386,7 @@ cdef class InOrderCore(TimingModel):
             self.fetch_ready = e[ST_IF] + 1
             self.fetch_cause = C_FLOW
 
-        # ---- CPI stack (R13): the commit gap goes to the latest stage's own cause.
+        # ---- CPI stack (R14): the commit gap goes to the latest stage's own cause.
         if not self.started:
             self.started = True
             self.parts[PART_BASE] += <uint64_t> (p[ST_WB] + 1)     # pipeline fill
