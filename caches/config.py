@@ -120,10 +120,14 @@ class MemoryConfig(Params):
     row_size: int = param(8 * 1024, unit="bytes",
                           help="DRAM row (page) size per bank; power of two, at least one "
                                "cache line.")
-    tRCD: float = param(13.75e-9, unit="s", help="Activate to read/write (row to column delay).")
-    tCL: float = param(13.75e-9, unit="s", help="Read command to first data (CAS latency).")
-    tRP: float = param(13.75e-9, unit="s", help="Precharge (close the open row).")
-    tBURST: float = param(2.5e-9, unit="s", help="Data burst transferring one cache line.")
+    tRCD: float = param(  # noqa: N815 (the DRAM datasheet names)
+        13.75e-9, unit="s", help="Activate to read/write (row to column delay).")
+    tCL: float = param(  # noqa: N815 (the DRAM datasheet names)
+        13.75e-9, unit="s", help="Read command to first data (CAS latency).")
+    tRP: float = param(  # noqa: N815 (the DRAM datasheet names)
+        13.75e-9, unit="s", help="Precharge (close the open row).")
+    tBURST: float = param(  # noqa: N815 (the DRAM datasheet names)
+        2.5e-9, unit="s", help="Data burst transferring one cache line.")
     controller_latency: float = param(10e-9, unit="s",
                                       help="Memory controller and interconnect, each access.")
     mapping: str = param("row_bank_column", choices=DRAM_MAPPINGS,

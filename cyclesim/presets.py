@@ -34,8 +34,8 @@ def textbook() -> SystemConfig:
     Design, RISC-V Edition*, ch. 4-5: full forwarding, branches decided in ID (the control
     hazards section moves the branch decision early) with predict-not-taken, no store
     buffer; split 16 KiB direct-mapped L1 caches with 64-byte (16-word) blocks like the
-    Intrinsity FastMATH example of chapter 5; no L2 (the L1s talk to memory directly) and a flat 100-cycle memory, the miss
-    penalty the chapter's examples use."""
+    Intrinsity FastMATH example of chapter 5; no L2 (the L1s talk to memory directly) and
+    a flat 100-cycle memory, the miss penalty the chapter's examples use."""
     l1 = dict(size=16 * KiB, assoc=1, line_size=64, hit_latency=1, mshrs=1)
     return SystemConfig(
         name="textbook",

@@ -31,7 +31,8 @@ __all__ = [
     "SIZE_FORMS", "FREQUENCY_FORMS", "TIME_FORMS",
 ]
 
-SIZE_FORMS = "an integer number of bytes or a size such as 64B, 32KiB, 1MiB, 2GiB (KB/MB/GB = KiB/MiB/GiB)"
+SIZE_FORMS = ("an integer number of bytes or a size such as 64B, 32KiB, 1MiB, 2GiB "
+              "(KB/MB/GB = KiB/MiB/GiB)")
 FREQUENCY_FORMS = "a number of Hz or a frequency such as 800MHz, 1.2GHz, 32.768kHz"
 TIME_FORMS = "a number of seconds or a time such as 13.75ns, 250ps, 1us, 2ms"
 

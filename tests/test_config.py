@@ -12,8 +12,13 @@ import yaml
 
 from caches.config import CacheConfig, MemoryConfig
 from cyclesim import presets
-from cyclesim.config import (Config, SystemConfig, config_reference, parse_assignments,
-                             resolve_config)
+from cyclesim.config import (
+    Config,
+    SystemConfig,
+    config_reference,
+    parse_assignments,
+    resolve_config,
+)
 from cyclesim.errors import ConfigError, CyclesimError
 from pipeline.config import BranchPredictorConfig, CoreConfig
 

@@ -6,8 +6,17 @@ import random
 import pytest
 
 from cyclesim.errors import ConfigError
-from cyclesim.units import (format_frequency, format_size, format_time, is_power_of_two,
-                            parse_bool, parse_frequency, parse_int, parse_size, parse_time)
+from cyclesim.units import (
+    format_frequency,
+    format_size,
+    format_time,
+    is_power_of_two,
+    parse_bool,
+    parse_frequency,
+    parse_int,
+    parse_size,
+    parse_time,
+)
 
 SIZES = [
     ("64B", 64), ("64", 64), (64, 64), ("0", 0), ("1KiB", 1024), ("32KiB", 32768),
