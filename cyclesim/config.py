@@ -31,7 +31,7 @@ from cyclesim.params import Params, unknown_key
 from cyclesim.units import format_frequency, format_size, format_time
 from pipeline.config import BranchPredictorConfig, CoreConfig
 
-__all__ = ["SystemConfig", "Config", "resolve_config", "parse_assignments", "LEVELS",
+__all__ = ["presets", "SystemConfig", "Config", "resolve_config", "parse_assignments", "LEVELS",
            "SECTIONS", "config_reference", "CoreConfig", "BranchPredictorConfig",
            "CacheConfig", "MemoryConfig"]
 
@@ -232,18 +232,29 @@ class SystemConfig:
         """Write this config as .toml, .yaml/.yml or .json (by suffix); returns the path."""
         path = Path(path)
         suffix = path.suffix.lower()
-        data = self.to_dict()
         if suffix == ".toml":
-            text = _toml_text(data)
+            text = self.to_toml()
         elif suffix in (".yaml", ".yml"):
-            text = _yaml().safe_dump(data, sort_keys=False, allow_unicode=True)
+            text = self.to_yaml()
         elif suffix == ".json":
-            text = json.dumps(data, indent=2) + "\n"
+            text = self.to_json()
         else:
             raise ConfigError(f"cannot save a config as {path.name!r}: use a name ending in "
                               f"{', '.join(FILE_SUFFIXES)}.")
         path.write_text(text, encoding="utf-8")
         return path
+
+    def to_toml(self) -> str:
+        """The config as TOML text (what ``save("x.toml")`` writes)."""
+        return _toml_text(self.to_dict())
+
+    def to_yaml(self) -> str:
+        """The config as YAML text (needs PyYAML)."""
+        return _yaml().safe_dump(self.to_dict(), sort_keys=False, allow_unicode=True)
+
+    def to_json(self) -> str:
+        """The config as JSON text."""
+        return json.dumps(self.to_dict(), indent=2) + "\n"
 
     # -- text ------------------------------------------------------------------------------
 
@@ -587,6 +598,10 @@ def _main(argv: list[str]) -> int:
     print(f"wrote {out}")
     return 0
 
+
+# `from cyclesim.config import presets` works too (presets imports SystemConfig from here,
+# which is defined by now).
+from cyclesim import presets  # noqa: E402
 
 if __name__ == "__main__":
     sys.exit(_main(sys.argv[1:]))

@@ -463,3 +463,13 @@ def test_reference_mentions_every_field():
         for f in dataclasses.fields(cls):
             assert f"| `{f.name}` |" in text
             assert f.metadata["help"] in text
+
+
+def test_text_forms_and_module_attributes():
+    import cyclesim.config as config_module
+    assert config_module.presets is presets
+    c = presets.get("embedded")
+    assert tomllib.loads(c.to_toml())["l1i"]["assoc"] == 2
+    assert json.loads(c.to_json())["core"]["frequency"] == "320MHz"
+    assert yaml.safe_load(c.to_yaml())["memory"]["latency"] == 40
+    assert SystemConfig.from_dict(tomllib.loads(c.to_toml())) == c
