@@ -1,0 +1,455 @@
+"""The disassembler against GNU objdump 2.40 (the independent reference): every compressed
+halfword, random words of every table entry and of every major opcode, hand-written
+assembly, C programs with static glibc, and the workload ELFs must print exactly as
+`riscv64-linux-gnu-objdump -d` prints them (its `# ...` comments aside)."""
+import random
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from cyclesim.isa.disasm import (SymbolTable, csr_name, disassemble, disassemble_bytes,
+                                 instruction_length)
+from cyclesim.isa.encoding import ENCODINGS, lookup
+
+ROOT = Path(__file__).resolve().parents[2]
+AS = "riscv64-linux-gnu-as"
+GCC = "riscv64-linux-gnu-gcc"
+OBJDUMP = "riscv64-linux-gnu-objdump"
+
+LINE = re.compile(r"^\s*([0-9a-f]+):\t([0-9a-f]+)\s+\t(.*)$")
+HEADER = re.compile(r"^([0-9a-f]+) <(.*)>:$")
+
+
+def objdump(path, *flags):
+    """[(address, raw, text)] and {address: symbol} from objdump -d of `path`."""
+    out = subprocess.run([OBJDUMP, "-d", *flags, str(path)], check=True,
+                         capture_output=True, text=True).stdout
+    rows, symbols = [], {}
+    for line in out.splitlines():
+        m = LINE.match(line)
+        if m:
+            rows.append((int(m.group(1), 16), int(m.group(2), 16), m.group(3)))
+            continue
+        m = HEADER.match(line)
+        if m:
+            symbols[int(m.group(1), 16)] = m.group(2)
+    return rows, symbols
+
+
+def without_comment(text):
+    """objdump's trailing `# addr <sym>` comment needs register tracking; not produced."""
+    return re.sub(r" # .*$", "", text)
+
+
+def without_annotation(text):
+    return re.sub(r" <[^>]*>$", "", without_comment(text))
+
+
+def assemble(tmp_path, source, name="t"):
+    src, obj = tmp_path / f"{name}.s", tmp_path / f"{name}.o"
+    src.write_text(source)
+    subprocess.run([AS, "-march=rv64gc", "-o", str(obj), str(src)], check=True,
+                   capture_output=True)
+    return obj
+
+
+def objdump_words(tmp_path, words, name="w"):
+    """Assemble raw words as instructions (`.insn`, so objdump treats them as code)."""
+    body = "".join(f".insn 0x{w:x}\n" for w in words)
+    rows, _ = objdump(assemble(tmp_path, ".option norelax\n.text\n" + body, name))
+    assert [raw for _, raw, _ in rows] == list(words)
+    return rows
+
+
+def mismatches(rows, symbols=None):
+    """Lines where our text differs from objdump's, as (address, raw, objdump, ours)."""
+    table = SymbolTable(symbols) if symbols is not None else None
+    strip = without_comment if symbols is not None else without_annotation
+    bad = []
+    for address, raw, text in rows:
+        ours = disassemble(raw, address, table)
+        if ours != strip(text):
+            bad.append((hex(address), hex(raw), strip(text), ours))
+    return bad
+
+
+def random_fill(entry, rng):
+    """A word of `entry` with its free bits random, biased toward the values aliases
+    and hints depend on (x0, ra, equal registers, immediates 0/1/-1/255, rm, aq/rl)."""
+    w = entry.match | (rng.getrandbits(32) & ~entry.mask & 0xFFFFFFFF)
+    for shift in (7, 15, 20):
+        r = rng.random()
+        if r < 0.25:
+            w &= ~(31 << shift)
+        elif r < 0.35:
+            w = (w & ~(31 << shift)) | (1 << shift)
+    if rng.random() < 0.2:
+        imm = rng.choice((0, 1, 0xFFF, 0xFF, 0x800, 2, 3, 0xC00, 0xC01, 0xC02))
+        w = (w & 0xFFFFF) | (imm << 20)
+    if rng.random() < 0.1:
+        w = (w & ~(31 << 15)) | (((w >> 20) & 31) << 15)
+    w = (w & ~entry.mask) | entry.match      # keep it an instance of the entry
+    return w & 0xFFFFFFFF
+
+
+def test_every_compressed_halfword(tmp_path):
+    halves = [h for h in range(1 << 16) if h & 3 != 3]
+    assert mismatches(objdump_words(tmp_path, halves)) == []
+
+
+def test_every_table_entry_with_random_operands(tmp_path):
+    rng = random.Random(2040)
+    words, entry_of = [], []
+    for e in ENCODINGS:
+        if e.mask <= 0xFFFF:
+            continue                       # compressed: all covered exhaustively above
+        for _ in range(80):
+            words.append(random_fill(e, rng))
+            entry_of.append(e.name)
+    rows = objdump_words(tmp_path, words)
+    assert mismatches(rows) == []
+    # each entry must have produced real instructions, not only data words
+    shown = {name for name, (_, _, text) in zip(entry_of, rows)
+             if not text.startswith(".4byte")}
+    assert shown == {e.name for e in ENCODINGS if e.mask > 0xFFFF}
+
+
+def test_random_words_of_every_major_opcode(tmp_path):
+    """Including words no table entry accepts: they must print as objdump's .4byte."""
+    rng = random.Random(7)
+    words = []
+    for _ in range(40000):
+        w = rng.getrandbits(32) | 3
+        if w & 0x1F == 0x1F:
+            w ^= 0x10                      # stay within 32-bit encodings
+        words.append(w)
+    rows = objdump_words(tmp_path, words)
+    assert mismatches(rows) == []
+    assert sum(text.startswith(".4byte") for _, _, text in rows) > 1000
+
+
+HANDWRITTEN = """
+.option norelax
+.option norvc
+.text
+start:
+    lui a0, 0x12345
+    lui t6, 0xfffff
+    auipc ra, 0
+    auipc s11, 0x80000
+    jal ra, start
+    jal zero, 1f
+    jal t0, start
+1:  jalr ra, 0(a0)
+    jalr zero, 0(ra)
+    jalr zero, 16(a5)
+    jalr t1, -8(sp)
+    jalr t1, 0(t2)
+    beq a0, a1, start
+    beq a0, zero, 1b
+    bne zero, a2, 1b
+    blt s0, s1, 1b
+    blt zero, a3, 1b
+    blt a4, zero, 1b
+    bge zero, a3, 1b
+    bge a4, zero, 1b
+    bge t3, t4, 1b
+    bltu a0, a1, 1b
+    bgeu a2, zero, 1b
+    lb a0, -2048(sp)
+    lh a1, 2047(s0)
+    lw a2, 0(a3)
+    ld a4, -8(t6)
+    lbu zero, 1(zero)
+    lhu s3, 100(s4)
+    lwu s5, -100(s6)
+    sb a0, -2048(sp)
+    sh zero, 2047(s0)
+    sw a2, 0(a3)
+    sd ra, 8(sp)
+    addi zero, zero, 0
+    addi a0, zero, -1
+    addi a0, a1, 0
+    addi sp, sp, -16
+    addi a0, a0, 2047
+    slti a0, a1, -5
+    slti zero, zero, 1
+    sltiu a0, a1, 1
+    sltiu a0, a1, -1
+    xori a0, a1, -1
+    xori a0, a1, 5
+    ori a0, a1, 0x7f
+    andi a0, a1, 255
+    andi a0, a1, -256
+    slli a0, a1, 63
+    srli a0, a1, 32
+    srai a0, a1, 1
+    add a0, a1, a2
+    sub a0, zero, a2
+    sub a0, a1, a2
+    sll a0, a1, a2
+    slt a0, a1, zero
+    slt a0, zero, a1
+    slt a0, a1, a2
+    sltu a0, zero, a1
+    sltu a0, a1, a2
+    xor a0, a1, a2
+    srl a0, a1, a2
+    sra a0, a1, a2
+    or a0, a1, a2
+    and a0, a1, a2
+    addiw a0, a1, 0
+    addiw a0, a1, -7
+    slliw a0, a1, 31
+    srliw a0, a1, 3
+    sraiw a0, a1, 0
+    addw a0, a1, a2
+    subw a0, zero, a2
+    subw a0, a1, a2
+    sllw a0, a1, a2
+    srlw a0, a1, a2
+    sraw a0, a1, a2
+    fence
+    fence rw, rw
+    fence r, w
+    fence iorw, o
+    fence.tso
+    fence.i
+    ecall
+    ebreak
+    csrrw a0, fcsr, a1
+    csrrw zero, fcsr, a1
+    csrrw zero, frm, a1
+    csrrw a0, fflags, a1
+    csrrw zero, mstatus, a1
+    csrrw a0, 0x7c0, a1
+    csrrs a0, cycle, zero
+    csrrs a0, time, zero
+    csrrs a0, instret, zero
+    csrrs a0, fflags, zero
+    csrrs a0, frm, zero
+    csrrs a0, fcsr, zero
+    csrrs a0, hpmcounter3, zero
+    csrrs zero, fcsr, a0
+    csrrs a0, fcsr, a1
+    csrrc a0, fflags, a1
+    csrrc zero, fflags, a1
+    csrrwi a0, frm, 3
+    csrrwi zero, frm, 3
+    csrrwi a0, fflags, 0
+    csrrwi zero, sscratch, 31
+    csrrwi a0, sscratch, 1
+    csrrsi zero, fflags, 1
+    csrrsi a0, fflags, 1
+    csrrci zero, fflags, 31
+    csrrci a0, fflags, 31
+    mul a0, a1, a2
+    mulh a0, a1, a2
+    mulhsu a0, a1, a2
+    mulhu a0, a1, a2
+    div a0, a1, a2
+    divu a0, a1, a2
+    rem a0, a1, a2
+    remu a0, a1, a2
+    mulw a0, a1, a2
+    divw a0, a1, a2
+    divuw a0, a1, a2
+    remw a0, a1, a2
+    remuw a0, a1, a2
+"""
+
+_AMO = ["amoswap", "amoadd", "amoxor", "amoand", "amoor", "amomin", "amomax", "amominu",
+        "amomaxu"]
+_ORDER = ["", ".aq", ".rl", ".aqrl"]
+_RMS = ["", ",rne", ",rtz", ",rdn", ",rup", ",rmm", ",dyn"]
+
+
+def _atomics():
+    lines = []
+    for width in ("w", "d"):
+        for i, order in enumerate(_ORDER):
+            lines.append(f"lr.{width}{order} a{i}, (s{i})")
+            lines.append(f"sc.{width}{order} a{i}, t{i}, (s{i + 1})")
+            for name in _AMO:
+                lines.append(f"{name}.{width}{order} t{i}, a{i + 2}, (sp)")
+    return lines
+
+
+def _floating_point():
+    lines = []
+    for i, x in enumerate(("s", "d")):
+        load, store = ("flw", "fsw") if x == "s" else ("fld", "fsd")
+        lines += [f"{load} fa{i}, -1878(a5)", f"{store} fs{i}, 2040(sp)"]
+        for j, rm in enumerate(_RMS):
+            f = f"f{j}"
+            for op in ("fmadd", "fmsub", "fnmsub", "fnmadd"):
+                lines.append(f"{op}.{x} fa5, fa4, fa3, {f}{rm}")
+            for op in ("fadd", "fsub", "fmul", "fdiv"):
+                lines.append(f"{op}.{x} ft{j}, fs{j}, fa{j}{rm}")
+            lines.append(f"fsqrt.{x} fa0, ft{j}{rm}")
+            for t in ("w", "wu", "l", "lu"):
+                lines.append(f"fcvt.{t}.{x} a{j}, fa{j}{rm}")
+                if not (x == "d" and t in ("w", "wu")):
+                    lines.append(f"fcvt.{x}.{t} fa{j}, a{j}{rm}")
+        for op in ("fsgnj", "fsgnjn", "fsgnjx"):
+            lines += [f"{op}.{x} fa0, fa1, fa2", f"{op}.{x} fa0, fa1, fa1"]
+        for op in ("fmin", "fmax", "feq", "flt", "fle"):
+            dest = "fa0" if op in ("fmin", "fmax") else "a0"
+            lines.append(f"{op}.{x} {dest}, fa1, fa2")
+        lines += [f"fclass.{x} a0, ft11", f"fcvt.d.w fa0, a{i}", f"fcvt.d.wu fa1, a{i}"]
+    lines += ["fmv.x.w a0, fa0", "fmv.w.x fa0, zero", "fmv.x.d t0, ft0", "fmv.d.x ft0, t0",
+              "fcvt.s.d fa0, fa1", "fcvt.s.d fa0, fa1, rtz", "fcvt.d.s fa0, fa1"]
+    return lines
+
+
+def _compressed():
+    return [".option rvc", "near:", "c.addi4spn s0, sp, 8", "c.addi4spn a5, sp, 1020", "c.fld fa0, 248(a1)",
+            "c.lw a0, 124(a1)", "c.ld s1, 0(a5)", "c.fsd fs0, 8(s1)", "c.sw a2, 4(a3)",
+            "c.sd a4, 248(a5)", "c.nop", "c.addi a0, -32", "c.addi sp, 31",
+            "c.addiw a0, 0", "c.addiw a0, -1", "c.li a0, -32", "c.li t6, 31",
+            "c.addi16sp sp, -512", "c.addi16sp sp, 496", "c.lui a0, 1", "c.lui t6, 0xfffe0",
+            "c.srli s0, 63", "c.srai a5, 1", "c.andi a0, -1", "c.sub s0, s1",
+            "c.xor a0, a1", "c.or a2, a3", "c.and a4, a5", "c.subw s0, a5",
+            "c.addw a5, s0", "c.j near", "c.beqz a0, near", "c.bnez s1, near",
+            "c.slli ra, 1", "c.slli t6, 63", "c.fldsp ft0, 504(sp)", "c.lwsp ra, 252(sp)",
+            "c.ldsp s0, 0(sp)", "c.jr ra", "c.jr a0", "c.mv a0, a1", "c.ebreak",
+            "c.jalr t0", "c.add a0, a1", "c.fsdsp fs11, 504(sp)", "c.swsp zero, 252(sp)",
+            "c.sdsp ra, 8(sp)"]
+
+
+def test_handwritten_assembly_covers_every_entry(tmp_path):
+    source = HANDWRITTEN + "".join(
+        f"    {line}\n" for line in _atomics() + _floating_point() + _compressed())
+    rows, _ = objdump(assemble(tmp_path, source))
+    assert mismatches(rows) == []
+    covered = set()
+    for _, raw, _ in rows:
+        op_id = lookup(raw)
+        assert op_id is not None, f"assembler output {raw:#x} is in no table entry"
+        covered.add(ENCODINGS[op_id].name)
+    assert covered == {e.name for e in ENCODINGS}
+
+
+# C programs: integer and string code, floating point, atomics; all link static glibc.
+PROGRAMS = {
+    "fp": r"""
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+double f(double a, double b, double c) { return fma(a, b, c) + sqrt(a) + fabs(b) - (-c); }
+float g(float a, float b, float c) {
+    return fmaf(a, b, c) + sqrtf(a) + fabsf(b) + copysignf(a, c) + fminf(a, b) + fmaxf(b, c);
+}
+long h(double x) { return (long)x + lrint(x) + (unsigned long)x + (int)x + (unsigned)x; }
+float k(long a, unsigned long b, int c, unsigned d) { return a + b + c + d + (double)c; }
+int main(int argc, char **argv) {
+    double a = atof(argv[0]);
+    printf("%f %f %ld %f %d\n", f(a, a * 2, 3), g(a, 2, 3), h(a), k(argc, 2, 3, 4), a < 2.0);
+    return 0;
+}
+""",
+    "atomics": r"""
+#include <stdatomic.h>
+#include <stdio.h>
+_Atomic long al; _Atomic int ai;
+long at(long v) {
+    long r = atomic_fetch_add(&al, v);
+    r += atomic_fetch_and(&ai, (int)v);
+    r += atomic_exchange_explicit(&al, v, memory_order_acquire);
+    long e = 5; atomic_compare_exchange_strong(&al, &e, v);
+    r += __atomic_fetch_or(&al, v, __ATOMIC_RELEASE);
+    r += __atomic_fetch_xor(&ai, v, __ATOMIC_RELAXED);
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    __atomic_thread_fence(__ATOMIC_ACQUIRE);
+    return r;
+}
+int main(int argc, char **argv) { printf("%ld %s\n", at(argc), argv[0]); return 0; }
+""",
+}
+
+
+@pytest.fixture(scope="module")
+def c_programs(tmp_path_factory):
+    d = tmp_path_factory.mktemp("progs")
+    paths = []
+    for name, text in PROGRAMS.items():
+        (d / f"{name}.c").write_text(text)
+        subprocess.run([GCC, "-O2", "-static", "-o", str(d / name), str(d / f"{name}.c"),
+                        "-lm"], check=True, capture_output=True)
+        paths.append(d / name)
+    return paths
+
+
+def test_static_c_programs_line_for_line(c_programs):
+    """Every line of every program, glibc included, with <sym+0x..> target annotations."""
+    total = 0
+    for path in c_programs:
+        rows, symbols = objdump(path)
+        total += len(rows)
+        assert mismatches(rows, symbols) == [], path.name
+    assert total > 150000
+
+
+def _workload_elfs():
+    return sorted(p for p in (ROOT / "workloads" / "bin").glob("*")
+                  if p.is_file() and p.read_bytes()[:4] == b"\x7fELF")
+
+
+@pytest.mark.parametrize("elf", _workload_elfs(), ids=lambda p: p.name)
+def test_workload_elf_line_for_line(elf):
+    rows, symbols = objdump(elf)
+    assert rows
+    assert mismatches(rows, symbols) == []
+
+
+def test_disassemble_bytes_walks_mixed_widths(tmp_path, c_programs):
+    """The .text bytes of a real program, walked by us, give objdump's listing."""
+    path = c_programs[0]
+    text_bin = tmp_path / "text.bin"
+    subprocess.run(["riscv64-linux-gnu-objcopy", "-O", "binary", "--only-section=.text",
+                    str(path), str(text_bin)], check=True)
+    rows, symbols = objdump(path, "-z", "-j", ".text")   # -z: list zero padding too
+    base = rows[0][0]
+    ours = disassemble_bytes(text_bin.read_bytes(), base, symbols)
+    assert [(pc, raw) for pc, raw, _, _ in ours] == [(a, r) for a, r, _ in rows]
+    assert all(length == (2 if raw & 3 != 3 else 4) for _, raw, length, _ in ours)
+    assert [t for *_, t in ours] == [without_comment(t) for *_, t in rows]
+
+
+def test_examples_from_the_brief():
+    assert disassemble(0x717D) == "add\tsp,sp,-16"            # c.addi16sp
+    assert disassemble(0x2785) == "addw\ta5,a5,1"             # c.addiw
+    assert disassemble(0x4781) == "li\ta5,0"
+    assert disassemble(0x60A2) == "ld\tra,8(sp)"
+    assert disassemble(0x8082) == "ret"
+    assert disassemble(0x0ff0000f) == "fence"
+    assert disassemble(0x0330000f) == "fence\trw,rw"
+    assert disassemble(0x00202573) == "frrm\ta0"
+    assert disassemble(0xC0001073) == "unimp"
+    assert disassemble(0x00000013) == "nop"
+    assert disassemble(0x0000) == "unimp"
+
+
+def test_branch_targets_and_annotations():
+    beqz = 0x00050463                                   # beq a0,zero,.+8
+    assert disassemble(beqz, 0x1000) == "beqz\ta0,1008"
+    syms = {0x1000: "f", 0x1008: "g"}
+    assert disassemble(beqz, 0x1000, syms) == "beqz\ta0,1008 <g>"
+    assert disassemble(beqz, 0x1002, syms) == "beqz\ta0,100a <g+0x2>"
+    assert disassemble(beqz, 0x0, syms) == "beqz\ta0,8"            # below every symbol
+    j_back = 0xFF9FF06F                                  # jal zero,.-8
+    assert disassemble(j_back, 0x4) == "j\tfffffffffffffffc"     # wraps as objdump does
+
+
+def test_unknown_words_print_as_data():
+    assert disassemble(0x0000007B) == ".4byte\t0x7b"
+    assert disassemble(0x6001) == ".2byte\t0x6001"                 # c.lui x0, 0: reserved
+    assert disassemble(0x8000100F) == ".4byte\t0x8000100f"         # fence.i, nonzero imm
+    assert instruction_length(0x101F) == 6 and instruction_length(0x003F) == 8
+
+
+def test_csr_names():
+    assert csr_name(0x001) == "fflags" and csr_name(0xC02) == "instret"
+    assert csr_name(0x7C0) == "0x7c0"
