@@ -526,6 +526,14 @@ _RULES_TEXT = """\
   two with `btb_assoc` dividing `btb_entries`, `history_bits` 0 to 32; functional-unit
   latencies at least 1 cycle; DRAM `banks` and `row_size` powers of two, times at least 0;
   `core.frequency` positive.
+
+## Adding a parameter
+
+Declare it next to its component with `cyclesim.params.param(default, unit=..., help=...,
+choices=(...))` (units `bytes`, `Hz` and `s` get the parsing and formatting above), add its
+range check to the component's `validate`, and run `python -m cyclesim.config` to
+regenerate this page (a test fails while it is stale). Files, overrides and the saved
+config pick the field up from the metadata; nothing else needs editing.
 """
 
 
