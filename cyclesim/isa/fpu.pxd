@@ -349,7 +349,7 @@ cdef inline uint64_t _fpu_exact(int op, uint64_t a, uint64_t b, uint64_t c, bint
         ma <<= za
         mb <<= zb
         num = (<cs_u128>ma) << 63
-        return _fpu_round128(sa ^ sb, num / mb, ea - za - eb + zb - 63, (num % mb) != 0,
+        return _fpu_round128(sa ^ sb, num / <cs_u128>mb, ea - za - eb + zb - 63, (num % <cs_u128>mb) != 0,
                              dbl, rm, flags)
     _fpu_unpack(c, dbl, &sc, &mc, &ec)
     return _fpu_sum(sa ^ sb, <cs_u128>ma * mb, ea + eb, sc, mc, ec, dbl, rm, flags)
