@@ -20,7 +20,7 @@ static long find(long *parent, long v)
 
 int main(int argc, char **argv)
 {
-    long n = cs_size_arg(argc, argv, 50000, "number of vertices");
+    long n = cs_size_arg(argc, argv, 30000, "number of vertices");
     long m = 3 * n;
     long *eu = malloc(sizeof(long) * m), *ev = malloc(sizeof(long) * m);
     long *start = calloc((size_t)n + 1, sizeof(long)), *adj = malloc(sizeof(long) * 2 * m);

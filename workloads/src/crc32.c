@@ -64,7 +64,7 @@ static uint32_t crc_nibble(const uint8_t *p, size_t len)
 
 int main(int argc, char **argv)
 {
-    long n = cs_size_arg(argc, argv, 1 << 20, "buffer length in bytes");
+    long n = cs_size_arg(argc, argv, 393216, "buffer length in bytes");
     uint8_t *buf = malloc((size_t)n);
     if (!buf) { fprintf(stderr, "crc32: out of memory for n=%ld\n", n); return 2; }
     uint64_t seed = 0x637263ULL;

@@ -26,7 +26,7 @@ __attribute__((noinline)) static uint64_t ack(uint64_t m, uint64_t n)
 
 int main(int argc, char **argv)
 {
-    long n = cs_size_arg(argc, argv, 25, "Fibonacci index n (at most 60)");
+    long n = cs_size_arg(argc, argv, 27, "Fibonacci index n (at most 60)");
     if (n > 60) { fprintf(stderr, "fib: n=%ld is too large; use at most 60\n", n); return 2; }
     uint64_t m = (uint64_t)n * 4;
 

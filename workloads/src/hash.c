@@ -63,7 +63,7 @@ static uint64_t mixhash_ref(const uint8_t *p, size_t len)
 
 int main(int argc, char **argv)
 {
-    long n = cs_size_arg(argc, argv, 400000, "total bytes hashed");
+    long n = cs_size_arg(argc, argv, 600000, "total bytes hashed");
     uint8_t *data = malloc((size_t)n + 256);
     long maxbufs = n + 1;
     uint32_t *lens = malloc(sizeof(uint32_t) * maxbufs);

@@ -39,7 +39,7 @@ static int64_t run(const int32_t *code, int64_t *reg)
 
 int main(int argc, char **argv)
 {
-    long n = cs_size_arg(argc, argv, 1500, "largest Collatz start value n");
+    long n = cs_size_arg(argc, argv, 700, "largest Collatz start value n");
     /* registers: r0 = i, r1 = x, r2 = total steps, r3 = n + 1 */
     enum { OUTER = 0, INNER = 11, EVEN = 37, COUNT = 44, NEXT = 48, END = 52 };
     const int32_t code[] = {

@@ -48,7 +48,7 @@ static double unit(uint64_t *s) { return (double)(cs_splitmix64(s) >> 11) * 0x1.
 
 int main(int argc, char **argv)
 {
-    long n = cs_size_arg(argc, argv, 100, "number of bodies");
+    long n = cs_size_arg(argc, argv, 160, "number of bodies");
     struct body *b = malloc(sizeof(struct body) * n);
     if (!b) { fprintf(stderr, "nbody: out of memory for n=%ld\n", n); return 2; }
     uint64_t seed = 0x6e626f6479ULL;

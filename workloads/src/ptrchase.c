@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include "cyclesim.h"
 
-#define PASSES 16
+#define PASSES 32
 
 struct node {
     struct node *next;

@@ -16,7 +16,7 @@
 
 int main(int argc, char **argv)
 {
-    long n = cs_size_arg(argc, argv, 40000, "number of rows");
+    long n = cs_size_arg(argc, argv, 15000, "number of rows");
     long nnz = n * PER_ROW;
     long *rowstart = malloc(sizeof(long) * (n + 1));
     int32_t *col = malloc(sizeof(int32_t) * nnz);

@@ -42,7 +42,7 @@ static uint32_t hash_word(const char *w)
 
 int main(int argc, char **argv)
 {
-    long n = cs_size_arg(argc, argv, 30000, "number of words in the text");
+    long n = cs_size_arg(argc, argv, 16000, "number of words in the text");
     static char vocab[VOCAB][MAXWORD];
     static int palin[VOCAB];
     static long expect_count[VOCAB];

@@ -1,0 +1,228 @@
+"""The bundled workloads: registry, prebuilt ELFs, self-checks, ROI markers.
+
+References are independent of cyclesim: qemu-riscv64 runs the programs, objdump reads the
+markers, and a few checksums are recomputed here in Python (zlib, plain loops)."""
+import os
+import re
+import shutil
+import subprocess
+import sys
+import zlib
+from pathlib import Path
+
+import pytest
+
+from cyclesim import workloads
+from cyclesim.errors import CyclesimError, WorkloadNotFound
+
+ROOT = Path(__file__).resolve().parent.parent
+WL = ROOT / "workloads"
+CASES = [(name, tuple(args)) for name in workloads.names()
+         for args in workloads.info(name)["test_args"]]
+
+
+def result_line(name: str, stdout: bytes) -> str:
+    lines = stdout.decode().splitlines()
+    assert len(lines) == 1, f"{name} printed {lines!r}"
+    return lines[0]
+
+
+# --- registry ---------------------------------------------------------------------------
+
+def test_registry_matches_sources_and_binaries():
+    sources = {p.stem for p in (WL / "src").glob("*.c")}
+    binaries = {p.name for p in (WL / "bin").iterdir() if p.is_file()}
+    assert set(workloads.names()) == sources == binaries
+    assert len(sources) >= 13
+    assert workloads.names() == sorted(workloads.names())
+
+
+@pytest.mark.parametrize("name", workloads.names())
+def test_registry_entry(name):
+    info = workloads.info(name)
+    assert info["description"] and info["stresses"]
+    assert all(isinstance(a, str) for a in info["default_args"])
+    assert 1 <= len(info["test_args"]) <= 2
+    p = workloads.path(name)
+    assert p.is_file() and p.read_bytes()[:4] == b"\x7fELF"
+    assert p.read_bytes()[18] == 243            # e_machine low byte: EM_RISCV
+    assert workloads.resolve(name) == p
+    if name != "hello":
+        assert 5e6 <= info["approx_instructions"] <= 30e6
+
+
+def test_resolve_accepts_an_existing_file(tmp_path):
+    f = tmp_path / "prog"
+    f.write_bytes(b"\x7fELF")
+    assert workloads.resolve(str(f)) == f
+    assert workloads.resolve(f) == f
+
+
+def test_resolve_rejects_unknown_names_with_the_known_ones():
+    with pytest.raises(WorkloadNotFound) as e:
+        workloads.resolve("matmull")
+    msg = str(e.value)
+    assert "matmull" in msg and "matmul" in msg and "ptrchase" in msg
+    assert "\n" not in msg
+    assert isinstance(e.value, CyclesimError)
+    for bad in (lambda: workloads.info("nope"), lambda: workloads.path("nope")):
+        with pytest.raises(WorkloadNotFound, match="hello"):
+            bad()
+
+
+def test_resolve_rejects_a_directory(tmp_path):
+    with pytest.raises(WorkloadNotFound, match="not a regular file"):
+        workloads.resolve(tmp_path)
+
+
+def test_found_from_an_installed_layout(tmp_path):
+    """Copy exactly what setup.py packages into a fresh site dir; the registry must find it
+    there without the source tree."""
+    site = tmp_path / "site"
+    (site / "cyclesim").mkdir(parents=True)
+    for f in ("__init__.py", "errors.py", "workloads.py"):
+        shutil.copy(ROOT / "cyclesim" / f, site / "cyclesim" / f)
+    dest = site / "workloads"
+    for pattern in ("bin/*", "src/*.c", "include/*.h", "Makefile", "*.toml", "__init__.py"):
+        for p in WL.glob(pattern):
+            (dest / p.relative_to(WL)).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(p, dest / p.relative_to(WL))
+    code = ("from cyclesim import workloads as w; "
+            "print(w.path('matmul')); print(len(w.names()))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,
+                         text=True, env={**os.environ, "PYTHONPATH": str(site)}, check=True)
+    where, count = out.stdout.split()
+    assert Path(where) == dest / "bin" / "matmul"
+    assert int(count) == len(workloads.names())
+
+
+# --- running under qemu -----------------------------------------------------------------
+
+@pytest.mark.parametrize("name,args", CASES, ids=[f"{n}-{'-'.join(a) or 'noargs'}"
+                                                 for n, a in CASES])
+def test_runs_under_qemu_at_test_size(run_qemu, name, args):
+    code, out, err = run_qemu(workloads.path(name), args, timeout=60)
+    assert code == 0, f"{name} {args}: exit {code}, stderr {err!r}"
+    line = result_line(name, out)
+    if name == "hello":
+        assert line == "Hello, world!"
+        return
+    assert re.fullmatch(rf"{name} n={args[0]} .*checksum=\S+.* ok", line), line
+
+
+@pytest.mark.parametrize("name", workloads.names())
+def test_runs_under_qemu_at_default_size(run_qemu, name):
+    code, out, err = run_qemu(workloads.path(name), workloads.info(name)["default_args"])
+    assert code == 0, f"{name}: exit {code}, stderr {err!r}"
+    assert result_line(name, out).endswith("ok") or name == "hello"
+
+
+def test_ptrchase_default_footprint_exceeds_l2(run_qemu):
+    code, out, _ = run_qemu(workloads.path("ptrchase"))
+    assert code == 0
+    size = int(re.search(r"bytes=(\d+)", out.decode()).group(1))
+    assert size >= 1 << 20            # four times a 256 KiB L2
+
+
+def test_bad_size_argument_is_one_clear_sentence(run_qemu):
+    code, out, err = run_qemu(workloads.path("matmul"), ["-5"])
+    assert code == 2 and out == b""
+    assert b"positive integer" in err and err.count(b"\n") == 1
+
+
+# --- checksums against Python ---------------------------------------------------------
+
+def xorshift_bytes(seed: int, n: int) -> bytes:
+    mask, out = (1 << 64) - 1, bytearray()
+    for _ in range(n):
+        seed ^= (seed << 13) & mask
+        seed ^= seed >> 7
+        seed ^= (seed << 17) & mask
+        out.append((seed >> 24) & 0xFF)
+    return bytes(out)
+
+
+@pytest.mark.parametrize("n", [1000, 8000])
+def test_crc32_matches_zlib(run_qemu, n):
+    _, out, _ = run_qemu(workloads.path("crc32"), [n])
+    crc = int(re.search(r"checksum=([0-9a-f]+)", out.decode()).group(1), 16)
+    assert crc == zlib.crc32(xorshift_bytes(0x637263, n))
+
+
+def test_fib_and_interp_match_python(run_qemu):
+    _, out, _ = run_qemu(workloads.path("fib"), [18])
+    a, b = 0, 1
+    for _ in range(18):
+        a, b = b, a + b
+    assert f"checksum={a} calls={2 * b - 1} ack2={2 * 72 + 3} ack3=125 " in out.decode()
+
+    def collatz(x):
+        steps = 0
+        while x != 1:
+            x, steps = (3 * x + 1 if x & 1 else x >> 1), steps + 1
+        return steps
+    _, out, _ = run_qemu(workloads.path("interp"), [80])
+    assert f"checksum={sum(collatz(i) for i in range(1, 81))} " in out.decode()
+
+
+def test_triad_matches_python(run_qemu):
+    _, out, _ = run_qemu(workloads.path("triad"), [1024])
+    expect = sum(i % 1000 + 4 * ((i * 7) % 1001) for i in range(1024))
+    assert f"checksum={expect} " in out.decode()
+
+
+# --- ROI markers --------------------------------------------------------------------
+
+def test_roi_markers_are_slti_hints():
+    header = (WL / "include" / "cyclesim.h").read_text()
+    for n, fn in enumerate(["roi_begin", "roi_end", "reset_stats", "dump_stats"], start=1):
+        assert re.search(rf"cyclesim_{fn}\(void\)\s*{{ __asm__ volatile\(\"slti x0, x0, {n}\"",
+                         header)
+
+
+@pytest.mark.parametrize("name", workloads.names())
+def test_elf_contains_roi_markers(name):
+    dis = subprocess.run(["riscv64-linux-gnu-objdump", "-d", str(workloads.path(name))],
+                         capture_output=True, text=True, check=True).stdout
+    # slti x0, x0, imm encodes as imm << 20 | 0x2013
+    assert re.search(r"\s00102013\s+slti\s+zero,zero,1\n", dis)
+    assert re.search(r"\s00202013\s+slti\s+zero,zero,2\n", dis)
+
+
+# --- the prebuilt ELFs are up to date and the self-checks can fail --------------------
+
+@pytest.fixture(scope="module")
+def rebuilt(tmp_path_factory, riscv_gcc):
+    out = tmp_path_factory.mktemp("rebuilt")
+    subprocess.run(["make", "-s", "-j2", f"BIN={out}"], cwd=WL, check=True,
+                   capture_output=True)
+    return out
+
+
+@pytest.mark.parametrize("name", workloads.names())
+def test_prebuilt_elf_matches_source(run_qemu, rebuilt, name):
+    args = workloads.info(name)["test_args"][-1]
+    assert run_qemu(rebuilt / name, args) == run_qemu(workloads.path(name), args)
+
+
+MUTANTS = [  # (workload, text in the region of interest, broken replacement, size)
+    ("matmul", "ci[j] += aik * bk[j];", "ci[j] += aik * bk[j] + (i == 3 && j == 5);", "16"),
+    ("sort", "a[j + 1] = x;", "a[j + 1] = x | (i == lo + 1);", "500"),
+    ("crc32", "state = table[(state ^ p[i]) & 0xff] ^ (state >> 8);",
+     "state = table[(state ^ p[i]) & 0xff] ^ (state >> 8) ^ (i == 5000);", "8000"),
+    ("stencil", "(up[j] + dn[j] + mid[j - 1]", "(up[j] + up[j] + mid[j - 1]", "16"),
+    ("hashtable", "table[i].key = TOMB; return 1;", "table[i].key = EMPTY; return 1;", "300"),
+    ("ptrchase", "sum += p->payload;", "sum += p->payload; if (s == 7) p = p->next;", "256"),
+]
+
+
+@pytest.mark.parametrize("name,old,new,size", MUTANTS, ids=[m[0] for m in MUTANTS])
+def test_self_check_catches_a_wrong_result(tmp_path, run_qemu, riscv_gcc, name, old, new,
+                                           size):
+    src = (WL / "src" / f"{name}.c").read_text()
+    assert src.count(old) == 1
+    (tmp_path / "m.c").write_text(src.replace(old, new))
+    subprocess.run([riscv_gcc, "-O2", "-static", f"-I{WL / 'include'}", "-o",
+                    str(tmp_path / "m"), str(tmp_path / "m.c"), "-lm"], check=True)
+    code, out, _ = run_qemu(tmp_path / "m", [size])
+    assert code == 1 and out.decode().rstrip().endswith("FAILED")
