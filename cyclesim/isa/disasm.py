@@ -18,14 +18,21 @@ cross-check each other through the objdump comparison tests.
 from __future__ import annotations
 
 import bisect
+from collections.abc import Mapping
 from functools import lru_cache
-from typing import Mapping, NamedTuple
+from typing import NamedTuple
 
 from cyclesim.errors import CyclesimError
 from cyclesim.isa.encoding import ENCODINGS, fields, lookup
 
-__all__ = ["disassemble", "disassemble_bytes", "SymbolTable", "DisassemblyError",
-           "csr_name", "instruction_length"]
+__all__ = [
+    "DisassemblyError",
+    "SymbolTable",
+    "csr_name",
+    "disassemble",
+    "disassemble_bytes",
+    "instruction_length",
+]
 
 
 class DisassemblyError(CyclesimError, ValueError):

@@ -9,8 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from cyclesim.isa.disasm import (SymbolTable, csr_name, disassemble, disassemble_bytes,
-                                 instruction_length)
+from cyclesim.isa.disasm import (
+    SymbolTable,
+    csr_name,
+    disassemble,
+    disassemble_bytes,
+    instruction_length,
+)
 from cyclesim.isa.encoding import ENCODINGS, lookup
 
 ROOT = Path(__file__).resolve().parents[2]
