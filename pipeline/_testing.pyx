@@ -7,12 +7,14 @@ from libc.string cimport memset
 
 from caches.base cimport MemoryLevel
 from pipeline.model cimport TimingModel
-from pipeline.types cimport *
+from pipeline.types cimport (OC_ALU, OC_AMO, OC_BRANCH, OC_DIV, OC_FADD, OC_FCVT, OC_FDIV, OC_FMA,
+                             OC_FMUL, OC_FSQRT, OC_JAL, OC_JALR, OC_LOAD, OC_MUL, OC_NOP,
+                             OC_STORE, OC_SYSTEM, DynInst)
 
-_OPCLASS = {"alu": OC_ALU, "branch": OC_BRANCH, "jal": OC_JAL, "jalr": OC_JALR,
-            "load": OC_LOAD, "store": OC_STORE, "amo": OC_AMO, "mul": OC_MUL, "div": OC_DIV,
-            "fadd": OC_FADD, "fmul": OC_FMUL, "fma": OC_FMA, "fdiv": OC_FDIV,
-            "fsqrt": OC_FSQRT, "fcvt": OC_FCVT, "system": OC_SYSTEM, "nop": OC_NOP}
+_OPCLASS = {"alu": <int> OC_ALU, "branch": <int> OC_BRANCH, "jal": <int> OC_JAL, "jalr": <int> OC_JALR,
+            "load": <int> OC_LOAD, "store": <int> OC_STORE, "amo": <int> OC_AMO, "mul": <int> OC_MUL, "div": <int> OC_DIV,
+            "fadd": <int> OC_FADD, "fmul": <int> OC_FMUL, "fma": <int> OC_FMA, "fdiv": <int> OC_FDIV,
+            "fsqrt": <int> OC_FSQRT, "fcvt": <int> OC_FCVT, "system": <int> OC_SYSTEM, "nop": <int> OC_NOP}
 
 
 def _b_type(offset):
@@ -51,7 +53,7 @@ def feed(TimingModel model not None, insts):
             target = next_pc
         raw = d.get("raw")
         if raw is None:
-            raw = _b_type(target - pc) if (oc == OC_BRANCH and target is not None) else 0x13
+            raw = _b_type(target - pc) if (oc == <int> OC_BRANCH and target is not None) else 0x13
         di.seq = d.get("seq", n)
         di.pc = pc
         di.next_pc = next_pc
@@ -64,7 +66,7 @@ def feed(TimingModel model not None, insts):
         di.rs1 = d.get("rs1", 0)
         di.rs2 = d.get("rs2", 0)
         di.rs3 = d.get("rs3", 0)
-        di.mem_size = d.get("mem_size", 8 if oc in (OC_LOAD, OC_STORE, OC_AMO) else 0)
+        di.mem_size = d.get("mem_size", 8 if oc in (<int> OC_LOAD, <int> OC_STORE, <int> OC_AMO) else 0)
         di.taken = taken
         model.consume(&di)
         pc = next_pc

@@ -13,7 +13,10 @@ from caches.base cimport MemoryLevel
 from pipeline.bpred cimport BTB, RAS, DirectionPredictor
 from pipeline.model cimport TimingModel
 from pipeline.trace cimport *
-from pipeline.types cimport *
+from pipeline.types cimport (ACC_AMO, ACC_IFETCH, ACC_LOAD, ACC_STORE, OC_ALU, OC_AMO, OC_BRANCH,
+                             OC_COUNT, OC_DIV, OC_FADD, OC_FCVT, OC_FDIV, OC_FMA, OC_FMUL,
+                             OC_FSQRT, OC_JAL, OC_JALR, OC_LOAD, OC_MUL, OC_STORE, REG_NONE,
+                             DynInst)
 
 from cyclesim.errors import ConfigError
 from pipeline.bpred import BTB as _BTB, RAS as _RAS, make_predictor
@@ -96,14 +99,14 @@ cdef class InOrderCore(TimingModel):
         for i in range(OC_COUNT):
             self.latency[i] = 1
             self.pipelined[i] = True
-        long_ops = {OC_MUL: ("mul_latency", mul_latency, long_ops_pipelined),
-                    OC_DIV: ("div_latency", div_latency, div_pipelined),
-                    OC_FADD: ("fadd_latency", fadd_latency, long_ops_pipelined),
-                    OC_FMUL: ("fmul_latency", fmul_latency, long_ops_pipelined),
-                    OC_FMA: ("fma_latency", fma_latency, long_ops_pipelined),
-                    OC_FDIV: ("fdiv_latency", fdiv_latency, div_pipelined),
-                    OC_FSQRT: ("fsqrt_latency", fsqrt_latency, div_pipelined),
-                    OC_FCVT: ("fcvt_latency", fcvt_latency, long_ops_pipelined)}
+        long_ops = {<int> OC_MUL: ("mul_latency", mul_latency, long_ops_pipelined),
+                    <int> OC_DIV: ("div_latency", div_latency, div_pipelined),
+                    <int> OC_FADD: ("fadd_latency", fadd_latency, long_ops_pipelined),
+                    <int> OC_FMUL: ("fmul_latency", fmul_latency, long_ops_pipelined),
+                    <int> OC_FMA: ("fma_latency", fma_latency, long_ops_pipelined),
+                    <int> OC_FDIV: ("fdiv_latency", fdiv_latency, div_pipelined),
+                    <int> OC_FSQRT: ("fsqrt_latency", fsqrt_latency, div_pipelined),
+                    <int> OC_FCVT: ("fcvt_latency", fcvt_latency, long_ops_pipelined)}
         for oc, (name, lat, piped) in long_ops.items():
             self.latency[oc] = _positive(name, lat)
             self.pipelined[oc] = bool(piped)
