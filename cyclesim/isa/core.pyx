@@ -1,0 +1,846 @@
+"""The functional core: executes RV64GC user-level instructions on one hart.
+
+run() is one `nogil` loop: look the pc up in the decoded-instruction cache (decode on a
+miss), execute with a switch on the operation, retire, and, when a timing model is
+attached, hand it a DynInst. It returns to Python on ecall/ebreak, a region-of-interest
+marker, a fault, the stop pc, the instruction budget, or when the timing model's clock
+reaches its stop cycle.
+"""
+cimport numpy as cnp
+from cpython.ref cimport Py_INCREF
+from libc.stdint cimport uint8_t, uint16_t, uint32_t, uint64_t, int8_t, int16_t, int32_t, int64_t
+from libc.stdlib cimport malloc, free
+from libc.string cimport memset
+
+from pipeline.types cimport *
+from pipeline.model cimport TimingModel
+from cyclesim.process.memory cimport (GuestMemory, MemState, mem_read, mem_write,
+                                      mem_fetch_slow, MEM_OK, MEM_LIMIT)
+from cyclesim.isa.decode cimport *
+from cyclesim.isa cimport fpu
+
+import numpy as np
+
+cnp.import_array()
+
+cdef extern from *:
+    """
+    static inline uint64_t cs_mulh(int64_t a, int64_t b)
+    { return (uint64_t)(((__int128)a * (__int128)b) >> 64); }
+    static inline uint64_t cs_mulhu(uint64_t a, uint64_t b)
+    { return (uint64_t)(((unsigned __int128)a * (unsigned __int128)b) >> 64); }
+    static inline uint64_t cs_mulhsu(int64_t a, uint64_t b)
+    { return (uint64_t)(((__int128)a * (__int128)b) >> 64); }
+    static inline uint64_t cs_muldiv(uint64_t a, uint64_t b, uint64_t c)
+    { return c ? (uint64_t)(((unsigned __int128)a * b) / c) : a; }
+    """
+    uint64_t cs_mulh(int64_t a, int64_t b) noexcept nogil
+    uint64_t cs_mulhu(uint64_t a, uint64_t b) noexcept nogil
+    uint64_t cs_mulhsu(int64_t a, uint64_t b) noexcept nogil
+    uint64_t cs_muldiv(uint64_t a, uint64_t b, uint64_t c) noexcept nogil
+
+cdef enum:
+    CSR_FFLAGS = 0x001
+    CSR_FRM = 0x002
+    CSR_FCSR = 0x003
+    CSR_CYCLE = 0xC00
+    CSR_TIME = 0xC01
+    CSR_INSTRET = 0xC02
+
+cdef uint64_t NO_STOP_PC = 0xFFFFFFFFFFFFFFFF
+cdef uint64_t BOX = 0xFFFFFFFF00000000
+cdef uint64_t SIGN64 = 0x8000000000000000
+cdef uint64_t SIGN32_SX = 0xFFFFFFFF80000000    # INT32_MIN sign-extended
+
+# OpClass values as the compiled core sees them (tests check encoding.py mirrors them).
+OPCLASS_VALUES = {
+    "OC_ALU": <int> OC_ALU,
+    "OC_BRANCH": <int> OC_BRANCH,
+    "OC_JAL": <int> OC_JAL,
+    "OC_JALR": <int> OC_JALR,
+    "OC_LOAD": <int> OC_LOAD,
+    "OC_STORE": <int> OC_STORE,
+    "OC_AMO": <int> OC_AMO,
+    "OC_MUL": <int> OC_MUL,
+    "OC_DIV": <int> OC_DIV,
+    "OC_FADD": <int> OC_FADD,
+    "OC_FMUL": <int> OC_FMUL,
+    "OC_FMA": <int> OC_FMA,
+    "OC_FDIV": <int> OC_FDIV,
+    "OC_FSQRT": <int> OC_FSQRT,
+    "OC_FCVT": <int> OC_FCVT,
+    "OC_SYSTEM": <int> OC_SYSTEM,
+    "OC_NOP": <int> OC_NOP,
+    "OC_COUNT": <int> OC_COUNT,
+}
+
+
+cdef inline uint64_t sx32(uint64_t v) noexcept nogil:
+    return <uint64_t> <int64_t> <int32_t> v
+
+
+cdef inline int load_fault(Hart* h, int rc, uint64_t a) noexcept nogil:
+    h.fault_addr = a
+    return STOP_MEM_LIMIT if rc == MEM_LIMIT else STOP_LOAD_FAULT
+
+
+cdef inline int store_fault(Hart* h, int rc, uint64_t a) noexcept nogil:
+    h.fault_addr = a
+    return STOP_MEM_LIMIT if rc == MEM_LIMIT else STOP_STORE_FAULT
+
+
+cdef inline int resolve_rm(Hart* h, uint8_t rm) noexcept nogil:
+    """Rounding mode to use, or -1 if reserved (an illegal instruction)."""
+    if rm == 7:
+        rm = <uint8_t> h.frm
+    return rm if rm <= 4 else -1
+
+
+cdef int amo(Hart* h, MemState* m, Decoded* d, uint64_t a) noexcept nogil:
+    """LR, SC and AMOs at address `a`; a StopReason (STOP_NONE on success)."""
+    cdef uint64_t old = 0, new, src = h.x[d.rs2]
+    cdef uint32_t old32 = 0
+    cdef int rc, xop = d.xop
+    cdef bint word = xop <= X_AMOMAXU_W
+    cdef uint32_t size = 4 if word else 8
+    if a & (size - 1):
+        h.fault_addr = a
+        return STOP_MISALIGNED
+    if xop == X_SC_W or xop == X_SC_D:
+        if h.reservation_valid and h.reservation == a:
+            rc = mem_write(m, a, &src, size)     # little-endian host: low word first
+            if rc != MEM_OK:
+                return store_fault(h, rc, a)
+            h.x[d.rd] = 0
+        else:
+            h.x[d.rd] = 1
+        h.reservation_valid = 0
+        return STOP_NONE
+    if word:
+        rc = mem_read(m, a, &old32, 4)
+        old = sx32(old32)
+    else:
+        rc = mem_read(m, a, &old, 8)
+    if xop == X_LR_W or xop == X_LR_D:
+        if rc != MEM_OK:
+            return load_fault(h, rc, a)
+        h.reservation = a
+        h.reservation_valid = 1
+        h.x[d.rd] = old
+        return STOP_NONE
+    if rc != MEM_OK:
+        return store_fault(h, rc, a)
+    if word:
+        src = sx32(src)
+    if xop == X_AMOSWAP_W or xop == X_AMOSWAP_D:
+        new = src
+    elif xop == X_AMOADD_W or xop == X_AMOADD_D:
+        new = old + src
+    elif xop == X_AMOXOR_W or xop == X_AMOXOR_D:
+        new = old ^ src
+    elif xop == X_AMOAND_W or xop == X_AMOAND_D:
+        new = old & src
+    elif xop == X_AMOOR_W or xop == X_AMOOR_D:
+        new = old | src
+    elif xop == X_AMOMIN_W or xop == X_AMOMIN_D:
+        new = old if <int64_t> old < <int64_t> src else src
+    elif xop == X_AMOMAX_W or xop == X_AMOMAX_D:
+        new = old if <int64_t> old > <int64_t> src else src
+    elif xop == X_AMOMINU_W or xop == X_AMOMINU_D:
+        # .w compares the 32-bit values; both are sign-extended alike, so order holds
+        new = old if old < src else src
+    else:
+        new = old if old > src else src
+    rc = mem_write(m, a, &new, size)
+    if rc != MEM_OK:
+        return store_fault(h, rc, a)
+    h.x[d.rd] = old
+    return STOP_NONE
+
+
+cdef int csr_op(Hart* h, Decoded* d, uint64_t cycle, uint64_t instret) noexcept nogil:
+    """Zicsr instructions on the user CSRs we model; STOP_ILLEGAL for any other CSR."""
+    cdef uint32_t csr = <uint32_t> d.imm
+    cdef int xop = d.xop
+    cdef uint64_t old, src, new
+    cdef bint imm_form = xop >= X_CSRRWI
+    cdef bint writes
+    src = d.rs1 if imm_form else h.x[d.rs1]
+    writes = xop == X_CSRRW or xop == X_CSRRWI or d.rs1 != 0
+    if csr == CSR_FFLAGS:
+        old = h.fflags
+    elif csr == CSR_FRM:
+        old = h.frm
+    elif csr == CSR_FCSR:
+        old = h.frm << 5 | h.fflags
+    elif csr == CSR_CYCLE:
+        old = cycle
+    elif csr == CSR_TIME:
+        old = cs_muldiv(cycle, h.time_num, h.time_den)
+    elif csr == CSR_INSTRET:
+        old = instret
+    else:
+        return STOP_ILLEGAL
+    if writes:
+        if csr >= CSR_CYCLE:
+            return STOP_ILLEGAL              # read-only counters
+        if xop == X_CSRRW or xop == X_CSRRWI:
+            new = src
+        elif xop == X_CSRRS or xop == X_CSRRSI:
+            new = old | src
+        else:
+            new = old & ~src
+        if csr == CSR_FFLAGS:
+            h.fflags = new & 0x1F
+        elif csr == CSR_FRM:
+            h.frm = new & 7
+        else:
+            h.fflags = new & 0x1F
+            h.frm = (new >> 5) & 7
+    h.x[d.rd] = old
+    return STOP_NONE
+
+
+cdef inline uint8_t reg_id(uint8_t kind, uint8_t r) noexcept nogil:
+    if kind == RK_X:
+        return r
+    if kind == RK_F:
+        return REG_F0 + r
+    return REG_NONE
+
+
+cdef object _u64_view(object owner, uint64_t* p):
+    """A numpy uint64[32] over `p` that keeps `owner` (which holds `p`) alive."""
+    cdef cnp.npy_intp n = 32
+    cdef cnp.ndarray arr = cnp.PyArray_SimpleNewFromData(1, &n, cnp.NPY_UINT64, p)
+    Py_INCREF(owner)                  # SetBaseObject steals a reference
+    cnp.PyArray_SetBaseObject(arr, owner)
+    return arr
+
+
+cdef class Core:
+    """One RV64GC hart executing out of a GuestMemory.
+
+    Core(memory); core.x / core.f are writable uint64 numpy views of the registers;
+    core.run(n) executes up to n instructions and returns a StopReason.
+    """
+
+    def __cinit__(self, GuestMemory memory not None):
+        self.memory = memory
+        self.mem = &memory.state
+        self.dcache = <Decoded*> malloc(DCACHE_SIZE * sizeof(Decoded))
+        if self.dcache == NULL:
+            raise MemoryError("cannot allocate the decoded-instruction cache")
+        memset(&self.hart, 0, sizeof(Hart))
+        self.hart.time_num = 1
+        self.hart.time_den = 1
+        self.stop_pc = NO_STOP_PC
+        self.timing = None
+        self.flush()
+        self._x = _u64_view(self, self.hart.x)
+        self._f = _u64_view(self, self.hart.f)
+
+    def __dealloc__(self):
+        free(self.dcache)
+
+    # -- state ------------------------------------------------------------------------
+    @property
+    def x(self):
+        """Integer registers x0..x31 (numpy uint64, writable; x0 is forced to 0)."""
+        return self._x
+
+    @property
+    def f(self):
+        """FP registers f0..f31 as raw bits (numpy uint64, writable; singles NaN-boxed)."""
+        return self._f
+
+    @property
+    def pc(self):
+        return self.hart.pc
+
+    @pc.setter
+    def pc(self, uint64_t value):
+        self.hart.pc = value
+
+    @property
+    def instret(self):
+        return self.hart.instret
+
+    @instret.setter
+    def instret(self, uint64_t value):
+        self.hart.instret = value
+
+    @property
+    def fflags(self):
+        return self.hart.fflags
+
+    @fflags.setter
+    def fflags(self, uint32_t value):
+        self.hart.fflags = value & 0x1F
+
+    @property
+    def frm(self):
+        return self.hart.frm
+
+    @frm.setter
+    def frm(self, uint32_t value):
+        self.hart.frm = value & 7
+
+    @property
+    def fcsr(self):
+        return self.hart.frm << 5 | self.hart.fflags
+
+    @fcsr.setter
+    def fcsr(self, uint32_t value):
+        self.hart.fflags = value & 0x1F
+        self.hart.frm = (value >> 5) & 7
+
+    @property
+    def fault_addr(self):
+        return self.hart.fault_addr
+
+    @property
+    def fault_inst(self):
+        return self.hart.fault_inst
+
+    @property
+    def marker(self):
+        return self.hart.marker
+
+    @property
+    def reservation(self):
+        """LR/SC reservation address, or None when no reservation is held."""
+        return self.hart.reservation if self.hart.reservation_valid else None
+
+    def clear_reservation(self):
+        self.hart.reservation_valid = 0
+
+    @property
+    def cycle(self):
+        """Current cycle: the timing model's clock, or instret in functional mode."""
+        if self.timing is not None:
+            return self.timing.cycle
+        return self.hart.instret
+
+    @property
+    def timing(self):
+        return self.timing
+
+    @property
+    def memory(self):
+        return self.memory
+
+    def set_timer(self, uint64_t num, uint64_t den):
+        """rdtime reads cycle * num // den (timer ticks per cycle = num/den)."""
+        if den == 0:
+            raise ValueError("set_timer: den must be positive; pass num/den as the number "
+                             "of timer ticks per cycle")
+        self.hart.time_num = num
+        self.hart.time_den = den
+
+    def attach_timing(self, TimingModel model):
+        """Send every retired instruction to `model` (None: functional mode)."""
+        self.timing = model
+
+    def flush_decode_cache(self):
+        self.flush()
+
+    cdef void flush(self) noexcept nogil:
+        cdef int i
+        for i in range(DCACHE_SIZE):
+            self.dcache[i].tag = 1           # odd: matches no pc
+
+    def run(self, uint64_t max_insts):
+        """Execute until `max_insts` more instructions retire or a stop; a StopReason."""
+        cdef int r
+        if self.mem.code_written:
+            self.mem.code_written = 0
+            self.flush()
+        with nogil:
+            r = self.run_c(max_insts)
+        return r
+
+    # -- fetch and decode ---------------------------------------------------------------
+    cdef int fetch_decode(self, uint64_t pc, Decoded* d) noexcept nogil:
+        cdef uint16_t lo = 0, hi = 0
+        cdef uint32_t raw
+        cdef int rc = mem_fetch_slow(self.mem, pc, &lo, 2)
+        if rc == MEM_OK and (lo & 3) == 3:
+            rc = mem_fetch_slow(self.mem, pc + 2, &hi, 2)
+            if rc != MEM_OK:
+                pc += 2
+        if rc != MEM_OK:
+            self.hart.fault_addr = pc
+            self.hart.fault_inst = 0
+            return STOP_MEM_LIMIT if rc == MEM_LIMIT else STOP_FETCH_FAULT
+        raw = lo | (<uint32_t> hi) << 16
+        if decode_word(raw, d) != 0:
+            d.tag = 1
+            self.hart.fault_inst = raw if (lo & 3) == 3 else lo
+            self.hart.fault_addr = pc
+            return STOP_ILLEGAL
+        d.tag = pc
+        return STOP_NONE
+
+    # -- the loop -----------------------------------------------------------------------
+    cdef int run_c(self, uint64_t max_insts) noexcept nogil:
+        cdef Hart* h = &self.hart
+        cdef uint64_t* x = h.x
+        cdef uint64_t* f = h.f
+        cdef uint32_t* flags = &h.fflags
+        cdef MemState* m = self.mem
+        cdef Decoded* dc = self.dcache
+        cdef Decoded* d
+        cdef bint timed = self.timing is not None
+        cdef uint64_t stop_pc = self.stop_pc
+        cdef uint64_t pc = h.pc, npc, ea = 0, n = 0, a, b, v
+        cdef uint32_t w32
+        cdef uint16_t w16
+        cdef uint8_t w8
+        cdef int reason = STOP_NONE, rc, rm, xop
+        cdef DynInst di
+
+        while n < max_insts:
+            if pc == stop_pc:
+                reason = STOP_BREAKPOINT
+                break
+            d = &dc[(pc >> 1) & (DCACHE_SIZE - 1)]
+            if d.tag != pc:
+                reason = self.fetch_decode(pc, d)
+                if reason != STOP_NONE:
+                    break
+            npc = pc + d.length
+            xop = d.xop
+            # ---- integer -------------------------------------------------------------
+            if xop == X_ADDI:
+                x[d.rd] = x[d.rs1] + <uint64_t> d.imm
+            elif xop == X_ADD:
+                x[d.rd] = x[d.rs1] + x[d.rs2]
+            elif xop == X_LD:
+                ea = x[d.rs1] + <uint64_t> d.imm
+                rc = mem_read(m, ea, &v, 8)
+                if rc == MEM_OK:
+                    x[d.rd] = v
+                else:
+                    reason = load_fault(h, rc, ea)
+            elif xop == X_SD:
+                ea = x[d.rs1] + <uint64_t> d.imm
+                rc = mem_write(m, ea, &x[d.rs2], 8)
+                if rc != MEM_OK:
+                    reason = store_fault(h, rc, ea)
+                elif m.code_written:
+                    m.code_written = 0
+                    self.flush()
+            elif xop == X_BNE:
+                if x[d.rs1] != x[d.rs2]:
+                    npc = pc + <uint64_t> d.imm
+            elif xop == X_BEQ:
+                if x[d.rs1] == x[d.rs2]:
+                    npc = pc + <uint64_t> d.imm
+            elif xop == X_BLT:
+                if <int64_t> x[d.rs1] < <int64_t> x[d.rs2]:
+                    npc = pc + <uint64_t> d.imm
+            elif xop == X_BGE:
+                if <int64_t> x[d.rs1] >= <int64_t> x[d.rs2]:
+                    npc = pc + <uint64_t> d.imm
+            elif xop == X_BLTU:
+                if x[d.rs1] < x[d.rs2]:
+                    npc = pc + <uint64_t> d.imm
+            elif xop == X_BGEU:
+                if x[d.rs1] >= x[d.rs2]:
+                    npc = pc + <uint64_t> d.imm
+            elif xop == X_JAL:
+                x[d.rd] = npc
+                npc = pc + <uint64_t> d.imm
+            elif xop == X_JALR:
+                a = (x[d.rs1] + <uint64_t> d.imm) & ~(<uint64_t> 1)
+                x[d.rd] = npc
+                npc = a
+            elif xop == X_LUI:
+                x[d.rd] = <uint64_t> d.imm
+            elif xop == X_AUIPC:
+                x[d.rd] = pc + <uint64_t> d.imm
+            elif xop == X_LB:
+                ea = x[d.rs1] + <uint64_t> d.imm
+                rc = mem_read(m, ea, &w8, 1)
+                if rc == MEM_OK:
+                    x[d.rd] = <uint64_t> <int64_t> <int8_t> w8
+                else:
+                    reason = load_fault(h, rc, ea)
+            elif xop == X_LH:
+                ea = x[d.rs1] + <uint64_t> d.imm
+                rc = mem_read(m, ea, &w16, 2)
+                if rc == MEM_OK:
+                    x[d.rd] = <uint64_t> <int64_t> <int16_t> w16
+                else:
+                    reason = load_fault(h, rc, ea)
+            elif xop == X_LW:
+                ea = x[d.rs1] + <uint64_t> d.imm
+                rc = mem_read(m, ea, &w32, 4)
+                if rc == MEM_OK:
+                    x[d.rd] = sx32(w32)
+                else:
+                    reason = load_fault(h, rc, ea)
+            elif xop == X_LBU:
+                ea = x[d.rs1] + <uint64_t> d.imm
+                rc = mem_read(m, ea, &w8, 1)
+                if rc == MEM_OK:
+                    x[d.rd] = w8
+                else:
+                    reason = load_fault(h, rc, ea)
+            elif xop == X_LHU:
+                ea = x[d.rs1] + <uint64_t> d.imm
+                rc = mem_read(m, ea, &w16, 2)
+                if rc == MEM_OK:
+                    x[d.rd] = w16
+                else:
+                    reason = load_fault(h, rc, ea)
+            elif xop == X_LWU:
+                ea = x[d.rs1] + <uint64_t> d.imm
+                rc = mem_read(m, ea, &w32, 4)
+                if rc == MEM_OK:
+                    x[d.rd] = w32
+                else:
+                    reason = load_fault(h, rc, ea)
+            elif xop == X_SB or xop == X_SH or xop == X_SW:
+                ea = x[d.rs1] + <uint64_t> d.imm
+                rc = mem_write(m, ea, &x[d.rs2], 1 if xop == X_SB else (2 if xop == X_SH else 4))
+                if rc != MEM_OK:
+                    reason = store_fault(h, rc, ea)
+                elif m.code_written:
+                    m.code_written = 0
+                    self.flush()
+            elif xop == X_SLTI:
+                x[d.rd] = <int64_t> x[d.rs1] < d.imm
+            elif xop == X_SLTIU:
+                x[d.rd] = x[d.rs1] < <uint64_t> d.imm
+            elif xop == X_XORI:
+                x[d.rd] = x[d.rs1] ^ <uint64_t> d.imm
+            elif xop == X_ORI:
+                x[d.rd] = x[d.rs1] | <uint64_t> d.imm
+            elif xop == X_ANDI:
+                x[d.rd] = x[d.rs1] & <uint64_t> d.imm
+            elif xop == X_SLLI:
+                x[d.rd] = x[d.rs1] << d.imm
+            elif xop == X_SRLI:
+                x[d.rd] = x[d.rs1] >> d.imm
+            elif xop == X_SRAI:
+                x[d.rd] = <uint64_t> (<int64_t> x[d.rs1] >> d.imm)
+            elif xop == X_SUB:
+                x[d.rd] = x[d.rs1] - x[d.rs2]
+            elif xop == X_SLL:
+                x[d.rd] = x[d.rs1] << (x[d.rs2] & 63)
+            elif xop == X_SLT:
+                x[d.rd] = <int64_t> x[d.rs1] < <int64_t> x[d.rs2]
+            elif xop == X_SLTU:
+                x[d.rd] = x[d.rs1] < x[d.rs2]
+            elif xop == X_XOR:
+                x[d.rd] = x[d.rs1] ^ x[d.rs2]
+            elif xop == X_SRL:
+                x[d.rd] = x[d.rs1] >> (x[d.rs2] & 63)
+            elif xop == X_SRA:
+                x[d.rd] = <uint64_t> (<int64_t> x[d.rs1] >> (x[d.rs2] & 63))
+            elif xop == X_OR:
+                x[d.rd] = x[d.rs1] | x[d.rs2]
+            elif xop == X_AND:
+                x[d.rd] = x[d.rs1] & x[d.rs2]
+            elif xop == X_ADDIW:
+                x[d.rd] = sx32(x[d.rs1] + <uint64_t> d.imm)
+            elif xop == X_SLLIW:
+                x[d.rd] = sx32(x[d.rs1] << d.imm)
+            elif xop == X_SRLIW:
+                x[d.rd] = sx32(<uint32_t> x[d.rs1] >> d.imm)
+            elif xop == X_SRAIW:
+                x[d.rd] = <uint64_t> <int64_t> (<int32_t> x[d.rs1] >> d.imm)
+            elif xop == X_ADDW:
+                x[d.rd] = sx32(x[d.rs1] + x[d.rs2])
+            elif xop == X_SUBW:
+                x[d.rd] = sx32(x[d.rs1] - x[d.rs2])
+            elif xop == X_SLLW:
+                x[d.rd] = sx32(x[d.rs1] << (x[d.rs2] & 31))
+            elif xop == X_SRLW:
+                x[d.rd] = sx32(<uint32_t> x[d.rs1] >> (x[d.rs2] & 31))
+            elif xop == X_SRAW:
+                x[d.rd] = <uint64_t> <int64_t> (<int32_t> x[d.rs1] >> (x[d.rs2] & 31))
+            # ---- M ---------------------------------------------------------------------
+            elif xop == X_MUL:
+                x[d.rd] = x[d.rs1] * x[d.rs2]
+            elif xop == X_MULH:
+                x[d.rd] = cs_mulh(<int64_t> x[d.rs1], <int64_t> x[d.rs2])
+            elif xop == X_MULHSU:
+                x[d.rd] = cs_mulhsu(<int64_t> x[d.rs1], x[d.rs2])
+            elif xop == X_MULHU:
+                x[d.rd] = cs_mulhu(x[d.rs1], x[d.rs2])
+            elif xop == X_MULW:
+                x[d.rd] = sx32(x[d.rs1] * x[d.rs2])
+            elif xop == X_DIV:
+                a = x[d.rs1]
+                b = x[d.rs2]
+                if b == 0:
+                    x[d.rd] = <uint64_t> -1
+                elif a == SIGN64 and b == <uint64_t> -1:
+                    x[d.rd] = a
+                else:
+                    x[d.rd] = <uint64_t> (<int64_t> a / <int64_t> b)
+            elif xop == X_DIVU:
+                b = x[d.rs2]
+                x[d.rd] = x[d.rs1] / b if b != 0 else <uint64_t> -1
+            elif xop == X_REM:
+                a = x[d.rs1]
+                b = x[d.rs2]
+                if b == 0:
+                    x[d.rd] = a
+                elif a == SIGN64 and b == <uint64_t> -1:
+                    x[d.rd] = 0
+                else:
+                    x[d.rd] = <uint64_t> (<int64_t> a % <int64_t> b)
+            elif xop == X_REMU:
+                b = x[d.rs2]
+                x[d.rd] = x[d.rs1] % b if b != 0 else x[d.rs1]
+            elif xop == X_DIVW or xop == X_REMW:
+                a = sx32(x[d.rs1])
+                b = sx32(x[d.rs2])
+                if b == 0:
+                    v = <uint64_t> -1 if xop == X_DIVW else a
+                elif a == SIGN32_SX and b == <uint64_t> -1:
+                    v = a if xop == X_DIVW else 0
+                elif xop == X_DIVW:
+                    v = sx32(<uint64_t> (<int64_t> a / <int64_t> b))
+                else:
+                    v = sx32(<uint64_t> (<int64_t> a % <int64_t> b))
+                x[d.rd] = v
+            elif xop == X_DIVUW or xop == X_REMUW:
+                w32 = <uint32_t> x[d.rs2]
+                if w32 == 0:
+                    v = <uint64_t> -1 if xop == X_DIVUW else sx32(x[d.rs1])
+                elif xop == X_DIVUW:
+                    v = sx32((<uint32_t> x[d.rs1]) / w32)
+                else:
+                    v = sx32((<uint32_t> x[d.rs1]) % w32)
+                x[d.rd] = v
+            # ---- system ----------------------------------------------------------------
+            elif xop == X_ECALL:
+                reason = STOP_ECALL
+            elif xop == X_EBREAK:
+                reason = STOP_EBREAK
+            elif xop == X_MARKER:
+                h.marker = <uint8_t> d.imm
+                reason = STOP_MARKER
+            elif xop == X_FENCE:
+                pass
+            elif xop == X_FENCE_I:
+                self.flush()
+            elif xop in (X_CSRRW, X_CSRRS, X_CSRRC, X_CSRRWI, X_CSRRSI, X_CSRRCI):
+                reason = csr_op(h, d, self.timing.cycle if timed else h.instret + n,
+                                h.instret + n)
+            # ---- A ---------------------------------------------------------------------
+            elif xop in (X_LR_W, X_SC_W, X_AMOSWAP_W, X_AMOADD_W, X_AMOXOR_W, X_AMOAND_W, X_AMOOR_W,
+                          X_AMOMIN_W, X_AMOMAX_W, X_AMOMINU_W, X_AMOMAXU_W, X_LR_D, X_SC_D, X_AMOSWAP_D,
+                          X_AMOADD_D, X_AMOXOR_D, X_AMOAND_D, X_AMOOR_D, X_AMOMIN_D, X_AMOMAX_D,
+                          X_AMOMINU_D, X_AMOMAXU_D):
+                ea = x[d.rs1]
+                reason = amo(h, m, d, ea)
+                if reason == STOP_NONE and m.code_written:
+                    m.code_written = 0
+                    self.flush()
+            # ---- F and D ---------------------------------------------------------------
+            elif xop == X_FLW:
+                ea = x[d.rs1] + <uint64_t> d.imm
+                rc = mem_read(m, ea, &w32, 4)
+                if rc == MEM_OK:
+                    f[d.rd] = BOX | w32
+                else:
+                    reason = load_fault(h, rc, ea)
+            elif xop == X_FLD:
+                ea = x[d.rs1] + <uint64_t> d.imm
+                rc = mem_read(m, ea, &v, 8)
+                if rc == MEM_OK:
+                    f[d.rd] = v
+                else:
+                    reason = load_fault(h, rc, ea)
+            elif xop == X_FSW or xop == X_FSD:
+                ea = x[d.rs1] + <uint64_t> d.imm
+                rc = mem_write(m, ea, &f[d.rs2], 4 if xop == X_FSW else 8)
+                if rc != MEM_OK:
+                    reason = store_fault(h, rc, ea)
+                elif m.code_written:
+                    m.code_written = 0
+                    self.flush()
+            elif xop == X_FSGNJ_S:
+                f[d.rd] = fpu.fsgnj_s(f[d.rs1], f[d.rs2])
+            elif xop == X_FSGNJN_S:
+                f[d.rd] = fpu.fsgnjn_s(f[d.rs1], f[d.rs2])
+            elif xop == X_FSGNJX_S:
+                f[d.rd] = fpu.fsgnjx_s(f[d.rs1], f[d.rs2])
+            elif xop == X_FSGNJ_D:
+                f[d.rd] = fpu.fsgnj_d(f[d.rs1], f[d.rs2])
+            elif xop == X_FSGNJN_D:
+                f[d.rd] = fpu.fsgnjn_d(f[d.rs1], f[d.rs2])
+            elif xop == X_FSGNJX_D:
+                f[d.rd] = fpu.fsgnjx_d(f[d.rs1], f[d.rs2])
+            elif xop == X_FMIN_S:
+                f[d.rd] = fpu.fmin_s(f[d.rs1], f[d.rs2], flags)
+            elif xop == X_FMAX_S:
+                f[d.rd] = fpu.fmax_s(f[d.rs1], f[d.rs2], flags)
+            elif xop == X_FMIN_D:
+                f[d.rd] = fpu.fmin_d(f[d.rs1], f[d.rs2], flags)
+            elif xop == X_FMAX_D:
+                f[d.rd] = fpu.fmax_d(f[d.rs1], f[d.rs2], flags)
+            elif xop == X_FEQ_S:
+                x[d.rd] = fpu.feq_s(f[d.rs1], f[d.rs2], flags)
+            elif xop == X_FLT_S:
+                x[d.rd] = fpu.flt_s(f[d.rs1], f[d.rs2], flags)
+            elif xop == X_FLE_S:
+                x[d.rd] = fpu.fle_s(f[d.rs1], f[d.rs2], flags)
+            elif xop == X_FEQ_D:
+                x[d.rd] = fpu.feq_d(f[d.rs1], f[d.rs2], flags)
+            elif xop == X_FLT_D:
+                x[d.rd] = fpu.flt_d(f[d.rs1], f[d.rs2], flags)
+            elif xop == X_FLE_D:
+                x[d.rd] = fpu.fle_d(f[d.rs1], f[d.rs2], flags)
+            elif xop == X_FCLASS_S:
+                x[d.rd] = fpu.fclass_s(f[d.rs1])
+            elif xop == X_FCLASS_D:
+                x[d.rd] = fpu.fclass_d(f[d.rs1])
+            elif xop == X_FMV_X_W:
+                x[d.rd] = fpu.fmv_x_w(f[d.rs1])
+            elif xop == X_FMV_W_X:
+                f[d.rd] = fpu.fmv_w_x(x[d.rs1])
+            elif xop == X_FMV_X_D:
+                x[d.rd] = f[d.rs1]
+            elif xop == X_FMV_D_X:
+                f[d.rd] = x[d.rs1]
+            elif xop in (X_FMADD_S, X_FMSUB_S, X_FNMSUB_S, X_FNMADD_S, X_FADD_S, X_FSUB_S, X_FMUL_S,
+                          X_FDIV_S, X_FSQRT_S, X_FCVT_W_S, X_FCVT_WU_S, X_FCVT_L_S, X_FCVT_LU_S,
+                          X_FCVT_S_W, X_FCVT_S_WU, X_FCVT_S_L, X_FCVT_S_LU, X_FMADD_D, X_FMSUB_D,
+                          X_FNMSUB_D, X_FNMADD_D, X_FADD_D, X_FSUB_D, X_FMUL_D, X_FDIV_D, X_FSQRT_D,
+                          X_FCVT_W_D, X_FCVT_WU_D, X_FCVT_L_D, X_FCVT_LU_D, X_FCVT_D_W, X_FCVT_D_WU,
+                          X_FCVT_D_L, X_FCVT_D_LU, X_FCVT_S_D, X_FCVT_D_S):
+                # everything left has a rounding-mode field
+                rm = resolve_rm(h, d.rm)
+                if rm < 0:
+                    reason = STOP_ILLEGAL
+                    h.fault_addr = pc
+                else:
+                    reason = fp_rounded(d, xop, x, f, rm, flags)
+            else:
+                reason = STOP_ILLEGAL
+                h.fault_addr = pc
+
+            if reason != STOP_NONE:
+                if reason != STOP_ECALL and reason != STOP_EBREAK and reason != STOP_MARKER:
+                    h.fault_inst = d.raw         # a fault: the instruction does not retire
+                    if reason == STOP_ILLEGAL:
+                        h.fault_addr = pc
+                    break
+            x[0] = 0
+            if timed:
+                di.seq = h.instret + n
+                di.pc = pc
+                di.next_pc = npc
+                di.raw = d.raw
+                di.op = d.op
+                di.opclass = d.opclass
+                di.length = d.length
+                di.rd = reg_id(xop_rd_kind[xop], d.rd)
+                di.rs1 = reg_id(xop_rs1_kind[xop], d.rs1)
+                di.rs2 = reg_id(xop_rs2_kind[xop], d.rs2)
+                di.rs3 = reg_id(xop_rs3_kind[xop], d.rs3)
+                di.mem_size = xop_mem_size[xop]
+                di.mem_addr = ea if di.mem_size else 0
+                di.taken = npc != pc + d.length
+                self.timing.consume(&di)
+            n += 1
+            pc = npc
+            if reason != STOP_NONE:
+                break
+            if timed and self.timing.cycle >= self.timing.stop_cycle:
+                reason = STOP_QUANTUM
+                break
+
+        h.pc = pc
+        h.instret += n
+        h.cycle = self.timing.cycle if timed else h.instret
+        if reason == STOP_NONE:
+            reason = STOP_QUANTUM
+        return reason
+
+
+cdef int fp_rounded(Decoded* d, int xop, uint64_t* x, uint64_t* f, int rm,
+                    uint32_t* flags) noexcept nogil:
+    """FP operations that take a rounding mode (already resolved to 0..4)."""
+    if xop == X_FADD_D:
+        f[d.rd] = fpu.fadd_d(f[d.rs1], f[d.rs2], rm, flags)
+    elif xop == X_FSUB_D:
+        f[d.rd] = fpu.fsub_d(f[d.rs1], f[d.rs2], rm, flags)
+    elif xop == X_FMUL_D:
+        f[d.rd] = fpu.fmul_d(f[d.rs1], f[d.rs2], rm, flags)
+    elif xop == X_FDIV_D:
+        f[d.rd] = fpu.fdiv_d(f[d.rs1], f[d.rs2], rm, flags)
+    elif xop == X_FSQRT_D:
+        f[d.rd] = fpu.fsqrt_d(f[d.rs1], rm, flags)
+    elif xop == X_FMADD_D:
+        f[d.rd] = fpu.fmadd_d(f[d.rs1], f[d.rs2], f[d.rs3], rm, flags)
+    elif xop == X_FMSUB_D:
+        f[d.rd] = fpu.fmsub_d(f[d.rs1], f[d.rs2], f[d.rs3], rm, flags)
+    elif xop == X_FNMSUB_D:
+        f[d.rd] = fpu.fnmsub_d(f[d.rs1], f[d.rs2], f[d.rs3], rm, flags)
+    elif xop == X_FNMADD_D:
+        f[d.rd] = fpu.fnmadd_d(f[d.rs1], f[d.rs2], f[d.rs3], rm, flags)
+    elif xop == X_FADD_S:
+        f[d.rd] = fpu.fadd_s(f[d.rs1], f[d.rs2], rm, flags)
+    elif xop == X_FSUB_S:
+        f[d.rd] = fpu.fsub_s(f[d.rs1], f[d.rs2], rm, flags)
+    elif xop == X_FMUL_S:
+        f[d.rd] = fpu.fmul_s(f[d.rs1], f[d.rs2], rm, flags)
+    elif xop == X_FDIV_S:
+        f[d.rd] = fpu.fdiv_s(f[d.rs1], f[d.rs2], rm, flags)
+    elif xop == X_FSQRT_S:
+        f[d.rd] = fpu.fsqrt_s(f[d.rs1], rm, flags)
+    elif xop == X_FMADD_S:
+        f[d.rd] = fpu.fmadd_s(f[d.rs1], f[d.rs2], f[d.rs3], rm, flags)
+    elif xop == X_FMSUB_S:
+        f[d.rd] = fpu.fmsub_s(f[d.rs1], f[d.rs2], f[d.rs3], rm, flags)
+    elif xop == X_FNMSUB_S:
+        f[d.rd] = fpu.fnmsub_s(f[d.rs1], f[d.rs2], f[d.rs3], rm, flags)
+    elif xop == X_FNMADD_S:
+        f[d.rd] = fpu.fnmadd_s(f[d.rs1], f[d.rs2], f[d.rs3], rm, flags)
+    elif xop == X_FCVT_W_S:
+        x[d.rd] = fpu.fcvt_w_s(f[d.rs1], rm, flags)
+    elif xop == X_FCVT_WU_S:
+        x[d.rd] = fpu.fcvt_wu_s(f[d.rs1], rm, flags)
+    elif xop == X_FCVT_L_S:
+        x[d.rd] = fpu.fcvt_l_s(f[d.rs1], rm, flags)
+    elif xop == X_FCVT_LU_S:
+        x[d.rd] = fpu.fcvt_lu_s(f[d.rs1], rm, flags)
+    elif xop == X_FCVT_W_D:
+        x[d.rd] = fpu.fcvt_w_d(f[d.rs1], rm, flags)
+    elif xop == X_FCVT_WU_D:
+        x[d.rd] = fpu.fcvt_wu_d(f[d.rs1], rm, flags)
+    elif xop == X_FCVT_L_D:
+        x[d.rd] = fpu.fcvt_l_d(f[d.rs1], rm, flags)
+    elif xop == X_FCVT_LU_D:
+        x[d.rd] = fpu.fcvt_lu_d(f[d.rs1], rm, flags)
+    elif xop == X_FCVT_S_W:
+        f[d.rd] = fpu.fcvt_s_w(x[d.rs1], rm, flags)
+    elif xop == X_FCVT_S_WU:
+        f[d.rd] = fpu.fcvt_s_wu(x[d.rs1], rm, flags)
+    elif xop == X_FCVT_S_L:
+        f[d.rd] = fpu.fcvt_s_l(x[d.rs1], rm, flags)
+    elif xop == X_FCVT_S_LU:
+        f[d.rd] = fpu.fcvt_s_lu(x[d.rs1], rm, flags)
+    elif xop == X_FCVT_D_W:
+        f[d.rd] = fpu.fcvt_d_w(x[d.rs1], rm, flags)
+    elif xop == X_FCVT_D_WU:
+        f[d.rd] = fpu.fcvt_d_wu(x[d.rs1], rm, flags)
+    elif xop == X_FCVT_D_L:
+        f[d.rd] = fpu.fcvt_d_l(x[d.rs1], rm, flags)
+    elif xop == X_FCVT_D_LU:
+        f[d.rd] = fpu.fcvt_d_lu(x[d.rs1], rm, flags)
+    elif xop == X_FCVT_S_D:
+        f[d.rd] = fpu.fcvt_s_d(f[d.rs1], rm, flags)
+    elif xop == X_FCVT_D_S:
+        f[d.rd] = fpu.fcvt_d_s(f[d.rs1], rm, flags)
+    else:
+        return STOP_ILLEGAL
+    return STOP_NONE

@@ -1,0 +1,200 @@
+# The decoder: turns a 16- or 32-bit instruction word into a `Decoded` record that the
+# executor (core.pyx) switches on. Which instruction a word is comes from the encoding
+# table (cyclesim/isa/encoding.py), loaded into C arrays at import; compressed forms are
+# expanded to their 32-bit twins so the executor has one body per operation.
+from libc.stdint cimport uint8_t, uint16_t, uint32_t, uint64_t, int64_t
+
+# What the executor does: one value per 32-bit table entry (compressed forms share their
+# twin's), plus the region-of-interest marker. Named X_<mnemonic with . as _>.
+cpdef enum Xop:
+    X_ILLEGAL = 0
+    X_MARKER
+    X_LUI
+    X_AUIPC
+    X_JAL
+    X_JALR
+    X_BEQ
+    X_BNE
+    X_BLT
+    X_BGE
+    X_BLTU
+    X_BGEU
+    X_LB
+    X_LH
+    X_LW
+    X_LD
+    X_LBU
+    X_LHU
+    X_LWU
+    X_SB
+    X_SH
+    X_SW
+    X_SD
+    X_ADDI
+    X_SLTI
+    X_SLTIU
+    X_XORI
+    X_ORI
+    X_ANDI
+    X_SLLI
+    X_SRLI
+    X_SRAI
+    X_ADD
+    X_SUB
+    X_SLL
+    X_SLT
+    X_SLTU
+    X_XOR
+    X_SRL
+    X_SRA
+    X_OR
+    X_AND
+    X_ADDIW
+    X_SLLIW
+    X_SRLIW
+    X_SRAIW
+    X_ADDW
+    X_SUBW
+    X_SLLW
+    X_SRLW
+    X_SRAW
+    X_FENCE
+    X_ECALL
+    X_EBREAK
+    X_FENCE_I
+    X_CSRRW
+    X_CSRRS
+    X_CSRRC
+    X_CSRRWI
+    X_CSRRSI
+    X_CSRRCI
+    X_MUL
+    X_MULH
+    X_MULHSU
+    X_MULHU
+    X_DIV
+    X_DIVU
+    X_REM
+    X_REMU
+    X_MULW
+    X_DIVW
+    X_DIVUW
+    X_REMW
+    X_REMUW
+    X_LR_W
+    X_SC_W
+    X_AMOSWAP_W
+    X_AMOADD_W
+    X_AMOXOR_W
+    X_AMOAND_W
+    X_AMOOR_W
+    X_AMOMIN_W
+    X_AMOMAX_W
+    X_AMOMINU_W
+    X_AMOMAXU_W
+    X_LR_D
+    X_SC_D
+    X_AMOSWAP_D
+    X_AMOADD_D
+    X_AMOXOR_D
+    X_AMOAND_D
+    X_AMOOR_D
+    X_AMOMIN_D
+    X_AMOMAX_D
+    X_AMOMINU_D
+    X_AMOMAXU_D
+    X_FLW
+    X_FSW
+    X_FMADD_S
+    X_FMSUB_S
+    X_FNMSUB_S
+    X_FNMADD_S
+    X_FADD_S
+    X_FSUB_S
+    X_FMUL_S
+    X_FDIV_S
+    X_FSQRT_S
+    X_FSGNJ_S
+    X_FSGNJN_S
+    X_FSGNJX_S
+    X_FMIN_S
+    X_FMAX_S
+    X_FLE_S
+    X_FLT_S
+    X_FEQ_S
+    X_FCVT_W_S
+    X_FCVT_WU_S
+    X_FCVT_L_S
+    X_FCVT_LU_S
+    X_FCVT_S_W
+    X_FCVT_S_WU
+    X_FCVT_S_L
+    X_FCVT_S_LU
+    X_FMV_X_W
+    X_FCLASS_S
+    X_FMV_W_X
+    X_FLD
+    X_FSD
+    X_FMADD_D
+    X_FMSUB_D
+    X_FNMSUB_D
+    X_FNMADD_D
+    X_FADD_D
+    X_FSUB_D
+    X_FMUL_D
+    X_FDIV_D
+    X_FSQRT_D
+    X_FSGNJ_D
+    X_FSGNJN_D
+    X_FSGNJX_D
+    X_FMIN_D
+    X_FMAX_D
+    X_FLE_D
+    X_FLT_D
+    X_FEQ_D
+    X_FCVT_W_D
+    X_FCVT_WU_D
+    X_FCVT_L_D
+    X_FCVT_LU_D
+    X_FCVT_D_W
+    X_FCVT_D_WU
+    X_FCVT_D_L
+    X_FCVT_D_LU
+    X_FMV_X_D
+    X_FCLASS_D
+    X_FMV_D_X
+    X_FCVT_S_D
+    X_FCVT_D_S
+    X_COUNT
+
+# Register kinds of an operand slot, for DynInst register ids.
+cdef enum:
+    RK_NONE = 0
+    RK_X = 1
+    RK_F = 2
+
+# One decoded instruction, as cached per pc (32 bytes).
+cdef struct Decoded:
+    uint64_t tag         # pc this entry was decoded for (odd = empty: pcs are even)
+    int64_t imm          # immediate, sign-extended and scaled (csr number for CSR ops)
+    uint32_t raw         # encoding as fetched (16-bit forms in the low half)
+    uint16_t op          # index in encoding.ENCODINGS (the compressed entry for C forms)
+    uint8_t xop          # Xop: what the executor does
+    uint8_t rd           # register numbers 0..31 (x or f, as the operation implies)
+    uint8_t rs1          # (zimm for csrr*i)
+    uint8_t rs2
+    uint8_t rs3
+    uint8_t rm           # rounding-mode field (14:12)
+    uint8_t length       # 2 or 4
+    uint8_t opclass      # OpClass
+
+# Per-Xop facts the core needs for DynInst: register kinds of rd/rs1/rs2/rs3, bytes
+# accessed by memory operations.
+cdef uint8_t xop_rd_kind[256]
+cdef uint8_t xop_rs1_kind[256]
+cdef uint8_t xop_rs2_kind[256]
+cdef uint8_t xop_rs3_kind[256]
+cdef uint8_t xop_mem_size[256]
+
+cdef int decode_word(uint32_t raw, Decoded* d) noexcept nogil
+cdef uint32_t expand_c(uint32_t h) noexcept nogil
