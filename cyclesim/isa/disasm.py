@@ -752,10 +752,71 @@ def disassemble(raw: int, pc: int = 0, symbols=None) -> str:
     return text
 
 
-def disassemble_bytes(code: bytes, base_pc: int = 0, symbols=None
-                      ) -> list[tuple[int, int, int, str]]:
+def _address_comment(raw: int, text: str, pc: int, hi: list, gp: int | None) -> int | None:
+    """objdump's `# addr` comment: the address an instruction forms from a register whose
+    upper bits an earlier lui/auipc set (or from gp, tp or x0). Updates `hi`, the
+    per-register upper values, as objdump does; returns the address or None."""
+    found = []
+
+    def use(base: int, offset: int, wide: bool = False) -> None:
+        # objdump's maybe_print_address: a pending lui/auipc value is consumed once
+        if hi[base] is not None:
+            addr = (hi[base] if base else 0) + offset
+            hi[base] = None
+        elif base == 3 and gp is not None:
+            addr = gp + offset
+        elif base in (0, 4):
+            addr = offset
+        else:
+            return
+        if wide:
+            addr = _sext(addr, 32)
+        found.append(addr & _MASK64)
+
+    if raw & 3 != 3:
+        h = raw & 0xFFFF
+        op = h & 0xE003
+        if op == 0x6001 and _c_rd(h) not in (0, 2) and text.startswith("lui"):
+            hi[_c_rd(h)] = _c_imm6(h) << 12
+        elif op == 0x0001 and _c_rd(h) != 0:          # c.addi
+            use(_c_rd(h), _c_imm6(h))
+        elif op == 0x2001 and text.startswith("addw"):  # c.addiw (sext.w has no imm)
+            use(_c_rd(h), _c_imm6(h), wide=True)
+        return found[-1] if found else None
+    opcode, rd, rs1 = raw & 0x7F, _rd(raw), _rs1(raw)
+    mnemonic = text.split("\t", 1)[0]
+    if mnemonic.startswith("."):
+        return None
+    if opcode == 0x17:
+        hi[rd] = pc + _sext(raw & 0xFFFFF000, 32)
+    elif opcode == 0x37:
+        hi[rd] = _sext(raw & 0xFFFFF000, 32)
+    elif opcode in (0x03, 0x07):                       # loads: "rd,imm(rs1)"
+        use(rs1, _imm_i(raw))
+    elif opcode in (0x23, 0x27):                       # stores
+        use(rs1, _imm_s(raw))
+    elif opcode == 0x13 and (raw >> 12) & 7 == 0 and mnemonic == "add" and rs1 != 0:
+        use(rs1, _imm_i(raw))
+    elif opcode == 0x1B and (raw >> 12) & 7 == 0 and mnemonic == "addw" and rs1 != 0:
+        use(rs1, _imm_i(raw), wide=True)
+    elif opcode == 0x67 and (raw >> 12) & 7 == 0 and mnemonic != "ret":
+        if "(" in text:                                # offset(base): looked at twice
+            use(rs1, _imm_i(raw))
+        use(rs1, _imm_i(raw))
+    return found[-1] if found else None
+
+
+def disassemble_bytes(code: bytes, base_pc: int = 0, symbols=None, comments: bool = False,
+                      gp: int | None = None) -> list[tuple[int, int, int, str]]:
     """Walk `code` (loaded at `base_pc`) instruction by instruction, 16 and 32 bits, and
-    return (pc, raw, length, text) for each, as objdump -d lists them."""
+    return (pc, raw, length, text) for each, as objdump -d lists them.
+
+    With `comments`, lines get objdump's ``# addr <sym>`` comment for addresses built by a
+    lui/auipc pair or relative to gp (pass the value of ``__global_pointer$`` as `gp`),
+    tp or x0; this needs the instructions in order, so only a listing can have it.
+    """
+    table = _as_table(symbols) if symbols is not None else None
+    hi: list = [None] * 32
     out = []
     i, n = 0, len(code)
     while i + 2 <= n:
@@ -766,7 +827,14 @@ def disassemble_bytes(code: bytes, base_pc: int = 0, symbols=None
             length = 2
         raw = int.from_bytes(code[i:i + length], "little")
         if length <= 4:
-            text = disassemble(raw, pc, symbols)
+            text = disassemble(raw, pc, table)
+            if comments:
+                addr = _address_comment(raw, text, pc, hi, gp)
+                if addr is not None:
+                    text += f" # {addr:x}"
+                    name = table.lookup(addr) if table is not None else None
+                    if name is not None:
+                        text += f" <{name}>"
         elif length == 8:
             text = f".8byte\t0x{raw:x}"
         else:

@@ -52,6 +52,11 @@ def without_annotation(text):
     return re.sub(r" <[^>]*>$", "", without_comment(text))
 
 
+def without_annotations(text):
+    """Keep objdump's comment but drop every <sym> (its symbols are not ours)."""
+    return re.sub(r" <[^>]*>", "", text)
+
+
 def assemble(tmp_path, source, name="t"):
     src, obj = tmp_path / f"{name}.s", tmp_path / f"{name}.o"
     src.write_text(source)
@@ -133,6 +138,13 @@ def test_random_words_of_every_major_opcode(tmp_path):
     rows = objdump_words(tmp_path, words)
     assert mismatches(rows) == []
     assert sum(text.startswith(".4byte") for _, _, text in rows) > 1000
+    # the same words as one listing, with objdump's "# addr" comments (many lui/auipc
+    # followed by loads, stores, addi and jalr on the same register)
+    listing = disassemble_bytes(b"".join(w.to_bytes(4, "little") for w in words), 0,
+                                comments=True)
+    expected = [without_annotations(text) for _, _, text in rows]
+    assert sum(" # " in text for text in expected) > 1000
+    assert [text for *_, text in listing] == expected
 
 
 HANDWRITTEN = """
@@ -421,6 +433,23 @@ def test_disassemble_bytes_walks_mixed_widths(tmp_path, c_programs):
     assert [(pc, raw) for pc, raw, _, _ in ours] == [(a, r) for a, r, _ in rows]
     assert all(length == (2 if raw & 3 != 3 else 4) for _, raw, length, _ in ours)
     assert [t for *_, t in ours] == [without_comment(t) for *_, t in rows]
+
+
+def test_address_comments_in_a_program_listing(tmp_path, c_programs):
+    """objdump's "# addr" comments (auipc/lui pairs, gp- and tp-relative) over glibc."""
+    path = c_programs[1]
+    text_bin = tmp_path / "text.bin"
+    subprocess.run(["riscv64-linux-gnu-objcopy", "-O", "binary", "--only-section=.text",
+                    str(path), str(text_bin)], check=True)
+    nm = subprocess.run(["riscv64-linux-gnu-nm", str(path)], check=True, capture_output=True,
+                        text=True).stdout
+    gp = next(int(line.split()[0], 16) for line in nm.splitlines()
+              if line.endswith(" __global_pointer$"))
+    rows, _ = objdump(path, "-z", "-j", ".text")
+    ours = disassemble_bytes(text_bin.read_bytes(), rows[0][0], comments=True, gp=gp)
+    expected = [without_annotations(t) for *_, t in rows]
+    assert sum(" # " in t for t in expected) > 2000
+    assert [without_annotations(t) for *_, t in ours] == expected
 
 
 def test_examples_from_the_brief():
