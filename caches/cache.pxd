@@ -30,7 +30,7 @@ cdef class Cache(MemoryLevel):
     cdef readonly bint write_allocate
     cdef readonly bint write_through
     cdef readonly bint inclusive
-    cdef readonly bint classify_misses     # run the fully-associative shadow (capacity/conflict)
+    cdef readonly bint classify_misses     # track compulsory/capacity/conflict misses (costs time)
     cdef readonly MemoryLevel next         # the level that serves misses
     cdef readonly ReplacementPolicy policy
 

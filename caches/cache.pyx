@@ -42,6 +42,15 @@ cdef inline bint is_pow2(uint64_t x) noexcept nogil:
     return x != 0 and (x & (x - 1)) == 0
 
 
+cdef inline int find_way(const uint64_t* t, uint32_t assoc, uint64_t line) noexcept nogil:
+    """The way of this set's tags `t` that holds `line`, or -1."""
+    cdef uint32_t w
+    for w in range(assoc):
+        if t[w] == line:
+            return <int> w
+    return -1
+
+
 cdef class Cache(MemoryLevel):
     """A set-associative, blocking cache level.
 
@@ -115,8 +124,9 @@ cdef class Cache(MemoryLevel):
         cdef uint8_t[::1] dv = dirty
         self.tags = &tv[0]
         self.dirty = &dv[0]
-        self.seen = LineSet()
-        self.shadow = FullyAssocLRU(sets * assoc) if self.classify_misses else None
+        if self.classify_misses:
+            self.seen = LineSet()
+            self.shadow = FullyAssocLRU(sets * assoc)
         self.n_upper = 0
         self._zero_stats()
 
@@ -143,12 +153,7 @@ cdef class Cache(MemoryLevel):
     # ---- the hot path -------------------------------------------------------------------
 
     cdef int _find(self, uint64_t line, uint64_t base) noexcept nogil:
-        cdef uint32_t w
-        cdef uint64_t* t = self.tags + base
-        for w in range(self.assoc):
-            if t[w] == line:
-                return <int> w
-        return -1
+        return find_way(self.tags + base, self.assoc, line)
 
     cdef uint32_t access(self, uint64_t addr, uint8_t kind, uint64_t now,
                          uint8_t* served_by) noexcept nogil:
@@ -161,7 +166,7 @@ cdef class Cache(MemoryLevel):
         # AMOs need the old data, so they allocate even in a write-no-allocate cache.
         cdef bint allocate = self.write_allocate or not is_store
         cdef bint shadow_hit = 0
-        cdef int way = self._find(line, base)
+        cdef int way = find_way(self.tags + base, self.assoc, line)
         cdef uint8_t dummy
         self.n_access[k] += 1
         if self.classify_misses:
@@ -182,10 +187,10 @@ cdef class Cache(MemoryLevel):
 
         # miss
         self.n_miss[k] += 1
-        if self.seen.add(line):
-            self.n_compulsory += 1
-        elif self.classify_misses:
-            if shadow_hit:
+        if self.classify_misses:
+            if self.seen.add(line):
+                self.n_compulsory += 1
+            elif shadow_hit:
                 self.n_conflict += 1
             else:
                 self.n_capacity += 1
@@ -320,8 +325,8 @@ cdef class Cache(MemoryLevel):
         memset(self.tags, 0xFF, <size_t> self.num_sets * self.assoc * sizeof(uint64_t))
         memset(self.dirty, 0, <size_t> self.num_sets * self.assoc)
         self.policy.reset()
-        self.seen.clear()
         if self.classify_misses:
+            self.seen.clear()
             self.shadow.clear()
         self._zero_stats()
 
@@ -329,8 +334,8 @@ cdef class Cache(MemoryLevel):
         """Counters as a dict of plain ints and floats (names without the level prefix).
 
         read = loads; write = stores, AMOs and writebacks from the level above;
-        ifetch = instruction fetches. capacity_misses and conflict_misses are present only
-        when classify_misses is on."""
+        ifetch = instruction fetches. compulsory_misses, capacity_misses and conflict_misses
+        are present only when classify_misses is on."""
         cdef int k
         acc = sum(self.n_access[k] for k in range(KIND_SLOTS))
         hit = sum(self.n_hit[k] for k in range(KIND_SLOTS))
@@ -351,9 +356,9 @@ cdef class Cache(MemoryLevel):
             "evictions": self.n_eviction,
             "back_invalidations": self.n_back_invalidation,
             "write_throughs": self.n_write_through,
-            "compulsory_misses": self.n_compulsory,
         }
         if self.classify_misses:
+            s["compulsory_misses"] = self.n_compulsory
             s["capacity_misses"] = self.n_capacity
             s["conflict_misses"] = self.n_conflict
         return s

@@ -16,6 +16,18 @@ cdef enum:
     RRPV_INSERT = 2
 
 
+cdef inline uint32_t oldest_way(const uint64_t* s, uint32_t assoc) noexcept nogil:
+    """The way with the smallest stamp (the first one on a tie)."""
+    cdef uint32_t w, best = 0
+    cdef uint64_t v, best_v = s[0]
+    for w in range(1, assoc):
+        v = s[w]
+        if v < best_v:          # a local minimum lets the compiler use conditional moves
+            best_v = v
+            best = w
+    return best
+
+
 cdef class ReplacementPolicy:
     """Interface; the subclasses below implement it."""
 
@@ -61,12 +73,7 @@ cdef class LRUPolicy(ReplacementPolicy):
         self.stamp[<uint64_t> set_ * self.assoc + way] = self.clock
 
     cdef uint32_t victim(self, uint32_t set_) noexcept nogil:
-        cdef uint64_t* s = self.stamp + <uint64_t> set_ * self.assoc
-        cdef uint32_t w, best = 0
-        for w in range(1, self.assoc):
-            if s[w] < s[best]:
-                best = w
-        return best
+        return oldest_way(self.stamp + <uint64_t> set_ * self.assoc, self.assoc)
 
     cdef void invalidate(self, uint32_t set_, uint32_t way) noexcept nogil:
         self.stamp[<uint64_t> set_ * self.assoc + way] = 0
@@ -91,12 +98,7 @@ cdef class FIFOPolicy(ReplacementPolicy):
         self.stamp[<uint64_t> set_ * self.assoc + way] = self.clock
 
     cdef uint32_t victim(self, uint32_t set_) noexcept nogil:
-        cdef uint64_t* s = self.stamp + <uint64_t> set_ * self.assoc
-        cdef uint32_t w, best = 0
-        for w in range(1, self.assoc):
-            if s[w] < s[best]:
-                best = w
-        return best
+        return oldest_way(self.stamp + <uint64_t> set_ * self.assoc, self.assoc)
 
     cdef void invalidate(self, uint32_t set_, uint32_t way) noexcept nogil:
         self.stamp[<uint64_t> set_ * self.assoc + way] = 0
