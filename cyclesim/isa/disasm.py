@@ -1,4 +1,4 @@
-"""RV64GC disassembler that prints what GNU objdump 2.40 prints.
+r"""RV64GC disassembler that prints what GNU objdump 2.40 prints.
 
 `disassemble(raw, pc)` returns the instruction column of `riscv64-linux-gnu-objdump -d`
 for one instruction word: mnemonic, a TAB, operands (``add\tsp,sp,-16``, ``ld\tra,8(sp)``,
@@ -7,9 +7,15 @@ for one instruction word: mnemonic, a TAB, operands (``add\tsp,sp,-16``, ``ld\tr
 the pseudo-instructions it prefers (``li``, ``mv``, ``beqz``, ``csrr``, ``frflags``...),
 the aliases binutils 2.40 picks for immediate forms (``add`` for ``addi``, ``sll`` for
 ``slli``), and how compressed instructions print (as their 32-bit equivalents, except
-for hints). Objdump's trailing ``# addr <sym>`` comments, which need register tracking
-across instructions, are not produced; branch and jump targets get objdump's
-``<sym+0x..>`` annotation when a symbol table is given.
+for hints). Branch and jump targets get objdump's ``<sym+0x..>`` annotation when a
+symbol table is given. Objdump's trailing ``# addr <sym>`` comments need the preceding
+instructions (a lui/auipc earlier in the listing), so only `disassemble_bytes(...,
+comments=True)` produces them.
+
+Encodings the simulated machine accepts but objdump prints as data (a fence with nonzero
+fm/rs1/rd, fence.i with nonzero fields, fcvt.d.w/fcvt.d.wu/fcvt.d.s with rm != 0) print
+as objdump prints them, and so do the few words objdump names although they are outside
+RV64GC user level (sret, mret, wfi, sfence.vma, ...).
 
 Field extraction here is deliberately independent of the Cython decoder, so the two
 cross-check each other through the objdump comparison tests.
