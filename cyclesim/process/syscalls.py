@@ -121,6 +121,31 @@ class SyscallHandlers:
         self._put(mask, (1).to_bytes(8, "little"))
         return 8
 
+    def sys_getcpu(self, cpu, node, *_):
+        for addr in (cpu, node):
+            if addr:
+                self._put(addr, bytes(4))
+        return 0
+
+    def sys_sysinfo(self, buf, *_):
+        """struct sysinfo (112 bytes): qsort and sysconf(_SC_PHYS_PAGES) read it."""
+        total = self.memory.limit
+        free = max(0, total - self.memory.bytes_allocated)
+        self._put(buf, struct.pack("<q3Q6QHHiQQI4x", self.now_ns() // 10**9, 0, 0, 0, total,
+                                   free, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1))
+        return 0
+
+    def sys_getrusage(self, who, buf, *_):
+        """struct rusage (144 bytes): user time is the simulated time; max RSS is the
+        guest memory in use, in KiB."""
+        if s32(who) not in (0, -1, 1):              # SELF, CHILDREN, THREAD
+            return -fs.EINVAL
+        t = self.now_ns() if s32(who) != -1 else 0
+        rss = self.memory.bytes_allocated // 1024 if s32(who) != -1 else 0
+        self._put(buf, struct.pack("<qqqq", t // 10**9, t % 10**9 // 1000, 0, 0)
+                  + struct.pack("<q", rss) + bytes(144 - 40))
+        return 0
+
     def sys_umask(self, mask, *_):
         old, self.umask = self.umask, mask & 0o777
         return old
