@@ -6,6 +6,34 @@ cimport numpy as cnp
 from libc.stdint cimport uint32_t, uint64_t, int32_t
 from cyclesim.isa.fpu cimport *
 
+cdef extern from *:
+    """
+    /* A deliberately odd host FP state (round toward zero on x86 / upward elsewhere,
+       flush-to-zero and denormals-are-zero on x86, every flag raised), to check that the
+       FP functions neither depend on the host state nor leave its controls changed
+       (host flags may be cleared). */
+    #if defined(__x86_64__) && !defined(CYCLESIM_FPU_USE_FENV)
+    static unsigned cs_test_dirty_host(void) {
+        unsigned v = 0x1F80u | 0x6000u | 0x8040u | 0x3Fu;
+        __asm__ __volatile__("ldmxcsr %0" : : "m"(v) : "memory");
+        return v & ~0x3Fu;
+    }
+    static unsigned cs_test_host_state(void) {    /* controls only, not the flags */
+        unsigned v; __asm__ __volatile__("stmxcsr %0" : "=m"(v) : : "memory"); return v & ~0x3Fu; }
+    static void cs_test_clean_host(void) {
+        unsigned v = 0x1F80u; __asm__ __volatile__("ldmxcsr %0" : : "m"(v) : "memory"); }
+    #else
+    #include <fenv.h>
+    static unsigned cs_test_dirty_host(void) {
+        fesetround(FE_UPWARD); feraiseexcept(FE_ALL_EXCEPT); return (unsigned)FE_UPWARD; }
+    static unsigned cs_test_host_state(void) { return (unsigned)fegetround(); }
+    static void cs_test_clean_host(void) { fesetround(FE_TONEAREST); feclearexcept(FE_ALL_EXCEPT); }
+    #endif
+    """
+    unsigned cs_test_dirty_host() noexcept nogil
+    unsigned cs_test_host_state() noexcept nogil
+    void cs_test_clean_host() noexcept nogil
+
 # Every function of the contract, in dispatch order.
 OPS = (
     "fadd_s",
@@ -196,8 +224,10 @@ def call(name, a, b=0, c=0, rm=0):
 
 
 def run_batch(cnp.int32_t[::1] op, cnp.int32_t[::1] rm, cnp.uint64_t[::1] a,
-              cnp.uint64_t[::1] b, cnp.uint64_t[::1] c):
-    """Vectorised call(): op holds indices into OPS. Returns (results, fflags) arrays."""
+              cnp.uint64_t[::1] b, cnp.uint64_t[::1] c, bint dirty_host=False):
+    """Vectorised call(): op holds indices into OPS. Returns (results, fflags, n) where n
+    counts operations after which the host FP state was not as before (dirty_host puts
+    the host in an odd state before every operation; see cs_test_dirty_host)."""
     cdef Py_ssize_t n = op.shape[0], i
     if not (rm.shape[0] == a.shape[0] == b.shape[0] == c.shape[0] == n):
         raise ValueError("run_batch needs arrays of equal length")
@@ -206,9 +236,33 @@ def run_batch(cnp.int32_t[::1] op, cnp.int32_t[::1] rm, cnp.uint64_t[::1] a,
     cdef cnp.uint64_t[::1] r = res
     cdef cnp.uint32_t[::1] f = fla
     cdef uint32_t fl
+    cdef unsigned expect
+    cdef Py_ssize_t changed = 0
     with nogil:
         for i in range(n):
             fl = 0
+            if dirty_host:
+                expect = cs_test_dirty_host()
             r[i] = _run(op[i], a[i], b[i], c[i], rm[i], &fl)
             f[i] = fl
-    return res, fla
+            if dirty_host and cs_test_host_state() != expect:
+                changed += 1
+        if dirty_host:
+            cs_test_clean_host()
+    return res, fla, changed
+
+
+def bench(name, uint64_t a, uint64_t b=0, uint64_t c=0, int rm=0, Py_ssize_t n=10_000_000):
+    """Seconds per call of one function in a tight nogil loop (operands vary slightly so
+    the work cannot be hoisted)."""
+    import time
+    cdef int o = OP_INDEX[name]
+    cdef uint32_t fl = 0
+    cdef uint64_t acc = 0
+    cdef Py_ssize_t i
+    t0 = time.perf_counter()
+    with nogil:
+        for i in range(n):
+            acc ^= _run(o, a ^ (i & 7), b, c, rm, &fl)
+    t1 = time.perf_counter()
+    return (t1 - t0) / n

@@ -783,13 +783,25 @@ cdef inline uint64_t fcvt_s_d(uint64_t a, int rm, uint32_t* flags) noexcept nogi
     return _fpu_box(rb)
 
 cdef inline uint64_t fcvt_d_s(uint64_t a, int rm, uint32_t* flags) noexcept nogil:
-    # Exact for every non-NaN single, so rm does not matter.
+    # Exact for every single, so rm does not matter. Done on the bits: a host conversion
+    # would flush subnormals if the host runs with denormals-are-zero.
     cdef uint32_t ua = _fpu_unbox(a)
-    if _fpu_isnan_s(ua):
+    cdef uint64_t sign = <uint64_t>(ua >> 31) << 63
+    cdef uint64_t e = (ua >> 23) & 0xff
+    cdef uint64_t frac = ua & 0x7fffff
+    cdef int n
+    if e == 0xff:
+        if frac == 0:
+            return sign | 0x7ff0000000000000ULL
         if _fpu_issnan_s(ua):
             flags[0] |= FPU_NV
         return _FPU_D_CANON
-    return _fpu_dbits(<double>_fpu_f(ua))
+    if e == 0:
+        if frac == 0:
+            return sign
+        n = _fpu_bitlen64(frac)       # value frac * 2^-149, top bit at 2^(n-150)
+        return sign | (<uint64_t>(n - 150 + 1023) << 52) | ((frac << (53 - n)) & 0xfffffffffffffULL)
+    return sign | ((e + 1023 - 127) << 52) | (frac << 29)
 
 cdef inline uint64_t fmv_x_w(uint64_t a) noexcept nogil:
     return <uint64_t><int64_t><int32_t><uint32_t>a
