@@ -164,7 +164,7 @@ def run_synthetic(TimingModel model not None, uint64_t n, uint64_t seed=1,
                   uint64_t footprint=1 << 16):
     """Consume n synthetic instructions in a nogil loop: a loop body of 64 instructions
     (ALU 50%, loads 25%, stores 10%, mul 3%, branches 12%, last one the loop branch) over
-    a data footprint of `footprint` bytes. Returns model.cycle."""
+    a data footprint of `footprint` bytes (a power of two). Returns model.cycle."""
     cdef DynInst di
     cdef uint64_t s = seed | 1
     cdef uint64_t i, k, x, pc
@@ -195,13 +195,13 @@ def run_synthetic(TimingModel model not None, uint64_t n, uint64_t seed=1,
                 di.next_pc = base if di.taken else pc + 4
             elif (k * 7) % 100 < 25:
                 di.opclass = OC_LOAD
-                di.mem_addr = data + ((x >> 16) % footprint & ~7ULL)
+                di.mem_addr = data + ((x >> 16) & (footprint - 1) & ~7ULL)
                 di.mem_size = 8
                 di.rs2 = 0
             elif (k * 7) % 100 < 35:
                 di.opclass = OC_STORE
                 di.rd = 0
-                di.mem_addr = data + ((x >> 16) % footprint & ~7ULL)
+                di.mem_addr = data + ((x >> 16) & (footprint - 1) & ~7ULL)
                 di.mem_size = 8
             elif (k * 7) % 100 < 38:
                 di.opclass = OC_MUL

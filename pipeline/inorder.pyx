@@ -7,7 +7,7 @@ two L1 caches. No per-cycle loop.
 """
 import numpy as np
 
-from libc.stdint cimport int64_t, uint8_t, uint32_t, uint64_t
+from libc.stdint cimport int64_t, uint8_t, uint16_t, uint32_t, uint64_t
 
 from caches.base cimport MemoryLevel
 from pipeline.bpred cimport BTB, RAS, DirectionPredictor
@@ -418,7 +418,7 @@ cdef class InOrderCore(TimingModel):
         m.cycle = cycle
         m.addr = addr
         m.latency = lat
-        m.size = <uint8_t> (size if size < 255 else 255)
+        m.size = <uint16_t> size
         m.kind = kind
         m.level = level
         self.n_acc += 1

@@ -48,6 +48,6 @@ cdef struct MemRecord:
     uint64_t pc
     uint64_t addr
     uint32_t latency       # cycles the level took
-    uint8_t size           # bytes (line size for fetches)
+    uint16_t size          # bytes (line size for fetches)
     uint8_t kind           # AccessKind
     uint8_t level          # level that served it

@@ -40,7 +40,7 @@ def _mem_dtype():
     offsets = [<size_t> &r.cycle - b, <size_t> &r.seq - b, <size_t> &r.pc - b,
                <size_t> &r.addr - b, <size_t> &r.latency - b, <size_t> &r.size - b,
                <size_t> &r.kind - b, <size_t> &r.level - b]
-    formats = ["<i8", "<u8", "<u8", "<u8", "<u4", "u1", "u1", "u1"]
+    formats = ["<i8", "<u8", "<u8", "<u8", "<u4", "<u2", "u1", "u1"]
     return np.dtype({"names": list(_MEM_FIELDS), "formats": formats, "offsets": offsets,
                      "itemsize": sizeof(MemRecord)})
 

@@ -131,6 +131,7 @@ def test_trace_window_and_zero_copy():
     assert m.dtype == MEM_DTYPE
     # first fetch (seq 0) is outside the window: only the 3 loads remain
     assert m["seq"].tolist() == [2, 3, 4] and m["kind"].tolist() == [1, 1, 1]
+    assert m["size"].tolist() == [8, 8, 8]
     assert m["addr"].tolist() == [0x8010, 0x8018, 0x8020]
     assert m["cycle"].tolist() == t["mem_cycle"].tolist()
     assert m["latency"].tolist() == [3, 3, 3] and m["level"].tolist() == [2, 2, 2]
@@ -143,7 +144,7 @@ def test_trace_window_and_zero_copy():
 def test_pipe_dtype_matches_the_c_struct():
     assert PIPE_DTYPE.names[:3] == ("seq", "pc", "mem_addr")
     assert PIPE_DTYPE.itemsize >= 8 * 8 + 4 + 2 + 5
-    assert MEM_DTYPE.itemsize >= 8 * 4 + 4 + 3
+    assert MEM_DTYPE.itemsize >= 8 * 4 + 4 + 2 + 2
 
 
 def test_btb_lru_and_ras_wrap():
