@@ -17,17 +17,31 @@ from cyclesim.process import fs
 from cyclesim.process.fs import FdTable, GuestErrno, OutputFile, Sandbox, StdinFile
 from cyclesim.process.loader import load_elf, read_program
 from cyclesim.process.memory import GuestMemory, MemoryFault, MemoryLimitExceeded
-from cyclesim.process.stack import (AT_BASE, AT_CLKTCK, AT_EGID, AT_ENTRY, AT_EUID,
-                                    AT_FLAGS, AT_GID, AT_HWCAP, AT_PAGESZ, AT_PHDR,
-                                    AT_PHENT, AT_PHNUM, AT_SECURE, AT_UID, CLOCK_TICKS,
-                                    HWCAP_RV64IMAFDC, build_stack)
+from cyclesim.process.stack import (
+    AT_BASE,
+    AT_CLKTCK,
+    AT_EGID,
+    AT_ENTRY,
+    AT_EUID,
+    AT_FLAGS,
+    AT_GID,
+    AT_HWCAP,
+    AT_PAGESZ,
+    AT_PHDR,
+    AT_PHENT,
+    AT_PHNUM,
+    AT_SECURE,
+    AT_UID,
+    CLOCK_TICKS,
+    HWCAP_RV64IMAFDC,
+    build_stack,
+)
 from cyclesim.process.syscall_names import SYSCALL_NAMES
 from cyclesim.process.syscalls import SyscallHandlers
 from cyclesim.process.vm import STACK_SIZE, STACK_TOP, AddressSpace
 
 MASK64 = (1 << 64) - 1
-# Numbers the handlers know but which are not in the riscv64 table of the toolchain.
-_A0, _A7 = 10, 17
+_A0, _A7 = 10, 17                       # argument/result and syscall-number registers
 
 SIGNAL_NAMES = {
     1: "SIGHUP", 2: "SIGINT", 3: "SIGQUIT", 4: "SIGILL", 5: "SIGTRAP", 6: "SIGABRT",
@@ -184,10 +198,9 @@ class Process(SyscallHandlers):
         self.files.close_all()
 
     def __del__(self):
-        try:
-            self.close()
-        except Exception:
-            pass
+        files = getattr(self, "files", None)      # absent if __init__ failed early
+        if files is not None:
+            files.close_all()
 
     def exit(self, code: int) -> None:
         self.exited = True
@@ -234,6 +247,8 @@ class Process(SyscallHandlers):
                 raise
             except MemoryFault:
                 result = -fs.EFAULT
+            except OSError as e:            # a host call not wrapped where it is made
+                result = -fs.host_errno(e).code
         if self.syscall_trace is not None:
             self.syscall_trace.append((self.cycle, name or number, tuple(args), result))
         if not self.exited:

@@ -13,6 +13,7 @@ import struct
 from dataclasses import dataclass, field
 
 from cyclesim.errors import ProgramError
+
 PROT_R, PROT_W, PROT_X = 1, 2, 4        # as in memory.pxd
 
 PAGE = 4096
@@ -128,7 +129,7 @@ def _check_header(data: bytes, name: str):
                 from elftools.elf.enums import ENUM_E_MACHINE
                 inv = {v: k for k, v in ENUM_E_MACHINE.items()}
                 what = describe_e_machine(inv[machine]) if machine in inv else None
-            except Exception:
+            except ImportError:
                 what = None
         what = what or f"machine number {machine}"
         _fail(name, f"is built for {what}, not RISC-V; cyclesim runs RISC-V programs: "

@@ -9,8 +9,7 @@ import os
 import struct
 
 from cyclesim.process import fs
-from cyclesim.process.fs import (DEVICES, DeviceFile, DirectoryFile, GuestErrno, HostFile,
-                                 host_errno)
+from cyclesim.process.fs import DEVICES, DeviceFile, DirectoryFile, GuestErrno, HostFile, host_errno
 from cyclesim.process.vm import MAP_ANONYMOUS, MAP_SHARED, PAGE, page_up
 
 AT_FDCWD = -100
@@ -478,8 +477,12 @@ class SyscallHandlers:
         f = self.files.get(s32(fd))
         if not f.writable:
             return -fs.EBADF
-        data = b"".join(self.memory.read(base, n) for base, n in self._iovecs(iov, count))
-        return f.write(data)
+        parts, budget = [], self._MAX_IO
+        for base, n in self._iovecs(iov, count):
+            n = min(n, budget)
+            parts.append(self.memory.read(base, n))
+            budget -= n
+        return f.write(b"".join(parts))
 
     def sys_lseek(self, fd, offset, whence, *_):
         return self.files.get(s32(fd)).lseek(s64(offset), whence)

@@ -1,5 +1,4 @@
 import pytest
-
 from process_support import real_core_class
 
 

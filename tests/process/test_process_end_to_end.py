@@ -5,10 +5,10 @@ import re
 import subprocess
 
 import pytest
-
-from cyclesim.process.kernel import Process
 from process_support import build, run_qemu
 from test_process_stack import normalized
+
+from cyclesim.process.kernel import Process
 
 STOP_QUANTUM, STOP_ECALL = 1, 2
 FREQUENCY = 1e9
@@ -39,7 +39,7 @@ def qemu_status(code):
 def test_stackdump_matches_qemu(require_core, args):
     elf = build("stackdump.c", "-O2", "-static", name="stackdump")
     env = {"A": "1"}                       # one variable: qemu reverses the env order
-    code, out, err = run_qemu(elf, args, env=env)
+    code, out, _ = run_qemu(elf, args, env=env)
     p = Process(elf, argv=args, env=env)
     drive(p, require_core)
     assert p.status == qemu_status(code)
@@ -50,7 +50,7 @@ def test_stackdump_matches_qemu(require_core, args):
 
 def test_heap_matches_qemu(require_core):
     elf = build("heap.c", "-O2", "-static", name="heap")
-    code, out, err = run_qemu(elf)
+    code, out, _ = run_qemu(elf)
     p = Process(elf, mem_limit=256 << 20)
     drive(p, require_core)
     assert (p.status, p.stdout) == (qemu_status(code), out)
@@ -93,7 +93,7 @@ def test_file_io_and_sandbox(require_core, tmp_path):
     (data / "in.txt").write_text("alpha\nbeta gamma\n")
     qdir = tmp_path / "qemu"             # qemu has no sandbox: let it write elsewhere
     (qdir / "other").mkdir(parents=True)
-    code, ref, err = run_qemu(elf, [data / "in.txt", qdir / "other"], cwd=qdir)
+    code, ref, _ = run_qemu(elf, [data / "in.txt", qdir / "other"], cwd=qdir)
     p = Process(elf, argv=[str(data / "in.txt"), str(other)], allow_read=[data],
                 allow_write=out_dir)
     drive(p, require_core)

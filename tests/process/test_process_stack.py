@@ -5,10 +5,10 @@ end-to-end test runs the C program itself on the core)."""
 import struct
 
 import pytest
+from process_support import build, run_qemu
 
 from cyclesim.process.kernel import Process
 from cyclesim.process.stack import HWCAP_RV64IMAFDC
-from process_support import build, run_qemu
 
 ARGS = ["x", "y z", "", "ünïcode"]
 ENV = {"A": "1", "BB": "two", "PATH": "/usr/bin:/bin"}

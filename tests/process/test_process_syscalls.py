@@ -5,19 +5,24 @@ import os
 import struct
 
 import pytest
-
-from cyclesim.process.kernel import Process
 from cyclesim.process.memory import MemoryLimitExceeded
 from process_support import build, call
 
-NR = dict(getcwd=17, dup=23, dup3=24, fcntl=25, ioctl=29, mkdirat=34, unlinkat=35,
-          faccessat=48, openat=56, close=57, getdents64=61, lseek=62, read=63, write=64,
-          readv=65, writev=66, pread64=67, pwrite64=68, readlinkat=78, newfstatat=79,
-          fstat=80, exit=93, exit_group=94, set_tid_address=96, futex=98, nanosleep=101,
-          clock_gettime=113, clock_getres=114, sched_yield=124, kill=129, tgkill=131,
-          rt_sigaction=134, uname=160, getrlimit=163, gettimeofday=169, getpid=172,
-          gettid=178, times=153, brk=214, munmap=215, mremap=216, mmap=222, mprotect=226,
-          madvise=233, prlimit64=261, getrandom=278, statx=291, rseq=293, riscv_hwprobe=258)
+from cyclesim.process.kernel import Process
+
+# Numbers from asm-generic/unistd.h (the riscv64 table), written out independently.
+NR = {
+    "getcwd": 17, "dup": 23, "dup3": 24, "fcntl": 25, "ioctl": 29, "mkdirat": 34,
+    "unlinkat": 35, "faccessat": 48, "openat": 56, "close": 57, "getdents64": 61, "lseek": 62,
+    "read": 63, "write": 64, "readv": 65, "writev": 66, "pread64": 67, "pwrite64": 68,
+    "readlinkat": 78, "newfstatat": 79, "fstat": 80, "exit": 93, "exit_group": 94,
+    "set_tid_address": 96, "futex": 98, "nanosleep": 101, "clock_gettime": 113,
+    "clock_getres": 114, "sched_yield": 124, "kill": 129, "tgkill": 131, "rt_sigaction": 134,
+    "uname": 160, "getrlimit": 163, "gettimeofday": 169, "getpid": 172, "gettid": 178,
+    "times": 153, "brk": 214, "munmap": 215, "mremap": 216, "mmap": 222, "mprotect": 226,
+    "madvise": 233, "prlimit64": 261, "getrandom": 278, "statx": 291, "rseq": 293,
+    "riscv_hwprobe": 258
+}
 AT_FDCWD = -100
 ENOENT, EBADF, EAGAIN, ENOMEM, EACCES, EFAULT, EINVAL, ENOTTY, ESPIPE, ENOSYS = (
     2, 9, 11, 12, 13, 14, 22, 25, 29, 38)
@@ -97,7 +102,7 @@ def test_stdout_stderr_stdin(elf, capsys):
 
 
 def test_files_in_allowed_directories(elf, dirs):
-    ro, rw, secret = dirs
+    ro, rw, _ = dirs
     g = Guest(elf, allow_read=[ro], allow_write=rw)
     fd = g.open(ro / "input.txt")
     assert fd == 3
@@ -142,7 +147,7 @@ def test_sandbox_refusals(elf, dirs):
 
 
 def test_writable_directory(elf, dirs):
-    ro, rw, secret = dirs
+    ro, rw, _ = dirs
     g = Guest(elf, allow_read=[ro], allow_write=rw)
     # relative paths are taken from the writable directory, the default cwd
     cwd = g.put(bytes(512))
@@ -172,7 +177,7 @@ def test_writable_directory(elf, dirs):
 
 
 def test_descriptors(elf, dirs):
-    ro, rw, _ = dirs
+    ro, _, _ = dirs
     g = Guest(elf, allow_read=[ro])
     fd = g.open(ro / "input.txt")
     d = g("dup", fd)
