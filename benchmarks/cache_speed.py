@@ -23,8 +23,8 @@ LOAD = 1
 
 
 def default_hierarchy(classify):
-    c = dict(line_size=64, policy="lru", write_policy="write_back", write_allocate=True,
-             inclusion="non_inclusive", mshrs=8, seed=1)
+    c = {"line_size": 64, "policy": "lru", "write_policy": "write_back", "write_allocate": True,
+             "inclusion": "non_inclusive", "mshrs": 8, "seed": 1}
     mem = SimpleNamespace(kind="dram", latency=100, banks=8, row_size=8192, tRCD=13.75e-9,
                           tCL=13.75e-9, tRP=13.75e-9, tBURST=2.5e-9,
                           controller_latency=10e-9, mapping="row_bank_column")
@@ -64,7 +64,7 @@ def main():
             ns, s = measure(addrs.astype(np.uint64), classify)
             check = (f"l1d miss rate {s['l1d.miss_rate']:.3f}, "
                      f"l2 miss rate {s['l2.miss_rate']:.3f}")
-            print(f"{name:10} {str(classify):>8} {ns:10.1f} {1e3 / ns:8.1f}  {check}")
+            print(f"{name:10} {classify!s:>8} {ns:10.1f} {1e3 / ns:8.1f}  {check}")
 
 
 if __name__ == "__main__":

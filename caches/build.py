@@ -12,67 +12,35 @@ main memory. An inclusive level back-invalidates every cache above it.
 """
 from __future__ import annotations
 
-import math
-import re
-
-import numpy as np
-
 from caches.cache import Cache, run_stream
 from caches.dram import Dram, FixedMemory
 from caches.replacement import POLICIES
-
-try:
-    from cyclesim.errors import ConfigError as _BadConfig
-except ImportError:
-    _BadConfig = ValueError
-
-_SIZE_UNITS = {"b": 1, "kib": 1 << 10, "mib": 1 << 20, "gib": 1 << 30,
-               "kb": 1000, "mb": 10**6, "gb": 10**9}
-_TIME_UNITS = {"s": 1.0, "ms": 1e-3, "us": 1e-6, "ns": 1e-9, "ps": 1e-12}
-_FREQ_UNITS = {"hz": 1.0, "khz": 1e3, "mhz": 1e6, "ghz": 1e9}
-
-
-def _quantity(value, units, what):
-    """A number, or a string such as "32KiB" / "13.75ns" / "2GHz", in base units."""
-    if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
-        return value
-    m = re.fullmatch(r"\s*([0-9.eE+-]+)\s*([A-Za-z]*)\s*", str(value))
-    if m:
-        unit = m.group(2).lower() or next(u for u, f in units.items() if f == 1)
-        if unit in units:
-            try:
-                return float(m.group(1)) * units[unit]
-            except ValueError:
-                pass
-    raise _BadConfig(f"{what} is {value!r}; give a number or a value with one of the units "
-                     f"{', '.join(units)}")
-
-
-def _bytes(value, what):
-    v = _quantity(value, _SIZE_UNITS, what)
-    if v != int(v):
-        raise _BadConfig(f"{what} is {value!r}; it must be a whole number of bytes")
-    return int(v)
+from cyclesim.errors import ConfigError
+from cyclesim.units import parse_frequency, parse_size, parse_time, time_to_cycles
 
 
 def to_cycles(seconds, frequency_hz):
-    """A time in seconds as core cycles, rounded up (a tiny tolerance keeps exact products
-    such as 2.5 ns x 2 GHz = 5 from becoming 6 through float error)."""
-    return int(math.ceil(round(seconds * frequency_hz, 6)))
+    """A time (seconds or "13.75ns") as whole core cycles, rounded up exactly (the rule
+    of cyclesim.units.time_to_cycles, which MemoryConfig.in_cycles also uses)."""
+    return time_to_cycles(seconds, frequency_hz)
+
+
+def _bytes(value, what):
+    return parse_size(value, what)
 
 
 def make_cache(cfg, name, level_id, next_level, classify_misses=True):
     """One Cache from a CacheConfig-like object."""
     policy = getattr(cfg, "policy", "lru")
     if policy not in POLICIES:
-        raise _BadConfig(f"{name}.policy is {policy!r}; known policies are "
-                         f"{', '.join(sorted(POLICIES))}")
+        raise ConfigError(f"{name}.policy is {policy!r}; known policies are "
+                          f"{', '.join(sorted(POLICIES))}")
     size = _bytes(cfg.size, f"{name}.size")
     line = _bytes(getattr(cfg, "line_size", 64), f"{name}.line_size")
     assoc = int(cfg.assoc)
     if assoc < 1 or size % (assoc * line):
-        raise _BadConfig(f"{name}.assoc ({assoc}) x {name}.line_size ({line} B) must divide "
-                         f"{name}.size ({size} B)")
+        raise ConfigError(f"{name}.assoc ({assoc}) x {name}.line_size ({line} B) must divide "
+                          f"{name}.size ({size} B)")
     return Cache(size, assoc, line_size=line, hit_latency=int(cfg.hit_latency),
                  policy=policy,
                  write_policy=getattr(cfg, "write_policy", "write_back"),
@@ -89,11 +57,10 @@ def make_memory(cfg, frequency_hz, line_size):
     if kind == "fixed":
         return "memory", FixedMemory(int(cfg.latency))
     if kind != "dram":
-        raise _BadConfig(f"memory.kind is {kind!r}; use dram or fixed")
+        raise ConfigError(f"memory.kind is {kind!r}; use dram or fixed")
 
     def cyc(field):
-        return to_cycles(_quantity(getattr(cfg, field), _TIME_UNITS, f"memory.{field}"),
-                         frequency_hz)
+        return to_cycles(parse_time(getattr(cfg, field), f"memory.{field}"), frequency_hz)
 
     return "dram", Dram(banks=int(cfg.banks), row_size=_bytes(cfg.row_size, "memory.row_size"),
                         tRCD=cyc("tRCD"), tCL=cyc("tCL"), tRP=cyc("tRP"),
@@ -151,9 +118,9 @@ def build_hierarchy(l1i, l1d, l2, l3, memory, frequency, classify_misses=True):
     frequency: core clock in Hz (or "2GHz"), used to turn DRAM times into cycles.
     classify_misses=False turns off the fully-associative shadow caches (faster; no
     capacity/conflict split)."""
-    f = float(_quantity(frequency, _FREQ_UNITS, "core.frequency"))
+    f = parse_frequency(frequency, "core.frequency")
     if not f > 0:
-        raise _BadConfig(f"core.frequency is {frequency!r}; it must be positive")
+        raise ConfigError(f"core.frequency is {frequency!r}; it must be positive")
     last_line = _bytes(getattr(l3 if l3 is not None else l2, "line_size", 64),
                        "l3.line_size" if l3 is not None else "l2.line_size")
     mem_name, mem = make_memory(memory, f, last_line)

@@ -5,24 +5,24 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
-
 from cache_reference import AMO, IFETCH, LOAD, STORE, RefCache, RefMemory
-from caches.build import build_hierarchy, to_cycles
-from caches.cache import Cache, run_stream
+from caches.cache import Cache
 from caches.dram import Dram, FixedMemory
+
+from caches.build import build_hierarchy, to_cycles
 
 
 def cache_cfg(**kw):
-    base = dict(size=32768, assoc=8, line_size=64, hit_latency=1, policy="lru",
-                write_policy="write_back", write_allocate=True, inclusion="non_inclusive",
-                mshrs=8, seed=1)
+    base = {"size": 32768, "assoc": 8, "line_size": 64, "hit_latency": 1, "policy": "lru",
+                "write_policy": "write_back", "write_allocate": True, "inclusion": "non_inclusive",
+                "mshrs": 8, "seed": 1}
     base.update(kw)
     return SimpleNamespace(**base)
 
 
 def mem_cfg(**kw):
-    base = dict(kind="dram", latency=100, banks=8, row_size=8192, tRCD=10e-9, tCL=12e-9,
-                tRP=14e-9, tBURST=3e-9, controller_latency=5e-9, mapping="row_bank_column")
+    base = {"kind": "dram", "latency": 100, "banks": 8, "row_size": 8192, "tRCD": 10e-9, "tCL": 12e-9,
+                "tRP": 14e-9, "tBURST": 3e-9, "controller_latency": 5e-9, "mapping": "row_bank_column"}
     base.update(kw)
     return SimpleNamespace(**base)
 
@@ -138,7 +138,7 @@ def test_inclusive_l2_back_invalidates_l1():
     assert l1.stats()["back_invalidations"] == 1
     assert l2.stats()["writebacks"] == 1 and mem.stats()["writes"] == 1
     assert l1.access_py(A, LOAD)[1] == 4   # miss all the way to memory
-    nl1, nl2, nmem = small_pair("non_inclusive")
+    nl1, _nl2, nmem = small_pair("non_inclusive")
     for a, k in ((A, STORE), (B, LOAD), (C, LOAD)):
         nl1.access_py(a, k)
     assert nl1.contains(A) and nl1.access_py(A, LOAD) == (1, 1)
@@ -263,3 +263,15 @@ def test_two_levels_match_reference(inclusion, l1_write, l2_policy):
             ref.conflict)
         assert sorted(dut.lines()) == ref.lines()
     assert (mem.stats()["reads"], mem.stats()["writes"]) == (rmem.reads, rmem.writes)
+
+
+def test_builds_from_the_real_config_dataclasses():
+    from caches.config import MemoryConfig, default_cache
+    h = build_hierarchy(default_cache("l1i"), default_cache("l1d"), default_cache("l2"),
+                        default_cache("l3"), MemoryConfig(), "2GHz")
+    assert list(h.levels) == ["l1i", "l1d", "l2", "l3", "dram"]
+    d = h.levels["dram"]
+    # 13.75 ns x 2 GHz = 27.5 -> 28; 2.5 ns -> 5; 10 ns -> 20
+    assert (d.tRCD, d.tCL, d.tRP, d.tBURST, d.controller_latency) == (28, 28, 28, 5, 20)
+    assert (h.l1d.size, h.l1d.assoc, h.levels["l3"].hit_latency) == (32768, 8, 30)
+    assert h.l1d.access_py(0, LOAD) == (1 + 12 + 30 + 20 + 28 + 28 + 5, 4)

@@ -5,7 +5,6 @@ import itertools
 
 import numpy as np
 import pytest
-
 from cache_reference import AMO, IFETCH, LOAD, STORE, RefCache, RefMemory
 from caches.cache import Cache
 from caches.dram import FixedMemory
