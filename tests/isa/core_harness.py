@@ -28,8 +28,10 @@ CC = ["riscv64-linux-gnu-gcc", "-march=rv64gc", "-mabi=lp64d", "-static", "-nost
 
 def build(src: Path, out: Path, extra=()):
     """Compile/assemble `src` (.c or .S) into a static no-libc executable."""
-    subprocess.run(CC + list(extra) + ["-o", str(out), str(src)], check=True,
-                   capture_output=True, text=True)
+    p = subprocess.run(CC + list(extra) + ["-o", str(out), str(src)],
+                       capture_output=True, text=True)
+    if p.returncode:
+        raise RuntimeError(f"building {src} failed:\n{p.stderr[:2000]}")
     return out
 
 
