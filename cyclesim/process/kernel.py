@@ -66,8 +66,8 @@ def _strings(values, what: str) -> list[bytes]:
 class Process(SyscallHandlers):
     """A guest process: memory image, initial stack, open files and syscall emulation.
 
-    argv holds the arguments after argv[0]; argv[0] is `program_name`, by default the
-    program path as given. env is the whole environment (default: empty, so runs do not
+    argv is the whole argument vector, argv[0] included, as execve(2) takes it; without
+    argv (or with an empty one) it is [program_name], by default the program path as given. env is the whole environment (default: empty, so runs do not
     depend on the host). stdin is the bytes the guest reads from descriptor 0; what it
     writes to 1 and 2 is in .stdout / .stderr (and copied to the host's with echo=True).
     """
@@ -88,8 +88,8 @@ class Process(SyscallHandlers):
         if argv is not None and isinstance(argv, (str, bytes)):
             raise ConfigError("argv must be a list of arguments, not one string; "
                               "split it, e.g. shlex.split(...)")
-        self.argv = [self.program_name] + [os.fsdecode(a) if isinstance(a, bytes) else str(a)
-                                           for a in (argv or [])]
+        self.argv = [os.fsdecode(a) if isinstance(a, bytes) else str(a)
+                     for a in (argv or [self.program_name])]
         self.env = dict(env or {})
         if not isinstance(stdin, (bytes, bytearray, memoryview)):
             raise ConfigError(f"stdin must be bytes, not {type(stdin).__name__}; "

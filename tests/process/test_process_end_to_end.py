@@ -40,7 +40,7 @@ def test_stackdump_matches_qemu(require_core, args):
     elf = build("stackdump.c", "-O2", "-static", name="stackdump")
     env = {"A": "1"}                       # one variable: qemu reverses the env order
     code, out, _ = run_qemu(elf, args, env=env)
-    p = Process(elf, argv=args, env=env)
+    p = Process(elf, argv=[str(elf), *args], env=env)
     drive(p, require_core)
     assert p.status == qemu_status(code)
     # auxv order differs between qemu and Linux (ours follows Linux): compare as sets
@@ -94,7 +94,7 @@ def test_file_io_and_sandbox(require_core, tmp_path):
     qdir = tmp_path / "qemu"             # qemu has no sandbox: let it write elsewhere
     (qdir / "other").mkdir(parents=True)
     code, ref, _ = run_qemu(elf, [data / "in.txt", qdir / "other"], cwd=qdir)
-    p = Process(elf, argv=[str(data / "in.txt"), str(other)], allow_read=[data],
+    p = Process(elf, argv=[str(elf), str(data / "in.txt"), str(other)], allow_read=[data],
                 allow_write=out_dir)
     drive(p, require_core)
     assert p.status == qemu_status(code) == "exited with code 0"
@@ -110,7 +110,8 @@ def test_file_io_and_sandbox(require_core, tmp_path):
                        "sandbox: dotdot-relative No such file or directory"]
     assert not (other / "escape.txt").exists()
     # the other directory readable but not writable: visible, write denied
-    p = Process(elf, argv=[str(data / "in.txt"), str(other)], allow_read=[data, other],
+    p = Process(elf, argv=[str(elf), str(data / "in.txt"), str(other)],
+                allow_read=[data, other],
                 allow_write=out_dir)
     drive(p, require_core)
     assert "sandbox: write outside Permission denied" in p.stdout.decode().splitlines()

@@ -88,7 +88,7 @@ def test_stack_matches_what_the_program_sees_under_qemu(stackdump):
     code, out, err = run_qemu(stackdump, ARGS, env=ENV)
     assert code == 1 + len(ARGS), err
     ref = out.decode().splitlines()
-    p = Process(stackdump, argv=ARGS, env=ENV)
+    p = Process(stackdump, argv=[str(stackdump), *ARGS], env=ENV)
     assert normalized(report(p)) == normalized(ref)
     ours = [line for line in report(p) if line.startswith("envp")]
     assert ours == [f"envp {i} {k}={v}" for i, (k, v) in enumerate(ENV.items())]
@@ -100,10 +100,12 @@ def test_hwcap_is_rv64imafdc_as_linux_reports_it():
 
 
 def test_stack_details(stackdump):
-    p = Process(stackdump, argv=["one"], env={"K": "V"}, seed=3, program_name="prog")
+    p = Process(stackdump, argv=["prog", "one"], env={"K": "V"}, seed=3)
     mem, sp = p.memory, p.initial_sp
     assert sp % 16 == 0
     assert p.argv == ["prog", "one"]
+    assert Process(stackdump, program_name="name").argv == ["name"]
+    assert Process(stackdump).argv == [str(stackdump)]
     # AT_RANDOM: 16 bytes that depend on the seed only
     rnd = mem.read(p.stack_info["random"], 16)
     again = Process(stackdump, argv=["one"], env={"K": "V"}, seed=3)

@@ -335,3 +335,34 @@ def test_futex_single_thread(elf):
     assert not g.p.exited
     g("futex", word, 128, 5, 0, 0, 0)                           # would block forever
     assert g.p.exited and "deadlock" in g.p.status
+
+
+def test_syscall_table_matches_the_toolchain_header():
+    """Every __NR_ the cross toolchain's <asm/unistd.h> defines has that name in our table."""
+    import subprocess
+
+    from cyclesim.process.syscall_names import SYSCALL_NAMES
+    out = subprocess.run(["riscv64-linux-gnu-gcc", "-E", "-dM", "-"], input="#include <asm/unistd.h>\n",
+                         capture_output=True, text=True, check=True).stdout
+    macros = dict(line.split(None, 2)[1:] for line in out.splitlines()
+                  if line.startswith("#define __NR") and len(line.split(None, 2)) == 3)
+
+    def value(v):
+        v = v.strip()
+        if v.isdigit():
+            return int(v)
+        if v in macros:
+            return value(macros[v])
+        if v.startswith("(") and "+" in v:
+            a, b = v.strip("()").split("+")
+            return value(a) + value(b)
+        return None
+    checked = 0
+    for macro, v in macros.items():
+        if not macro.startswith("__NR_") or macro in ("__NR_syscalls", "__NR_arch_specific_syscall"):
+            continue
+        number = value(v)
+        if number is not None:
+            assert SYSCALL_NAMES[number] == macro[len("__NR_"):], macro
+            checked += 1
+    assert checked > 250
