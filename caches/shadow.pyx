@@ -150,9 +150,12 @@ cdef class FullyAssocLRU:
         self.table[hole] = -1
 
     cdef bint access(self, uint64_t line, bint allocate) noexcept nogil:
-        cdef uint64_t h = (line * GOLDEN) >> self.shift
+        cdef uint64_t h
         cdef int32_t n
         cdef uint64_t vh
+        if self.head >= 0 and self.key[self.head] == line:
+            return 1            # same line as the last reference (fetches within a line)
+        h = (line * GOLDEN) >> self.shift
         while True:
             n = self.table[h]
             if n < 0:
