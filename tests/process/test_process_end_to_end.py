@@ -169,3 +169,17 @@ def test_static_pie_runs(require_core, tmp_path):
     drive(p, require_core)
     assert (p.status, p.stdout) == (qemu_status(code), ref) == ("exited with code 5",
                                                                b"hello\n")
+
+
+def test_directory_operations_match_qemu(require_core, tmp_path):
+    elf = build("dirs.c", "-O2", "-static", name="dirs")
+    qdir, ours = tmp_path / "qemu", tmp_path / "ours"
+    qdir.mkdir()
+    ours.mkdir()
+    code, ref, _ = run_qemu(elf, cwd=qdir)
+    p = Process(elf, allow_write=ours)
+    drive(p, require_core)
+    assert (p.status, p.stdout) == (qemu_status(code), ref)
+    assert b"entry b.txt\nentry c.txt" in ref and b"year 1" in ref
+    assert list(ours.iterdir()) == []               # the program cleaned up after itself
+    assert p.unknown_syscalls == {}
