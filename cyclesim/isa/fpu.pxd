@@ -19,31 +19,29 @@ from libc.math cimport sqrt, sqrtf, fma, fmaf
 
 cdef extern from *:
     """
-    /* Host FP environment for one operation. On x86-64 we drive MXCSR directly: it is a
-       few cycles, where glibc's fenv calls also save and reload the x87 state. The asm
-       statements clobber memory, so the volatile operands are read after the mode is set
-       and the result is written before the flags are read. */
+    /* Host FP environment for one operation. On x86-64 we drive MXCSR directly: glibc's
+       fenv calls also save and reload the x87 state. The asm statements clobber memory,
+       so the volatile operands are read after the mode is set and the result is written
+       before the flags are read. Writing MXCSR is cheap; reading it waits for the FP
+       pipeline, so we read it once per operation and, as the simulator's own host state
+       is the standard one, set the standard state (RNE, no flags) back afterwards
+       instead of saving and restoring whatever was there. */
     #include <stdint.h>
     #if defined(__x86_64__) && !defined(CYCLESIM_FPU_USE_FENV)
-    static inline unsigned cs_fpu_getcsr(void) {
-        unsigned v; __asm__ __volatile__("stmxcsr %0" : "=m"(v) : : "memory"); return v; }
+    #define CS_FPU_STANDARD 0x1F80u   /* all exceptions masked, RNE, no DAZ/FTZ, no flags */
     static inline void cs_fpu_setcsr(unsigned v) {
         __asm__ __volatile__("ldmxcsr %0" : : "m"(v) : "memory"); }
-    /* All exceptions masked, flags clear, DAZ/FTZ off; rounding control in bits 13-14.
-       RMM (4) and the reserved codes run as RNE; the caller fixes RMM up. */
+    /* RMM (4) and the reserved codes run as RNE; the caller fixes RMM up. */
     static inline unsigned cs_fpu_enter(int rm) {
         static const unsigned rc[8] = {0x0000u, 0x6000u, 0x2000u, 0x4000u, 0, 0, 0, 0};
-        unsigned saved = cs_fpu_getcsr();
-        unsigned want = 0x1F80u | rc[rm & 7];
-        if (saved != want) cs_fpu_setcsr(want);
-        return saved;
+        cs_fpu_setcsr(CS_FPU_STANDARD | rc[rm & 7]);
+        return CS_FPU_STANDARD;
     }
-    /* Returns the RISC-V flags raised since cs_fpu_enter; restores the host's mode with
-       its flags cleared (nobody reads the host's sticky flags between our operations). */
-    static inline uint32_t cs_fpu_leave(unsigned saved) {
-        unsigned now = cs_fpu_getcsr();
-        unsigned restore = saved & ~0x3Fu;
-        if (now != restore) cs_fpu_setcsr(restore);
+    /* The RISC-V flags raised since cs_fpu_enter; leaves the host in the standard state. */
+    static inline uint32_t cs_fpu_leave(unsigned standard) {
+        unsigned now;
+        __asm__ __volatile__("stmxcsr %0" : "=m"(now) : : "memory");
+        cs_fpu_setcsr(standard);
         return ((now & 1u) << 4) | ((now & 4u) << 1) | ((now & 8u) >> 1)
              | ((now & 16u) >> 3) | ((now & 32u) >> 5);
     }
