@@ -6,6 +6,7 @@ measures the timing model (pipeline + branch predictor + caches), not the functi
 
     python benchmarks/pipeline_speed.py [instructions]
 
+Data footprint 64 KiB (half the loads miss the 32 KiB L1D) unless the line says 16 KiB.
 Machines: "ideal" (1-cycle fixed-latency L1s) and "default" (the default core, gshare,
 32 KiB L1I/L1D, 256 KiB L2, DRAM, built from the config dataclasses).
 """
@@ -33,11 +34,11 @@ def default_machine(classify_misses):
     return build_core(core_cfg, bp, h.l1i, h.l1d)
 
 
-def measure(name, core, n):
-    run_synthetic(core, n // 10)              # warm caches and predictor
+def measure(name, core, n, footprint=1 << 16):
+    run_synthetic(core, n // 10, footprint=footprint)     # warm caches and predictor
     # CPU time of this process: the wall clock is unreliable on a shared, loaded machine
     t = time.process_time()
-    run_synthetic(core, n, seed=7)
+    run_synthetic(core, n, seed=7, footprint=footprint)
     dt = time.process_time() - t
     cpi = core.stats()["core.cpi"] if hasattr(core, "stats") else 1.0
     print(f"{name:28s} {n / dt / 1e6:7.2f} M instr/s  {1e9 * dt / n:6.1f} ns/instr  "
@@ -53,6 +54,7 @@ def main():
     measure("ideal L1s", InOrderCore(FixedLevel(1), FixedLevel(1)), n)
     try:
         measure("default machine", default_machine(False), n)
+        measure("default machine, 16 KiB data", default_machine(False), n, footprint=1 << 14)
         measure("default machine + 3C shadow", default_machine(True), n)
     except ImportError as e:
         print("default machine not available:", e)

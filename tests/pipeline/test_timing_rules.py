@@ -389,3 +389,18 @@ def test_r14_reset_stats_counts_from_the_last_commit():
     assert s["core.instructions"] == 2
     assert sum(core.cpi_stack().values()) == 21
     assert core.cpi_stack()["structural"] == 19
+
+
+def test_r11_btfn_decodes_targets_from_real_encodings():
+    # Encodings from riscv64-linux-gnu-as/objdump (-march=rv64gc), label back = 0x10:
+    #   18: dc65      c.beqz s0,10      (backward)
+    #   1a: feb50be3  beq a0,a1,10      (backward)
+    #   1e: e481      c.bnez s1,26      (forward)
+    #   20: 00b51363  bne a0,a1,26      (forward)
+    code = [(0x18, 0xDC65, 2), (0x1A, 0xFEB50BE3, 4), (0x1E, 0xE481, 2), (0x20, 0x00B51363, 4)]
+    # all NOT taken: the target comes only from the encoding. btfn predicts the two
+    # backward ones taken -> mispredicted; the forward ones not taken -> correct.
+    core = make("btfn")
+    feed(core, [dict(opclass="branch", pc=P + pc, raw=raw, length=n, next_pc=P + pc + n)
+                for pc, raw, n in code])
+    assert core.pipeline_trace()["mispredicted"].tolist() == [1, 1, 0, 0]
