@@ -146,7 +146,7 @@ cdef class InOrderCore(TimingModel):
         cdef uint8_t c[N_STAGES]      # how each entry was decided (C_FLOW, C_PIPE or a part)
         cdef int64_t* p = self.prev
         cdef uint8_t oc = di.opclass
-        cdef uint8_t rd = di.rd
+        cdef uint8_t rd = di.rd & (N_REGS - 1)     # ids are < 64; the mask keeps arrays safe
         cdef uint8_t lvl = 0
         cdef uint8_t fetch_level = 0
         cdef uint8_t data_level = 0
@@ -217,28 +217,28 @@ cdef class InOrderCore(TimingModel):
             # R4: branches/jalr resolved in ID compare at the end of ID: one cycle more.
             extra = 1 if (self.resolve_stage == ST_ID
                           and (oc == OC_BRANCH or oc == OC_JALR)) else 0
-            src = di.rs1
+            src = di.rs1 & (N_REGS - 1)
             if src and self.fwd_ready[src] + extra >= e[ST_EX]:
                 e[ST_EX] = self.fwd_ready[src] + extra
                 c[ST_EX] = self.wait_cause[src]
-            src = di.rs2
+            src = di.rs2 & (N_REGS - 1)
             if src and not (is_store or is_amo) and self.fwd_ready[src] + extra >= e[ST_EX]:
                 e[ST_EX] = self.fwd_ready[src] + extra
                 c[ST_EX] = self.wait_cause[src]
-            src = di.rs3
+            src = di.rs3 & (N_REGS - 1)
             if src and self.fwd_ready[src] >= e[ST_EX]:
                 e[ST_EX] = self.fwd_ready[src]
                 c[ST_EX] = self.wait_cause[src]
         else:
-            src = di.rs1
+            src = di.rs1 & (N_REGS - 1)
             if src and self.rf_ready[src] >= e[ST_EX]:
                 e[ST_EX] = self.rf_ready[src]
                 c[ST_EX] = self.wait_cause[src]
-            src = di.rs2
+            src = di.rs2 & (N_REGS - 1)
             if src and self.rf_ready[src] >= e[ST_EX]:
                 e[ST_EX] = self.rf_ready[src]
                 c[ST_EX] = self.wait_cause[src]
-            src = di.rs3
+            src = di.rs3 & (N_REGS - 1)
             if src and self.rf_ready[src] >= e[ST_EX]:
                 e[ST_EX] = self.rf_ready[src]
                 c[ST_EX] = self.wait_cause[src]
@@ -260,7 +260,7 @@ cdef class InOrderCore(TimingModel):
             e[ST_MEM] = p[ST_WB]
             c[ST_MEM] = C_PIPE
         if is_store or is_amo:
-            src = di.rs2
+            src = di.rs2 & (N_REGS - 1)
             if self.forward_full and src and self.fwd_ready[src] >= e[ST_MEM]:
                 e[ST_MEM] = self.fwd_ready[src]
                 c[ST_MEM] = self.wait_cause[src]
