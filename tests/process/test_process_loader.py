@@ -239,3 +239,8 @@ def test_memory_limit_too_small_for_the_image():
                 "-static", name="big")
     with pytest.raises(ProgramError, match="mem_limit"):
         Process(big, mem_limit=1 << 20)
+
+
+def test_program_of_the_wrong_type():
+    with pytest.raises(ProgramError, match="path"):
+        Process(42)

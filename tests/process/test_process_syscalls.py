@@ -366,3 +366,15 @@ def test_syscall_table_matches_the_toolchain_header():
             assert SYSCALL_NAMES[number] == macro[len("__NR_"):], macro
             checked += 1
     assert checked > 250
+
+
+def test_echo_to_a_text_only_stream(elf, monkeypatch):
+    """Jupyter's streams take text only: echo decodes what the guest writes."""
+    import io
+    import sys
+    stream = io.StringIO()
+    monkeypatch.setattr(sys, "stdout", stream)
+    g = Guest(elf, echo=True)
+    assert g("write", 1, g.put("héllo\n".encode()), 7) == 7
+    assert stream.getvalue() == "héllo\n"
+    assert g.p.stdout == "héllo\n".encode()
