@@ -5,10 +5,16 @@ from libc.stdint cimport int32_t, uint32_t, uint64_t
 
 @cython.final
 cdef class LineSet:
-    cdef uint64_t* keys        # open addressing, linear probing; line + 1 (0 = empty slot)
+    # A hash map from a group of 64 consecutive lines to a 64-bit mask of the lines seen:
+    # streams touch one entry per 64 lines, and memory is 16 bytes per group at worst.
+    cdef uint64_t* keys        # open addressing, linear probing; group + 1 (0 = empty slot)
+    cdef uint64_t* bits        # per slot: bit i = line (group * 64 + i) was seen
     cdef uint64_t mask         # slots - 1 (slots is a power of two)
-    cdef uint64_t count        # lines held
+    cdef uint64_t groups       # slots in use
+    cdef readonly uint64_t count   # lines seen
     cdef int shift             # 64 - log2(slots), for the multiplicative hash
+    cdef uint64_t last_key     # group + 1 of the last add (0 = none) and its slot
+    cdef uint64_t last_slot
     cdef readonly bint full    # the table could not grow (out of host memory): add() says "seen"
     # Adds `line`; returns 1 if it was not there before.
     cdef bint add(self, uint64_t line) noexcept nogil

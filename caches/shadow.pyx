@@ -1,4 +1,4 @@
-"""Miss classification helpers: a growable hash set of line addresses (compulsory misses)
+"""Miss classification helpers: a growable set of line addresses (compulsory misses)
 and a fully-associative LRU cache with O(1) operations (capacity vs conflict misses).
 
 LineSet grows from inside the nogil access path, so it owns its table with calloc/free;
@@ -15,30 +15,43 @@ cdef int LINESET_START_BITS = 12
 
 
 cdef class LineSet:
-    """The set of line addresses ever referenced. Memory: 16 bytes per distinct line at
-    worst (the table doubles at half load)."""
+    """The set of line addresses ever referenced, as 64-line groups with a bit mask each:
+    16 bytes per group of 64 lines at worst (the table doubles at half load)."""
 
     def __cinit__(self):
-        self.keys = <uint64_t*> calloc((<uint64_t> 1) << LINESET_START_BITS, sizeof(uint64_t))
-        if self.keys == NULL:
+        cdef uint64_t slots = (<uint64_t> 1) << LINESET_START_BITS
+        self.keys = <uint64_t*> calloc(slots, sizeof(uint64_t))
+        self.bits = <uint64_t*> calloc(slots, sizeof(uint64_t))
+        if self.keys == NULL or self.bits == NULL:
             raise MemoryError("cannot allocate the compulsory-miss line set")
-        self.mask = ((<uint64_t> 1) << LINESET_START_BITS) - 1
+        self.mask = slots - 1
         self.shift = 64 - LINESET_START_BITS
+        self.groups = 0
         self.count = 0
+        self.last_key = 0
+        self.last_slot = 0
         self.full = 0
 
     def __dealloc__(self):
         free(self.keys)
+        free(self.bits)
 
     def __len__(self):
         return self.count
+
+    def add_py(self, uint64_t line):
+        """add() from Python (tests): True if `line` is new."""
+        return bool(self.add(line))
 
     cdef bint _grow(self) noexcept nogil:
         cdef uint64_t old_slots = self.mask + 1
         cdef uint64_t new_slots = old_slots * 2
         cdef uint64_t* new_keys = <uint64_t*> calloc(new_slots, sizeof(uint64_t))
+        cdef uint64_t* new_bits = <uint64_t*> calloc(new_slots, sizeof(uint64_t))
         cdef uint64_t i, k, h
-        if new_keys == NULL:
+        if new_keys == NULL or new_bits == NULL:
+            free(new_keys)
+            free(new_bits)
             return 0
         for i in range(old_slots):
             k = self.keys[i]
@@ -47,35 +60,54 @@ cdef class LineSet:
                 while new_keys[h] != 0:
                     h = (h + 1) & (new_slots - 1)
                 new_keys[h] = k
+                new_bits[h] = self.bits[i]
         free(self.keys)
+        free(self.bits)
         self.keys = new_keys
+        self.bits = new_bits
         self.mask = new_slots - 1
         self.shift -= 1
+        self.last_key = 0
         return 1
 
     cdef bint add(self, uint64_t line) noexcept nogil:
-        cdef uint64_t k = line + 1
-        cdef uint64_t h = (line * GOLDEN) >> self.shift
-        while self.keys[h] != 0:
-            if self.keys[h] == k:
-                return 0
-            h = (h + 1) & self.mask
-        if self.full:
-            return 0
-        if (self.count + 1) * 2 > self.mask + 1:
-            if not self._grow():
-                self.full = 1
-                return 0
-            h = (line * GOLDEN) >> self.shift
-            while self.keys[h] != 0:
+        cdef uint64_t group = line >> 6
+        cdef uint64_t k = group + 1
+        cdef uint64_t bit = (<uint64_t> 1) << (line & 63)
+        cdef uint64_t h
+        if k == self.last_key:
+            h = self.last_slot
+        else:
+            h = (group * GOLDEN) >> self.shift
+            while self.keys[h] != k:
+                if self.keys[h] == 0:          # a new group
+                    if self.full:
+                        return 0
+                    if (self.groups + 1) * 2 > self.mask + 1:
+                        if not self._grow():
+                            self.full = 1
+                            return 0
+                        h = (group * GOLDEN) >> self.shift
+                        while self.keys[h] != 0:
+                            h = (h + 1) & self.mask
+                    self.keys[h] = k
+                    self.groups += 1
+                    break
                 h = (h + 1) & self.mask
-        self.keys[h] = k
+            self.last_key = k
+            self.last_slot = h
+        if self.bits[h] & bit:
+            return 0
+        self.bits[h] |= bit
         self.count += 1
         return 1
 
     cdef void clear(self) noexcept nogil:
         memset(self.keys, 0, (self.mask + 1) * sizeof(uint64_t))
+        memset(self.bits, 0, (self.mask + 1) * sizeof(uint64_t))
+        self.groups = 0
         self.count = 0
+        self.last_key = 0
         self.full = 0
 
 
