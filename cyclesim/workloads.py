@@ -61,7 +61,8 @@ def _unknown(name: str) -> WorkloadNotFound:
 
 def info(name: str) -> dict:
     """Registry entry of a workload: description, stresses, default_args (list of str),
-    test_args (list of argument lists), approx_instructions (with default_args)."""
+    test_args (list of argument lists), approx_instructions and approx_roi_instructions
+    (with default_args), approx_test_instructions (one per test_args), source (.c path)."""
     entry = _registry().get(name)
     if entry is None:
         raise _unknown(name)
@@ -72,6 +73,8 @@ def info(name: str) -> dict:
         "default_args": [str(a) for a in entry.get("default_args", [])],
         "test_args": [[str(a) for a in args] for args in entry.get("test_args", [[]])],
         "approx_instructions": entry.get("approx_instructions"),
+        "approx_roi_instructions": entry.get("approx_roi_instructions"),
+        "approx_test_instructions": list(entry.get("approx_test_instructions", [])),
         "source": _root() / "src" / f"{name}.c",
     }
 

@@ -47,8 +47,11 @@ def test_registry_entry(name):
     assert p.is_file() and p.read_bytes()[:4] == b"\x7fELF"
     assert p.read_bytes()[18] == 243            # e_machine low byte: EM_RISCV
     assert workloads.resolve(name) == p
+    assert len(info["approx_test_instructions"]) == len(info["test_args"])
+    assert info["approx_roi_instructions"] < info["approx_instructions"]
     if name != "hello":
         assert 5e6 <= info["approx_instructions"] <= 30e6
+        assert all(5e4 <= n <= 1e6 for n in info["approx_test_instructions"])
 
 
 def test_resolve_accepts_an_existing_file(tmp_path):
@@ -115,6 +118,8 @@ def test_runs_under_qemu_at_default_size(run_qemu, name):
     code, out, err = run_qemu(workloads.path(name), workloads.info(name)["default_args"])
     assert code == 0, f"{name}: exit {code}, stderr {err!r}"
     assert result_line(name, out).endswith("ok") or name == "hello"
+    # the registry's default_args are the program's own default size
+    assert run_qemu(workloads.path(name)) == (code, out, err)
 
 
 def test_ptrchase_default_footprint_exceeds_l2(run_qemu):
@@ -133,13 +138,14 @@ def test_bad_size_argument_is_one_clear_sentence(run_qemu):
 # --- checksums against Python ---------------------------------------------------------
 
 def xorshift_bytes(seed: int, n: int) -> bytes:
+    """The crc32 buffer: xorshift64 outputs, 8 little-endian bytes each."""
     mask, out = (1 << 64) - 1, bytearray()
-    for _ in range(n):
+    while len(out) < n:
         seed ^= (seed << 13) & mask
         seed ^= seed >> 7
         seed ^= (seed << 17) & mask
-        out.append((seed >> 24) & 0xFF)
-    return bytes(out)
+        out += seed.to_bytes(8, "little")
+    return bytes(out[:n])
 
 
 @pytest.mark.parametrize("n", [1000, 8000])

@@ -1,9 +1,10 @@
-/* bfs: breadth-first search from vertex 0 over a random undirected graph of n vertices
- * and 3n edges stored in compressed sparse row (CSR) form. Irregular, data-dependent
- * loads (dist[] of each neighbour) and a frontier queue.
+/* bfs: breadth-first searches from SOURCES vertices (the last one from vertex 0) over a
+ * random undirected graph of n vertices and 3n edges stored in compressed sparse row (CSR)
+ * form. Irregular, data-dependent loads (dist[] of each neighbour) and a frontier queue.
  *
- * Self-check: the set of reached vertices must be exactly the connected component of
- * vertex 0 as found independently by union-find over the edge list; across every edge the
+ * Self-check: every search must reach exactly the size of its source's connected
+ * component as found independently by union-find over the edge list; for the search from
+ * vertex 0 the reached set must be exactly that component; across every edge the
  * distances of reached endpoints differ by at most one; every reached vertex other than 0
  * has a neighbour exactly one closer.
  */
@@ -11,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include "cyclesim.h"
+
+#define SOURCES 4
 
 static long find(long *parent, long v)
 {
@@ -20,7 +23,7 @@ static long find(long *parent, long v)
 
 int main(int argc, char **argv)
 {
-    long n = cs_size_arg(argc, argv, 30000, "number of vertices");
+    long n = cs_size_arg(argc, argv, 25000, "number of vertices");
     long m = 3 * n;
     long *eu = malloc(sizeof(long) * m), *ev = malloc(sizeof(long) * m);
     long *start = calloc((size_t)n + 1, sizeof(long)), *adj = malloc(sizeof(long) * 2 * m);
@@ -39,19 +42,26 @@ int main(int argc, char **argv)
     }
     for (long v = 0; v < n; v++) { start[v + 1] += start[v]; fill[v] = start[v]; }
     for (long e = 0; e < m; e++) { adj[fill[eu[e]]++] = ev[e]; adj[fill[ev[e]]++] = eu[e]; }
-    for (long v = 0; v < n; v++) dist[v] = -1;
+    long sources[SOURCES], reached_from[SOURCES];
+    for (int s = 0; s < SOURCES; s++)
+        sources[s] = s == SOURCES - 1 ? 0 : (long)(cs_splitmix64(&seed) % (uint64_t)n);
 
     long head = 0, tail = 0;
     cyclesim_roi_begin();
-    dist[0] = 0;
-    queue[tail++] = 0;
-    while (head < tail) {
-        long u = queue[head++];
-        long du = dist[u] + 1;
-        for (long k = start[u]; k < start[u + 1]; k++) {
-            long w = adj[k];
-            if (dist[w] < 0) { dist[w] = du; queue[tail++] = w; }
+    for (int s = 0; s < SOURCES; s++) {
+        for (long v = 0; v < n; v++) dist[v] = -1;
+        head = tail = 0;
+        dist[sources[s]] = 0;
+        queue[tail++] = sources[s];
+        while (head < tail) {
+            long u = queue[head++];
+            long du = dist[u] + 1;
+            for (long k = start[u]; k < start[u + 1]; k++) {
+                long w = adj[k];
+                if (dist[w] < 0) { dist[w] = du; queue[tail++] = w; }
+            }
         }
+        reached_from[s] = tail;
     }
     cyclesim_roi_end();
 
@@ -80,6 +90,11 @@ int main(int argc, char **argv)
         if (!has_closer) ok = 0;
     }
     if (reached != tail || reached != component || dist[0] != 0) ok = 0;
+    for (int s = 0; s < SOURCES; s++) {
+        long r = find(parent, sources[s]), size = 0;
+        for (long v = 0; v < n; v++) size += find(parent, v) == r;
+        if (reached_from[s] != size) ok = 0;
+    }
 
     printf("bfs n=%ld edges=%ld reached=%ld depth=%ld checksum=%llu %s\n", n, m, reached, maxd,
            (unsigned long long)checksum, ok ? "ok" : "FAILED");

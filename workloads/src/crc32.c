@@ -68,8 +68,10 @@ int main(int argc, char **argv)
     uint8_t *buf = malloc((size_t)n);
     if (!buf) { fprintf(stderr, "crc32: out of memory for n=%ld\n", n); return 2; }
     uint64_t seed = 0x637263ULL;
-    for (long i = 0; i < n; i++)
-        buf[i] = (uint8_t)(cs_xorshift64(&seed) >> 24);
+    for (long i = 0; i < n; i += 8) {           /* 8 bytes per step, little-endian */
+        uint64_t x = cs_xorshift64(&seed);
+        for (long k = 0; k < 8 && i + k < n; k++) buf[i + k] = (uint8_t)(x >> (8 * k));
+    }
     make_table();
 
     cyclesim_roi_begin();

@@ -63,14 +63,17 @@ static uint64_t mixhash_ref(const uint8_t *p, size_t len)
 
 int main(int argc, char **argv)
 {
-    long n = cs_size_arg(argc, argv, 600000, "total bytes hashed");
-    uint8_t *data = malloc((size_t)n + 256);
+    long n = cs_size_arg(argc, argv, 1000000, "total bytes hashed");
+    uint8_t *data = malloc((size_t)n + 264);
     long maxbufs = n + 1;
     uint32_t *lens = malloc(sizeof(uint32_t) * maxbufs);
     uint64_t *hashes = malloc(sizeof(uint64_t) * 2 * maxbufs);
     if (!data || !lens || !hashes) { fprintf(stderr, "hash: out of memory for n=%ld\n", n); return 2; }
     uint64_t seed = 0x68617368ULL;
-    for (long i = 0; i < n + 256; i++) data[i] = (uint8_t)(cs_xorshift64(&seed) >> 32);
+    for (long i = 0; i < n + 256; i += 8) {     /* 8 bytes per step */
+        uint64_t x = cs_xorshift64(&seed);
+        memcpy(data + i, &x, 8);
+    }
     long nbufs = 0;
     for (long off = 0; off < n; nbufs++) {
         uint32_t len = 1 + (uint32_t)(cs_xorshift64(&seed) % 256);
