@@ -378,3 +378,19 @@ def test_echo_to_a_text_only_stream(elf, monkeypatch):
     assert g("write", 1, g.put("héllo\n".encode()), 7) == 7
     assert stream.getvalue() == "héllo\n"
     assert g.p.stdout == "héllo\n".encode()
+
+
+def test_bad_options_are_refused_with_a_clear_message(elf, tmp_path):
+    from cyclesim.errors import ConfigError
+    with pytest.raises(ConfigError, match="allow_read"):
+        Process(elf, allow_read=[tmp_path / "missing"])
+    with pytest.raises(ConfigError, match="allow_write"):
+        Process(elf, allow_write=tmp_path / "missing")
+    with pytest.raises(ConfigError, match="stdin"):
+        Process(elf, stdin="text")
+    with pytest.raises(ConfigError, match="argv"):
+        Process(elf, argv="prog arg")
+    with pytest.raises(ConfigError, match="NUL"):
+        Process(elf, env={"A": "x\0y"})
+    with pytest.raises(ConfigError, match="mem_limit"):
+        Process(elf, mem_limit=1000)
