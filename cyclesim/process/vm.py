@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import bisect
 
-from cyclesim.process.fs import EEXIST, EINVAL, ENOMEM, GuestErrno
+from cyclesim.process.fs import EEXIST, EFAULT, EINVAL, ENOMEM, GuestErrno
 
 PAGE = 4096
 ADDRESS_SPACE = 1 << 38
@@ -124,8 +124,7 @@ class AddressSpace:
         if flags & (MAP_FIXED | MAP_FIXED_NOREPLACE):
             if addr + size > ADDRESS_SPACE or addr < MMAP_MIN:
                 raise GuestErrno(ENOMEM if addr + size > ADDRESS_SPACE else EINVAL)
-            if flags & MAP_FIXED_NOREPLACE and not flags & MAP_FIXED and \
-                    not self.is_free(addr, addr + size):
+            if flags & MAP_FIXED_NOREPLACE and not self.is_free(addr, addr + size):
                 raise GuestErrno(EEXIST)
             start = addr
         else:
@@ -147,10 +146,7 @@ class AddressSpace:
             raise GuestErrno(EINVAL)
         size = page_up(length)
         self.memory.unmap(addr, size)
-        self.release(addr, addr + size)
-        if addr < self.heap_end and addr + size > self.brk_start:
-            # unmapping part of the heap leaves the break where it was (as Linux does)
-            pass
+        self.release(addr, addr + size)     # the break stays put even if this hit the heap
 
     def mprotect(self, addr: int, length: int, prot: int) -> None:
         if addr & (PAGE - 1):
@@ -169,7 +165,7 @@ class AddressSpace:
             raise GuestErrno(EINVAL)
         old_size, new_size = page_up(old_len), page_up(new_len)
         if old_size == 0 or not self.is_used(old, old + old_size):
-            raise GuestErrno(EFAULT_OR_EINVAL)
+            raise GuestErrno(EFAULT)        # what Linux says for an unmapped old range
         if new_size > self.memory.limit:
             raise GuestErrno(ENOMEM)
         prot = self.memory.prot_at(old)
@@ -203,5 +199,3 @@ class AddressSpace:
         self.munmap(old, old_size)
         return start
 
-
-EFAULT_OR_EINVAL = 14      # mremap of an unmapped range: Linux says EFAULT
