@@ -142,8 +142,8 @@ cdef class InOrderCore(TimingModel):
         self._zero_counters()
 
     cdef void consume(self, DynInst* di) noexcept nogil:
-        cdef int64_t e[N_STAGES]      # entry cycle per stage
-        cdef uint8_t c[N_STAGES]      # how each entry was decided (C_FLOW, C_PIPE or a part)
+        cdef int64_t e0, e1, e2, e3, e4     # entry cycle per stage (IF..WB)
+        cdef uint8_t c0, c1, c2, c3, c4     # how each was decided (C_FLOW, C_PIPE or a part)
         cdef int64_t* p = self.prev
         cdef uint8_t oc = di.opclass
         cdef uint8_t rd = di.rd & (N_REGS - 1)     # ids are < 64; the mask keeps arrays safe
@@ -170,110 +170,110 @@ cdef class InOrderCore(TimingModel):
 
         # ---- IF (R1, R2, R11, R12): after the redirect/fetch bound and after the previous
         # instruction left IF; one L1I access per new fetch line.
-        e[ST_IF] = self.fetch_ready
-        c[ST_IF] = self.fetch_cause
-        if p[ST_ID] > e[ST_IF]:
-            e[ST_IF] = p[ST_ID]
-            c[ST_IF] = C_PIPE
+        e0 = self.fetch_ready
+        c0 = self.fetch_cause
+        if p[ST_ID] > e0:
+            e0 = p[ST_ID]
+            c0 = C_PIPE
         line = di.pc >> self.line_shift
         if not self.fetch_line_valid or line != self.fetch_line:
-            lat = self.l1i.access(line << self.line_shift, ACC_IFETCH, e[ST_IF], &lvl)
+            lat = self.l1i.access(line << self.line_shift, ACC_IFETCH, e0, &lvl)
             fetch_level = lvl
             if self.fetch_blocking and lat > 1:
                 t_if = lat
                 c_if = _level_part(PART_ICACHE_L1, lvl)
             if self.tracing:
-                self._note(e[ST_IF], line << self.line_shift, lat, 1 << self.line_shift,
+                self._note(e0, line << self.line_shift, lat, 1 << self.line_shift,
                            ACC_IFETCH, lvl)
         last_line = (di.pc + (di.length if di.length > 1 else 2) - 1) >> self.line_shift
         if last_line != line:
             # R12: an instruction that straddles two lines fetches both, in parallel.
-            lat = self.l1i.access(last_line << self.line_shift, ACC_IFETCH, e[ST_IF], &lvl)
+            lat = self.l1i.access(last_line << self.line_shift, ACC_IFETCH, e0, &lvl)
             if lvl > fetch_level:
                 fetch_level = lvl
             if self.fetch_blocking and lat > t_if:
                 t_if = lat
                 c_if = _level_part(PART_ICACHE_L1, lvl)
             if self.tracing:
-                self._note(e[ST_IF], last_line << self.line_shift, lat, 1 << self.line_shift,
+                self._note(e0, last_line << self.line_shift, lat, 1 << self.line_shift,
                            ACC_IFETCH, lvl)
         self.fetch_line = last_line
         self.fetch_line_valid = True
 
         # ---- ID (R1, R2)
-        e[ST_ID] = e[ST_IF] + t_if
-        c[ST_ID] = c_if
-        if p[ST_EX] > e[ST_ID]:
-            e[ST_ID] = p[ST_EX]
-            c[ST_ID] = C_PIPE
+        e1 = e0 + t_if
+        c1 = c_if
+        if p[ST_EX] > e1:
+            e1 = p[ST_EX]
+            c1 = C_PIPE
 
         # ---- EX (R1, R2, R3-R5 operands, R6 WAW)
-        e[ST_EX] = e[ST_ID] + 1
-        c[ST_EX] = C_FLOW
-        if p[ST_MEM] > e[ST_EX]:
-            e[ST_EX] = p[ST_MEM]
-            c[ST_EX] = C_PIPE
+        e2 = e1 + 1
+        c2 = C_FLOW
+        if p[ST_MEM] > e2:
+            e2 = p[ST_MEM]
+            c2 = C_PIPE
         if self.forward_full:
             # R4: branches/jalr resolved in ID compare at the end of ID: one cycle more.
             extra = 1 if (self.resolve_stage == ST_ID
                           and (oc == OC_BRANCH or oc == OC_JALR)) else 0
             src = di.rs1 & (N_REGS - 1)
-            if src and self.fwd_ready[src] + extra >= e[ST_EX]:
-                e[ST_EX] = self.fwd_ready[src] + extra
-                c[ST_EX] = self.wait_cause[src]
+            if src and self.fwd_ready[src] + extra >= e2:
+                e2 = self.fwd_ready[src] + extra
+                c2 = self.wait_cause[src]
             src = di.rs2 & (N_REGS - 1)
-            if src and not (is_store or is_amo) and self.fwd_ready[src] + extra >= e[ST_EX]:
-                e[ST_EX] = self.fwd_ready[src] + extra
-                c[ST_EX] = self.wait_cause[src]
+            if src and not (is_store or is_amo) and self.fwd_ready[src] + extra >= e2:
+                e2 = self.fwd_ready[src] + extra
+                c2 = self.wait_cause[src]
             src = di.rs3 & (N_REGS - 1)
-            if src and self.fwd_ready[src] >= e[ST_EX]:
-                e[ST_EX] = self.fwd_ready[src]
-                c[ST_EX] = self.wait_cause[src]
+            if src and self.fwd_ready[src] >= e2:
+                e2 = self.fwd_ready[src]
+                c2 = self.wait_cause[src]
         else:
             src = di.rs1 & (N_REGS - 1)
-            if src and self.rf_ready[src] >= e[ST_EX]:
-                e[ST_EX] = self.rf_ready[src]
-                c[ST_EX] = self.wait_cause[src]
+            if src and self.rf_ready[src] >= e2:
+                e2 = self.rf_ready[src]
+                c2 = self.wait_cause[src]
             src = di.rs2 & (N_REGS - 1)
-            if src and self.rf_ready[src] >= e[ST_EX]:
-                e[ST_EX] = self.rf_ready[src]
-                c[ST_EX] = self.wait_cause[src]
+            if src and self.rf_ready[src] >= e2:
+                e2 = self.rf_ready[src]
+                c2 = self.wait_cause[src]
             src = di.rs3 & (N_REGS - 1)
-            if src and self.rf_ready[src] >= e[ST_EX]:
-                e[ST_EX] = self.rf_ready[src]
-                c[ST_EX] = self.wait_cause[src]
+            if src and self.rf_ready[src] >= e2:
+                e2 = self.rf_ready[src]
+                c2 = self.wait_cause[src]
         lat = 2 if (is_load or is_amo) else self.latency[oc]
         if rd and self.waw_ready[rd]:
             r = self.waw_ready[rd] - lat + 1
-            if r >= e[ST_EX]:
-                e[ST_EX] = r
-                c[ST_EX] = PART_DATA
+            if r >= e2:
+                e2 = r
+                c2 = PART_DATA
         if not self.pipelined[oc]:
             t_ex = self.latency[oc]
             if t_ex > 1:
                 c_ex = PART_STRUCTURAL
 
         # ---- MEM (R1, R2, R7 store data, R9 store buffer, R10 AMO, R13 loads)
-        e[ST_MEM] = e[ST_EX] + t_ex
-        c[ST_MEM] = c_ex
-        if p[ST_WB] > e[ST_MEM]:
-            e[ST_MEM] = p[ST_WB]
-            c[ST_MEM] = C_PIPE
+        e3 = e2 + t_ex
+        c3 = c_ex
+        if p[ST_WB] > e3:
+            e3 = p[ST_WB]
+            c3 = C_PIPE
         if is_store or is_amo:
             src = di.rs2 & (N_REGS - 1)
-            if self.forward_full and src and self.fwd_ready[src] >= e[ST_MEM]:
-                e[ST_MEM] = self.fwd_ready[src]
-                c[ST_MEM] = self.wait_cause[src]
-            if is_store and self.sb_entries and self.sb_finish[self.sb_next] >= e[ST_MEM]:
-                e[ST_MEM] = self.sb_finish[self.sb_next]
-                c[ST_MEM] = PART_STRUCTURAL
-            if is_amo and self.sb_last_finish >= e[ST_MEM]:
-                e[ST_MEM] = self.sb_last_finish
-                c[ST_MEM] = PART_STRUCTURAL
+            if self.forward_full and src and self.fwd_ready[src] >= e3:
+                e3 = self.fwd_ready[src]
+                c3 = self.wait_cause[src]
+            if is_store and self.sb_entries and self.sb_finish[self.sb_next] >= e3:
+                e3 = self.sb_finish[self.sb_next]
+                c3 = PART_STRUCTURAL
+            if is_amo and self.sb_last_finish >= e3:
+                e3 = self.sb_last_finish
+                c3 = PART_STRUCTURAL
         if is_load or is_store or is_amo:
             if is_store and self.sb_entries:
                 # R9: the store drains in the background, in order, behind older stores.
-                start = e[ST_MEM] if e[ST_MEM] > self.sb_last_finish else self.sb_last_finish
+                start = e3 if e3 > self.sb_last_finish else self.sb_last_finish
                 lat = self.l1d.access(di.mem_addr, ACC_STORE, start, &lvl)
                 self.sb_last_finish = start + (lat if lat > 1 else 1)
                 self.sb_finish[self.sb_next] = self.sb_last_finish
@@ -281,13 +281,13 @@ cdef class InOrderCore(TimingModel):
                 if self.sb_next == self.sb_entries:
                     self.sb_next = 0
             else:
-                start = e[ST_MEM]
+                start = e3
                 lat = self.l1d.access(di.mem_addr,
                                       ACC_LOAD if is_load else (ACC_AMO if is_amo else ACC_STORE),
                                       start, &lvl)
                 if lat < 1:
                     lat = 1
-                data_ready = e[ST_MEM] + lat
+                data_ready = e3 + lat
                 if self.mem_blocking or not is_load:
                     t_mem = lat
                     if lat > 1:
@@ -304,11 +304,11 @@ cdef class InOrderCore(TimingModel):
                            ACC_LOAD if is_load else (ACC_AMO if is_amo else ACC_STORE), lvl)
 
         # ---- WB (R1)
-        e[ST_WB] = e[ST_MEM] + t_mem
-        c[ST_WB] = c_mem
-        if p[ST_WB] + 1 > e[ST_WB]:
-            e[ST_WB] = p[ST_WB] + 1
-            c[ST_WB] = C_PIPE
+        e4 = e3 + t_mem
+        c4 = c_mem
+        if p[ST_WB] + 1 > e4:
+            e4 = p[ST_WB] + 1
+            c4 = C_PIPE
 
         # ---- scoreboard (R3-R6)
         if rd:
@@ -317,15 +317,15 @@ cdef class InOrderCore(TimingModel):
                 self.wait_cause[rd] = PART_DATA if (t_mem > 1 or lat <= 1) \
                     else _level_part(PART_DCACHE_L1, lvl)
             else:
-                r = e[ST_EX] + self.latency[oc]
+                r = e2 + self.latency[oc]
                 self.wait_cause[rd] = PART_DATA
             self.fwd_ready[rd] = r
-            if r > e[ST_WB]:
+            if r > e4:
                 self.waw_ready[rd] = r
                 self.rf_ready[rd] = r + 1
             else:
                 self.waw_ready[rd] = 0
-                self.rf_ready[rd] = e[ST_WB] + 1
+                self.rf_ready[rd] = e4 + 1
 
         # ---- control flow (R11): where the next instruction may be fetched
         if oc == OC_BRANCH:
@@ -379,14 +379,15 @@ cdef class InOrderCore(TimingModel):
             if rd == 1 or rd == 5:
                 self.ras.push(di.pc + di.length)
         if mispredicted:
-            self.fetch_ready = e[self.resolve_stage + 1]
+            self.fetch_ready = e2 if self.resolve_stage == ST_ID else \
+                (e3 if self.resolve_stage == ST_EX else e4)
             self.fetch_cause = PART_BRANCH
         elif decode_redirect:
             self.decode_redirects += 1
-            self.fetch_ready = e[ST_EX]
+            self.fetch_ready = e2
             self.fetch_cause = PART_BRANCH
         else:
-            self.fetch_ready = e[ST_IF] + 1
+            self.fetch_ready = e0 + 1
             self.fetch_cause = C_FLOW
 
         # ---- CPI stack (R14): the commit gap goes to the latest stage's own cause.
@@ -394,23 +395,34 @@ cdef class InOrderCore(TimingModel):
             self.started = True
             self.parts[PART_BASE] += <uint64_t> (p[ST_WB] + 1)     # pipeline fill
             self.cycles += <uint64_t> (p[ST_WB] + 1)
-        r = e[ST_WB] - p[ST_WB] - 1
+        r = e4 - p[ST_WB] - 1
         self.parts[PART_BASE] += 1
         self.cycles += <uint64_t> (r + 1)
         cause = CAUSE_NONE
         if r > 0:
-            s = ST_WB
-            while s >= 0 and c[s] == C_FLOW:
-                s -= 1
-            cause = PART_OTHER if (s < 0 or c[s] == C_PIPE) else c[s]
+            if c4 != C_FLOW:
+                cause = c4
+            elif c3 != C_FLOW:
+                cause = c3
+            elif c2 != C_FLOW:
+                cause = c2
+            elif c1 != C_FLOW:
+                cause = c1
+            else:
+                cause = c0
+            if cause == C_FLOW or cause == C_PIPE:
+                cause = PART_OTHER
             self.parts[cause] += <uint64_t> r
-        for s in range(N_STAGES):
-            p[s] = e[s]
-        self.cycle = <uint64_t> (e[ST_WB] + 1)
+        p[0] = e0
+        p[1] = e1
+        p[2] = e2
+        p[3] = e3
+        p[4] = e4
+        self.cycle = <uint64_t> (e4 + 1)
         self.instructions += 1
         self.op_counts[oc] += 1
         if self.tracing:
-            self._record(di, e, cause, data_level, fetch_level, mispredicted)
+            self._record(di, p, cause, data_level, fetch_level, mispredicted)
 
     cdef void _note(self, int64_t cycle, uint64_t addr, uint32_t lat, uint32_t size,
                            uint8_t kind, uint8_t level) noexcept nogil:
