@@ -22,11 +22,12 @@ EXIT_BAD_INPUT = 2
 EXIT_GUEST_FAULT = 3
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser() -> tuple[argparse.ArgumentParser, dict]:
     p = argparse.ArgumentParser(prog="cyclesim",
                                 description="Cycle-accurate RISC-V microarchitecture simulator")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
+    commands = sub.choices
 
     r = sub.add_parser("run", help="run a program (a workload name or a static RISC-V ELF)")
     r.add_argument("program", help="workload name (see `cyclesim list`) or path to an ELF")
@@ -71,7 +72,7 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--config", metavar="FILE")
     c.add_argument("--preset", metavar="NAME")
     c.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
-    return p
+    return p, commands
 
 
 def _pairs(items, what) -> dict:
@@ -180,9 +181,15 @@ def _cmd_config(a) -> int:
 
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
-    parser = _parser()
+    parser, commands = _parser()
     try:
-        a = parser.parse_intermixed_args(argv)
+        # Options may follow the program (`cyclesim run matmul 64 --mode functional`):
+        # the command's own parser reads options and positionals intermixed.
+        if argv and argv[0] in commands:
+            a = commands[argv[0]].parse_intermixed_args(argv[1:])
+            a.command = argv[0]
+        else:
+            a = parser.parse_args(argv)
     except SystemExit as e:
         return int(e.code or 0)
     try:
