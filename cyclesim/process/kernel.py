@@ -13,7 +13,7 @@ import os
 import random
 
 from cyclesim.errors import ConfigError, ProgramError
-from cyclesim.process import fs
+from cyclesim.process import fs, signals
 from cyclesim.process.fs import FdTable, GuestErrno, OutputFile, Sandbox, StdinFile
 from cyclesim.process.loader import load_elf, read_program
 from cyclesim.process.memory import GuestMemory, MemoryFault, MemoryLimitExceeded
@@ -37,7 +37,7 @@ from cyclesim.process.stack import (
     build_stack,
 )
 from cyclesim.process.syscall_names import SYSCALL_NAMES
-from cyclesim.process.syscalls import SyscallHandlers
+from cyclesim.process.syscalls import NO_RESULT, SyscallHandlers
 from cyclesim.process.vm import STACK_SIZE, STACK_TOP, AddressSpace
 
 MASK64 = (1 << 64) - 1
@@ -132,6 +132,10 @@ class Process(SyscallHandlers):
         self.error: str | None = None               # why the run ended abnormally
         self.sigactions: dict[int, bytes] = {}
         self.sigmask = 0
+        self.pending_signals = 0                    # bit signo-1 per pending signal
+        self.signals_delivered: collections.Counter = collections.Counter()
+        self.sigreturn_trampoline: int | None = None
+        self._core = None
         self.altstack = bytes(24)
         self.rlimits = self._default_rlimits(mem_limit)
         self.umask = 0o022
@@ -232,6 +236,7 @@ class Process(SyscallHandlers):
         args = [int(x[i]) for i in range(10, 16)]
         self.cycle = int(cycle)
         self.frequency = float(frequency)
+        self._core = core
         name = SYSCALL_NAMES.get(number)
         self.syscall_counts[name or f"syscall_{number}"] += 1
         handler = getattr(self, "sys_" + name, None) if name else None
@@ -251,5 +256,7 @@ class Process(SyscallHandlers):
                 result = -fs.host_errno(e).code
         if self.syscall_trace is not None:
             self.syscall_trace.append((self.cycle, name or number, tuple(args), result))
-        if not self.exited:
+        if not self.exited and result is not NO_RESULT:
             x[_A0] = result & MASK64
+        if self.pending_signals and not self.exited:
+            signals.deliver_pending(self, core)

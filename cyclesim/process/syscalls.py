@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 import struct
 
-from cyclesim.process import fs
+from cyclesim.process import fs, signals
 from cyclesim.process.fs import DEVICES, DeviceFile, DirectoryFile, GuestErrno, HostFile, host_errno
 from cyclesim.process.vm import MAP_ANONYMOUS, MAP_SHARED, PAGE, page_up
 
@@ -16,8 +16,7 @@ AT_FDCWD = -100
 AT_SYMLINK_NOFOLLOW, AT_REMOVEDIR, AT_EACCESS, AT_EMPTY_PATH = 0x100, 0x200, 0x200, 0x1000
 EPOCH_REALTIME = 1767225600            # 2026-01-01T00:00:00Z: CLOCK_REALTIME at cycle 0
 RLIM_INFINITY = (1 << 64) - 1
-# Signals whose default action is to do nothing (or stop, which we treat the same).
-_DEFAULT_IGNORE = {17, 18, 19, 20, 21, 22, 23, 28}
+NO_RESULT = object()                   # rt_sigreturn restores a0 instead of setting it
 _UTS = ("Linux", "cyclesim", "6.1.0", "#1 SMP PREEMPT_DYNAMIC cyclesim", "riscv64", "(none)")
 
 
@@ -217,17 +216,19 @@ class SyscallHandlers:
         return 0
 
     def _signal(self, signo: int) -> int:
-        """Deliver a signal to ourselves. Handlers are never run: a signal that is not
-        ignored ends the run, as it would without a handler (abort() raises SIGABRT)."""
+        """Send a signal to ourselves: it becomes pending and is acted on when the syscall
+        returns and the signal is not blocked (signals.deliver_pending)."""
         if signo == 0:
             return 0
         if not 1 <= signo <= 64:
             return -fs.EINVAL
-        handler = int.from_bytes(self.sigactions.get(signo, bytes(8))[:8], "little")
-        if handler == 1 or (handler == 0 and signo in _DEFAULT_IGNORE):
-            return 0
-        self.kill(signo)
+        if not signals.ignored(self, signo):
+            self.pending_signals |= 1 << (signo - 1)
         return 0
+
+    def sys_rt_sigreturn(self, *_):
+        signals.sigreturn(self, self._core)
+        return NO_RESULT
 
     def sys_kill(self, pid, signo, *_):
         if s32(pid) not in (0, -1, self.pid):

@@ -183,3 +183,15 @@ def test_directory_operations_match_qemu(require_core, tmp_path):
     assert b"entry b.txt\nentry c.txt" in ref and b"year 1" in ref
     assert list(ours.iterdir()) == []               # the program cleaned up after itself
     assert p.unknown_syscalls == {}
+
+
+def test_signal_handlers_match_qemu(require_core):
+    elf = build("signals.c", "-O2", "-static", name="signals")
+    code, ref, _ = run_qemu(elf)
+    p = Process(elf)
+    drive(p, require_core)
+    assert code == -6
+    assert (p.status, p.stdout) == ("killed by signal SIGABRT", ref)
+    assert b"unblocked got 10" in ref and b"abort handler 6" in ref
+    assert p.signals_delivered == {10: 4, 12: 1, 6: 1}
+    assert p.unknown_syscalls == {}
