@@ -122,6 +122,13 @@ def test_runs_under_qemu_at_default_size(run_qemu, name):
     assert run_qemu(workloads.path(name)) == (code, out, err)
 
 
+@pytest.mark.parametrize("name", [n for n in workloads.names() if n != "hello"])
+def test_tiny_sizes_still_pass_their_self_check(run_qemu, name):
+    for size in ("1", "3"):
+        code, out, err = run_qemu(workloads.path(name), [size], timeout=30)
+        assert code == 0 and out.decode().rstrip().endswith(" ok"), (size, out, err)
+
+
 def test_ptrchase_default_footprint_exceeds_l2(run_qemu):
     code, out, _ = run_qemu(workloads.path("ptrchase"))
     assert code == 0

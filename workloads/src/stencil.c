@@ -51,7 +51,7 @@ static double reference_point(const double *u0, long n, long ci, long cj)
     static double a[P][P], b[P][P];
     for (int i = 0; i < P; i++)
         for (int j = 0; j < P; j++)
-            a[i][j] = u0[((ci + i - R + n) % n) * n + (cj + j - R + n) % n];
+            a[i][j] = u0[(((ci + i - R) % n + n) % n) * n + ((cj + j - R) % n + n) % n];
     for (int t = 1; t <= SWEEPS; t++) {
         for (int i = t; i < P - t; i++)
             for (int j = t; j < P - t; j++)
