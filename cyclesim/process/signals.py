@@ -14,6 +14,8 @@ import struct
 
 import numpy as np
 
+from cyclesim.process.memory import MemoryFault, MemoryLimitExceeded
+
 SIG_DFL, SIG_IGN = 0, 1
 SA_SIGINFO, SA_ONSTACK, SA_NODEFER, SA_RESETHAND = 0x4, 0x08000000, 0x40000000, 0x80000000
 SI_USER, SI_TKILL = 0, -6
@@ -53,7 +55,12 @@ def deliver_pending(process, core) -> None:
     if handler == SIG_DFL:
         process.kill(signo)
         return
-    _push_frame(process, core, signo, handler, flags, mask)
+    try:
+        _push_frame(process, core, signo, handler, flags, mask)
+    except MemoryLimitExceeded:
+        raise
+    except MemoryFault:
+        process.kill(11)            # no room for the frame: Linux sends SIGSEGV
 
 
 def _trampoline(process) -> int:

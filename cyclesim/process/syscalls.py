@@ -10,6 +10,7 @@ import struct
 
 from cyclesim.process import fs, signals
 from cyclesim.process.fs import DEVICES, DeviceFile, DirectoryFile, GuestErrno, HostFile, host_errno
+from cyclesim.process.memory import MemoryFault, MemoryLimitExceeded
 from cyclesim.process.vm import MAP_ANONYMOUS, MAP_SHARED, PAGE, page_up
 
 AT_FDCWD = -100
@@ -227,7 +228,12 @@ class SyscallHandlers:
         return 0
 
     def sys_rt_sigreturn(self, *_):
-        signals.sigreturn(self, self._core)
+        try:
+            signals.sigreturn(self, self._core)
+        except MemoryLimitExceeded:
+            raise
+        except MemoryFault:
+            self.kill(11)           # a frame that cannot be read: Linux sends SIGSEGV
         return NO_RESULT
 
     def sys_kill(self, pid, signo, *_):
