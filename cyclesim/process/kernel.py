@@ -255,7 +255,8 @@ class Process(SyscallHandlers):
             except OSError as e:            # a host call not wrapped where it is made
                 result = -fs.host_errno(e).code
         if self.syscall_trace is not None:
-            self.syscall_trace.append((self.cycle, name or number, tuple(args), result))
+            self.syscall_trace.append((self.cycle, name or number, tuple(args),
+                                       None if result is NO_RESULT else result))
         if not self.exited and result is not NO_RESULT:
             x[_A0] = result & MASK64
         if self.pending_signals and not self.exited:
