@@ -170,10 +170,15 @@ def gen_arith(kind, fmt, rng, n):
     if kind == "div":
         # A quotient is only ever exactly halfway when it is subnormal: a small a over a
         # power of two.
+        # a/2^k for a with exponent field 0 or 1 is subnormal (or zero) and shifts k bits
+        # of a out; it is halfway when those bits are 10...0.
         k = rng.integers(1, fmt.p + 3, n)
         pow2 = fmt.pack(rng.integers(0, 2, n), b0 + k, np.zeros(n, dtype=np.uint64))
-        small = fmt.pack(rng.integers(0, 2, n), np.clip(k + rng.integers(-2, 2, n), 0, None),
-                         fmt.sparse_frac(rng, n))
+        ku = k.astype(np.uint64)
+        low = np.uint64(1) << (ku - np.uint64(1))
+        frac = np.where(rng.random(n) < 0.5, (fmt.frac(rng, n) >> ku << ku) | low,
+                        fmt.sparse_frac(rng, n)) & np.uint64((1 << (fmt.p - 1)) - 1)
+        small = fmt.pack(rng.integers(0, 2, n), rng.integers(0, 2, n), frac)
         pick = (cat == 5) & (rng.random(n) < 0.7)
         a = np.where(pick, small, a)
         b = np.where(pick, pow2, b)
