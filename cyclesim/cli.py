@@ -132,11 +132,11 @@ def _cmd_run(a) -> int:
         stats["status"] = result.status
         stats["exit_code"] = result.exit_code
         print(json.dumps(stats, indent=None, sort_keys=True))
-    elif a.mode == "functional":
+    elif a.mode == "functional" and result.status in ("exited", "max_insts", "stopped"):
         sys.stdout.flush()
         print(f"[cyclesim] {result.message}; {result.instructions:,} instructions "
               f"({result.mips:.1f} MIPS)", file=sys.stderr)
-    else:
+    elif a.mode == "timing":
         sys.stdout.flush()
         print(result.report())
     if result.status == "exited":
