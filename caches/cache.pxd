@@ -38,6 +38,7 @@ cdef class Cache(MemoryLevel):
     cdef uint64_t set_mask
     cdef uint64_t* tags                    # line address per (set, way); NO_LINE = invalid
     cdef uint8_t* dirty                    # 1 = modified since the fill
+    cdef uint32_t* valid_ways              # per set: ways holding a line (full sets skip the search)
     cdef object _bufs                      # numpy arrays owning tags and dirty
     cdef LineSet seen                      # every line ever referenced (compulsory misses)
     cdef FullyAssocLRU shadow              # fully-associative LRU of the same size

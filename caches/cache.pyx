@@ -119,11 +119,14 @@ cdef class Cache(MemoryLevel):
 
         tags = np.full(sets * assoc, NO_LINE, dtype=np.uint64)
         dirty = np.zeros(sets * assoc, dtype=np.uint8)
-        self._bufs = (tags, dirty)
+        valid = np.zeros(sets, dtype=np.uint32)
+        self._bufs = (tags, dirty, valid)
         cdef uint64_t[::1] tv = tags
         cdef uint8_t[::1] dv = dirty
+        cdef uint32_t[::1] vv = valid
         self.tags = &tv[0]
         self.dirty = &dv[0]
+        self.valid_ways = &vv[0]
         if self.classify_misses:
             self.seen = LineSet()
             self.shadow = FullyAssocLRU(sets * assoc)
@@ -228,11 +231,13 @@ cdef class Cache(MemoryLevel):
         cdef uint64_t old
         cdef bint was_dirty
         cdef uint8_t dummy
-        for w in range(self.assoc):
-            if self.tags[base + w] == NO_LINE:
-                way = <int> w
-                break
-        if way < 0:
+        if self.valid_ways[set_] < self.assoc:
+            for w in range(self.assoc):
+                if self.tags[base + w] == NO_LINE:
+                    way = <int> w
+                    break
+            self.valid_ways[set_] += 1
+        else:
             way = <int> self.policy.victim(set_)
             old = self.tags[base + way]
             was_dirty = self.dirty[base + way]
@@ -275,6 +280,7 @@ cdef class Cache(MemoryLevel):
                 d |= self.dirty[base + way]
                 self.tags[base + way] = NO_LINE
                 self.dirty[base + way] = 0
+                self.valid_ways[set_] -= 1
                 self.policy.invalidate(set_, <uint32_t> way)
                 self.n_back_invalidation += 1
         return d
@@ -324,6 +330,7 @@ cdef class Cache(MemoryLevel):
         """Back to power-on: empty, policy state and miss-classification history cleared."""
         memset(self.tags, 0xFF, <size_t> self.num_sets * self.assoc * sizeof(uint64_t))
         memset(self.dirty, 0, <size_t> self.num_sets * self.assoc)
+        memset(self.valid_ways, 0, <size_t> self.num_sets * sizeof(uint32_t))
         self.policy.reset()
         if self.classify_misses:
             self.seen.clear()
