@@ -11,8 +11,14 @@ import argparse
 import json
 import platform
 import statistics
+import os
 import subprocess
 import sys
+from pathlib import Path
+
+# Run from a checkout without installing: the repository root goes on the path.
+ROOT = str(Path(__file__).resolve().parent.parent)
+sys.path.insert(0, ROOT)
 
 CHILD = r"""
 import json, resource, sys, time
@@ -27,8 +33,9 @@ print(json.dumps({"instructions": r.instructions, "seconds": r.host_seconds,
 
 
 def measure(name, mode, max_insts):
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([ROOT, os.environ.get("PYTHONPATH", "")]))
     out = subprocess.run([sys.executable, "-c", CHILD, name, mode, str(max_insts)],
-                         capture_output=True, text=True, check=True)
+                         capture_output=True, text=True, check=True, env=env)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
