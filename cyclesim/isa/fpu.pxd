@@ -332,7 +332,7 @@ cdef inline uint64_t _fpu_exact(int op, uint64_t a, uint64_t b, uint64_t c, bint
     cdef int sa, sb, sc, ea, eb, ec, za, zb
     cdef uint64_t ma, mb, mc
     cdef cs_u128 num
-    _fpu_unpack(a, dbl, &sa, &ma, &ea)
+    _fpu_unpack(a, dbl or op == _FPU_CVT, &sa, &ma, &ea)
     if op == _FPU_CVT:       # double to single
         return _fpu_round128(sa, ma, ea, False, False, rm, flags)
     _fpu_unpack(b, dbl, &sb, &mb, &eb)
@@ -364,9 +364,10 @@ cdef inline uint64_t _fpu_finish_d(uint64_t r, uint32_t hf, int op, uint64_t a, 
     flags[0] |= hf
     return r
 
-cdef inline uint64_t _fpu_finish_s(uint32_t r, uint32_t hf, int op, uint32_t a, uint32_t b,
-                                   uint32_t c, int rm, uint32_t* flags) noexcept nogil:
-    """Single counterpart of _fpu_finish_d; returns the boxed result."""
+cdef inline uint64_t _fpu_finish_s(uint32_t r, uint32_t hf, int op, uint64_t a, uint64_t b,
+                                   uint64_t c, int rm, uint32_t* flags) noexcept nogil:
+    """Single counterpart of _fpu_finish_d; returns the boxed result. The operands are
+    unboxed singles, or for _FPU_CVT the double being converted."""
     if _fpu_isnan_s(r):
         flags[0] |= hf
         return _fpu_box(_FPU_S_CANON)
@@ -380,42 +381,32 @@ cdef inline uint64_t _fpu_finish_s(uint32_t r, uint32_t hf, int op, uint32_t a, 
 # ---------------------------------------------------------------- arithmetic, double
 
 @cython.cdivision(True)
-cdef inline uint64_t fadd_d(uint64_t a, uint64_t b, int rm, uint32_t* flags) noexcept nogil:
+cdef inline uint64_t _fpu_arith_d(int op, uint64_t a, uint64_t b, int rm, uint32_t* flags) noexcept nogil:
+    """add (also sub, as a + -b), mul or div on the host; op is a constant after inlining."""
     cdef volatile double x = _fpu_d(a)
     cdef volatile double y = _fpu_d(b)
     cdef volatile double r
     cdef unsigned saved = cs_fpu_enter(rm)
-    r = x + y
+    if op == _FPU_ADD:
+        r = x + y
+    elif op == _FPU_MUL:
+        r = x * y
+    else:
+        r = x / y
     cdef uint32_t hf = cs_fpu_leave(saved)
-    return _fpu_finish_d(_fpu_dbits(r), hf, _FPU_ADD, a, b, 0, rm, flags)
+    return _fpu_finish_d(_fpu_dbits(r), hf, op, a, b, 0, rm, flags)
+
+cdef inline uint64_t fadd_d(uint64_t a, uint64_t b, int rm, uint32_t* flags) noexcept nogil:
+    return _fpu_arith_d(_FPU_ADD, a, b, rm, flags)
 
 cdef inline uint64_t fsub_d(uint64_t a, uint64_t b, int rm, uint32_t* flags) noexcept nogil:
-    cdef volatile double x = _fpu_d(a)
-    cdef volatile double y = _fpu_d(b)
-    cdef volatile double r
-    cdef unsigned saved = cs_fpu_enter(rm)
-    r = x - y
-    cdef uint32_t hf = cs_fpu_leave(saved)
-    return _fpu_finish_d(_fpu_dbits(r), hf, _FPU_ADD, a, b ^ _FPU_D_SIGN, 0, rm, flags)
+    return _fpu_arith_d(_FPU_ADD, a, b ^ _FPU_D_SIGN, rm, flags)
 
 cdef inline uint64_t fmul_d(uint64_t a, uint64_t b, int rm, uint32_t* flags) noexcept nogil:
-    cdef volatile double x = _fpu_d(a)
-    cdef volatile double y = _fpu_d(b)
-    cdef volatile double r
-    cdef unsigned saved = cs_fpu_enter(rm)
-    r = x * y
-    cdef uint32_t hf = cs_fpu_leave(saved)
-    return _fpu_finish_d(_fpu_dbits(r), hf, _FPU_MUL, a, b, 0, rm, flags)
+    return _fpu_arith_d(_FPU_MUL, a, b, rm, flags)
 
-@cython.cdivision(True)
 cdef inline uint64_t fdiv_d(uint64_t a, uint64_t b, int rm, uint32_t* flags) noexcept nogil:
-    cdef volatile double x = _fpu_d(a)
-    cdef volatile double y = _fpu_d(b)
-    cdef volatile double r
-    cdef unsigned saved = cs_fpu_enter(rm)
-    r = x / y
-    cdef uint32_t hf = cs_fpu_leave(saved)
-    return _fpu_finish_d(_fpu_dbits(r), hf, _FPU_DIV, a, b, 0, rm, flags)
+    return _fpu_arith_d(_FPU_DIV, a, b, rm, flags)
 
 cdef inline uint64_t fsqrt_d(uint64_t a, int rm, uint32_t* flags) noexcept nogil:
     # A square root is never tiny and never exactly halfway, so RNE serves for RMM.
@@ -461,46 +452,33 @@ cdef inline uint64_t fnmadd_d(uint64_t a, uint64_t b, uint64_t c, int rm, uint32
 
 # ---------------------------------------------------------------- arithmetic, single
 
-cdef inline uint64_t fadd_s(uint64_t a, uint64_t b, int rm, uint32_t* flags) noexcept nogil:
-    cdef uint32_t ua = _fpu_unbox(a), ub = _fpu_unbox(b)
-    cdef volatile float x = _fpu_f(ua)
-    cdef volatile float y = _fpu_f(ub)
+@cython.cdivision(True)
+cdef inline uint64_t _fpu_arith_s(int op, uint32_t a, uint32_t b, int rm, uint32_t* flags) noexcept nogil:
+    """Single counterpart of _fpu_arith_d, on unboxed operands."""
+    cdef volatile float x = _fpu_f(a)
+    cdef volatile float y = _fpu_f(b)
     cdef volatile float r
     cdef unsigned saved = cs_fpu_enter(rm)
-    r = x + y
+    if op == _FPU_ADD:
+        r = x + y
+    elif op == _FPU_MUL:
+        r = x * y
+    else:
+        r = x / y
     cdef uint32_t hf = cs_fpu_leave(saved)
-    return _fpu_finish_s(_fpu_fbits(r), hf, _FPU_ADD, ua, ub, 0, rm, flags)
+    return _fpu_finish_s(_fpu_fbits(r), hf, op, a, b, 0, rm, flags)
+
+cdef inline uint64_t fadd_s(uint64_t a, uint64_t b, int rm, uint32_t* flags) noexcept nogil:
+    return _fpu_arith_s(_FPU_ADD, _fpu_unbox(a), _fpu_unbox(b), rm, flags)
 
 cdef inline uint64_t fsub_s(uint64_t a, uint64_t b, int rm, uint32_t* flags) noexcept nogil:
-    cdef uint32_t ua = _fpu_unbox(a), ub = _fpu_unbox(b)
-    cdef volatile float x = _fpu_f(ua)
-    cdef volatile float y = _fpu_f(ub)
-    cdef volatile float r
-    cdef unsigned saved = cs_fpu_enter(rm)
-    r = x - y
-    cdef uint32_t hf = cs_fpu_leave(saved)
-    return _fpu_finish_s(_fpu_fbits(r), hf, _FPU_ADD, ua, ub ^ _FPU_S_SIGN, 0, rm, flags)
+    return _fpu_arith_s(_FPU_ADD, _fpu_unbox(a), _fpu_unbox(b) ^ _FPU_S_SIGN, rm, flags)
 
 cdef inline uint64_t fmul_s(uint64_t a, uint64_t b, int rm, uint32_t* flags) noexcept nogil:
-    cdef uint32_t ua = _fpu_unbox(a), ub = _fpu_unbox(b)
-    cdef volatile float x = _fpu_f(ua)
-    cdef volatile float y = _fpu_f(ub)
-    cdef volatile float r
-    cdef unsigned saved = cs_fpu_enter(rm)
-    r = x * y
-    cdef uint32_t hf = cs_fpu_leave(saved)
-    return _fpu_finish_s(_fpu_fbits(r), hf, _FPU_MUL, ua, ub, 0, rm, flags)
+    return _fpu_arith_s(_FPU_MUL, _fpu_unbox(a), _fpu_unbox(b), rm, flags)
 
-@cython.cdivision(True)
 cdef inline uint64_t fdiv_s(uint64_t a, uint64_t b, int rm, uint32_t* flags) noexcept nogil:
-    cdef uint32_t ua = _fpu_unbox(a), ub = _fpu_unbox(b)
-    cdef volatile float x = _fpu_f(ua)
-    cdef volatile float y = _fpu_f(ub)
-    cdef volatile float r
-    cdef unsigned saved = cs_fpu_enter(rm)
-    r = x / y
-    cdef uint32_t hf = cs_fpu_leave(saved)
-    return _fpu_finish_s(_fpu_fbits(r), hf, _FPU_DIV, ua, ub, 0, rm, flags)
+    return _fpu_arith_s(_FPU_DIV, _fpu_unbox(a), _fpu_unbox(b), rm, flags)
 
 cdef inline uint64_t fsqrt_s(uint64_t a, int rm, uint32_t* flags) noexcept nogil:
     cdef volatile float x = _fpu_f(_fpu_unbox(a))
@@ -770,15 +748,7 @@ cdef inline uint64_t fcvt_s_d(uint64_t a, int rm, uint32_t* flags) noexcept nogi
     cdef unsigned saved = cs_fpu_enter(rm)
     r = <float>x
     cdef uint32_t hf = cs_fpu_leave(saved)
-    cdef uint32_t rb = _fpu_fbits(r)
-    if _fpu_isnan_s(rb):
-        flags[0] |= hf
-        return _fpu_box(_FPU_S_CANON)
-    if (hf & FPU_NX) and (rm == FPU_RMM or ((rb >> 23) & 0xff) <= 1) \
-            and (rb & 0x7fffffffU) != 0x7f800000U:
-        return _fpu_box(<uint32_t>_fpu_exact(_FPU_CVT, a, 0, 0, True, rm, flags))
-    flags[0] |= hf
-    return _fpu_box(rb)
+    return _fpu_finish_s(_fpu_fbits(r), hf, _FPU_CVT, a, 0, 0, rm, flags)
 
 cdef inline uint64_t fcvt_d_s(uint64_t a, int rm, uint32_t* flags) noexcept nogil:
     # Exact for every single, so rm does not matter. Done on the bits: a host conversion
