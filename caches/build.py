@@ -114,26 +114,33 @@ class Hierarchy:
 def build_hierarchy(l1i, l1d, l2, l3, memory, frequency, classify_misses=True):
     """Wire L1I + L1D -> unified L2 -> optional L3 -> main memory.
 
-    l1i, l1d, l2, l3: CacheConfig-like objects (l3 may be None); memory: MemoryConfig-like;
+    l1i, l1d, l2, l3: CacheConfig-like objects (l2 and l3 may be None); memory: MemoryConfig-like;
     frequency: core clock in Hz (or "2GHz"), used to turn DRAM times into cycles.
     classify_misses=False turns off the fully-associative shadow caches (faster; no
     capacity/conflict split)."""
     f = parse_frequency(frequency, "core.frequency")
     if not f > 0:
         raise ConfigError(f"core.frequency is {frequency!r}; it must be positive")
-    last_line = _bytes(getattr(l3 if l3 is not None else l2, "line_size", 64),
-                       "l3.line_size" if l3 is not None else "l2.line_size")
+    if l3 is not None and l2 is None:
+        raise ConfigError("l3 is set but l2 is none; an L3 needs an L2 (set l3=none or give an l2)")
+    last = l3 if l3 is not None else l2 if l2 is not None else l1d
+    last_name = "l3" if l3 is not None else "l2" if l2 is not None else "l1d"
+    last_line = _bytes(getattr(last, "line_size", 64), f"{last_name}.line_size")
     mem_name, mem = make_memory(memory, f, last_line)
     l3c = make_cache(l3, "l3", 3, mem, classify_misses) if l3 is not None else None
-    l2c = make_cache(l2, "l2", 2, l3c if l3c is not None else mem, classify_misses)
-    l1ic = make_cache(l1i, "l1i", 1, l2c, classify_misses)
-    l1dc = make_cache(l1d, "l1d", 1, l2c, classify_misses)
+    l2c = (make_cache(l2, "l2", 2, l3c if l3c is not None else mem, classify_misses)
+           if l2 is not None else None)
+    below_l1 = l2c if l2c is not None else mem      # without an L2 the L1s talk to memory
+    l1ic = make_cache(l1i, "l1i", 1, below_l1, classify_misses)
+    l1dc = make_cache(l1d, "l1d", 1, below_l1, classify_misses)
     caches_above = {"l2": [l1ic, l1dc], "l3": [l2c, l1ic, l1dc]}
     for name, cache in (("l2", l2c), ("l3", l3c)):
         if cache is not None and cache.inclusive:
             for upper in caches_above[name]:
                 cache.add_upper(upper)
-    levels = {"l1i": l1ic, "l1d": l1dc, "l2": l2c}
+    levels = {"l1i": l1ic, "l1d": l1dc}
+    if l2c is not None:
+        levels["l2"] = l2c
     if l3c is not None:
         levels["l3"] = l3c
     levels[mem_name] = mem
