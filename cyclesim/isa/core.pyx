@@ -21,6 +21,8 @@ from cyclesim.isa cimport fpu
 
 import numpy as np
 
+from cyclesim.isa.decode import decode      # decode(raw) -> (op id, fields), for tests
+
 cnp.import_array()
 
 cdef extern from *:
@@ -222,7 +224,11 @@ cdef class Core:
     """One RV64GC hart executing out of a GuestMemory.
 
     Core(memory); core.x / core.f are writable uint64 numpy views of the registers;
-    core.run(n) executes up to n instructions and returns a StopReason.
+    core.run(n) executes until n more instructions retire or a stop, and returns a
+    StopReason (pipeline.types): ecall/ebreak/markers retire first (pc past them);
+    faults do not retire (pc at the instruction, fault_addr/fault_inst set). With
+    stop_pc set, run() returns STOP_BREAKPOINT before executing that pc, including as
+    its first instruction: clear or move stop_pc to continue.
     """
 
     def __cinit__(self, GuestMemory memory not None):
@@ -260,6 +266,8 @@ cdef class Core:
 
     @pc.setter
     def pc(self, uint64_t value):
+        if value & 1:
+            raise ValueError(f"pc {value:#x} is odd; RISC-V instructions are 2-byte aligned")
         self.hart.pc = value
 
     @property
