@@ -38,7 +38,7 @@ def pairs(ops, vals=VALUES):
 def test_register_register_ops(tmp_path):
     ops = ["add", "sub", "sll", "slt", "sltu", "xor", "srl", "sra", "or", "and",
            "addw", "subw", "sllw", "srlw", "sraw"]
-    compare(pairs(ops), tmp_path)
+    compare("    fence\n    fence rw, w\n    fence.i\n" + pairs(ops), tmp_path)
 
 
 def test_multiply_divide(tmp_path):
@@ -316,9 +316,11 @@ def test_floating_point_through_the_fpu(tmp_path):
             for op in ("feq", "flt", "fle"):
                 body.append(f"    {op}.d a0, fa0, fa1\n    RES a0\n"
                             f"    {op}.s a0, fa2, fa3\n    RES a0\n")
-            body.append("    fmadd.d fa4, fa0, fa1, fa0\n    FRES fa4\n"
-                        "    fnmsub.s fa4, fa2, fa3, fa2\n    FRES fa4\n"
-                        "    frflags a0\n    RES a0\n    fsflags x0\n")
+            for op in ("fmadd", "fmsub", "fnmsub", "fnmadd"):
+                body.append(f"    {op}.d fa4, fa0, fa1, fa0, rdn\n    FRES fa4\n"
+                            f"    {op}.s fa4, fa2, fa3, fa2\n    FRES fa4\n"
+                            f"    {op}.d fa4, fa1, fa1, fa0, rmm\n    FRES fa4\n")
+            body.append("    frflags a0\n    RES a0\n    fsflags x0\n")
         body.append(f"    fld fa0, {8 * i}(s10)\n    fcvt.s.d fa2, fa0\n"
                     "    fsqrt.d fa4, fa0\n    FRES fa4\n    fsqrt.s fa4, fa2\n    FRES fa4\n"
                     "    fclass.d a0, fa0\n    RES a0\n    fclass.s a0, fa2\n    RES a0\n"
