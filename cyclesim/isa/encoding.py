@@ -260,7 +260,6 @@ _c("c.sdsp", 0xE002, M_C, "crs2,csdsp_off(sp)", OC_STORE)
 
 ENCODINGS: tuple = tuple(_T)
 OP_ID = {e.name: i for i, e in enumerate(ENCODINGS)}
-del _T
 
 _RD0 = (0x0F80, 0x0000)     # bits 11:7 == 0
 _RD2 = (0x0F80, 0x0100)     # bits 11:7 == 2 (sp)

@@ -9,10 +9,9 @@ import subprocess
 import time
 from pathlib import Path
 
-from elftools.elf.elffile import ELFFile
-
 from cyclesim.isa.core import Core
 from cyclesim.process.memory import GuestMemory
+from elftools.elf.elffile import ELFFile
 
 PROT_R, PROT_W, PROT_X = 1, 2, 4
 STACK_TOP = 0x3F_F000_0000
@@ -29,7 +28,7 @@ CC = ["riscv64-linux-gnu-gcc", "-march=rv64gc", "-mabi=lp64d", "-static", "-nost
 def build(src: Path, out: Path, extra=()):
     """Compile/assemble `src` (.c or .S) into a static no-libc executable."""
     p = subprocess.run(CC + list(extra) + ["-o", str(out), str(src)],
-                       capture_output=True, text=True)
+                       capture_output=True, text=True, check=False)
     if p.returncode:
         raise RuntimeError(f"building {src} failed:\n{p.stderr[:2000]}")
     return out
@@ -92,5 +91,6 @@ def run(path, max_insts=10**9, quantum=10**8):
 
 
 def run_qemu(path):
-    p = subprocess.run(["qemu-riscv64", str(path)], capture_output=True, timeout=60)
+    p = subprocess.run(["qemu-riscv64", str(path)], capture_output=True, timeout=60,
+                       check=False)
     return p.stdout, p.returncode

@@ -9,7 +9,7 @@ value is not compared.
 import struct
 from pathlib import Path
 
-from core_harness import build, run, run_qemu, STOP_NAMES
+from core_harness import STOP_NAMES, build, run, run_qemu
 
 PROLOGUE = """
     .option norelax

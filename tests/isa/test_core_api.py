@@ -6,13 +6,13 @@ import subprocess
 
 import numpy as np
 import pytest
-
-from cyclesim.isa import encoding as enc
-from cyclesim.isa.core import Core, OPCLASS_VALUES
-from cyclesim.isa.decode import decode, expand
 from cyclesim.isa._coretest import RecordingModel
+from cyclesim.isa.core import OPCLASS_VALUES, Core
+from cyclesim.isa.decode import decode, expand
 from cyclesim.process.memory import GuestMemory
 from pipeline.model import TimingModel
+
+from cyclesim.isa import encoding as enc
 
 R, W, X = 1, 2, 4
 CODE, DATA, RO = 0x10000, 0x20000, 0x30000
@@ -208,8 +208,7 @@ target:
     assert core.x[10] == 1 + 100 + 100          # first pass old code, then the patch
     # a host write of new code is noticed at the start of run()
     core.pc = CODE
-    old = mem.read(CODE, 4)
-    mem.write(CODE + (core.x[12] - CODE), assemble("addi a0, a0, 7", tmp_path),
+    mem.write(int(core.x[12]), assemble("addi a0, a0, 7", tmp_path),
               check=False)
     core.x[11] = int.from_bytes(assemble("addi a0, a0, 7", tmp_path), "little")
     assert core.run(1000) == ECALL and core.x[10] == 21

@@ -7,10 +7,8 @@ must print exactly the bytes qemu prints.
 import sys
 from pathlib import Path
 
-import pytest
-
 sys.path.insert(0, str(Path(__file__).parent))
-from core_progs import compare  # noqa: E402
+from core_progs import compare
 
 M64 = (1 << 64) - 1
 VALUES = [0, 1, 2, M64, M64 - 1, 0x7FFFFFFFFFFFFFFF, 0x8000000000000000, 0x7FFFFFFF,

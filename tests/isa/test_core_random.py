@@ -7,12 +7,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 sys.path.insert(0, str(Path(__file__).parent))
-from core_progs import compare  # noqa: E402
+from core_progs import compare
 
 # destinations: everything but sp (x2), the results pointer (x27), the scratch base (x26)
 # and the dump's base (x31)
 DEST = [r for r in range(1, 31) if r not in (2, 26, 27)]
-SRC = list(range(0, 31))
+SRC = list(range(31))
 R_OPS = ["add", "sub", "sll", "slt", "sltu", "xor", "srl", "sra", "or", "and", "addw",
          "subw", "sllw", "srlw", "sraw", "mul", "mulh", "mulhsu", "mulhu", "div", "divu",
          "rem", "remu", "mulw", "divw", "divuw", "remw", "remuw"]

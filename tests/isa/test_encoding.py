@@ -2,7 +2,6 @@
 reference) encodes one instance of every mnemonic into exactly the entry we meant, with
 the operand values our field extraction reads back; objdump names each word as we do."""
 import subprocess
-from pathlib import Path
 
 import pytest
 
