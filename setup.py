@@ -70,9 +70,10 @@ setup(
                           nthreads=int(os.environ.get("CYCLESIM_BUILD_JOBS", "0")) or None,
                           quiet=True),
     install_requires=["numpy>=1.24", "pandas>=2.0", "simpy>=4.0", "matplotlib>=3.6",
-                      "pyelftools>=0.29"],
+                      "pyelftools>=0.29", "pyarrow>=12", "tqdm>=4.60"],
     extras_require={
-        "test": ["pytest>=7", "hypothesis>=6", "pyyaml>=6"],
+        "test": ["pytest>=7", "hypothesis>=6", "pyyaml>=6", "nbclient>=0.8", "nbformat>=5.7",
+                 "ipykernel>=6", "dask[distributed]>=2023.1"],
         "yaml": ["pyyaml>=6"],
         "dask": ["dask[distributed]>=2023.1"],
     },
