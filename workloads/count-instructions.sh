@@ -4,13 +4,15 @@
 # "Trace" line (with the pc) each time a block runs, so the number of Trace lines is the
 # number of instructions executed, start-up and exit included. Instructions between the
 # ROI markers (slti x0,x0,1 ... slti x0,x0,2; see include/cyclesim.h) are counted as roi,
-# markers excluded.
+# markers excluded. qemu hands the host environment to the guest and glibc start-up scans
+# it (a few hundred instructions per variable), so qemu runs with an empty environment
+# (env -i) to make the totals reproducible.
 #   usage: ./count-instructions.sh bin/matmul 64      -> total=2116380 roi=...
 set -e
 exe=$1; shift
 marks=$(riscv64-linux-gnu-objdump -d "$exe" |
         awk '/\tslti\tzero,zero,[12]$/ { sub(":", "", $1); print substr($NF, length($NF)) ":" $1 }')
-qemu-riscv64 -singlestep -d nochain,exec -D /dev/fd/3 "$exe" "$@" 3>&1 >/dev/null |
+env -i "$(command -v qemu-riscv64)" -singlestep -d nochain,exec -D /dev/fd/3 "$exe" "$@" 3>&1 >/dev/null |
 awk -v marks="$marks" '
     BEGIN { n = split(marks, m, " ")
             for (i = 1; i <= n; i++) { split(m[i], kv, ":"); kind[sprintf("%016s", kv[2])] = kv[1] }
