@@ -18,6 +18,7 @@ from cyclesim.process.memory cimport (GuestMemory, MemState, mem_read, mem_write
                                       mem_fetch_slow, MEM_OK, MEM_LIMIT)
 from cyclesim.isa.decode cimport *
 from cyclesim.isa cimport fpu
+from cyclesim.isa.execute cimport *
 
 import numpy as np
 
@@ -25,36 +26,6 @@ from cyclesim.isa.decode import decode      # decode(raw) -> (op id, fields), fo
 
 cnp.import_array()
 
-cdef extern from *:
-    """
-    static inline uint64_t cs_mulh(int64_t a, int64_t b)
-    { return (uint64_t)(((__int128)a * (__int128)b) >> 64); }
-    static inline uint64_t cs_mulhu(uint64_t a, uint64_t b)
-    { return (uint64_t)(((unsigned __int128)a * (unsigned __int128)b) >> 64); }
-    static inline uint64_t cs_mulhsu(int64_t a, uint64_t b)
-    { return (uint64_t)(((__int128)a * (__int128)b) >> 64); }
-    static inline uint64_t cs_muldiv(uint64_t a, uint64_t b, uint64_t c)
-    { return c ? (uint64_t)(((unsigned __int128)a * b) / c) : a; }
-    """
-    uint64_t cs_mulh(int64_t a, int64_t b) noexcept nogil
-    uint64_t cs_mulhu(uint64_t a, uint64_t b) noexcept nogil
-    uint64_t cs_mulhsu(int64_t a, uint64_t b) noexcept nogil
-    uint64_t cs_muldiv(uint64_t a, uint64_t b, uint64_t c) noexcept nogil
-
-cdef enum:
-    CSR_FFLAGS = 0x001
-    CSR_FRM = 0x002
-    CSR_FCSR = 0x003
-    CSR_CYCLE = 0xC00
-    CSR_TIME = 0xC01
-    CSR_INSTRET = 0xC02
-
-cdef uint64_t NO_STOP_PC = 0xFFFFFFFFFFFFFFFF
-cdef uint64_t BOX = 0xFFFFFFFF00000000
-cdef uint64_t SIGN64 = 0x8000000000000000
-cdef uint64_t SIGN32_SX = 0xFFFFFFFF80000000    # INT32_MIN sign-extended
-
-# OpClass values as the compiled core sees them (tests check encoding.py mirrors them).
 OPCLASS_VALUES = {
     "OC_ALU": <int> OC_ALU,
     "OC_BRANCH": <int> OC_BRANCH,
@@ -75,140 +46,6 @@ OPCLASS_VALUES = {
     "OC_NOP": <int> OC_NOP,
     "OC_COUNT": <int> OC_COUNT,
 }
-
-
-cdef inline uint64_t sx32(uint64_t v) noexcept nogil:
-    return <uint64_t> <int64_t> <int32_t> v
-
-
-cdef inline int load_fault(Hart* h, int rc, uint64_t a) noexcept nogil:
-    h.fault_addr = a
-    return STOP_MEM_LIMIT if rc == MEM_LIMIT else STOP_LOAD_FAULT
-
-
-cdef inline int store_fault(Hart* h, int rc, uint64_t a) noexcept nogil:
-    h.fault_addr = a
-    return STOP_MEM_LIMIT if rc == MEM_LIMIT else STOP_STORE_FAULT
-
-
-cdef inline int resolve_rm(Hart* h, uint8_t rm) noexcept nogil:
-    """Rounding mode to use, or -1 if reserved (an illegal instruction)."""
-    if rm == 7:
-        rm = <uint8_t> h.frm
-    return rm if rm <= 4 else -1
-
-
-cdef int amo(Hart* h, MemState* m, Decoded* d, uint64_t a) noexcept nogil:
-    """LR, SC and AMOs at address `a`; a StopReason (STOP_NONE on success)."""
-    cdef uint64_t old = 0, new, src = h.x[d.rs2]
-    cdef uint32_t old32 = 0
-    cdef int rc, xop = d.xop
-    cdef bint word = xop <= X_AMOMAXU_W
-    cdef uint32_t size = 4 if word else 8
-    if a & (size - 1):
-        h.fault_addr = a
-        return STOP_MISALIGNED
-    if xop == X_SC_W or xop == X_SC_D:
-        if h.reservation_valid and h.reservation == a:
-            rc = mem_write(m, a, &src, size)     # little-endian host: low word first
-            if rc != MEM_OK:
-                return store_fault(h, rc, a)
-            h.x[d.rd] = 0
-        else:
-            h.x[d.rd] = 1
-        h.reservation_valid = 0
-        return STOP_NONE
-    if word:
-        rc = mem_read(m, a, &old32, 4)
-        old = sx32(old32)
-    else:
-        rc = mem_read(m, a, &old, 8)
-    if xop == X_LR_W or xop == X_LR_D:
-        if rc != MEM_OK:
-            return load_fault(h, rc, a)
-        h.reservation = a
-        h.reservation_valid = 1
-        h.x[d.rd] = old
-        return STOP_NONE
-    if rc != MEM_OK:
-        return store_fault(h, rc, a)
-    if word:
-        src = sx32(src)
-    if xop == X_AMOSWAP_W or xop == X_AMOSWAP_D:
-        new = src
-    elif xop == X_AMOADD_W or xop == X_AMOADD_D:
-        new = old + src
-    elif xop == X_AMOXOR_W or xop == X_AMOXOR_D:
-        new = old ^ src
-    elif xop == X_AMOAND_W or xop == X_AMOAND_D:
-        new = old & src
-    elif xop == X_AMOOR_W or xop == X_AMOOR_D:
-        new = old | src
-    elif xop == X_AMOMIN_W or xop == X_AMOMIN_D:
-        new = old if <int64_t> old < <int64_t> src else src
-    elif xop == X_AMOMAX_W or xop == X_AMOMAX_D:
-        new = old if <int64_t> old > <int64_t> src else src
-    elif xop == X_AMOMINU_W or xop == X_AMOMINU_D:
-        # .w compares the 32-bit values; both are sign-extended alike, so order holds
-        new = old if old < src else src
-    else:
-        new = old if old > src else src
-    rc = mem_write(m, a, &new, size)
-    if rc != MEM_OK:
-        return store_fault(h, rc, a)
-    h.x[d.rd] = old
-    return STOP_NONE
-
-
-cdef int csr_op(Hart* h, Decoded* d, uint64_t cycle, uint64_t instret) noexcept nogil:
-    """Zicsr instructions on the user CSRs we model; STOP_ILLEGAL for any other CSR."""
-    cdef uint32_t csr = <uint32_t> d.imm
-    cdef int xop = d.xop
-    cdef uint64_t old, src, new
-    cdef bint imm_form = xop >= X_CSRRWI
-    cdef bint writes
-    src = d.rs1 if imm_form else h.x[d.rs1]
-    writes = xop == X_CSRRW or xop == X_CSRRWI or d.rs1 != 0
-    if csr == CSR_FFLAGS:
-        old = h.fflags
-    elif csr == CSR_FRM:
-        old = h.frm
-    elif csr == CSR_FCSR:
-        old = h.frm << 5 | h.fflags
-    elif csr == CSR_CYCLE:
-        old = cycle
-    elif csr == CSR_TIME:
-        old = cs_muldiv(cycle, h.time_num, h.time_den)
-    elif csr == CSR_INSTRET:
-        old = instret
-    else:
-        return STOP_ILLEGAL
-    if writes:
-        if csr >= CSR_CYCLE:
-            return STOP_ILLEGAL              # read-only counters
-        if xop == X_CSRRW or xop == X_CSRRWI:
-            new = src
-        elif xop == X_CSRRS or xop == X_CSRRSI:
-            new = old | src
-        else:
-            new = old & ~src
-        if csr == CSR_FFLAGS:
-            h.fflags = new & 0x1F
-        elif csr == CSR_FRM:
-            h.frm = new & 7
-        else:
-            h.fflags = new & 0x1F
-            h.frm = (new >> 5) & 7
-    h.x[d.rd] = old
-    return STOP_NONE
-
-
-cdef inline uint8_t reg_id(uint8_t kind, uint8_t r) noexcept nogil:
-    if kind == RK_X:
-        return r
-    if kind == RK_F:
-        return REG_F0 + r
-    return REG_NONE
 
 
 cdef object _u64_view(object owner, uint64_t* p):
@@ -642,10 +479,10 @@ cdef class Core:
                 reason = csr_op(h, d, self.timing.cycle if timed else h.instret + n,
                                 h.instret + n)
             # ---- A ---------------------------------------------------------------------
-            elif xop in (X_LR_W, X_SC_W, X_AMOSWAP_W, X_AMOADD_W, X_AMOXOR_W, X_AMOAND_W, X_AMOOR_W,
-                          X_AMOMIN_W, X_AMOMAX_W, X_AMOMINU_W, X_AMOMAXU_W, X_LR_D, X_SC_D, X_AMOSWAP_D,
-                          X_AMOADD_D, X_AMOXOR_D, X_AMOAND_D, X_AMOOR_D, X_AMOMIN_D, X_AMOMAX_D,
-                          X_AMOMINU_D, X_AMOMAXU_D):
+            elif xop in (X_LR_W, X_SC_W, X_AMOSWAP_W, X_AMOADD_W, X_AMOXOR_W, X_AMOAND_W,
+                         X_AMOOR_W, X_AMOMIN_W, X_AMOMAX_W, X_AMOMINU_W, X_AMOMAXU_W,
+                         X_LR_D, X_SC_D, X_AMOSWAP_D, X_AMOADD_D, X_AMOXOR_D, X_AMOAND_D,
+                         X_AMOOR_D, X_AMOMIN_D, X_AMOMAX_D, X_AMOMINU_D, X_AMOMAXU_D):
                 ea = x[d.rs1]
                 reason = amo(h, m, d, ea)
                 if reason == STOP_NONE and m.code_written:
@@ -718,12 +555,13 @@ cdef class Core:
                 x[d.rd] = f[d.rs1]
             elif xop == X_FMV_D_X:
                 f[d.rd] = x[d.rs1]
-            elif xop in (X_FMADD_S, X_FMSUB_S, X_FNMSUB_S, X_FNMADD_S, X_FADD_S, X_FSUB_S, X_FMUL_S,
-                          X_FDIV_S, X_FSQRT_S, X_FCVT_W_S, X_FCVT_WU_S, X_FCVT_L_S, X_FCVT_LU_S,
-                          X_FCVT_S_W, X_FCVT_S_WU, X_FCVT_S_L, X_FCVT_S_LU, X_FMADD_D, X_FMSUB_D,
-                          X_FNMSUB_D, X_FNMADD_D, X_FADD_D, X_FSUB_D, X_FMUL_D, X_FDIV_D, X_FSQRT_D,
-                          X_FCVT_W_D, X_FCVT_WU_D, X_FCVT_L_D, X_FCVT_LU_D, X_FCVT_D_W, X_FCVT_D_WU,
-                          X_FCVT_D_L, X_FCVT_D_LU, X_FCVT_S_D, X_FCVT_D_S):
+            elif xop in (X_FMADD_S, X_FMSUB_S, X_FNMSUB_S, X_FNMADD_S, X_FADD_S, X_FSUB_S,
+                         X_FMUL_S, X_FDIV_S, X_FSQRT_S, X_FCVT_W_S, X_FCVT_WU_S, X_FCVT_L_S,
+                         X_FCVT_LU_S, X_FCVT_S_W, X_FCVT_S_WU, X_FCVT_S_L, X_FCVT_S_LU,
+                         X_FMADD_D, X_FMSUB_D, X_FNMSUB_D, X_FNMADD_D, X_FADD_D, X_FSUB_D,
+                         X_FMUL_D, X_FDIV_D, X_FSQRT_D, X_FCVT_W_D, X_FCVT_WU_D, X_FCVT_L_D,
+                         X_FCVT_LU_D, X_FCVT_D_W, X_FCVT_D_WU, X_FCVT_D_L, X_FCVT_D_LU,
+                         X_FCVT_S_D, X_FCVT_D_S):
                 # everything left has a rounding-mode field
                 rm = resolve_rm(h, d.rm)
                 if rm < 0:
@@ -772,83 +610,3 @@ cdef class Core:
         if reason == STOP_NONE:
             reason = STOP_QUANTUM
         return reason
-
-
-cdef int fp_rounded(Decoded* d, int xop, uint64_t* x, uint64_t* f, int rm,
-                    uint32_t* flags) noexcept nogil:
-    """FP operations that take a rounding mode (already resolved to 0..4)."""
-    if xop == X_FADD_D:
-        f[d.rd] = fpu.fadd_d(f[d.rs1], f[d.rs2], rm, flags)
-    elif xop == X_FSUB_D:
-        f[d.rd] = fpu.fsub_d(f[d.rs1], f[d.rs2], rm, flags)
-    elif xop == X_FMUL_D:
-        f[d.rd] = fpu.fmul_d(f[d.rs1], f[d.rs2], rm, flags)
-    elif xop == X_FDIV_D:
-        f[d.rd] = fpu.fdiv_d(f[d.rs1], f[d.rs2], rm, flags)
-    elif xop == X_FSQRT_D:
-        f[d.rd] = fpu.fsqrt_d(f[d.rs1], rm, flags)
-    elif xop == X_FMADD_D:
-        f[d.rd] = fpu.fmadd_d(f[d.rs1], f[d.rs2], f[d.rs3], rm, flags)
-    elif xop == X_FMSUB_D:
-        f[d.rd] = fpu.fmsub_d(f[d.rs1], f[d.rs2], f[d.rs3], rm, flags)
-    elif xop == X_FNMSUB_D:
-        f[d.rd] = fpu.fnmsub_d(f[d.rs1], f[d.rs2], f[d.rs3], rm, flags)
-    elif xop == X_FNMADD_D:
-        f[d.rd] = fpu.fnmadd_d(f[d.rs1], f[d.rs2], f[d.rs3], rm, flags)
-    elif xop == X_FADD_S:
-        f[d.rd] = fpu.fadd_s(f[d.rs1], f[d.rs2], rm, flags)
-    elif xop == X_FSUB_S:
-        f[d.rd] = fpu.fsub_s(f[d.rs1], f[d.rs2], rm, flags)
-    elif xop == X_FMUL_S:
-        f[d.rd] = fpu.fmul_s(f[d.rs1], f[d.rs2], rm, flags)
-    elif xop == X_FDIV_S:
-        f[d.rd] = fpu.fdiv_s(f[d.rs1], f[d.rs2], rm, flags)
-    elif xop == X_FSQRT_S:
-        f[d.rd] = fpu.fsqrt_s(f[d.rs1], rm, flags)
-    elif xop == X_FMADD_S:
-        f[d.rd] = fpu.fmadd_s(f[d.rs1], f[d.rs2], f[d.rs3], rm, flags)
-    elif xop == X_FMSUB_S:
-        f[d.rd] = fpu.fmsub_s(f[d.rs1], f[d.rs2], f[d.rs3], rm, flags)
-    elif xop == X_FNMSUB_S:
-        f[d.rd] = fpu.fnmsub_s(f[d.rs1], f[d.rs2], f[d.rs3], rm, flags)
-    elif xop == X_FNMADD_S:
-        f[d.rd] = fpu.fnmadd_s(f[d.rs1], f[d.rs2], f[d.rs3], rm, flags)
-    elif xop == X_FCVT_W_S:
-        x[d.rd] = fpu.fcvt_w_s(f[d.rs1], rm, flags)
-    elif xop == X_FCVT_WU_S:
-        x[d.rd] = fpu.fcvt_wu_s(f[d.rs1], rm, flags)
-    elif xop == X_FCVT_L_S:
-        x[d.rd] = fpu.fcvt_l_s(f[d.rs1], rm, flags)
-    elif xop == X_FCVT_LU_S:
-        x[d.rd] = fpu.fcvt_lu_s(f[d.rs1], rm, flags)
-    elif xop == X_FCVT_W_D:
-        x[d.rd] = fpu.fcvt_w_d(f[d.rs1], rm, flags)
-    elif xop == X_FCVT_WU_D:
-        x[d.rd] = fpu.fcvt_wu_d(f[d.rs1], rm, flags)
-    elif xop == X_FCVT_L_D:
-        x[d.rd] = fpu.fcvt_l_d(f[d.rs1], rm, flags)
-    elif xop == X_FCVT_LU_D:
-        x[d.rd] = fpu.fcvt_lu_d(f[d.rs1], rm, flags)
-    elif xop == X_FCVT_S_W:
-        f[d.rd] = fpu.fcvt_s_w(x[d.rs1], rm, flags)
-    elif xop == X_FCVT_S_WU:
-        f[d.rd] = fpu.fcvt_s_wu(x[d.rs1], rm, flags)
-    elif xop == X_FCVT_S_L:
-        f[d.rd] = fpu.fcvt_s_l(x[d.rs1], rm, flags)
-    elif xop == X_FCVT_S_LU:
-        f[d.rd] = fpu.fcvt_s_lu(x[d.rs1], rm, flags)
-    elif xop == X_FCVT_D_W:
-        f[d.rd] = fpu.fcvt_d_w(x[d.rs1], rm, flags)
-    elif xop == X_FCVT_D_WU:
-        f[d.rd] = fpu.fcvt_d_wu(x[d.rs1], rm, flags)
-    elif xop == X_FCVT_D_L:
-        f[d.rd] = fpu.fcvt_d_l(x[d.rs1], rm, flags)
-    elif xop == X_FCVT_D_LU:
-        f[d.rd] = fpu.fcvt_d_lu(x[d.rs1], rm, flags)
-    elif xop == X_FCVT_S_D:
-        f[d.rd] = fpu.fcvt_s_d(f[d.rs1], rm, flags)
-    elif xop == X_FCVT_D_S:
-        f[d.rd] = fpu.fcvt_d_s(f[d.rs1], rm, flags)
-    else:
-        return STOP_ILLEGAL
-    return STOP_NONE
