@@ -245,6 +245,7 @@ cdef class Core:
         cdef int reason = STOP_NONE, rc, rm, xop
         cdef DynInst di
 
+        x[0] = 0                             # Python may have written it through core.x
         while n < max_insts:
             if pc == stop_pc:
                 reason = STOP_BREAKPOINT

@@ -182,8 +182,13 @@ def test_x0_stays_zero(tmp_path):
     core, _ = make(assemble("lui x0, 5\nc.li x0, 3\naddi x0, x0, 9\nc.mv x0, a0\n"
                             "add x0, a0, a0\njal x0, 1f\n1: ld x0, 0(s1)", tmp_path))
     core.x[10] = 5
+    core.x[0] = 3                               # a host write to x0 does not stick either
     assert core.run(7) == QUANTUM and core.instret == 7
     assert core.x[0] == 0 and core.x[10] == 5
+    core, _ = make(assemble("add a0, x0, x0", tmp_path))
+    core.x[0] = 3
+    core.x[10] = 9
+    assert core.run(1) == QUANTUM and core.x[10] == 0
 
 
 def test_self_modifying_code(tmp_path):
