@@ -57,7 +57,12 @@ def run(program, *args, config=None, preset=None, overrides=None, mode: str = "t
         stdin = stdin.encode()
     limit = parse_size(mem_limit) if isinstance(mem_limit, str) else int(mem_limit)
     guest_args = [str(a) for a in args]
-    process = Process(str(path), argv=[_program_name(program, path)] + guest_args,
+    # A bundled workload is loaded from its bytes under its bare name, so that argv[0],
+    # AT_EXECFN and hence the stack layout and instruction count do not depend on where
+    # the package is installed. A path is used as the user gave it.
+    name = str(program)
+    image = path.read_bytes() if name in workloads.names() else name
+    process = Process(image, argv=[name] + guest_args, program_name=name,
                       env=dict(env) if env is not None else None, stdin=stdin,
                       allow_read=tuple(allow_read), allow_write=allow_write,
                       mem_limit=limit, seed=seed, echo=echo)
@@ -69,10 +74,6 @@ def run(program, *args, config=None, preset=None, overrides=None, mode: str = "t
     outcome = system.run()
     return SimResult.from_run(program=str(program), path=str(path), args=guest_args,
                               config=cfg, options=options, system=system, outcome=outcome)
-
-
-def _program_name(program, path) -> str:
-    return os.path.basename(str(program)) if os.sep not in str(program) else str(program)
 
 
 def _trace_kinds(trace) -> tuple[str, ...]:
