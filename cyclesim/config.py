@@ -293,6 +293,11 @@ class SystemConfig:
     def _repr_pretty_(self, p, cycle) -> None:  # IPython/Jupyter shows the summary
         p.text(self.summary())
 
+    def _repr_html_(self) -> str:  # Jupyter: one small table per part of the machine
+        from cyclesim.results.display import config_html
+
+        return config_html(self)
+
 
 Config = SystemConfig
 

@@ -117,3 +117,39 @@ class SimResult:
         from cyclesim.results.report import format_report
 
         return format_report(self)
+
+    # -- display and plots (cyclesim.plot, cyclesim.results.display) ------------------
+    def __str__(self) -> str:
+        return self.report()
+
+    def _repr_pretty_(self, p, cycle) -> None:  # IPython in a terminal: the report
+        p.text(repr(self) if cycle else self.report())
+
+    def _repr_html_(self) -> str:
+        from cyclesim.results.display import result_html
+
+        return result_html(self)
+
+    def plot_pipeline(self, first=None, count=40, ax=None):
+        """Pipeline diagram of the trace window (needs trace="pipeline"); see cyclesim.plot."""
+        from cyclesim import plot
+
+        return plot.pipeline_diagram(self, first=first, count=count, ax=ax)
+
+    def plot_cpi_stack(self, ax=None):
+        """CPI stack as a stacked bar; see cyclesim.plot.cpi_stack."""
+        from cyclesim import plot
+
+        return plot.cpi_stack(self, ax=ax)
+
+    def plot_timeline(self, metrics=("ipc", "l1d.mpki"), ax=None):
+        """Interval IPC and MPKI over time; see cyclesim.plot.timeline."""
+        from cyclesim import plot
+
+        return plot.timeline(self, metrics=metrics, ax=ax)
+
+    def hotspots(self, by="pc", top=15):
+        """Instructions or functions costing the most stall cycles in the pipeline trace."""
+        from cyclesim import plot
+
+        return plot.hotspots(self, by=by, top=top)
