@@ -218,38 +218,39 @@ def load_elf(memory, data: bytes, name: str = "program") -> ElfImage:
     first = min(p[3] for p in loads) & ~(PAGE - 1)
     bias = PIE_BASE - first if is_pie else 0
 
-    # Page permissions: pages shared by two segments get both segments' rights.
-    page_prot: dict[int, int] = {}
     segments = []
     for _, p_flags, p_offset, p_vaddr, _, p_filesz, p_memsz, _ in loads:
-        if p_memsz == 0:
-            continue
-        va = p_vaddr + bias
-        prot = _perm(p_flags)
-        segments.append(Segment(va, p_memsz, p_filesz, p_offset, prot))
-        for page in range(va & ~(PAGE - 1), va + p_memsz, PAGE):
-            page_prot[page] = page_prot.get(page, 0) | prot
+        if p_memsz:
+            segments.append(Segment(p_vaddr + bias, p_memsz, p_filesz, p_offset,
+                                    _perm(p_flags)))
+    segments.sort(key=lambda s: s.vaddr)
     entry = e_entry + bias
     if not any(s.vaddr <= entry < s.vaddr + s.memsz and s.prot & PROT_X for s in segments):
         _fail(name, f"has its entry point {e_entry:#x} outside every executable segment; "
                     f"the file is corrupt or not a program, rebuild it")
+    total = sum(s.memsz for s in segments)
+    if total > memory.limit:
+        _fail(name, f"has segments of {total} bytes, more than mem_limit={memory.limit}; "
+                    f"raise mem_limit")
 
-    # Map runs of pages with equal permissions, then copy the file bytes (bss stays zero).
-    pages = sorted(page_prot)
-    run_start = prev = None
-    for page in pages + [None]:
-        if run_start is not None and (page is None or page != prev + PAGE
-                                      or page_prot[page] != page_prot[run_start]):
-            memory.map(run_start, prev + PAGE - run_start, page_prot[run_start])
-            run_start = None
-        if page is not None and run_start is None:
-            run_start = page
-        prev = page
+    # Map each segment's pages; a page shared with the previous segment gets both
+    # segments' rights. Then copy the file bytes (bss stays zero).
+    mapped_end = 0
+    for s in segments:
+        lo = s.vaddr & ~(PAGE - 1)
+        hi = (s.vaddr + s.memsz + PAGE - 1) & ~(PAGE - 1)
+        if lo < mapped_end:
+            shared_hi = min(hi, mapped_end)
+            memory.protect(lo, shared_hi - lo, memory.prot_at(lo) | s.prot)
+            lo = shared_hi
+        if lo < hi:
+            memory.map(lo, hi - lo, s.prot)
+        mapped_end = max(mapped_end, hi)
     for s in segments:
         if s.filesz:
             memory.write(s.vaddr, data[s.offset:s.offset + s.filesz], check=False)
-    start = pages[0]
-    end = pages[-1] + PAGE
+    start = segments[0].vaddr & ~(PAGE - 1)
+    end = mapped_end
 
     # AT_PHDR: the headers as mapped by a PT_LOAD that covers them in the file (what Linux
     # does); else PT_PHDR's address if it is mapped; else copy them to a page of their own.

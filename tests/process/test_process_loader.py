@@ -244,3 +244,19 @@ def test_memory_limit_too_small_for_the_image():
 def test_program_of_the_wrong_type():
     with pytest.raises(ProgramError, match="path"):
         Process(42)
+
+
+def test_damaged_headers_load_or_are_refused_never_crash(hello):
+    """Random byte changes in the ELF and program headers: the loader either loads the
+    file or raises ProgramError, never another exception."""
+    import random
+    data = hello.read_bytes()
+    rng = random.Random(7)
+    for _ in range(200):
+        d = bytearray(data)
+        for _ in range(rng.randint(1, 4)):
+            d[rng.randrange(0, 64 + 56 * 7)] = rng.randrange(256)
+        try:
+            Process(bytes(d), program_name="damaged", mem_limit=64 << 20)
+        except ProgramError:
+            pass
