@@ -26,8 +26,12 @@ def __getattr__(name):
     if name == "SimResult":
         from cyclesim.results.result import SimResult
         return SimResult
+    if name == "load_result":
+        from cyclesim.results.store import load_result
+        return load_result
     raise AttributeError(f"module 'cyclesim' has no attribute {name!r}")
 
 
 __all__ = ["run", "Config", "SystemConfig", "resolve_config", "presets", "workloads",
-           "SimResult", "CyclesimError", "ConfigError", "ProgramError", "WorkloadNotFound"]
+           "SimResult", "load_result", "CyclesimError", "ConfigError", "ProgramError",
+           "WorkloadNotFound"]

@@ -118,6 +118,41 @@ class SimResult:
 
         return format_report(self)
 
+    # -- saving and exports (cyclesim.results.store, .export; docs/trace-formats.md) ---
+    def save(self, directory, overwrite: bool = False):
+        """Write every DataFrame as Parquet plus stats, config and metadata into `directory`
+        (atomically); `cyclesim.load_result(directory)` brings the result back. Returns
+        the directory's Path. A directory holding a saved result is replaced only when
+        overwrite=True; a non-empty directory of other files is refused."""
+        from cyclesim.results.store import save_result
+
+        return save_result(self, directory, overwrite=overwrite)
+
+    def to_konata(self, path):
+        """Write the pipeline trace as a Konata (Kanata 0004) log; returns the Path."""
+        from cyclesim.results.export import write_konata
+
+        return write_konata(self.pipeline, path)
+
+    def to_o3pipeview(self, path, ticks_per_cycle: int = 1000):
+        """Write the pipeline trace in gem5's O3PipeView format (for util/o3-pipeview.py
+        with ``-c ticks_per_cycle``, or Konata); returns the Path."""
+        from cyclesim.results.export import write_o3pipeview
+
+        return write_o3pipeview(self.pipeline, path, ticks_per_cycle=ticks_per_cycle)
+
+    def to_perfetto(self, path, clock: str = "cycles"):
+        """Write the pipeline trace as Chrome/Perfetto trace-event JSON, one track per
+        stage; clock="cycles" shows 1 cycle as 1 us, "simulated" uses simulated time.
+        Returns the Path."""
+        from cyclesim.results.export import write_perfetto
+
+        freq = self.stats.get("core.frequency_hz") if self.stats is not None else None
+        if freq is None and self.config is not None:
+            freq = getattr(self.config.core, "frequency", None)
+        return write_perfetto(self.pipeline, path, program=self.program,
+                              frequency_hz=float(freq) if freq else None, clock=clock)
+
     # -- display and plots (cyclesim.plot, cyclesim.results.display) ------------------
     def __str__(self) -> str:
         return self.report()
