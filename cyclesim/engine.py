@@ -215,9 +215,14 @@ class System:
                 except MemoryLimitExceeded:
                     return self._mem_limit()
                 if self.process.exited:
+                    if self.process.exit_code is None and not self.process.signal:
+                        # e.g. a futex wait that nothing can ever wake (one thread)
+                        return self._finish("deadlock", self.process.status)
                     if self.process.signal:
+                        # the status a shell reports for a signal death
+                        signo = getattr(self.process, "signal_number", 0)
                         return self._finish("signal", f"killed by signal {self.process.signal}",
-                                            exit_code=self.process.exit_code)
+                                            exit_code=128 + signo)
                     return self._finish("exited", f"exited with code {self.process.exit_code}",
                                         exit_code=self.process.exit_code)
                 continue

@@ -213,6 +213,7 @@ class Process(SyscallHandlers):
     def kill(self, signo: int) -> None:
         self.exited = True
         self.signal = SIGNAL_NAMES.get(signo, f"signal {signo}")
+        self.signal_number = signo
 
     def fail(self, message: str) -> None:
         """End the run because the guest can make no progress (e.g. a deadlock)."""

@@ -176,12 +176,13 @@ cdef class GuestMemory:
             idx = (a >> PAGE_SHIFT) & (PAGES_PER_DIR - 1)
             if d == NULL:
                 continue
+            # gaining or losing execute permission invalidates decoded instructions
+            if (prot | d.prot[idx]) & PROT_X:
+                self.state.code_written = 1
             d.prot[idx] = prot
             p = d.data[idx]
             d.rd[idx] = p if (prot & PROT_R) else NULL
             d.wr[idx] = p if ((prot & PROT_W) and not (prot & PROT_X)) else NULL
-            if prot & PROT_X:
-                self.state.code_written = 1
 
     def move(self, uint64_t src, uint64_t dst, uint64_t size):
         """Move the pages of [src, src+size) to [dst, dst+size) with their permissions and
