@@ -17,6 +17,7 @@ import argparse
 import json
 import math
 import sys
+from pathlib import Path
 
 EXIT_BAD_INPUT = 2
 EXIT_GUEST_FAULT = 3
@@ -64,7 +65,17 @@ def _parser() -> tuple[argparse.ArgumentParser, dict]:
     t.add_argument("--json", action="store_true",
                    help="print the statistics as one flat JSON object (guest output to stderr)")
     t.add_argument("--quiet", action="store_true", help="do not echo the guest's output")
-    t.add_argument("--progress", action="store_true", help="show a progress bar")
+    t.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                   help="show a progress bar on stderr (default: when stderr is a terminal)")
+    x = r.add_argument_group("exports (each records a pipeline trace of --trace-window)")
+    x.add_argument("--konata", metavar="FILE", help="write the pipeline trace as a Konata log")
+    x.add_argument("--o3pipeview", metavar="FILE",
+                   help="write the pipeline trace in gem5's O3PipeView format")
+    x.add_argument("--perfetto", metavar="FILE",
+                   help="write the pipeline trace as Chrome/Perfetto trace JSON")
+    x.add_argument("--save", metavar="DIR",
+                   help="save the result (Parquet frames, stats, config) for "
+                        "cyclesim.load_result; replaces a result saved there before")
 
     sub.add_parser("list", help="list the bundled workloads")
     sub.add_parser("presets", help="list the machine presets")
@@ -110,17 +121,29 @@ def _cmd_run(a) -> int:
     overrides = _pairs(a.overrides, "--set")
     env = _pairs(a.env, "--env") if a.env else None
     echo = not a.quiet and not a.json
+    exports = [(flag, value) for flag, value in (("--konata", a.konata),
+                                                 ("--o3pipeview", a.o3pipeview),
+                                                 ("--perfetto", a.perfetto)) if value]
+    trace = list(a.trace)
+    if exports or a.save:
+        if a.mode != "timing" and exports:
+            raise _Usage(f"{exports[0][0]} needs a pipeline trace, which needs timing mode: "
+                         "drop --mode functional")
+        if a.mode == "timing" and "pipeline" not in trace:
+            trace.append("pipeline")
+    _check_outputs(exports, a.save)
+    progress = a.progress if a.progress is not None else sys.stderr.isatty()
     try:
         result = cyclesim.run(
             a.program, *a.args, config=a.config, preset=a.preset, overrides=overrides or None,
             mode=a.mode, env=env, stdin=stdin, allow_read=a.allow_read,
             allow_write=a.allow_write, mem_limit=a.mem_limit, max_insts=a.max_insts,
             max_cycles=a.max_cycles, stop_at=a.stop_at, warmup=a.warmup, roi=a.roi,
-            sample_interval=a.sample_interval or None, trace=a.trace or None,
-            trace_window=window, seed=a.seed, echo=echo,
-            progress=a.progress and sys.stderr.isatty())
+            sample_interval=a.sample_interval or None, trace=trace or None,
+            trace_window=window, seed=a.seed, echo=echo, progress=progress)
     except CyclesimError as e:
         raise _Usage(str(e)) from None
+    _write_exports(result, a)
     if a.json:
         if not a.quiet and result.stdout_bytes:
             sys.stderr.write(result.stdout)
@@ -148,6 +171,45 @@ def _cmd_run(a) -> int:
         return 0 if result.status != "interrupted" else 130
     print(f"cyclesim: {result.message}", file=sys.stderr)
     return EXIT_GUEST_FAULT
+
+
+def _check_outputs(exports, save):
+    """Refuse unwritable export paths before the run, not after it."""
+    import os
+
+    for flag, path in exports:
+        parent = os.path.dirname(os.path.abspath(path))
+        if not os.path.isdir(parent):
+            raise _Usage(f"{flag} {path}: the directory {parent} does not exist; create it "
+                         "or choose another path")
+    if save:
+        from cyclesim.errors import CyclesimError
+        from cyclesim.results.store import check_save_target
+
+        try:
+            check_save_target(Path(save), overwrite=True)
+        except CyclesimError as e:
+            raise _Usage(f"--save {save}: {e}") from None
+
+
+def _write_exports(result, a):
+    """--konata / --o3pipeview / --perfetto / --save, each confirmed on stderr."""
+    from cyclesim.errors import CyclesimError
+
+    jobs = [(a.konata, result.to_konata), (a.o3pipeview, result.to_o3pipeview),
+            (a.perfetto, result.to_perfetto)]
+    try:
+        for path, write in jobs:
+            if path:
+                write(path)
+                n = len(result.pipeline)
+                hint = "" if n else ": the run ended before --trace-window began"
+                print(f"[cyclesim] wrote {path} ({n:,} instructions{hint})", file=sys.stderr)
+        if a.save:
+            result.save(a.save, overwrite=True)
+            print(f"[cyclesim] saved the result to {a.save}", file=sys.stderr)
+    except CyclesimError as e:
+        raise _Usage(str(e)) from None
 
 
 def _cmd_list(a) -> int:

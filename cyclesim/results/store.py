@@ -50,7 +50,7 @@ def save_result(result, directory, *, overwrite: bool = False) -> Path:
     never delete files that are not a cyclesim result.
     """
     target = Path(os.fspath(directory))
-    replace = _check_target(target, overwrite)
+    replace = check_save_target(target, overwrite)
     parent = target.parent
     try:
         parent.mkdir(parents=True, exist_ok=True)
@@ -79,8 +79,9 @@ def save_result(result, directory, *, overwrite: bool = False) -> Path:
     return target
 
 
-def _check_target(target: Path, overwrite: bool) -> bool:
-    """True when an existing saved result is to be replaced; raises when not allowed."""
+def check_save_target(target: Path, overwrite: bool) -> bool:
+    """True when an existing saved result is to be replaced; raises ResultStoreError when
+    saving to `target` is not allowed (the CLI calls this before a long run)."""
     if not target.exists():
         return False
     if not target.is_dir():
