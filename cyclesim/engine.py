@@ -55,7 +55,7 @@ class RunOptions:
     sample_interval: int | None = 100_000  # cycles between interval samples (None = off)
     trace: tuple[str, ...] = ()          # "pipeline", "cycles", "memory"
     trace_window: tuple[int, int] = (0, 10_000)  # (first instruction, count)
-    progress: bool = False
+    progress: bool | None = False       # None: automatic (cyclesim.progress.wanted)
 
 
 @dataclass
@@ -290,8 +290,9 @@ class System:
             self.env.process(self._sampler(int(opts.sample_interval)))
         if opts.max_cycles is not None:
             self.env.process(self._cycle_limit(int(opts.max_cycles)))
-        if opts.progress:
-            from cyclesim.progress import Progress
+        from cyclesim.progress import Progress, wanted
+
+        if wanted(opts.progress):  # None: on in a terminal or a notebook
             self._progress = Progress(total=opts.max_insts)
         core_proc = self.env.process(self._core_process())
         try:
