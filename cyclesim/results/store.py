@@ -26,6 +26,7 @@ import uuid
 from pathlib import Path
 
 import pandas as pd
+import pyarrow
 
 from cyclesim.errors import CyclesimError
 
@@ -129,7 +130,7 @@ def _write(result, d: Path):
     result.config.save(d / "config.toml")
     meta = {
         "format": FORMAT, "format_version": FORMAT_VERSION, "cyclesim_version": __version__,
-        "saved_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "saved_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "program": result.program, "path": result.path, "args": list(result.args),
         "mode": result.mode, "status": result.status, "message": result.message,
         "exit_code": result.exit_code, "fault": result.fault,
@@ -186,7 +187,7 @@ def load_result(directory):
         what = getattr(e, "filename", None) or str(e)
         raise ResultStoreError(f"{d} is an incomplete or corrupt saved result ({what}): "
                                "save the result again") from None
-    except Exception as e:  # pyarrow raises its own error types for damaged files
+    except pyarrow.ArrowException as e:  # a damaged Parquet file
         raise ResultStoreError(f"{d} is an incomplete or corrupt saved result "
                                f"({type(e).__name__}: {e}): save the result again") from None
     try:
