@@ -13,6 +13,7 @@ Every function takes ``ax=`` (draws into it) or makes its own figure, and return
 from __future__ import annotations
 
 import functools
+import os
 
 import numpy as np
 import pandas as pd
@@ -31,6 +32,7 @@ __all__ = [
 ]
 
 STAGES = ("IF", "ID", "EX", "MEM", "WB")
+SHORT_STAGES = ("F", "D", "X", "M", "W")      # when a cell is too narrow for "MEM"
 _ENTRY = ("if_cycle", "id_cycle", "ex_cycle", "mem_cycle", "wb_cycle")
 STAGE_COLORS = {"IF": "#8ecae6", "ID": "#b8e0a8", "EX": "#ffd166", "MEM": "#f4a582",
                 "WB": "#c3b1e1"}
@@ -112,9 +114,14 @@ def pipeline_diagram(result, first: int | None = None, count: int = 40, ax=None,
     c0, c1 = int(entries.min()), int(entries[:, -1].max())
     n = len(rows)
     ncycles = c1 - c0 + 1
-    ax = _new_ax(ax, (min(40, max(8, 0.3 * ncycles + 6)), max(3, 0.3 * n + 1.6)))
+    ax = _new_ax(ax, (min(16, max(8, 0.3 * ncycles + 6)), max(3, 0.3 * n + 1.6)))
     cells = 0
     font = 7 if n > 30 or ncycles > 60 else 8
+    # Cell width in points decides whether "MEM" fits or one letter per stage is drawn.
+    fig = ax.figure
+    cell_pt = ax.get_position().width * fig.get_figwidth() * 72 / (ncycles + 8)
+    short = cell_pt < 2.3 * font
+    letter = dict(zip(STAGES, SHORT_STAGES)) if short else {st: st for st in STAGES}
     for i in range(n):
         for s, stage in enumerate(STAGES):
             start = entries[i, s]
@@ -125,7 +132,7 @@ def pipeline_diagram(result, first: int | None = None, count: int = 40, ax=None,
                                        facecolor=STALL_COLOR if stalled else STAGE_COLORS[stage],
                                        edgecolor="white", linewidth=0.8,
                                        hatch="///" if stalled else None))
-                ax.text(c, i, stage, ha="center", va="center", fontsize=font,
+                ax.text(c, i, letter[stage], ha="center", va="center", fontsize=font,
                         color="#555555" if stalled else "black")
                 cells += 1
     # Fetch slots lost to a misprediction: from the branch's fetch to the next fetch.
@@ -156,24 +163,32 @@ def pipeline_diagram(result, first: int | None = None, count: int = 40, ax=None,
     ax.set_ylim(n - 0.5, -0.5)
     from matplotlib.ticker import MaxNLocator
 
-    ax.xaxis.set_major_locator(MaxNLocator(nbins=min(ncycles, 20), integer=True))
+    from matplotlib.ticker import FuncFormatter
+
+    ax.xaxis.set_major_locator(MaxNLocator(nbins=min(ncycles, 12), integer=True))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{int(v):,}"))
     ax.xaxis.tick_top()
     ax.xaxis.set_label_position("top")
     ax.tick_params(axis="x", labelsize=font)
     ax.set_xlabel("cycle")
     for side in ("right", "bottom"):
         ax.spines[side].set_visible(False)
-    ax.set_title(f"{result.program}: pipeline of instructions {int(rows['seq'].iloc[0]):,}"
-                 f"–{int(rows['seq'].iloc[-1]):,} (cycles {c0:,}–{c1:,})", fontsize=10,
-                 pad=8)
-    handles = [Patch(facecolor=STALL_COLOR, hatch="///", edgecolor="white",
-                     label="stall (held in stage)"),
-               Patch(facecolor="#fbe3e3", edgecolor=FLUSH_COLOR, linestyle="--",
-                     label="fetch slots lost to a misprediction"),
-               _plt().Line2D([], [], marker="x", color=FLUSH_COLOR, linestyle="none",
-                             markeredgewidth=2, label="mispredicted branch")]
-    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.01),
-              ncol=3, fontsize=8, frameon=False)
+    ax.set_title(f"{os.path.basename(str(result.program))}: pipeline of instructions {int(rows['seq'].iloc[0]):,}"
+                 f"–{int(rows['seq'].iloc[-1]):,} (cycles {c0:,}–{c1:,})"
+                 + ("\nF = IF fetch, D = ID decode, X = EX execute, M = MEM memory, "
+                    "W = WB write-back" if short else ""), fontsize=10, pad=8)
+    handles = []       # a key for what this window shows
+    if (np.diff(entries, axis=1) > 1).any():
+        handles.append(Patch(facecolor=STALL_COLOR, hatch="///", edgecolor="white",
+                             label="stall (held in stage)"))
+    if mispredicted.any():
+        handles += [Patch(facecolor="#fbe3e3", edgecolor=FLUSH_COLOR, linestyle="--",
+                          label="fetch slots lost to a misprediction"),
+                    _plt().Line2D([], [], marker="x", color=FLUSH_COLOR, linestyle="none",
+                                  markeredgewidth=2, label="mispredicted branch")]
+    if handles:
+        ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.01),
+                  ncol=3, fontsize=8, frameon=False)
     ax.cells_drawn = cells   # for tests and curious users: stage cells drawn
     return ax
 
@@ -202,7 +217,7 @@ def _as_results(results, labels):
 
 def _default_label(r) -> str:
     name = getattr(r.config, "name", "")
-    head = f"{r.program} {' '.join(r.args)}".strip()
+    head = f"{os.path.basename(str(r.program))} {' '.join(r.args)}".strip()
     return f"{head}\n({name})" if name else head
 
 
@@ -319,7 +334,7 @@ def timeline(result, metrics=("ipc", "l1d.mpki"), ax=None):
               bbox_to_anchor=(0.5, -0.18), ncol=min(3, len(lines)), fontsize=8,
               frameon=False)
     step = float(np.median(np.diff(edges)))
-    ax.set_title(f"{result.program}: behaviour over time (sampled every ~{step:,.0f} cycles)")
+    ax.set_title(f"{os.path.basename(str(result.program))}: behaviour over time (sampled every ~{step:,.0f} cycles)")
     return ax
 
 
@@ -547,6 +562,7 @@ def plot_hotspots(result, by: str = "pc", top: int = 15, ax=None):
     ax.set_ylim(len(table) - 0.5, -0.5)
     ax.set_xlabel("stall cycles in the trace window")
     name = getattr(result, "program", None)
+    name = os.path.basename(str(name)) if name else None
     ax.set_title(f"{name + ': ' if name else ''}hot spots by stall cycles")
     ax.legend(loc="lower right", fontsize=8, frameon=False)
     ax.spines[["top", "right"]].set_visible(False)
