@@ -6,7 +6,7 @@
 
 Each writer takes the pipeline DataFrame of a SimResult (one row per instruction with
 the cycle it entered IF, ID, EX, MEM and WB) and writes a file; a path ending in ".gz"
-is written gzip-compressed, which all three viewers accept. The instructions an
+is written gzip-compressed (Konata and Perfetto open it directly). The instructions an
 in-order core traces are all on the correct path (the functional core runs first), so
 no instruction is ever flushed; mispredicted branches are marked in their labels.
 """
