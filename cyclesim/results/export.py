@@ -203,15 +203,15 @@ def write_perfetto(pipeline: pd.DataFrame, path, *, program: str = "cyclesim",
     entries = _entries(df)
     scale = 1.0 if clock == "cycles" else 1e6 / float(frequency_hz)
     pid = 1
-    events: list[dict] = [
+    metadata: list[dict] = [
         {"ph": "M", "pid": pid, "tid": 0, "name": "process_name",
          "args": {"name": f"{program} (pipeline)"}},
     ]
     for s, stage in enumerate(STAGES):
-        events.append({"ph": "M", "pid": pid, "tid": s + 1, "name": "thread_name",
-                       "args": {"name": stage}})
-        events.append({"ph": "M", "pid": pid, "tid": s + 1, "name": "thread_sort_index",
-                       "args": {"sort_index": s}})
+        metadata.append({"ph": "M", "pid": pid, "tid": s + 1, "name": "thread_name",
+                         "args": {"name": stage}})
+        metadata.append({"ph": "M", "pid": pid, "tid": s + 1, "name": "thread_sort_index",
+                         "args": {"sort_index": s}})
     n = len(df)
     seqs = df["seq"].tolist()
     pcs = df["pc"].tolist()
@@ -220,6 +220,8 @@ def write_perfetto(pipeline: pd.DataFrame, path, *, program: str = "cyclesim",
     extra = {name: df[name].tolist() if name in df else [None] * n
              for name in ("stall_cause", "level", "fetch_level")}
     rows = entries.tolist()
+    dumps = json.dumps
+    slices: list[str] = []  # the X events, as JSON text: building dicts is the slow part
     for i in range(n):
         e = rows[i]
         args = {"seq": int(seqs[i]), "pc": f"0x{int(pcs[i]):x}"}
@@ -229,23 +231,27 @@ def write_perfetto(pipeline: pd.DataFrame, path, *, program: str = "cyclesim",
                 args[name] = value
         if mispredicted[i]:
             args["mispredicted"] = True
+        tail = f',"pid":{pid},"args":{dumps(args, separators=(",", ":"))}}}'
+        head = f'{{"name":{dumps(str(texts[i]))},"ph":"X"'
         for s, stage in enumerate(STAGES):
             end = e[s + 1] if s + 1 < len(STAGES) else e[s] + 1
-            ts, dur = e[s] * scale, (end - e[s]) * scale
-            events.append({"name": str(texts[i]), "cat": stage, "ph": "X",
-                           "ts": ts if clock == "simulated" else int(ts),
-                           "dur": dur if clock == "simulated" else int(dur),
-                           "pid": pid, "tid": s + 1, "args": args})
+            if clock == "cycles":
+                ts, dur = e[s], end - e[s]
+            else:
+                ts, dur = e[s] * scale, (end - e[s]) * scale
+            slices.append(f'{head},"cat":"{stage}","ts":{ts!r},"dur":{dur!r},'
+                          f'"tid":{s + 1}{tail}')
     meta = {"generator": "cyclesim", "program": program, "clock": clock,
             "time_unit": "1 us = 1 cycle" if clock == "cycles" else "us of simulated time",
             "instructions": n}
     if frequency_hz:
         meta["frequency_hz"] = float(frequency_hz)
+    doc = {"otherData": meta}
+    if clock == "simulated":
+        doc["displayTimeUnit"] = "ns"  # a cycle is about a nanosecond
     path, f = _open(path)
     with f:
-        doc = {"traceEvents": events, "otherData": meta}
-        if clock == "simulated":
-            doc["displayTimeUnit"] = "ns"  # a cycle is about a nanosecond
-        json.dump(doc, f, separators=(",", ":"))
-        f.write("\n")
+        f.write('{"traceEvents":[\n')
+        f.write(",\n".join([dumps(ev, separators=(",", ":")) for ev in metadata] + slices))
+        f.write("\n]," + dumps(doc, separators=(",", ":"))[1:] + "\n")
     return path
