@@ -49,13 +49,12 @@ def _frame(pipeline) -> pd.DataFrame:
     return pipeline
 
 
-def _open(path, text: bool = True):
-    """Open `path` for writing (gzip when it ends in .gz); a clear error when we cannot."""
+def _open(path):
+    """Open `path` for writing text (gzip when it ends in .gz); one sentence if we cannot."""
     path = Path(os.fspath(path))
     try:
         if path.suffix == ".gz":
-            return path, gzip.open(path, "wt" if text else "wb", encoding="utf-8",
-                                   newline="\n")
+            return path, gzip.open(path, "wt", encoding="utf-8", newline="\n")
         return path, open(path, "w", encoding="utf-8", newline="\n")
     except OSError as e:
         raise ExportError(f"cannot write {path}: {e.strerror}; choose a writable path") from None
