@@ -259,6 +259,12 @@ def test_exports_need_a_pipeline_trace(tmp_path):
     assert not (tmp_path / "x").exists()
 
 
+def test_unwritable_path_is_one_sentence(tmp_path):
+    for write in (write_konata, write_o3pipeview, write_perfetto):
+        with pytest.raises(CyclesimError, match="cannot write .*missing"):
+            write(tiny_trace(), tmp_path / "missing" / "t.log")
+
+
 def test_empty_window_writes_valid_files(tmp_path):
     empty = tiny_trace().iloc[:0]
     assert read_kanata(write_konata(empty, tmp_path / "e.log")) == {}
