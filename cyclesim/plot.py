@@ -161,9 +161,7 @@ def pipeline_diagram(result, first: int | None = None, count: int = 40, ax=None,
         extra = max(1.5, 9 - (c1 - int(entries[rows["stall_cause"].notna().to_numpy(), -1].max())))
     ax.set_xlim(c0 - 0.5, c1 + extra)
     ax.set_ylim(n - 0.5, -0.5)
-    from matplotlib.ticker import MaxNLocator
-
-    from matplotlib.ticker import FuncFormatter
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
 
     ax.xaxis.set_major_locator(MaxNLocator(nbins=min(ncycles, 12), integer=True))
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{int(v):,}"))
@@ -386,7 +384,7 @@ def sweep_curve(df: pd.DataFrame, x: str, y: str, hue: str | None = None, ax=Non
     data = df.copy()
     xs = data[x]
     is_size = any(h in x.lower() for h in _SIZE_HINTS)
-    if is_size and xs.dtype == object:
+    if is_size and not pd.api.types.is_numeric_dtype(xs):
         from cyclesim.units import parse_size
 
         xs = xs.map(lambda v: parse_size(v) if isinstance(v, str) else v)
@@ -478,28 +476,40 @@ def stall_table(result) -> pd.DataFrame:
     An instruction's stall cycles are its commit gap minus one,
     ``wb_cycle - previous wb_cycle - 1``, with the cause the CPI stack gives it. Cycles
     lost to a branch misprediction are charged to the mispredicted branch (the instruction
-    just before the one that waited), since that is the instruction to fix.
+    just before the one that waited), since that is the instruction to fix; a branch can
+    thus carry cycles of two causes. Columns: seq, pc, disassembly, function,
+    stall_cycles, one column of cycles per cause present, and cause (the largest).
     """
     pipe = _need_pipeline(result).sort_values("seq").reset_index(drop=True)
     wb = pipe["wb_cycle"].to_numpy(dtype=np.int64)
     seq = pipe["seq"].to_numpy(dtype=np.int64)
-    gap = np.zeros(len(pipe), dtype=np.int64)
-    follows = np.zeros(len(pipe), dtype=bool)
+    n = len(pipe)
+    gap = np.zeros(n, dtype=np.int64)
+    follows = np.zeros(n, dtype=bool)
     follows[1:] = seq[1:] == seq[:-1] + 1
     gap[1:] = np.where(follows[1:], wb[1:] - wb[:-1] - 1, 0)
-    cause = pipe["stall_cause"].astype(object).where(gap > 0, None)
-    owner = np.arange(len(pipe))
-    to_branch = (cause == "branch_mispredict").to_numpy() & follows
-    owner[to_branch] -= 1
+    cause = pipe["stall_cause"].astype(object).where(gap > 0, None).to_numpy()
+    owner = np.arange(n)
+    owner[(cause == "branch_mispredict") & follows] -= 1
     out = pd.DataFrame({"seq": seq, "pc": pipe["pc"].to_numpy(dtype=np.int64),
-                        "disassembly": pipe["disassembly"]})
-    stall = np.zeros(len(pipe), dtype=np.int64)
+                        "disassembly": pipe["disassembly"].to_numpy()})
+    out["function"] = function_names(result, out["pc"])
+    stall = np.zeros(n, dtype=np.int64)
     np.add.at(stall, owner, gap)
     out["stall_cycles"] = stall
-    causes = np.full(len(pipe), None, dtype=object)
-    causes[owner[gap > 0]] = cause[gap > 0].to_numpy()
-    out["cause"] = causes
-    out["function"] = function_names(result, out["pc"])
+    charged = gap > 0
+    names = [c for c in CPI_COLORS if c in set(cause[charged])]
+    names += sorted(set(cause[charged]) - set(names) - {None})
+    for name in names:
+        cycles = np.zeros(n, dtype=np.int64)
+        pick = charged & (cause == name)
+        np.add.at(cycles, owner[pick], gap[pick])
+        out[name] = cycles
+    if names:
+        largest = out[names].to_numpy().argmax(axis=1)
+        out["cause"] = np.where(stall > 0, np.array(names, dtype=object)[largest], None)
+    else:
+        out["cause"] = None
     return out
 
 
@@ -509,23 +519,19 @@ def hotspots(result, by: str = "pc", top: int = 15) -> pd.DataFrame:
 
     Columns: pc, address, function, disassembly (by pc); executions, stall_cycles,
     stall_share (of all stall cycles in the window), cycles_per_execution, and one column
-    per stall cause (cycles).
+    per stall cause (cycles). See `stall_table` for how cycles are charged.
     """
     if by not in ("pc", "function"):
         raise CyclesimError(f"by = {by!r}: choose 'pc' or 'function'")
     table = stall_table(result)
+    causes = [c for c in table.columns if c in CPI_COLORS or c not in (
+        "seq", "pc", "disassembly", "function", "stall_cycles", "cause")]
     keys = ["pc"] if by == "pc" else ["function"]
     grouped = table.groupby(keys, sort=False)
     out = grouped.agg(executions=("seq", "size"), stall_cycles=("stall_cycles", "sum"))
+    out = out.join(grouped[causes].sum())
     if by == "pc":
-        first = grouped[["disassembly", "function"]].first()
-        out = first.join(out)
-    by_cause = (table[table["stall_cycles"] > 0]
-                .pivot_table(index=keys, columns="cause", values="stall_cycles",
-                             aggfunc="sum", fill_value=0))
-    causes = [c for c in CPI_COLORS if c in by_cause.columns]
-    out = out.join(by_cause[causes]).fillna({c: 0 for c in causes})
-    out[causes] = out[causes].astype("int64")
+        out = grouped[["disassembly", "function"]].first().join(out)
     total = max(1, int(table["stall_cycles"].sum()))
     out["stall_share"] = out["stall_cycles"] / total
     out["cycles_per_execution"] = out["stall_cycles"] / out["executions"]
