@@ -65,7 +65,11 @@ def save_result(result, directory, *, overwrite: bool = False) -> Path:
         if replace:
             old = parent / f".{target.name}.old-{uuid.uuid4().hex[:12]}"
             os.rename(target, old)
-            os.rename(tmp, target)
+            try:
+                os.rename(tmp, target)
+            except OSError:
+                os.rename(old, target)  # put the previous result back
+                raise
             shutil.rmtree(old, ignore_errors=True)
         else:
             if target.is_dir():
