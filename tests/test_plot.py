@@ -12,15 +12,15 @@ import subprocess
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import pytest  # noqa: E402
-from matplotlib.patches import Rectangle  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.patches import Rectangle
 
-import cyclesim  # noqa: E402
-from cyclesim import plot  # noqa: E402
-from cyclesim.errors import CyclesimError  # noqa: E402
+import cyclesim
+from cyclesim import plot
+from cyclesim.errors import CyclesimError
 
 ENTRY = ["if_cycle", "id_cycle", "ex_cycle", "mem_cycle", "wb_cycle"]
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -142,7 +142,7 @@ def test_pipeline_diagram_first_outside_window(sort_window):
 
 
 def test_pipeline_diagram_into_given_axes(sort_window):
-    fig, (a, b) = plt.subplots(2, 1)
+    _fig, (a, b) = plt.subplots(2, 1)
     assert plot.pipeline_diagram(sort_window, count=5, ax=b) is b
     assert len(_stage_cells(a)) == 0 and len(_stage_cells(b)) > 0
 
