@@ -13,6 +13,7 @@ Every function takes ``ax=`` (draws into it) or makes its own figure, and return
 from __future__ import annotations
 
 import functools
+import itertools
 import os
 
 import numpy as np
@@ -85,17 +86,59 @@ def _need_pipeline(result) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------- pipeline diagram
+class _CycleAxis:
+    """Cycle -> x position, with long quiet stretches folded into one column.
+
+    A stretch is quiet when no instruction enters a stage in it: every occupant just stays
+    where it is. Stretches longer than `fold` cycles keep `keep` cycles at each end and
+    become one column in between, so a 100-cycle miss does not squeeze the rest of the
+    diagram into slivers.
+    """
+
+    def __init__(self, events, fold: int | None, keep: int = 2):
+        self.x: dict[int, float] = {}
+        self.folds: list[tuple[int, int, float]] = []     # (first, last + 1, x)
+        events = sorted({int(e) for e in events})
+        x = 0.0
+        for a, b in itertools.pairwise(events):
+            if fold is not None and b - a > fold:
+                for c in range(a, a + keep + 1):
+                    self.x[c] = x
+                    x += 1
+                self.folds.append((a + keep + 1, b - keep, x))
+                x += 1
+                for c in range(b - keep, b):
+                    self.x[c] = x
+                    x += 1
+            else:
+                for c in range(a, b):
+                    self.x[c] = x
+                    x += 1
+        self.x[events[-1]] = x
+        self._fold_at = {f[0]: f for f in self.folds}
+        self.width = x + 1
+
+    def cell(self, c: int):
+        """x of cycle c, ("fold", first, last) for the first cycle of a fold, None inside."""
+        if c in self.x:
+            return self.x[c]
+        f = self._fold_at.get(c)
+        return ("fold",) + f if f is not None else None
+
+
 def pipeline_diagram(result, first: int | None = None, count: int = 40, ax=None,
-                     show_causes: bool = True):
+                     show_causes: bool = True, fold: int | None = 24):
     """Instructions down, cycles across, the stage letter in each occupied cell.
 
     The first cycle in a stage is drawn in the stage's color; further cycles in the same
     stage (the instruction held there: a stall) are grey and hatched. A mispredicted
-    branch has a red label and a red x after WB; the fetch slots lost to it (the cycles
-    before the next instruction could be fetched) are red, outlined cells on the next
-    row. At the right of a row, the cause of the cycles it waited (as the CPI stack
+    branch has a red label and a red x after WB; the fetch slots lost to it (from the
+    cycle it leaves IF to the next instruction's fetch) are red, outlined cells on the
+    next row. At the right of a row, the cause of the cycles it waited (as the CPI stack
     counts them). `first` is the sequence number of the first instruction to draw
-    (default: the start of the trace window); `count` instructions are drawn.
+    (default: the start of the trace window); `count` instructions are drawn. Stretches of
+    more than `fold` cycles in which no instruction moves (a long miss) are folded into one
+    column labelled with the number of cycles left out (`fold=None` draws every cycle).
     """
     from matplotlib.patches import Patch, Rectangle
 
@@ -113,13 +156,14 @@ def pipeline_diagram(result, first: int | None = None, count: int = 40, ax=None,
     entries = rows[list(_ENTRY)].to_numpy(dtype=np.int64)
     c0, c1 = int(entries.min()), int(entries[:, -1].max())
     n = len(rows)
-    ncycles = c1 - c0 + 1
-    ax = _new_ax(ax, (min(16, max(8, 0.3 * ncycles + 6)), max(3, 0.3 * n + 1.6)))
+    axis = _CycleAxis(np.concatenate([entries.ravel(), entries[:, -1] + 1, [c1 + 2]]), fold)
+    columns = axis.width
+    ax = _new_ax(ax, (min(16, max(8, 0.3 * columns + 6)), max(3, 0.3 * n + 1.6)))
     cells = 0
-    font = 7 if n > 30 or ncycles > 60 else 8
+    font = 7 if n > 30 or columns > 60 else 8
     # Cell width in points decides whether "MEM" fits or one letter per stage is drawn.
     fig = ax.figure
-    cell_pt = ax.get_position().width * fig.get_figwidth() * 72 / (ncycles + 8)
+    cell_pt = ax.get_position().width * fig.get_figwidth() * 72 / (columns + 8)
     short = cell_pt < 2.3 * font
     letter = dict(zip(STAGES, SHORT_STAGES)) if short else {st: st for st in STAGES}
     for i in range(n):
@@ -127,52 +171,63 @@ def pipeline_diagram(result, first: int | None = None, count: int = 40, ax=None,
             start = entries[i, s]
             end = entries[i, s + 1] if s + 1 < len(STAGES) else start + 1
             for c in range(start, end):
+                cells += 1
+                x = axis.cell(c)
+                if x is None:
+                    continue            # inside a fold: drawn once at its first cycle
                 stalled = c > start
-                ax.add_patch(Rectangle((c - 0.5, i - 0.5), 1, 1, gid="stage-cell",
+                text = letter[stage]
+                if isinstance(x, tuple):
+                    x, text = x[3], "⋯"
+                ax.add_patch(Rectangle((x - 0.5, i - 0.5), 1, 1, gid="stage-cell",
                                        facecolor=STALL_COLOR if stalled else STAGE_COLORS[stage],
                                        edgecolor="white", linewidth=0.8,
                                        hatch="///" if stalled else None))
-                ax.text(c, i, letter[stage], ha="center", va="center", fontsize=font,
+                ax.text(x, i, text, ha="center", va="center", fontsize=font,
                         color="#555555" if stalled else "black")
-                cells += 1
-    # Fetch slots lost to a misprediction: from the branch's fetch to the next fetch.
+    # Fetch slots lost to a misprediction: from the branch leaving IF to the next fetch.
     mispredicted = rows["mispredicted"].to_numpy(dtype=bool)
     for i in np.flatnonzero(mispredicted):
-        ax.plot(entries[i, -1] + 1, i, marker="x", color=FLUSH_COLOR, markersize=7,
+        ax.plot(axis.x[entries[i, -1] + 1], i, marker="x", color=FLUSH_COLOR, markersize=7,
                 markeredgewidth=2, gid="mispredict-marker")
         if i + 1 < n:
             for c in range(entries[i, 1], entries[i + 1, 0]):
-                ax.add_patch(Rectangle((c - 0.5, i + 0.5), 1, 1, gid="flush-cell",
+                x = axis.cell(c)
+                if x is None:
+                    continue
+                x = x[3] if isinstance(x, tuple) else x
+                ax.add_patch(Rectangle((x - 0.5, i + 0.5), 1, 1, gid="flush-cell",
                                        facecolor="#fbe3e3", edgecolor=FLUSH_COLOR,
                                        linewidth=0.8, linestyle="--"))
-    if show_causes and "stall_cause" in rows:
-        for i, cause in enumerate(rows["stall_cause"].tolist()):
-            if isinstance(cause, str) and cause:
-                ax.text(entries[i, -1] + (1.9 if mispredicted[i] else 0.9), i, cause, ha="left",
-                        va="center", fontsize=font - 1, color="#666666", style="italic")
+    causes = rows["stall_cause"] if "stall_cause" in rows else pd.Series([None] * n)
+    has_cause = causes.map(lambda v: isinstance(v, str) and bool(v)).to_numpy(dtype=bool)
+    if show_causes:
+        for i in np.flatnonzero(has_cause):
+            x = axis.x[entries[i, -1] + 1] + (1.0 if mispredicted[i] else 0.0) - 0.1
+            ax.text(x, i, causes.iloc[i], ha="left", va="center", fontsize=font - 1,
+                    color="#666666", style="italic")
     labels = [f"{int(pc):#x}  {text}" for pc, text in zip(rows["pc"], rows["disassembly"])]
     ax.set_yticks(range(n), labels, fontsize=font, family="monospace")
     for tick, bad in zip(ax.get_yticklabels(), mispredicted):
         if bad:
             tick.set_color(FLUSH_COLOR)
-    extra = 1.5
-    if show_causes and rows["stall_cause"].notna().any():
-        # room for the cause text after the last rows' WB
-        extra = max(1.5, 9 - (c1 - int(entries[rows["stall_cause"].notna().to_numpy(), -1].max())))
-    ax.set_xlim(c0 - 0.5, c1 + extra)
+    right = axis.x[c1] + 1.5
+    if show_causes and has_cause.any():
+        # room for the cause text after the WB of the last rows that have one
+        right = max(right, axis.x[int(entries[has_cause, -1].max()) + 1] + 8)
+    ax.set_xlim(-0.5, right)
     ax.set_ylim(n - 0.5, -0.5)
-    from matplotlib.ticker import FuncFormatter, MaxNLocator
-
-    ax.xaxis.set_major_locator(MaxNLocator(nbins=min(ncycles, 12), integer=True))
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{int(v):,}"))
+    _cycle_ticks(ax, axis, c0, c1)
     ax.xaxis.tick_top()
     ax.xaxis.set_label_position("top")
     ax.tick_params(axis="x", labelsize=font)
-    ax.set_xlabel("cycle")
+    ax.set_xlabel("cycle" + (" (⋯ = cycles left out, in which no instruction moves)"
+                             if axis.folds else ""))
     for side in ("right", "bottom"):
         ax.spines[side].set_visible(False)
-    ax.set_title(f"{os.path.basename(str(result.program))}: pipeline of instructions {int(rows['seq'].iloc[0]):,}"
-                 f"–{int(rows['seq'].iloc[-1]):,} (cycles {c0:,}–{c1:,})"
+    ax.set_title(f"{os.path.basename(str(result.program))}: pipeline of instructions "
+                 f"{int(rows['seq'].iloc[0]):,}–{int(rows['seq'].iloc[-1]):,} "
+                 f"(cycles {c0:,}–{c1:,})"
                  + ("\nF = IF fetch, D = ID decode, X = EX execute, M = MEM memory, "
                     "W = WB write-back" if short else ""), fontsize=10, pad=8)
     handles = []       # a key for what this window shows
@@ -187,8 +242,24 @@ def pipeline_diagram(result, first: int | None = None, count: int = 40, ax=None,
     if handles:
         ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.01),
                   ncol=3, fontsize=8, frameon=False)
-    ax.cells_drawn = cells   # for tests and curious users: stage cells drawn
+    ax.cells_drawn = cells   # stage-cycles represented (folded ones included)
+    ax.folds = [(a, b) for a, b, _ in axis.folds]
     return ax
+
+
+def _cycle_ticks(ax, axis: _CycleAxis, c0: int, c1: int) -> None:
+    """About a dozen cycle numbers at round values, and "+N" at each fold."""
+    span = len(axis.x)
+    step = next(k for k in (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 10**4, 10**5, 10**6)
+                if span / k <= 12)
+    folds = [(x, b - a) for a, b, x in axis.folds]
+    ticks = [(x, f"+{width:,}") for x, width in folds]
+    for c in range(c0 - c0 % step, c1 + 1, step):
+        x = axis.x.get(c)
+        if x is not None and all(abs(x - fx) >= 4 for fx, _ in folds):
+            ticks.append((x, f"{c:,}"))
+    ticks.sort()
+    ax.set_xticks([t[0] for t in ticks], [t[1] for t in ticks])
 
 
 # --------------------------------------------------------------------------- CPI stack

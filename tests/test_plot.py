@@ -131,6 +131,29 @@ def test_pipeline_diagram_real_trace(sort_window, tmp_path):
     assert len(_stage_cells(ax2)) == expected
 
 
+def test_pipeline_diagram_folds_long_stalls():
+    # 0: a load that holds MEM for 100 cycles: IF 0, ID 1, EX 2, MEM 3-102, WB 103
+    # 1: the next instruction waits behind it:  IF 1, ID 2, EX 3-102, MEM 103, WB 104
+    rows = [{"seq": 0, "pc": 0x100, "disassembly": "ld a0,0(a1)", "if_cycle": 0, "id_cycle": 1,
+                 "ex_cycle": 2, "mem_cycle": 3, "wb_cycle": 103, "mispredicted": False,
+                 "stall_cause": "dcache_mem"},
+            {"seq": 1, "pc": 0x104, "disassembly": "add a2,a2,1", "if_cycle": 1, "id_cycle": 2,
+                 "ex_cycle": 3, "mem_cycle": 103, "wb_cycle": 104, "mispredicted": False,
+                 "stall_cause": "dcache_mem"}]
+    ax = plot.pipeline_diagram(FakeResult(rows), fold=24)
+    assert ax.cells_drawn == 104 + 104
+    # nothing enters a stage from cycle 4 to 102: with 2 cycles kept at each end, cycles
+    # 6..100 become one column
+    assert ax.folds == [(6, 101)]
+    ax.figure.canvas.draw()
+    assert "+95" in [t.get_text() for t in ax.get_xticklabels()]
+    # columns: 0-5, the fold, 101-106. Row 0: IF ID EX, MEM at 3 4 5, fold, 101 102, WB;
+    # row 1: IF ID, EX at 3 4 5, fold, 101 102, MEM, WB
+    assert len(_stage_cells(ax)) == (3 + 3 + 1 + 2 + 1) + (2 + 3 + 1 + 2 + 2)
+    ax = plot.pipeline_diagram(FakeResult(rows), fold=None)
+    assert len(_stage_cells(ax)) == 208 and ax.folds == []
+
+
 def test_pipeline_diagram_without_trace_says_what_to_do(ptrchase):
     with pytest.raises(CyclesimError, match="trace='pipeline'"):
         plot.pipeline_diagram(ptrchase)
