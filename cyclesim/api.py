@@ -17,7 +17,7 @@ def run(program, *args, config=None, preset=None, overrides=None, mode: str = "t
         max_cycles: int | None = None, stop_at: int | str | None = None,
         warmup: int | None = None, roi: bool = False, sample_interval: int | None = 100_000,
         trace: str | Iterable[str] | None = None, trace_window: tuple[int, int] = (0, 10_000),
-        seed: int = 0, echo: bool = False, progress: bool | None = False):
+        seed: int = 0, echo: bool = False, progress: bool | None = None):
     """Run `program` (a workload name or an ELF path) with guest arguments `args`.
 
     config / preset / overrides choose the machine (see cyclesim.config.resolve_config):
@@ -30,6 +30,8 @@ def run(program, *args, config=None, preset=None, overrides=None, mode: str = "t
     the region between the roi_begin/roi_end markers when `roi=True`.
     Traces are off unless `trace` names some of "pipeline", "cycles", "memory"; they
     cover `trace_window = (first_instruction, count)`.
+
+    progress=None shows a progress bar in a terminal or a notebook and none otherwise.
 
     Returns a SimResult; a guest fault or limit is a status in it, not an exception.
     Bad input (unknown workload, invalid config, not a static RISC-V ELF) raises a
@@ -69,7 +71,7 @@ def run(program, *args, config=None, preset=None, overrides=None, mode: str = "t
     options = RunOptions(mode=mode, max_insts=max_insts, max_cycles=max_cycles,
                          stop_at=stop_at, warmup=warmup, roi=roi,
                          sample_interval=sample_interval, trace=traces,
-                         trace_window=(first, count), progress=bool(progress))
+                         trace_window=(first, count), progress=progress)
     system = System(cfg, process, options)
     outcome = system.run()
     return SimResult.from_run(program=str(program), path=str(path), args=guest_args,
