@@ -716,3 +716,44 @@ def test_dram_row_column_bank_mapping(asm):
     assert r.gap("m_pre", "m_a") == 42
     assert r.gap("m_a", "m_b") == 28
     assert r.gap("m_b", "m_c") == 42
+
+
+def test_r11_ras_wraps_when_full(asm):
+    """Rule 11: ras_depth 1. call f pushes back1; f calls g, the push overwrites back1
+    (oldest); ret from g pops back2: hit (gap 1); ret from f finds the RAS empty:
+    misprediction, target at E(ret, MEM) (resolve EX): gap 3."""
+    body = """
+m_c1: call m_f
+m_back1: j m_end
+m_f:
+  mv s5, ra
+m_c2: call m_g
+m_back2: mv ra, s5
+m_retf: ret
+m_g:
+m_retg: ret
+m_end: nop
+"""
+    r = asm(body, bpred__ras_depth=1)
+    assert r.gap("m_retg", "m_back2") == 1
+    assert r.gap("m_retf", "m_back1") == 3
+    r = asm(body, bpred__ras_depth=2)
+    assert r.gap("m_retf", "m_back1") == 1
+
+
+@pytest.mark.parametrize("body,part,amount,overrides", [
+    # L1D miss served by the L2 (A evicted from a 1 KiB direct-mapped L1D): 1 + 12
+    # -> the load's gap 13 = base 1 + dcache_l2 12 (set-up misses go to dcache_mem)
+    (LEVELS_BODY.format(stride=1024), "dcache_l2", 12,
+     {"l2": "default", "l1d__size": "1KiB", "l1d__assoc": 1}),
+    # fetch of a new code line from memory (no L2): IF 41 -> icache_mem 40 per new line;
+    # this program's code spans 2 lines (0x100c0.., 0x10100..)
+    ("addi t0, x0, 1\n" * 8, "icache_mem", 80, {"core__fetch_blocking": True}),
+])
+def test_r14_cpi_stack_cache_levels(asm, body, part, amount, overrides):
+    """Rule 14: a cache stall is charged to the level that served it."""
+    r = asm(body, **overrides)
+    if part == "icache_mem":
+        lines = {pc >> 6 for pc in r.df["pc"]}
+        assert len(lines) == 2
+    assert r.result.cpi_stack()[part] == amount
