@@ -757,3 +757,33 @@ def test_r14_cpi_stack_cache_levels(asm, body, part, amount, overrides):
         lines = {pc >> 6 for pc in r.df["pc"]}
         assert len(lines) == 2
     assert r.result.cpi_stack()[part] == amount
+
+
+@pytest.mark.parametrize("first,gap_c", [
+    # A clean: B + 64 finds row 0x41 open and the bank idle: row hit 10 + 14 + 3 = 27 -> 28
+    ("ld t1, 0(s0)", 28),
+    # A dirty: its writeback goes to bank 1 at the fill's completion and reopens row 0x40;
+    # B + 64 waits for it and then conflicts -> 1 + 99 = 100 (worked out in the docstring)
+    ("sd t1, 0(s0)", 100),
+])
+def test_dram_writeback_occupies_the_bank(asm, first, gap_c):
+    """docs/caches.md: a dirty victim's writeback is issued when the fill completes and
+    occupies its DRAM bank. No L2, L1D 1 KiB direct mapped (A and B share a set), DRAM
+    row_bank_column, 1 GHz (controller 10; device: row hit tCL + tBURST = 17, conflict
+    tRP + tRCD + tCL + tBURST = 45), no store buffer. A = buf (bank 1, row 0x40),
+    B = buf + 64 KiB (bank 1, row 0x41).
+      ld B at MEM m: L1 miss, fill asked at m+1, at bank m+11, row 0x40 open: conflict
+        45 -> done m+56: latency 1 + 55 = 56 (WB gap 56).
+      A dirty: writeback issued at m+56, at bank m+66, conflict (row 0x41) -> bank busy
+        until m+111, row 0x40 open again.
+      ld B+64 at MEM m+56: asked at m+57, at bank m+67, waits to m+111, conflict 45 ->
+        finish m+156: DRAM latency 156 - 57 = 99, MEM holds 1 + 99 = 100.
+      A clean (no writeback): at bank m+67, row 0x41 open: hit 17 -> 1 + 27 = 28."""
+    body = (f"  lla s0, buf\n  li s1, 0x10000\n  add s1, s1, s0\n  {first}\n"
+            "m_pre: addi t2, x0, 1\nm_b: ld t0, 0(s1)\nm_c: ld t0, 64(s1)\n")
+    r = asm(body, base={"core.fetch_blocking": False, "l2": None, "memory.kind": "dram",
+                        "bpred.kind": "static_nt", "core.frequency": "1GHz",
+                        "core.store_buffer_entries": 0, "l1d.size": "1KiB",
+                        "l1d.assoc": 1})
+    assert r.gap("m_pre", "m_b") == 56
+    assert r.gap("m_b", "m_c") == gap_c
