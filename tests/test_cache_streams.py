@@ -139,3 +139,44 @@ def test_cache_alone_matches_reference_on_real_streams(streams, policy, write_po
                         f"cache {hm[first]}, reference {ref_hm[first]}")
         st = cache.stats()
         assert {c: st[c] for c in COUNTERS} == counts, name
+
+
+@pytest.mark.parametrize("name,arg,inclusion,write_policy,allocate", [
+    ("sort", "500", "non_inclusive", "write_back", True),
+    ("hashtable", "300", "inclusive", "write_back", True),
+    ("matmul", "16", "non_inclusive", "write_through", False),
+])
+def test_whole_hierarchy_matches_reference_chain(name, arg, inclusion, write_policy,
+                                                  allocate):
+    """L1I + L1D -> L2 -> DRAM on the full memory trace (fetches and data, in record order,
+    which is consume() order for both L1s): small caches so the L2 evicts and writes back;
+    an inclusive L2 back-invalidates the L1s. Every level's counters equal a chain of
+    reference caches, and the DRAM sees the reference's reads and writes."""
+    ov = {"l1i.size": 2048, "l1i.assoc": 2, "l1d.size": 4096, "l1d.assoc": 4,
+          "l2.size": "16KiB", "l2.assoc": 4, "l2.inclusion": inclusion,
+          "l1d.write_policy": write_policy, "l1d.write_allocate": allocate}
+    r = cyclesim.run(workloads.path(name), arg, overrides=ov, trace="memory",
+                     trace_window=(0, WINDOW), max_insts=WINDOW)
+    mem = RefMemory()
+    l2 = RefCache(16384, 4, 64, inclusive=inclusion == "inclusive", next=mem, level_id=2)
+    l1i = RefCache(2048, 2, 64, next=l2, level_id=1)
+    l1d = RefCache(4096, 4, 64, write_policy=write_policy, write_allocate=allocate,
+                   next=l2, level_id=1)
+    l2.uppers = [l1i, l1d]
+    kinds = dict(KINDS, ifetch=0)
+    for a, k in zip(r.memory_trace["addr"].to_numpy(np.uint64), r.memory_trace["kind"]):
+        (l1i if k == "ifetch" else l1d).access(int(a), kinds[k])
+    for level, ref in (("l1i", l1i), ("l1d", l1d), ("l2", l2)):
+        got = {c: int(r.stats[f"{level}.{c}"]) for c in
+               ("accesses", "misses", "writebacks", "evictions", "back_invalidations",
+                "write_throughs")}
+        want = dict(accesses=ref.accesses, misses=ref.misses, writebacks=ref.writebacks,
+                    evictions=ref.evictions, back_invalidations=ref.back_invalidations,
+                    write_throughs=ref.write_throughs)
+        assert got == want, level
+    assert l2.evictions > 0 and l2.writebacks > 0
+    if write_policy == "write_through":
+        assert l1d.write_throughs > 0
+    if inclusion == "inclusive":
+        assert l1i.back_invalidations + l1d.back_invalidations > 0
+    assert (int(r.stats["dram.reads"]), int(r.stats["dram.writes"])) == (mem.reads, mem.writes)
