@@ -787,3 +787,42 @@ def test_dram_writeback_occupies_the_bank(asm, first, gap_c):
                         "l1d.assoc": 1})
     assert r.gap("m_pre", "m_b") == 56
     assert r.gap("m_b", "m_c") == gap_c
+
+
+def test_r11_btfn_compressed_backward_branch(asm):
+    """Predictors (btfn) with a compressed loop (c.addi, c.bnez): the target of a c.bnez
+    is decoded from its CB encoding; backward -> predicted taken. Same gaps as the 4-byte
+    loop: decode redirect on the first pass, then hits, exit mispredicted."""
+    body = (".option rvc\n  li a0, 6\nm_loop:\n  c.addi a0, -1\nm_br:\n  c.bnez a0, m_loop\n"
+            "m_after:\n  c.nop\n.option norvc\n")
+    r = asm(body, bpred__kind="btfn")
+    assert r.sym["m_after"] - r.sym["m_br"] == 2
+    assert branch_gaps(r, 6) == [2, 1, 1, 1, 1, 3]
+
+
+def test_r13_nonblocking_misses_overlap(asm):
+    """Rules 13, 3 (mem_blocking False): two independent missing loads one cycle apart
+    each take 1 cycle in MEM; their data exist at E(MEM) + 41 each, so the consumers of
+    both run 1 cycle apart (rule 13 as written: no limit on outstanding misses; the
+    caches' `mshrs` has no effect yet)."""
+    r = asm("  lla s0, buf\nm_a: ld t0, 0x200(s0)\nm_b: ld t1, 0x300(s0)\n"
+            "m_ua: add t2, t0, t0\nm_ub: add t3, t1, t1\n", core__mem_blocking=False)
+    assert r.st("m_b")[3] == r.st("m_a")[3] + 1
+    assert r.st("m_ua")[2] == r.st("m_a")[3] + MISS
+    assert r.gap("m_ua", "m_ub") == 1
+
+
+def test_r6_waw_load_behind_late_load(asm):
+    """Rule 6: ld t0 (miss, non-blocking, value v = E(MEM) + 41) then ld t0 (hit): the
+    younger load counts latency 2, so EX >= v - 2 + 1 = v - 1."""
+    r = asm(WARM + "m_a: ld t0, 0x200(s0)\nm_b: ld t0, 8(s0)\n", core__mem_blocking=False)
+    assert r.st("m_b")[2] == r.st("m_a")[3] + MISS - 1
+    assert r.col("m_b", "stall_cause") == "data_hazard"
+
+
+def test_r7_store_of_late_load_value_waits_at_mem(asm):
+    """Rules 7, 13: sd of a missing non-blocking load's value needs it at MEM entry:
+    E(sd, MEM) = E(ld, MEM) + 41 (the sd's EX is not delayed)."""
+    r = asm(WARM + "m_a: ld t0, 0x200(s0)\nm_s: sd t0, 8(s0)\n", core__mem_blocking=False)
+    assert r.st("m_s")[3] == r.st("m_a")[3] + MISS
+    assert r.st("m_s")[2] == r.st("m_a")[2] + 1
