@@ -826,3 +826,30 @@ def test_r7_store_of_late_load_value_waits_at_mem(asm):
     r = asm(WARM + "m_a: ld t0, 0x200(s0)\nm_s: sd t0, 8(s0)\n", core__mem_blocking=False)
     assert r.st("m_s")[3] == r.st("m_a")[3] + MISS
     assert r.st("m_s")[2] == r.st("m_a")[2] + 1
+
+
+def test_r14_roi_counts_cycles_between_markers(asm):
+    """Rule 14 + reset_stats: with roi=True the statistics start at the roi_begin marker
+    (`slti x0, x0, 1`) and stop at roi_end (`slti x0, x0, 2`); cycles count from the last
+    commit before the reset. Between the markers: 6 independent ALU ops and one taken
+    beq under static_nt (penalty 2, resolve in EX); the window holds the instructions
+    after roi_begin up to and including roi_end, each charging its WB gap."""
+    body = ("  lla s0, buf\n  ld t0, 0(s0)\n  slti x0, x0, 1\n" +
+            "".join(f"addi t{i}, x0, {i}\n" for i in range(6)) +
+            "m_br: beq x0, x0, m_t\nnop\nm_t: nop\n  slti x0, x0, 2\n  ld t1, 0x400(s0)\n")
+    r = asm(body)
+    df = r.df
+    begin = df.index[df["disassembly"].str.startswith("slti zero,zero,1")][0]
+    end = df.index[df["disassembly"].str.startswith("slti zero,zero,2")][0]
+    # the gaps, by hand: 8 instructions after roi_begin (6 addi, beq, nop at m_t) and the
+    # end marker; all gap 1 except m_t (3)
+    wb = df["wb_cycle"]
+    assert list(wb.loc[begin + 1:end].diff().dropna()) == [1] * 6 + [3, 1]
+    rr = cyclesim.run(str(r.result.path), overrides=dict(BASE), roi=True)
+    # the stats window: from WB(roi_begin) to WB(roi_end): 9 instructions (6 addi, beq,
+    # nop, the roi_end marker itself), 9 + 2 = 11 cycles; the missing loads before and after
+    # are outside
+    assert rr.stats["core.instructions"] == 9
+    assert rr.stats["core.cycles"] == 11 == wb.loc[end] - wb.loc[begin]
+    assert rr.stats["cpi_stack.dcache_mem"] == 0
+    assert rr.stats["cpi_stack.branch_mispredict"] == 2
