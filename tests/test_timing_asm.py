@@ -853,3 +853,37 @@ def test_r14_roi_counts_cycles_between_markers(asm):
     assert rr.stats["core.cycles"] == 11 == wb.loc[end] - wb.loc[begin]
     assert rr.stats["cpi_stack.dcache_mem"] == 0
     assert rr.stats["cpi_stack.branch_mispredict"] == 2
+
+
+BTB_LOOP = """
+  li a0, 4
+.balign 64
+m_loop:
+m_j1: j m_a
+  nop
+m_a: addi a0, a0, -1
+m_j2: j m_b
+  nop
+m_b: bne a0, x0, m_loop
+"""
+
+
+@pytest.mark.parametrize("entries,assoc,gap_j1,gap_j2", [
+    # pc >> 1 of j1, j2, bne = 32k, 32k + 6, 32k + 10 (loop aligned to 64 bytes)
+    (2, 1, 2, 2),    # 2 sets: all three in set 0, one way: every jal misses
+    (4, 1, 1, 2),    # 4 sets: j1 alone in set 0; j2 and bne (taken) fight over set 2
+    (8, 1, 1, 1),    # 8 sets: 0, 6, 2: no conflict
+    (2, 2, 2, 2),    # 1 set of 2 ways, 3 users in round robin: LRU always evicts the next
+    (4, 4, 1, 1),    # 1 set of 4 ways: all fit
+    (8, 2, 1, 1),    # 4 sets: j1 in set 0; j2 and bne share set 2's two ways
+])
+def test_r11_btb_sets_ways_and_lru(asm, entries, assoc, gap_j1, gap_j2):
+    """Rule 11: the BTB learns every taken jal/branch (LRU, sets indexed by pc >> 1, full
+    tags). A jal that misses is a decode redirect (WB gap 2 to its target), a hit costs
+    nothing (gap 1). Gaps in the later iterations of the loop (static_nt)."""
+    r = asm(BTB_LOOP, bpred__btb_entries=entries, bpred__btb_assoc=assoc)
+    assert r.sym["m_loop"] % 64 == 0
+    for k in (1, 2, 3):
+        assert r.wb("m_a", k) - r.wb("m_j1", k) == gap_j1, k
+        assert r.wb("m_b", k) - r.wb("m_j2", k) == gap_j2, k
+    assert r.wb("m_a", 0) - r.wb("m_j1", 0) == 2
