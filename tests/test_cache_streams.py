@@ -18,15 +18,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from caches.cache import Cache
+from caches.dram import FixedMemory
 
 import cyclesim
 from cyclesim import workloads
 
 sys.path.insert(0, str(Path(__file__).parent / "caches"))
-from cache_reference import AMO, LOAD, STORE, RefCache, RefMemory  # noqa: E402
-
-from caches.cache import Cache  # noqa: E402
-from caches.dram import FixedMemory  # noqa: E402
+from cache_reference import AMO, LOAD, STORE, RefCache, RefMemory
 
 WINDOW = 50_000
 WORKLOADS = [("sort", "500"), ("hashtable", "300"), ("matmul", "16"), ("ptrchase", "256")]
@@ -35,7 +34,7 @@ POLICIES = ["lru", "fifo", "plru", "random", "srrip"]
 WRITE_MODES = [("write_back", True), ("write_back", False), ("write_through", True),
                ("write_through", False)]
 # Small L1D so that real streams evict (and write back) a lot: 4 KiB, 4-way, 16 sets.
-GEOMETRY = dict(size=4096, assoc=4, line_size=64)
+GEOMETRY = {"size": 4096, "assoc": 4, "line_size": 64}
 # The full-simulator runs: one L1D configuration per workload, so all five policies and all
 # four write modes appear at least once across the workloads.
 SIM_CONFIGS = {
@@ -53,9 +52,9 @@ def reference(stream, policy, write_policy, write_allocate, geometry=GEOMETRY, s
                    policy=policy, write_policy=write_policy, write_allocate=write_allocate,
                    seed=seed, next=RefMemory(), level_id=1)
     hm = "".join(ref.access(int(a), int(k))[2] for a, k in stream)
-    counts = dict(accesses=ref.accesses, hits=ref.hits, misses=ref.misses,
-                  writebacks=ref.writebacks, evictions=ref.evictions,
-                  write_throughs=ref.write_throughs)
+    counts = {"accesses": ref.accesses, "hits": ref.hits, "misses": ref.misses,
+              "writebacks": ref.writebacks, "evictions": ref.evictions,
+              "write_throughs": ref.write_throughs}
     return counts, hm
 
 
@@ -170,9 +169,9 @@ def test_whole_hierarchy_matches_reference_chain(name, arg, inclusion, write_pol
         got = {c: int(r.stats[f"{level}.{c}"]) for c in
                ("accesses", "misses", "writebacks", "evictions", "back_invalidations",
                 "write_throughs")}
-        want = dict(accesses=ref.accesses, misses=ref.misses, writebacks=ref.writebacks,
-                    evictions=ref.evictions, back_invalidations=ref.back_invalidations,
-                    write_throughs=ref.write_throughs)
+        want = {"accesses": ref.accesses, "misses": ref.misses, "writebacks": ref.writebacks,
+                "evictions": ref.evictions, "back_invalidations": ref.back_invalidations,
+                "write_throughs": ref.write_throughs}
         assert got == want, level
     assert l2.evictions > 0 and l2.writebacks > 0
     if write_policy == "write_through":

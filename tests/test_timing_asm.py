@@ -11,6 +11,7 @@ Unless a test says otherwise the machine is `BASE`: fetch idealised (rule 12,
 cycles, static not-taken prediction. An L1 hit is then 1 cycle and an L1 miss 1 + 40 = 41.
 Instructions are found by the labels placed right on them (`m_<name>:`), read with nm.
 """
+import itertools
 import subprocess
 from pathlib import Path
 
@@ -440,7 +441,7 @@ m_after: nop
 """
     r = asm(body, core__fetch_blocking=True)
     assert r.sym["m_l2"] % 64 == 0
-    first, second = r.rows("m_loop").index
+    second = r.rows("m_loop").index[1]
     wbs = r.df.loc[second:]["wb_cycle"].to_numpy()
     gaps = list(wbs[1:] - wbs[:-1])
     assert gaps[:18] == [1] * 18                        # loop body pass 2, bne, m_after
@@ -609,7 +610,7 @@ def test_r9_store_buffer_full(asm, entries, gaps):
     Listed: WB gaps s1-pre, s2-s1, s3-s2, s4-s3, post-s4."""
     r = asm(STORES, core__store_buffer_entries=entries)
     names = ["m_pre", "m_s1", "m_s2", "m_s3", "m_s4", "m_post"]
-    assert [r.gap(a, b) for a, b in zip(names, names[1:])] == gaps
+    assert [r.gap(a, b) for a, b in itertools.pairwise(names)] == gaps
 
 
 def test_r10_amo_drains_the_store_buffer(asm):
