@@ -888,3 +888,29 @@ def test_r11_btb_sets_ways_and_lru(asm, entries, assoc, gap_j1, gap_j2):
         assert r.wb("m_a", k) - r.wb("m_j1", k) == gap_j1, k
         assert r.wb("m_b", k) - r.wb("m_j2", k) == gap_j2, k
     assert r.wb("m_a", 0) - r.wb("m_j1", 0) == 2
+
+
+def test_r11_t0_link_register_calls_and_returns(asm):
+    """Rule 11: `jal t0, f` is a call (rd = t0 pushes), `jr t0` (jalr x0, t0) a return
+    predicted by the RAS: gap 1; the call itself has no BTB entry: decode redirect, gap 2."""
+    r = asm("m_call: jal t0, m_f\nm_back: addi t1, x0, 1\nj m_end\nm_f: nop\n"
+            "m_ret: jr t0\nm_end: nop\n")
+    assert r.gap("m_call", "m_f") == 2
+    assert r.gap("m_ret", "m_back") == 1
+    assert r.result.stats["bpred.ras_hits"] == 1
+
+
+def test_r4_r5_branch_in_id_without_forwarding(asm):
+    """Rules 4, 5: without forwarding the branch reads its registers in ID like any op
+    (EX >= W + 1): addi then dependent bne, resolve in ID: 2 bubbles (gap 3), not 3."""
+    r = asm("m_a: addi t0, x0, 1\nm_br: bne t0, x0, m_t\nnop\nm_t: nop\n",
+            core__forwarding="none", core__branch_resolve_stage="ID", bpred__kind="btfn")
+    assert r.gap("m_a", "m_br") == 3
+
+
+def test_r9_hitting_stores_never_fill_a_one_entry_buffer(asm):
+    """Rule 9, N = 1: stores that hit drain in 1 cycle, so the next store's MEM entry
+    (>= previous drain finish = its MEM + 1) never waits: gaps 1."""
+    r = asm(WARM + "m_a: sd t1, 8(s0)\nm_b: sd t1, 16(s0)\nm_c: sd t1, 72(s0)\n"
+            "m_d: sd t1, 80(s0)\n", core__store_buffer_entries=1)
+    assert [r.gap("m_a", "m_b"), r.gap("m_b", "m_c"), r.gap("m_c", "m_d")] == [1, 1, 1]
