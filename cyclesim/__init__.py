@@ -20,9 +20,9 @@ def __getattr__(name):
     if name in ("Config", "SystemConfig", "resolve_config", "presets"):
         import cyclesim.config as config
         return getattr(config, name) if name != "Config" else config.SystemConfig
-    if name == "workloads":
-        import cyclesim.workloads as workloads
-        return workloads
+    if name in ("workloads", "plot"):
+        import importlib
+        return importlib.import_module(f"cyclesim.{name}")
     if name == "SimResult":
         from cyclesim.results.result import SimResult
         return SimResult
@@ -32,6 +32,6 @@ def __getattr__(name):
     raise AttributeError(f"module 'cyclesim' has no attribute {name!r}")
 
 
-__all__ = ["run", "Config", "SystemConfig", "resolve_config", "presets", "workloads",
+__all__ = ["run", "Config", "SystemConfig", "resolve_config", "presets", "workloads", "plot",
            "SimResult", "load_result", "CyclesimError", "ConfigError", "ProgramError",
            "WorkloadNotFound"]
