@@ -26,6 +26,12 @@ def __getattr__(name):
     if name == "SimResult":
         from cyclesim.results.result import SimResult
         return SimResult
+    if name in ("sweep", "load_sweep"):
+        # cyclesim.sweep is the module cyclesim/sweep.py, which is callable as the sweep
+        # function (importing a submodule binds its name here, so one object must be both).
+        import importlib
+        module = importlib.import_module("cyclesim.sweep")
+        return module if name == "sweep" else module.load_sweep
     if name == "load_result":
         from cyclesim.results.store import load_result
         return load_result
@@ -33,5 +39,5 @@ def __getattr__(name):
 
 
 __all__ = ["run", "Config", "SystemConfig", "resolve_config", "presets", "workloads", "plot",
-           "SimResult", "load_result", "CyclesimError", "ConfigError", "ProgramError",
-           "WorkloadNotFound"]
+           "SimResult", "load_result", "sweep", "load_sweep", "CyclesimError", "ConfigError",
+           "ProgramError", "WorkloadNotFound"]

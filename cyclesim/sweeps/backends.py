@@ -1,0 +1,199 @@
+"""Where sweep points run: a local pool of worker processes, or a Dask cluster.
+
+Both take a list of tasks and call `on_result(task, record)` in the driver as each point
+finishes, in completion order. A worker that dies takes only its own point down: that
+point is retried on a fresh worker up to `retries` times, then reported as an error; the
+other points carry on.
+
+The local pool is a few processes with one pipe each rather than a ProcessPoolExecutor:
+when one of its workers dies, the executor fails every point in flight and cannot say
+which one killed it, so a bounded retry would charge innocent points.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+from collections import deque
+from multiprocessing.connection import Connection, wait
+
+from cyclesim.sweeps.worker import error_record, execute
+
+DIED = "worker_died"
+
+
+def default_workers() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+def died_record(attempts: int, how: str) -> dict:
+    record = error_record(f"worker died ({how}) on each of {attempts} attempt"
+                          f"{'s' if attempts != 1 else ''}")
+    record["run_status"] = DIED
+    return record
+
+
+class _Worker:
+    """One worker: a `python -m cyclesim.sweeps.worker` process with a pipe each way.
+
+    A plain child process rather than multiprocessing's spawn: spawn re-imports the
+    user's __main__ in every worker, which re-runs an unguarded script's sweep and fails
+    for code typed into `python -`. The worker needs nothing from __main__."""
+
+    def __init__(self):
+        import cyclesim
+
+        to_child_r, to_child_w = os.pipe()
+        from_child_r, from_child_w = os.pipe()
+        env = dict(os.environ)
+        # Find this very cyclesim in the child, installed or not.
+        root = os.path.dirname(os.path.dirname(os.path.abspath(cyclesim.__file__)))
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "cyclesim.sweeps.worker", str(to_child_r),
+             str(from_child_w)], pass_fds=(to_child_r, from_child_w), env=env,
+            stdin=subprocess.DEVNULL, start_new_session=False)
+        os.close(to_child_r)
+        os.close(from_child_w)
+        self.send_conn = Connection(to_child_w, readable=False)
+        self.conn = Connection(from_child_r, writable=False)
+        self.task = None
+
+    def stop(self, now: bool) -> None:
+        if not now:
+            try:
+                self.send_conn.send(None)
+            except OSError:
+                pass
+            try:
+                self.process.wait(5)
+            except subprocess.TimeoutExpired:
+                pass
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        self.send_conn.close()
+        self.conn.close()
+
+
+def _how(exitcode) -> str:
+    if exitcode is not None and exitcode < 0:
+        try:
+            return signal.Signals(-exitcode).name
+        except ValueError:
+            return f"signal {-exitcode}"
+    return f"exit status {exitcode}"
+
+
+def run_local(tasks, on_result, workers: int | None, retries: int) -> None:
+    """Run tasks on `workers` processes (default: every core this process may use)."""
+    if not tasks:
+        return
+    n = max(1, min(workers or default_workers(), len(tasks)))
+    queue = deque(tasks)
+    attempts: dict[int, int] = {}
+    idle = [_Worker() for _ in range(n)]
+    busy: list[_Worker] = []
+    clean = False
+    try:
+        while queue or busy:
+            while idle and queue:
+                w, task = idle.pop(), queue.popleft()
+                try:
+                    w.send_conn.send(task)
+                except OSError:  # died before it started this point: not its fault
+                    queue.appendleft(task)
+                    w.stop(now=True)
+                    idle.append(_Worker())
+                    continue
+                w.task = task
+                busy.append(w)
+            ready = set(wait([w.conn for w in busy]))
+            for w in [w for w in busy if w.conn in ready]:
+                try:
+                    record = w.conn.recv()
+                except (EOFError, OSError):  # the worker died: its pipe reached its end
+                    record = None
+                task, w.task = w.task, None
+                busy.remove(w)
+                if record is not None:
+                    idle.append(w)
+                    on_result(task, record)
+                    continue
+                w.stop(now=True)
+                idle.append(_Worker())
+                key = task["point"]
+                attempts[key] = attempts.get(key, 0) + 1
+                if attempts[key] <= retries:
+                    queue.appendleft(task)
+                else:
+                    on_result(task, died_record(attempts[key], _how(w.process.returncode)))
+        clean = True
+    finally:
+        for w in idle + busy:
+            w.stop(now=not clean)
+
+
+def run_dask(tasks, on_result, scheduler, workers: int | None, retries: int) -> None:
+    """Run tasks on a Dask cluster: `scheduler` is a dask.distributed.Client, an address
+    ("tcp://host:8786"), or None to start a LocalCluster of `workers` processes."""
+    try:
+        import dask
+        from dask.distributed import Client, LocalCluster, as_completed
+        from distributed.scheduler import KilledWorker
+    except ImportError:
+        from cyclesim.errors import CyclesimError
+        raise CyclesimError("the Dask backend needs dask.distributed: pip install "
+                            "'cyclesim[dask]' (or dask[distributed]), or use "
+                            "backend='processes'") from None
+    if not tasks:
+        return
+    owned = []
+    try:
+        if isinstance(scheduler, Client):
+            client = scheduler
+        elif scheduler:
+            client = Client(scheduler)
+            owned.append(client)
+        else:
+            n = max(1, min(workers or default_workers(), len(tasks)))
+            # The scheduler retries a point whose worker died this many times, then
+            # raises KilledWorker (with an external scheduler, its own setting applies).
+            with dask.config.set({"distributed.scheduler.allowed-failures": retries}):
+                cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
+                                       dashboard_address=None)
+            owned.append(cluster)
+            client = Client(cluster)
+            owned.insert(0, client)
+        images = {}
+        futures = {}
+        for task in tasks:
+            sha = task["image_sha256"]
+            if sha not in images:  # each program travels once, content-addressed
+                images[sha] = client.scatter(task["image"], hash=True)
+            light = {k: v for k, v in task.items() if k != "image"}
+            fut = client.submit(execute, light, images[sha], pure=False,
+                                key=f"cyclesim-point-{task['point']}-{os.urandom(4).hex()}")
+            futures[fut] = task
+        try:
+            for fut in as_completed(list(futures)):
+                task = futures.pop(fut)
+                try:
+                    record = fut.result()
+                except KilledWorker:
+                    record = died_record(retries + 1, "killed")
+                except Exception as e:  # noqa: BLE001 (any failure is that point's row)
+                    record = error_record(f"{type(e).__name__}: {e}")
+                on_result(task, record)
+        finally:
+            if futures:
+                client.cancel(list(futures))
+    finally:
+        for thing in owned:
+            with contextlib.suppress(Exception):  # closing a cluster that already failed
+                thing.close()

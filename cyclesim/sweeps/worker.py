@@ -1,0 +1,138 @@
+"""What a worker does for one sweep point: load the program from the bytes that travelled
+with the task, run it on the point's config, and return a plain record.
+
+A worker needs only cyclesim installed: the ELF image comes in the task (checked against
+its content hash), the config comes as a SystemConfig, and the result goes back to the
+driver, which alone writes the store. Exceptions become an "error" record, so one bad
+point never stops a sweep.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+import time
+
+# Test hook: CYCLESIM_SWEEP_KILL="POINT[:MARKER]" makes the worker that picks up point
+# POINT kill itself with SIGKILL; with MARKER, only while that file does not exist yet (it
+# is created first), so exactly the first attempt dies. Used by the tests to prove that a
+# dead worker costs nothing but a retry.
+KILL_HOOK = "CYCLESIM_SWEEP_KILL"
+
+# SimResult statuses that mean the run ended as the user asked.
+_FINISHED = ("max_insts", "max_cycles", "stopped")
+# Statuses that say nothing about the point (the run was cut short from outside).
+TRANSIENT = ("interrupted",)
+
+
+def image_hash(image: bytes) -> str:
+    return hashlib.sha256(image).hexdigest()
+
+
+def error_record(message: str) -> dict:
+    return {"status": "error", "message": message, "run_status": None, "exit_code": None,
+            "stats": {}, "host_seconds": 0.0}
+
+
+def ignore_interrupts() -> None:
+    """Workers leave Ctrl-C to the driver, which stops them and keeps what finished."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _maybe_die(point: int) -> None:
+    spec = os.environ.get(KILL_HOOK)
+    if not spec:
+        return
+    target, _, marker = spec.partition(":")
+    if int(target) != point:
+        return
+    if marker:
+        try:
+            fd = os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+        except FileExistsError:
+            return
+        os.close(fd)
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def classify(status: str, exit_code, message: str) -> tuple[str, str]:
+    """(ok | fault, message) for a SimResult status."""
+    if status == "exited" and exit_code == 0:
+        return "ok", message
+    if status in _FINISHED:
+        return "ok", message
+    if status == "exited":
+        return "fault", f"exited with code {exit_code}"
+    return "fault", message
+
+
+def execute(task: dict, image: bytes | None = None) -> dict:
+    """Run one point; never raises for a problem with the point itself."""
+    point = task["point"]
+    _maybe_die(point)
+    image = task["image"] if image is None else image
+    if image_hash(image) != task["image_sha256"]:
+        return error_record(f"the program bytes of {task['name']!r} arrived damaged "
+                            "(content hash differs); rerun the sweep")
+    started = time.perf_counter()
+    try:
+        result = simulate(image, task["name"], task["args"], task["config"], task["options"])
+    except Exception as e:  # noqa: BLE001 (a bad point is a row, not a crash of the sweep)
+        return error_record(f"{type(e).__name__}: {e}")
+    status, message = classify(result.status, result.exit_code, result.message)
+    stats = {k: float(v) for k, v in result.stats.items()}
+    return {"status": status, "message": message, "run_status": result.status,
+            "exit_code": None if result.exit_code is None else int(result.exit_code),
+            "stats": stats, "host_seconds": time.perf_counter() - started}
+
+
+def simulate(image: bytes, name: str, args: list[str], config, options: dict):
+    """cyclesim.run on an in-memory image, loaded under `name` (its argv[0]) exactly as
+    run() loads a bundled workload, so a sweep row equals run(name, *args, ...)."""
+    from cyclesim.engine import RunOptions, System
+    from cyclesim.process.kernel import Process
+    from cyclesim.results.result import SimResult
+
+    o = dict(options)
+    stdin = o.pop("stdin", b"")
+    process = Process(image, argv=[name] + list(args), program_name=name,
+                      env=o.pop("env", None), stdin=stdin,
+                      allow_read=tuple(o.pop("allow_read", ())),
+                      allow_write=o.pop("allow_write", None),
+                      mem_limit=o.pop("mem_limit"), seed=o.pop("seed", 0), echo=False)
+    run_options = RunOptions(progress=False, **o)
+    system = System(config, process, run_options)
+    outcome = system.run()
+    return SimResult.from_run(program=name, path=name, args=list(args), config=config,
+                              options=run_options, system=system, outcome=outcome)
+
+
+def main(argv=None) -> None:
+    """Worker process: read tasks from one pipe, write records to the other, until the
+    driver sends None or goes away."""
+    import sys
+    from multiprocessing.connection import Connection
+
+    argv = sys.argv[1:] if argv is None else argv
+    inbox = Connection(int(argv[0]), writable=False)
+    outbox = Connection(int(argv[1]), readable=False)
+    ignore_interrupts()
+    # Load the simulator while the driver prepares, not on the first point.
+    import cyclesim.engine
+    import cyclesim.process.kernel
+    import cyclesim.results.result  # noqa: F401
+    while True:
+        try:
+            task = inbox.recv()
+        except (EOFError, OSError):  # the driver is gone
+            return
+        if task is None:
+            return
+        try:
+            outbox.send(execute(task))
+        except OSError:
+            return
+
+
+if __name__ == "__main__":
+    main()
