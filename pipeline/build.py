@@ -27,4 +27,5 @@ def build_core(core_cfg, bpred_cfg, l1i, l1d):
     predictor, btb, ras = build_predictor(bpred_cfg)
     kwargs = {name: getattr(core_cfg, name) for name in _CORE_FIELDS}
     return InOrderCore(l1i, l1d, predictor, btb, ras,
-                       fetch_line_size=getattr(l1i, "line_size", 64), **kwargs)
+                       fetch_line_size=getattr(l1i, "line_size", 64),
+                       data_line_size=getattr(l1d, "line_size", 64), **kwargs)

@@ -30,6 +30,7 @@ cdef class InOrderCore(TimingModel):
     cdef bint fetch_blocking, mem_blocking
     cdef uint32_t sb_entries       # store buffer entries (0 = stores wait for the cache)
     cdef uint32_t line_shift       # log2 of the fetch line size
+    cdef uint32_t dline_shift      # log2 of the L1D line size (to split crossing accesses)
     # pipeline state: stage entry cycles of the previous instruction
     cdef int64_t prev[N_STAGES]
     cdef int64_t fetch_ready       # earliest IF entry of the next instruction
@@ -65,6 +66,8 @@ cdef class InOrderCore(TimingModel):
     cdef int n_acc
 
     cdef void consume(self, DynInst* di) noexcept nogil
+    cdef uint32_t _data_access(self, uint64_t addr, uint32_t size, uint8_t kind,
+                               int64_t start, uint8_t* lvl) noexcept nogil
     cdef void _note(self, int64_t cycle, uint64_t addr, uint32_t lat, uint32_t size,
                     uint8_t kind, uint8_t level) noexcept nogil
     cdef void _record(self, DynInst* di, int64_t* e, uint8_t cause, uint8_t data_level,

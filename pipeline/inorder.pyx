@@ -80,7 +80,7 @@ cdef class InOrderCore(TimingModel):
                  fadd_latency=4, fmul_latency=4, fma_latency=5, fdiv_latency=20,
                  fsqrt_latency=25, fcvt_latency=2, long_ops_pipelined=True,
                  fetch_blocking=True, mem_blocking=True, store_buffer_entries=4,
-                 fetch_line_size=64):
+                 fetch_line_size=64, data_line_size=64):
         self.l1i = l1i
         self.l1d = l1d
         self.dirpred = predictor if predictor is not None else make_predictor("gshare")
@@ -123,6 +123,10 @@ cdef class InOrderCore(TimingModel):
             raise ConfigError(f"fetch line size {fetch_line_size!r} must be a power of two "
                               "of at least 2 bytes.")
         self.line_shift = int(fetch_line_size).bit_length() - 1
+        if data_line_size < 2 or data_line_size & (data_line_size - 1):
+            raise ConfigError(f"data line size {data_line_size!r} must be a power of two "
+                              "of at least 2 bytes.")
+        self.dline_shift = int(data_line_size).bit_length() - 1
         # A virtual instruction before the first one (entered IF at -1) makes the first
         # instruction enter IF at 0 and WB at 4.
         for i in range(N_STAGES):
@@ -274,7 +278,7 @@ cdef class InOrderCore(TimingModel):
             if is_store and self.sb_entries:
                 # R9: the store drains in the background, in order, behind older stores.
                 start = e3 if e3 > self.sb_last_finish else self.sb_last_finish
-                lat = self.l1d.access(di.mem_addr, ACC_STORE, start, &lvl)
+                lat = self._data_access(di.mem_addr, di.mem_size, ACC_STORE, start, &lvl)
                 self.sb_last_finish = start + (lat if lat > 1 else 1)
                 self.sb_finish[self.sb_next] = self.sb_last_finish
                 self.sb_next += 1
@@ -282,9 +286,9 @@ cdef class InOrderCore(TimingModel):
                     self.sb_next = 0
             else:
                 start = e3
-                lat = self.l1d.access(di.mem_addr,
-                                      ACC_LOAD if is_load else (ACC_AMO if is_amo else ACC_STORE),
-                                      start, &lvl)
+                lat = self._data_access(di.mem_addr, di.mem_size,
+                                        ACC_LOAD if is_load else (ACC_AMO if is_amo else ACC_STORE),
+                                        start, &lvl)
                 if lat < 1:
                     lat = 1
                 data_ready = e3 + lat
@@ -423,6 +427,22 @@ cdef class InOrderCore(TimingModel):
         self.op_counts[oc] += 1
         if self.tracing:
             self._record(di, p, cause, data_level, fetch_level, mispredicted)
+
+    cdef uint32_t _data_access(self, uint64_t addr, uint32_t size, uint8_t kind,
+                               int64_t start, uint8_t* lvl) noexcept nogil:
+        """R13: a data access that crosses a line accesses both lines, issued together;
+        it takes as long as the slower one, which also names the level that served it."""
+        cdef uint32_t lat = self.l1d.access(addr, kind, start, lvl)
+        cdef uint32_t lat2
+        cdef uint8_t lvl2 = 0
+        cdef uint64_t last = addr + (size if size else 1) - 1
+        if (last >> self.dline_shift) != (addr >> self.dline_shift):
+            lat2 = self.l1d.access((last >> self.dline_shift) << self.dline_shift, kind,
+                                   start, &lvl2)
+            if lat2 > lat:
+                lat = lat2
+                lvl[0] = lvl2
+        return lat
 
     cdef void _note(self, int64_t cycle, uint64_t addr, uint32_t lat, uint32_t size,
                            uint8_t kind, uint8_t level) noexcept nogil:

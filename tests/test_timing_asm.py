@@ -280,11 +280,6 @@ m_t:
     assert r.result.stats["bpred.jump_mispredicts"] == 1
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "cyclesim/isa/core.pyx sets DynInst.taken = next_pc != pc + length, so a conditional "
-    "branch whose target is the next instruction counts as not taken: the predictor and "
-    "the global history are trained with the wrong outcome and the direction misprediction "
-    "of rule 11 is never charged"))
 def test_r11_taken_branch_to_the_next_instruction_is_a_taken_branch(asm):
     """Rule 11 + predictors: `beq x0, x0, 1f; 1:` is taken (its condition holds). Under
     static_nt that is a direction misprediction: target fetched at E(br, MEM): gap 3."""
@@ -468,10 +463,6 @@ def test_r12_instruction_straddling_two_lines(asm):
 
 
 # ------------------------------------------------------------------ rule 13
-@pytest.mark.xfail(strict=True, reason=(
-    "pipeline/inorder.pyx (MEM stage) makes ONE L1D access at mem_addr even when the access "
-    "crosses a line; docs/caches.md says an access crossing a line boundary is the caller's "
-    "to split, so the second line is never accessed (never missed, never filled)"))
 def test_r13_load_crossing_a_line_accesses_both_lines(asm):
     """A misaligned ld of bytes 60..67 of buf needs lines buf and buf+64. Only line buf is
     warm: the load must miss (served by memory) and make two L1D accesses."""

@@ -239,6 +239,7 @@ cdef class Core:
         cdef bint timed = self.timing is not None
         cdef uint64_t stop_pc = self.stop_pc
         cdef uint64_t pc = h.pc, npc, ea = 0, n = 0, a, b, v
+        cdef uint8_t taken = 0        # control flow taken (a branch to pc+len is still taken)
         cdef uint32_t w32
         cdef uint16_t w16
         cdef uint8_t w8
@@ -256,6 +257,7 @@ cdef class Core:
                 if reason != STOP_NONE:
                     break
             npc = pc + d.length
+            taken = 0
             xop = d.xop
             # ---- integer -------------------------------------------------------------
             if xop == X_ADDI:
@@ -280,28 +282,36 @@ cdef class Core:
             elif xop == X_BNE:
                 if x[d.rs1] != x[d.rs2]:
                     npc = pc + <uint64_t> d.imm
+                    taken = 1
             elif xop == X_BEQ:
                 if x[d.rs1] == x[d.rs2]:
                     npc = pc + <uint64_t> d.imm
+                    taken = 1
             elif xop == X_BLT:
                 if <int64_t> x[d.rs1] < <int64_t> x[d.rs2]:
                     npc = pc + <uint64_t> d.imm
+                    taken = 1
             elif xop == X_BGE:
                 if <int64_t> x[d.rs1] >= <int64_t> x[d.rs2]:
                     npc = pc + <uint64_t> d.imm
+                    taken = 1
             elif xop == X_BLTU:
                 if x[d.rs1] < x[d.rs2]:
                     npc = pc + <uint64_t> d.imm
+                    taken = 1
             elif xop == X_BGEU:
                 if x[d.rs1] >= x[d.rs2]:
                     npc = pc + <uint64_t> d.imm
+                    taken = 1
             elif xop == X_JAL:
                 x[d.rd] = npc
                 npc = pc + <uint64_t> d.imm
+                taken = 1
             elif xop == X_JALR:
                 a = (x[d.rs1] + <uint64_t> d.imm) & ~(<uint64_t> 1)
                 x[d.rd] = npc
                 npc = a
+                taken = 1
             elif xop == X_LUI:
                 x[d.rd] = <uint64_t> d.imm
             elif xop == X_AUIPC:
@@ -595,7 +605,7 @@ cdef class Core:
                 di.rs3 = reg_id(xop_rs3_kind[xop], d.rs3)
                 di.mem_size = xop_mem_size[xop]
                 di.mem_addr = ea if di.mem_size else 0
-                di.taken = npc != pc + d.length
+                di.taken = taken
                 self.timing.consume(&di)
             n += 1
             pc = npc
