@@ -6,6 +6,7 @@
     cyclesim list                            the bundled workloads
     cyclesim presets                         the machine presets
     cyclesim config --preset embedded        a resolved config as TOML
+    cyclesim sweep sweep.toml --workers 2    workloads over a grid of configs, resumable
 
 Options may come before or after the program; guest arguments that look like options
 go after `--`. Bad input gets one sentence on stderr and exit status 2; a guest fault or
@@ -83,7 +84,29 @@ def _parser() -> tuple[argparse.ArgumentParser, dict]:
     c.add_argument("--config", metavar="FILE")
     c.add_argument("--preset", metavar="NAME")
     c.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+    w = sub.add_parser("sweep", help="run workloads over a grid of configs (see docs/sweeps.md)")
+    w.add_argument("spec", metavar="SWEEP.toml",
+                   help="the workloads, base config, grid and run options")
+    w.add_argument("--workers", type=int, metavar="N", help="worker processes (every core)")
+    w.add_argument("--scheduler", metavar="ADDR",
+                   help="run on the Dask cluster at ADDR, e.g. tcp://host:8786")
+    w.add_argument("--dask", action="store_true", help="run on a local Dask cluster")
+    w.add_argument("--out", metavar="DIR", help="result store (default: the file's store "
+                   "key, else <name>-results beside it); a rerun skips what is there")
+    w.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                   help="show a progress bar on stderr (default: when stderr is a terminal)")
     return p, commands
+
+
+def _cmd_sweep(a) -> int:
+    from cyclesim.errors import CyclesimError
+    from cyclesim.sweeps.command import command
+
+    try:
+        return command(a.spec, workers=a.workers, scheduler=a.scheduler, out=a.out,
+                       dask=a.dask, progress=a.progress)
+    except CyclesimError as e:
+        raise _Usage(str(e)) from None
 
 
 def _pairs(items, what) -> dict:
@@ -256,7 +279,7 @@ def main(argv=None) -> int:
         return int(e.code or 0)
     try:
         handler = {"run": _cmd_run, "list": _cmd_list, "presets": _cmd_presets,
-                   "config": _cmd_config}[a.command]
+                   "config": _cmd_config, "sweep": _cmd_sweep}[a.command]
         return handler(a)
     except _Usage as e:
         print(f"cyclesim: {e}", file=sys.stderr)

@@ -139,6 +139,10 @@ def run_local(tasks, on_result, workers: int | None, retries: int) -> None:
             w.stop(now=not clean)
 
 
+def _image(data: bytes) -> bytes:
+    return data
+
+
 def run_dask(tasks, on_result, scheduler, workers: int | None, retries: int) -> None:
     """Run tasks on a Dask cluster: `scheduler` is a dask.distributed.Client, an address
     ("tcp://host:8786"), or None to start a LocalCluster of `workers` processes."""
@@ -174,8 +178,11 @@ def run_dask(tasks, on_result, scheduler, workers: int | None, retries: int) -> 
         futures = {}
         for task in tasks:
             sha = task["image_sha256"]
-            if sha not in images:  # each program travels once, content-addressed
-                images[sha] = client.scatter(task["image"], hash=True)
+            if sha not in images:
+                # Each program travels once, under its content hash, as a task rather
+                # than scattered data: if the worker holding it dies, the scheduler
+                # makes it again instead of losing it.
+                images[sha] = client.submit(_image, task["image"], key=f"cyclesim-image-{sha}")
             light = {k: v for k, v in task.items() if k != "image"}
             fut = client.submit(execute, light, images[sha], pure=False,
                                 key=f"cyclesim-point-{task['point']}-{os.urandom(4).hex()}")
