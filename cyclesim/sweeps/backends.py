@@ -62,14 +62,15 @@ class _Worker:
         os.close(from_child_w)
         self.send_conn = Connection(to_child_w, readable=False)
         self.conn = Connection(from_child_r, writable=False)
-        self.task = None
+        self.tasks: deque = deque()  # points sent, in the order it runs them
+
+    def ask_to_stop(self) -> None:
+        with contextlib.suppress(OSError):
+            self.send_conn.send(None)
 
     def stop(self, now: bool) -> None:
         if not now:
-            try:
-                self.send_conn.send(None)
-            except OSError:
-                pass
+            self.ask_to_stop()
             try:
                 self.process.wait(5)
             except subprocess.TimeoutExpired:
@@ -91,51 +92,67 @@ def _how(exitcode) -> str:
 
 
 def run_local(tasks, on_result, workers: int | None, retries: int) -> None:
-    """Run tasks on `workers` processes (default: every core this process may use)."""
+    """Run tasks on `workers` processes (default: every core this process may use).
+
+    Each worker holds up to two points while plenty remain (it starts the second the
+    moment it sends the first back, without waiting for the driver), one near the end
+    (so no worker sits on a queued point while another is idle). A worker runs its points
+    in order, so when it dies the first one it held is the one charged with the death."""
     if not tasks:
         return
     n = max(1, min(workers or default_workers(), len(tasks)))
     queue = deque(tasks)
     attempts: dict[int, int] = {}
-    idle = [_Worker() for _ in range(n)]
-    busy: list[_Worker] = []
+    pool = [_Worker() for _ in range(n)]
     clean = False
+
+    def feed():
+        for depth in (1, 2):
+            for w in pool:
+                while queue and len(w.tasks) < depth and (depth == 1 or len(queue) >= n):
+                    task = queue.popleft()
+                    try:
+                        w.send_conn.send(task)
+                    except OSError:  # it died before it began this point: not its fault
+                        queue.appendleft(task)
+                        break
+                    w.tasks.append(task)
+
     try:
-        while queue or busy:
-            while idle and queue:
-                w, task = idle.pop(), queue.popleft()
-                try:
-                    w.send_conn.send(task)
-                except OSError:  # died before it started this point: not its fault
-                    queue.appendleft(task)
-                    w.stop(now=True)
-                    idle.append(_Worker())
+        while queue or any(w.tasks for w in pool):
+            feed()
+            ready = set(wait([w.conn for w in pool if w.tasks]))
+            done = []
+            for i, w in enumerate(pool):
+                if w.conn not in ready:
                     continue
-                w.task = task
-                busy.append(w)
-            ready = set(wait([w.conn for w in busy]))
-            for w in [w for w in busy if w.conn in ready]:
                 try:
                     record = w.conn.recv()
                 except (EOFError, OSError):  # the worker died: its pipe reached its end
                     record = None
-                task, w.task = w.task, None
-                busy.remove(w)
                 if record is not None:
-                    idle.append(w)
-                    on_result(task, record)
+                    done.append((w.tasks.popleft(), record))
                     continue
                 w.stop(now=True)
-                idle.append(_Worker())
-                key = task["point"]
+                culprit, *innocent = w.tasks
+                queue.extendleft(reversed(innocent))
+                pool[i] = _Worker()
+                key = culprit["point"]
                 attempts[key] = attempts.get(key, 0) + 1
                 if attempts[key] <= retries:
-                    queue.appendleft(task)
+                    queue.appendleft(culprit)
                 else:
-                    on_result(task, died_record(attempts[key], _how(w.process.returncode)))
+                    done.append((culprit, died_record(attempts[key],
+                                                      _how(w.process.returncode))))
+            feed()  # keep the workers busy while the driver stores what came back
+            for task, record in done:
+                on_result(task, record)
         clean = True
     finally:
-        for w in idle + busy:
+        if clean:
+            for w in pool:
+                w.ask_to_stop()
+        for w in pool:
             w.stop(now=not clean)
 
 
