@@ -19,9 +19,12 @@ import platform
 import sys
 import tempfile
 import time
+from pathlib import Path
 
 # Run from a source checkout without installing.
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import pyarrow.parquet as pq
 
 import cyclesim
 from cyclesim import workloads
@@ -97,6 +100,14 @@ def main() -> None:
             df = cyclesim.sweep([(a.workload, info["default_args"])], grid=GRID,
                                 store=store, workers=n, progress=False)
             wall = time.perf_counter() - t0
+            # Each point's file is written the moment its result arrives: the spacing of
+            # the files' times is the steady pace of the sweep, free of the one-off
+            # worker start and shutdown.
+            files = sorted((p.stat().st_mtime_ns, p) for p in
+                           (Path(store) / "points").glob("*.parquet"))
+            arrivals = [t for t, _ in files]
+            later_sim = [pq.read_table(p, columns=["host_seconds"]).column(0)[0].as_py()
+                         for _, p in files[1:]]
         assert (df["status"] == "ok").all(), df[["status", "message"]]
         walls[n] = wall
         sim = df["host_seconds"].sum()
@@ -106,11 +117,13 @@ def main() -> None:
               f"{df['core.instructions'].mean() / 1e6:.1f} M instructions per point")
         if n == 1:
             overhead = (wall - sim) / len(df)
-            print(f"  per-point overhead: {overhead * 1e3:.1f} ms = "
-                  f"{100 * overhead / per_point:.1f}% of a point "
-                  f"(incl. one worker start of {start:.2f} s spread over 16 points); "
-                  f"without the worker start {(overhead - start / len(df)) * 1e3:.1f} ms = "
-                  f"{100 * (overhead - start / len(df)) / per_point:.1f}%")
+            pace = (arrivals[-1] - arrivals[0]) / 1e9 / (len(arrivals) - 1)
+            steady = pace - sum(later_sim) / len(later_sim)
+            print(f"  all costs beyond simulating, spread over the points: "
+                  f"{overhead * 1e3:.1f} ms = {100 * overhead / per_point:.1f}% of a point "
+                  f"(includes starting the worker once: {start:.2f} s alone)")
+            print(f"  steady state: a point every {pace:.3f} s, i.e. {steady * 1e3:+.1f} ms "
+                  f"= {100 * steady / per_point:+.1f}% per point beyond its simulation")
             row = df.iloc[0]
             stats = {c: float(row[c]) for c in df.columns if "." in c and c not in GRID}
             record = {"status": "ok", "message": "", "run_status": "exited", "exit_code": 0,
