@@ -430,6 +430,10 @@ def summary(frame: pd.DataFrame, stats: Iterable[str] = ("core.ipc", "core.cycle
     stat_start = list(frame.columns).index("status")
     keys = [c for c in frame.columns[:stat_start] if c != "args" or frame["args"].any()]
     table = frame[keys + result_cols].copy()
+    for c in result_cols[1:]:  # counts read better without ".0"
+        values = table[c].dropna()
+        if len(values) and (values == values.round()).all():
+            table[c] = table[c].astype("Int64")
     if "message" in frame:
         bad = frame["status"] != "ok"
         table["message"] = frame["message"].where(bad, "").str.slice(0, 60)

@@ -111,13 +111,17 @@ def test_killed_worker_is_retried(reference, tmp_path, monkeypatch):
 
 
 DRIVER = """
+import signal
 import cyclesim
+# Ctrl-C raises KeyboardInterrupt even when the test runner was started with it ignored.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 cyclesim.sweep([("fib", ["27"])], grid={{"l1d.size": {sizes!r}}}, store={store!r},
                workers=1, max_insts=1_500_000)
 """
 
 
-def test_killed_driver_loses_nothing(tmp_path):
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT], ids=["SIGKILL", "Ctrl-C"])
+def test_killed_driver_loses_nothing(tmp_path, sig):
     sizes = ["4KiB", "8KiB", "16KiB", "32KiB", "64KiB", "128KiB"]
     store = tmp_path / "store"
     clean = cyclesim.sweep([("fib", ["27"])], grid={"l1d.size": sizes}, workers=2,
@@ -126,15 +130,18 @@ def test_killed_driver_loses_nothing(tmp_path):
     env = dict(os.environ, PYTHONPATH=root)
     env.pop(KILL_HOOK, None)
     driver = subprocess.Popen([sys.executable, "-c",
-                               DRIVER.format(sizes=sizes, store=str(store))], env=env)
+                               DRIVER.format(sizes=sizes, store=str(store))], env=env,
+                              stderr=subprocess.PIPE)
     points = store / "points"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and driver.poll() is None:
-        if points.is_dir() and len(list(points.glob("*.parquet"))) >= 2:
+        if points.is_dir() and len(list(points.glob("[!.]*.parquet"))) >= 2:
             break
         time.sleep(0.005)
-    driver.send_signal(signal.SIGKILL)
-    driver.wait()
+    driver.send_signal(sig)
+    err = driver.communicate(timeout=60)[1].decode()
+    if sig == signal.SIGINT:  # a clean stop that says what it kept
+        assert "KeyboardInterrupt" in err and "rerun to finish" in err
     stored = len(list(points.glob("*.parquet")))
     assert 2 <= stored < len(sizes), "the driver should die mid-sweep"
     partial = cyclesim.load_sweep(store)
