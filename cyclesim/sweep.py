@@ -125,7 +125,7 @@ def sweep(workloads, grid=None, *, base=None, preset=None, store=None,
         st.write_manifest({"cyclesim": __version__, "columns": columns,
                            "points": [{"point": p.index, "key": p.key,
                                        "workload": p.workload.name,
-                                       "args": _args_text(p.workload.args),
+                                       "args": p.workload.args,
                                        "params": p.params} for p in points]})
     records: dict[str, dict] = {}
     tally = _Tally(total=len(points))
@@ -201,8 +201,7 @@ def load_sweep(directory: str | os.PathLike) -> pd.DataFrame:
     finished = st.finished()
     points, records = [], {}
     for entry in manifest["points"]:
-        w = _Workload(entry["workload"], entry["args"].split(" ") if entry["args"] else [],
-                      b"", "")
+        w = _Workload(entry["workload"], list(entry["args"]), b"", "")
         p = _Point(entry["point"], w, entry["params"], key=entry["key"])
         points.append(p)
         if p.key in finished and p.key not in records:
