@@ -291,7 +291,7 @@ def _grid(grid, base, preset, base_config, resolve_config):
     flats = [cfg.to_flat_dict() if cfg is not None else None for cfg, _ in resolved]
     keys = list(dict.fromkeys(k for g in given for k in g))
     valid = [f for f in flats if f is not None]
-    for k in (valid[0] if valid else {}):
+    for k in dict.fromkeys(k for f in valid for k in f):  # every field, first-seen order
         if k not in keys and len({json.dumps(f.get(k), default=str) for f in valid}) > 1:
             keys.append(k)
     points = []
