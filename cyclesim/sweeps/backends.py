@@ -62,7 +62,7 @@ class _Worker:
         os.close(from_child_w)
         self.send_conn = Connection(to_child_w, readable=False)
         self.conn = Connection(from_child_r, writable=False)
-        self.tasks: deque = deque()  # points sent, in the order it runs them
+        self.tasks: deque = deque()  # the point sent to it (at most one)
 
     def ask_to_stop(self) -> None:
         with contextlib.suppress(OSError):
@@ -94,10 +94,10 @@ def _how(exitcode) -> str:
 def run_local(tasks, on_result, workers: int | None, retries: int) -> None:
     """Run tasks on `workers` processes (default: every core this process may use).
 
-    Each worker holds up to two points while plenty remain (it starts the second the
-    moment it sends the first back, without waiting for the driver), one near the end
-    (so no worker sits on a queued point while another is idle). A worker runs its points
-    in order, so when it dies the first one it held is the one charged with the death."""
+    A worker holds one point at a time: a second one sent ahead would block the driver
+    in send() (a task is larger than a pipe's buffer) while that worker computes, and
+    leave the other workers waiting for theirs. Results are stored after the idle
+    workers have their next point, so the store write is off their critical path."""
     if not tasks:
         return
     n = max(1, min(workers or default_workers(), len(tasks)))
@@ -106,23 +106,33 @@ def run_local(tasks, on_result, workers: int | None, retries: int) -> None:
     pool = [_Worker() for _ in range(n)]
     clean = False
 
-    def feed():
-        for depth in (1, 2):
-            for w in pool:
-                while queue and len(w.tasks) < depth and (depth == 1 or len(queue) >= n):
-                    task = queue.popleft()
-                    try:
-                        w.send_conn.send(task)
-                    except OSError:  # it died before it began this point: not its fault
-                        queue.appendleft(task)
-                        break
-                    w.tasks.append(task)
+    def charge(task, returncode, done) -> None:
+        key = task["point"]
+        attempts[key] = attempts.get(key, 0) + 1
+        if attempts[key] <= retries:
+            queue.appendleft(task)
+        else:
+            done.append((task, died_record(attempts[key], _how(returncode))))
+
+    def feed(done) -> None:
+        for i, w in enumerate(pool):
+            if queue and not w.tasks:
+                task = queue.popleft()
+                try:
+                    w.send_conn.send(task)
+                except OSError:  # the worker died taking it (or could not start at all)
+                    w.stop(now=True)
+                    pool[i] = _Worker()
+                    charge(task, w.process.returncode, done)
+                    continue
+                w.tasks.append(task)
 
     try:
         while queue or any(w.tasks for w in pool):
-            feed()
-            ready = set(wait([w.conn for w in pool if w.tasks]))
             done = []
+            feed(done)
+            busy = [w.conn for w in pool if w.tasks]
+            ready = set(wait(busy)) if busy else set()
             for i, w in enumerate(pool):
                 if w.conn not in ready:
                     continue
@@ -134,17 +144,9 @@ def run_local(tasks, on_result, workers: int | None, retries: int) -> None:
                     done.append((w.tasks.popleft(), record))
                     continue
                 w.stop(now=True)
-                culprit, *innocent = w.tasks
-                queue.extendleft(reversed(innocent))
                 pool[i] = _Worker()
-                key = culprit["point"]
-                attempts[key] = attempts.get(key, 0) + 1
-                if attempts[key] <= retries:
-                    queue.appendleft(culprit)
-                else:
-                    done.append((culprit, died_record(attempts[key],
-                                                      _how(w.process.returncode))))
-            feed()  # keep the workers busy while the driver stores what came back
+                charge(w.tasks.popleft(), w.process.returncode, done)
+            feed(done)  # keep the workers busy while the driver stores what came back
             for task, record in done:
                 on_result(task, record)
         clean = True
