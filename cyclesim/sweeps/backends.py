@@ -51,9 +51,13 @@ class _Worker:
         to_child_r, to_child_w = os.pipe()
         from_child_r, from_child_w = os.pipe()
         env = dict(os.environ)
-        # Find this very cyclesim in the child, installed or not.
+        # Find this very cyclesim in the child when it is a source checkout on sys.path
+        # (an installed one is found anyway; its site-packages must not go before the
+        # standard library).
         root = os.path.dirname(os.path.dirname(os.path.abspath(cyclesim.__file__)))
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
+        if root not in _site_dirs():
+            env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH"))
+                                                if p)
         self.process = subprocess.Popen(
             [sys.executable, "-m", "cyclesim.sweeps.worker", str(to_child_r),
              str(from_child_w)], pass_fds=(to_child_r, from_child_w), env=env,
@@ -80,6 +84,14 @@ class _Worker:
             self.process.wait()
         self.send_conn.close()
         self.conn.close()
+
+
+def _site_dirs() -> set[str]:
+    import site
+
+    dirs = list(site.getsitepackages())
+    dirs.append(site.getusersitepackages())
+    return {os.path.abspath(d) for d in dirs}
 
 
 def _how(exitcode) -> str:
