@@ -223,3 +223,16 @@ def test_cli_sweep(tmp_path, capsys):
     assert (df["status"] == "ok").all()
     assert main(["sweep", str(spec), "--workers", "2", "--out", str(out)]) == 0
     assert "4 of 4 points already in" in capsys.readouterr().err
+
+
+def test_dask_scheduler_address_and_client(reference):
+    distributed = pytest.importorskip("dask.distributed")
+    with distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1,
+                                  dashboard_address=None) as cluster:
+        by_address = cyclesim.sweep(WORKLOADS[:2], grid=GRID,
+                                    scheduler=cluster.scheduler_address)
+        with distributed.Client(cluster) as client:
+            by_client = cyclesim.sweep(WORKLOADS[:2], grid=GRID, scheduler=client)
+            assert client.status == "running"  # a client we were given stays open
+    same(by_address, reference.loc[:7])
+    same(by_client, reference.loc[:7])
