@@ -19,13 +19,13 @@ cdef class ReplacementPolicy:
     # Back to the power-on state.
     cdef void reset(self) noexcept nogil
 
-cdef class LRUPolicy(ReplacementPolicy):
-    cdef uint64_t* stamp               # last-use time per line (0 = never / invalid)
-    cdef uint64_t clock                # increments on every touch/insert
-
 cdef class FIFOPolicy(ReplacementPolicy):
-    cdef uint64_t* stamp               # fill time per line
-    cdef uint64_t clock
+    cdef uint64_t* stamp               # fill time per line (0 = never / invalid)
+    cdef uint64_t clock                # increments on every stamp
+
+# LRU is FIFO whose stamps are also renewed on every hit: the stamp is the last use.
+cdef class LRUPolicy(FIFOPolicy):
+    pass
 
 cdef class TreePLRUPolicy(ReplacementPolicy):
     cdef uint64_t* bits                # per set: bit n (1..assoc-1) = tree node n, 1 = go right

@@ -54,35 +54,6 @@ cdef class ReplacementPolicy:
         pass
 
 
-cdef class LRUPolicy(ReplacementPolicy):
-    """True LRU: evict the way used longest ago (a timestamp per line)."""
-
-    def __init__(self, uint32_t num_sets, uint32_t assoc, uint64_t seed=1):
-        ReplacementPolicy.__init__(self, num_sets, assoc, seed)
-        self._state = np.zeros(<uint64_t> num_sets * assoc, dtype=np.uint64)
-        cdef uint64_t[::1] view = self._state
-        self.stamp = &view[0]
-        self.clock = 0
-
-    cdef void touch(self, uint32_t set_, uint32_t way) noexcept nogil:
-        self.clock += 1
-        self.stamp[<uint64_t> set_ * self.assoc + way] = self.clock
-
-    cdef void insert(self, uint32_t set_, uint32_t way) noexcept nogil:
-        self.clock += 1
-        self.stamp[<uint64_t> set_ * self.assoc + way] = self.clock
-
-    cdef uint32_t victim(self, uint32_t set_) noexcept nogil:
-        return oldest_way(self.stamp + <uint64_t> set_ * self.assoc, self.assoc)
-
-    cdef void invalidate(self, uint32_t set_, uint32_t way) noexcept nogil:
-        self.stamp[<uint64_t> set_ * self.assoc + way] = 0
-
-    cdef void reset(self) noexcept nogil:
-        memset(self.stamp, 0, <size_t> self.num_sets * self.assoc * sizeof(uint64_t))
-        self.clock = 0
-
-
 cdef class FIFOPolicy(ReplacementPolicy):
     """First in, first out: evict the way filled longest ago; hits change nothing."""
 
@@ -106,6 +77,14 @@ cdef class FIFOPolicy(ReplacementPolicy):
     cdef void reset(self) noexcept nogil:
         memset(self.stamp, 0, <size_t> self.num_sets * self.assoc * sizeof(uint64_t))
         self.clock = 0
+
+
+cdef class LRUPolicy(FIFOPolicy):
+    """True LRU: evict the way used longest ago (FIFO's stamps, renewed on every hit)."""
+
+    cdef void touch(self, uint32_t set_, uint32_t way) noexcept nogil:
+        self.clock += 1
+        self.stamp[<uint64_t> set_ * self.assoc + way] = self.clock
 
 
 cdef class TreePLRUPolicy(ReplacementPolicy):

@@ -39,22 +39,22 @@ def run(program, *args, config=None, preset=None, overrides=None, mode: str = "t
     """
     from cyclesim import workloads
     from cyclesim.config import resolve_config
-    from cyclesim.process.kernel import Process
     from cyclesim.results.result import SimResult
     from cyclesim.units import parse_size
 
-    if mode not in ("timing", "functional"):
-        raise CyclesimError(f"mode {mode!r} is not known: use 'timing' or 'functional'")
-    cfg = resolve_config(config, preset=preset, overrides=overrides)
-    path = workloads.resolve(program)
     traces = _trace_kinds(trace)
     if traces and mode != "timing":
         raise CyclesimError("traces need timing mode: drop trace= or use mode='timing'")
-    first, count = _window(trace_window)
     for name, value in (("max_insts", max_insts), ("max_cycles", max_cycles),
                         ("warmup", warmup)):
         if value is not None and (not isinstance(value, int) or value < 0):
             raise CyclesimError(f"{name} = {value!r}: give a non-negative whole number")
+    options = RunOptions(mode=mode, max_insts=max_insts, max_cycles=max_cycles,
+                         stop_at=stop_at, warmup=warmup, roi=roi,
+                         sample_interval=sample_interval, trace=traces,
+                         trace_window=_window(trace_window), progress=progress)
+    cfg = resolve_config(config, preset=preset, overrides=overrides)
+    path = workloads.resolve(program)
     if isinstance(stdin, str):
         stdin = stdin.encode()
     limit = parse_size(mem_limit) if isinstance(mem_limit, str) else int(mem_limit)
@@ -64,18 +64,30 @@ def run(program, *args, config=None, preset=None, overrides=None, mode: str = "t
     # the package is installed. A path is used as the user gave it.
     name = str(program)
     image = path.read_bytes() if name in workloads.names() else name
-    process = Process(image, argv=[name] + guest_args, program_name=name,
-                      env=dict(env) if env is not None else None, stdin=stdin,
-                      allow_read=tuple(allow_read), allow_write=allow_write,
-                      mem_limit=limit, seed=seed, echo=echo)
-    options = RunOptions(mode=mode, max_insts=max_insts, max_cycles=max_cycles,
-                         stop_at=stop_at, warmup=warmup, roi=roi,
-                         sample_interval=sample_interval, trace=traces,
-                         trace_window=(first, count), progress=progress)
-    system = System(cfg, process, options)
+    system = build_system(image, name, guest_args, cfg, options,
+                          env=dict(env) if env is not None else None, stdin=stdin,
+                          allow_read=tuple(allow_read), allow_write=allow_write,
+                          mem_limit=limit, seed=seed, echo=echo)
     outcome = system.run()
     return SimResult.from_run(program=str(program), path=str(path), args=guest_args,
                               config=cfg, options=options, system=system, outcome=outcome)
+
+
+def build_system(image, name: str, args, config, options: RunOptions, *, env=None,
+                 stdin: bytes = b"", allow_read=(), allow_write=None, mem_limit: int = 1 << 30,
+                 seed: int = 0, echo: bool = False) -> System:
+    """The guest process and the modeled machine of one run, ready to `.run()`.
+
+    `image` is an ELF path or its bytes, loaded with `name` as argv[0]; `config` is a
+    resolved SystemConfig. run() and the sweep workers both start runs here, so a sweep
+    point is the same run as cyclesim.run with the same arguments.
+    """
+    from cyclesim.process.kernel import Process
+
+    process = Process(image, argv=[name] + [str(a) for a in args], program_name=name,
+                      env=env, stdin=stdin, allow_read=tuple(allow_read),
+                      allow_write=allow_write, mem_limit=mem_limit, seed=seed, echo=echo)
+    return System(config, process, options)
 
 
 def _trace_kinds(trace) -> tuple[str, ...]:

@@ -57,6 +57,10 @@ class RunOptions:
     trace_window: tuple[int, int] = (0, 10_000)  # (first instruction, count)
     progress: bool | None = False       # None: automatic (cyclesim.progress.wanted)
 
+    def __post_init__(self):
+        if self.mode not in ("timing", "functional"):
+            raise CyclesimError(f"mode {self.mode!r} is not known: use 'timing' or 'functional'")
+
 
 @dataclass
 class RunOutcome:
@@ -97,8 +101,6 @@ class System:
                                          "pipeline" in options.trace or "cycles" in options.trace,
                                          "memory" in options.trace)
             self.core.attach_timing(self.timing)
-        elif options.mode != "functional":
-            raise CyclesimError(f"mode {options.mode!r} is not known: use 'timing' or 'functional'")
         self.core.set_timer(TIMEBASE_HZ, max(1, int(round(self.frequency))))
         process.start(self.core)
         if options.stop_at is not None:
@@ -145,7 +147,7 @@ class System:
         stats: dict = {}
         if self.timing is not None:
             stats.update(self.timing.stats())
-            stats.update(self.hierarchy.stats())
+            stats.update(self.hierarchy.stats(instructions))
             cycles = int(stats.get("core.cycles", self.cycle - self._stats_base_cycle))
         else:
             cycles = instructions
@@ -156,11 +158,6 @@ class System:
         stats["core.cpi"] = cycles / instructions if instructions else 0.0
         stats["core.frequency_hz"] = self.frequency
         stats["sim.seconds"] = cycles / self.frequency
-        kilo = instructions / 1000.0
-        for key in list(stats):
-            if key.endswith(".misses") and key.count(".") == 1:
-                level = key.split(".")[0]
-                stats[f"{level}.mpki"] = stats[key] / kilo if kilo else 0.0
         stats["syscalls.total"] = sum(self.process.syscall_counts.values())
         stats["syscalls.unknown"] = sum(self.process.unknown_syscalls.values())
         return stats

@@ -65,6 +65,16 @@ def _positive(name, value):
     return int(value)
 
 
+cdef inline bint _btb_lookup(InOrderCore core, uint64_t pc, uint64_t* target) noexcept nogil:
+    """BTB lookup at fetch, counted as a hit or a miss."""
+    cdef bint hit = core.btb.lookup(pc, target)
+    if hit:
+        core.btb_hits += 1
+    else:
+        core.btb_misses += 1
+    return hit
+
+
 cdef class InOrderCore(TimingModel):
     """Scalar in-order pipeline (see docs/pipeline.md for the timing rules).
 
@@ -336,11 +346,7 @@ cdef class InOrderCore(TimingModel):
             self.branches += 1
             target = _branch_target(di)
             pred_taken = self.dirpred.predict(di.pc, target)
-            hit = self.btb.lookup(di.pc, &predicted)
-            if hit:
-                self.btb_hits += 1
-            else:
-                self.btb_misses += 1
+            hit = _btb_lookup(self, di.pc, &predicted)
             if pred_taken != di.taken or (di.taken and hit and predicted != target):
                 mispredicted = True
                 self.mispredicts += 1
@@ -351,11 +357,7 @@ cdef class InOrderCore(TimingModel):
                 self.btb.insert(di.pc, target)
         elif oc == OC_JAL:
             self.jumps += 1
-            hit = self.btb.lookup(di.pc, &predicted)
-            if hit:
-                self.btb_hits += 1
-            else:
-                self.btb_misses += 1
+            hit = _btb_lookup(self, di.pc, &predicted)
             if not hit or predicted != di.next_pc:
                 decode_redirect = True
             self.btb.insert(di.pc, di.next_pc)
@@ -370,11 +372,7 @@ cdef class InOrderCore(TimingModel):
                     self.ras_mispredicts += 1
                     mispredicted = True
             else:
-                hit = self.btb.lookup(di.pc, &predicted)
-                if hit:
-                    self.btb_hits += 1
-                else:
-                    self.btb_misses += 1
+                hit = _btb_lookup(self, di.pc, &predicted)
                 if not hit or predicted != di.next_pc:
                     mispredicted = True
                 self.btb.insert(di.pc, di.next_pc)

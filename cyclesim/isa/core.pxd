@@ -7,7 +7,7 @@ from cyclesim.process.memory cimport GuestMemory, MemState
 from cyclesim.isa.decode cimport Decoded
 
 cdef enum:
-    DCACHE_BITS = 15                 # 32768 entries of 32 bytes: 64 KiB of code (2-byte pcs)
+    DCACHE_BITS = 15                 # 32768 entries of 40 bytes: 64 KiB of code (2-byte pcs)
     DCACHE_SIZE = 32768
 
 cdef class Core:

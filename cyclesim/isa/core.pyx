@@ -599,11 +599,11 @@ cdef class Core:
                 di.op = d.op
                 di.opclass = d.opclass
                 di.length = d.length
-                di.rd = reg_id(xop_rd_kind[xop], d.rd)
-                di.rs1 = reg_id(xop_rs1_kind[xop], d.rs1)
-                di.rs2 = reg_id(xop_rs2_kind[xop], d.rs2)
-                di.rs3 = reg_id(xop_rs3_kind[xop], d.rs3)
-                di.mem_size = xop_mem_size[xop]
+                di.rd = d.dep_rd
+                di.rs1 = d.dep_rs1
+                di.rs2 = d.dep_rs2
+                di.rs3 = d.dep_rs3
+                di.mem_size = d.mem_size
                 di.mem_addr = ea if di.mem_size else 0
                 di.taken = taken
                 self.timing.consume(&di)

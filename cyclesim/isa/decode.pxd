@@ -173,7 +173,7 @@ cdef enum:
     RK_X = 1
     RK_F = 2
 
-# One decoded instruction, as cached per pc (32 bytes).
+# One decoded instruction, as cached per pc (40 bytes).
 cdef struct Decoded:
     uint64_t tag         # pc this entry was decoded for (odd = empty: pcs are even)
     int64_t imm          # immediate, sign-extended and scaled (csr number for CSR ops)
@@ -187,14 +187,14 @@ cdef struct Decoded:
     uint8_t rm           # rounding-mode field (14:12)
     uint8_t length       # 2 or 4
     uint8_t opclass      # OpClass
+    # What a timing model needs, fixed per static instruction, so it is found once here
+    # and not again for every retired instance:
+    uint8_t dep_rd       # DynInst register ids (REG_NONE, 1..31 = x, 32..63 = f)
+    uint8_t dep_rs1
+    uint8_t dep_rs2
+    uint8_t dep_rs3
+    uint8_t mem_size     # bytes a load/store/AMO accesses (0 otherwise)
 
-# Per-Xop facts the core needs for DynInst: register kinds of rd/rs1/rs2/rs3, bytes
-# accessed by memory operations.
-cdef uint8_t xop_rd_kind[256]
-cdef uint8_t xop_rs1_kind[256]
-cdef uint8_t xop_rs2_kind[256]
-cdef uint8_t xop_rs3_kind[256]
-cdef uint8_t xop_mem_size[256]
 
 cdef int decode_word(uint32_t raw, Decoded* d) noexcept nogil
 cdef uint32_t expand_c(uint32_t h) noexcept nogil

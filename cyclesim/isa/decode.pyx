@@ -8,6 +8,8 @@ It runs only on a decoded-instruction cache miss, so clarity beats speed here.
 """
 from libc.stdint cimport uint8_t, uint16_t, uint32_t, uint64_t, int64_t, int32_t
 
+from pipeline.types cimport REG_F0, REG_NONE
+
 from cyclesim.isa import encoding as _enc
 
 cdef enum:
@@ -36,6 +38,13 @@ cdef int n_ops = 0
 cdef uint16_t bucket_start[161]
 cdef uint16_t bucket_ids[256]
 cdef int op_slti = -1
+# Per-Xop facts for the Decoded dep_* and mem_size fields: register kinds of
+# rd/rs1/rs2/rs3, bytes accessed by memory operations.
+cdef uint8_t xop_rd_kind[256]
+cdef uint8_t xop_rs1_kind[256]
+cdef uint8_t xop_rs2_kind[256]
+cdef uint8_t xop_rs3_kind[256]
+cdef uint8_t xop_mem_size[256]
 
 xop_rd_kind[:] = [0] * 256
 xop_rs1_kind[:] = [0] * 256
@@ -294,6 +303,15 @@ cdef uint32_t expand_c(uint32_t h) noexcept nogil:
     return 0
 
 
+cdef inline uint8_t reg_id(uint8_t kind, uint8_t r) noexcept nogil:
+    """DynInst register id of register number r of the given kind (x0 is REG_NONE)."""
+    if kind == RK_X:
+        return r
+    if kind == RK_F:
+        return REG_F0 + r
+    return REG_NONE
+
+
 cdef int decode_word(uint32_t raw, Decoded* d) noexcept nogil:
     """Fill `d` (all but tag) from `raw`; 0 on success, -1 if the word is illegal."""
     cdef int op, wop
@@ -351,6 +369,11 @@ cdef int decode_word(uint32_t raw, Decoded* d) noexcept nogil:
     # Region-of-interest marker: slti x0, x0, K with K in 1..4 (a HINT).
     if wop == op_slti and d.rd == 0 and d.rs1 == 0 and 1 <= d.imm <= 4:
         d.xop = X_MARKER
+    d.dep_rd = reg_id(xop_rd_kind[d.xop], d.rd)
+    d.dep_rs1 = reg_id(xop_rs1_kind[d.xop], d.rs1)
+    d.dep_rs2 = reg_id(xop_rs2_kind[d.xop], d.rs2)
+    d.dep_rs3 = reg_id(xop_rs3_kind[d.xop], d.rs3)
+    d.mem_size = xop_mem_size[d.xop]
     return 0
 
 

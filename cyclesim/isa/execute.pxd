@@ -167,14 +167,6 @@ cdef inline int csr_op(Hart* h, Decoded* d, uint64_t cycle, uint64_t instret) no
     return STOP_NONE
 
 
-cdef inline uint8_t reg_id(uint8_t kind, uint8_t r) noexcept nogil:
-    if kind == RK_X:
-        return r
-    if kind == RK_F:
-        return REG_F0 + r
-    return REG_NONE
-
-
 cdef inline int fp_rounded(Decoded* d, int xop, uint64_t* x, uint64_t* f, int rm,
                     uint32_t* flags) noexcept nogil:
     """FP operations that take a rounding mode (already resolved to 0..4)."""

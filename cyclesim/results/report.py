@@ -1,8 +1,6 @@
 """The text report of a run (what `cyclesim run` prints)."""
 from __future__ import annotations
 
-import pandas as pd
-
 
 def _fmt_int(v) -> str:
     return f"{int(v):,}"
@@ -73,7 +71,3 @@ def _seconds(t: float) -> str:
     if t >= 1e-3:
         return f"{t * 1e3:.3f} ms"
     return f"{t * 1e6:.3f} us"
-
-
-def stats_table(result) -> pd.DataFrame:
-    return result.stats.to_frame("value")

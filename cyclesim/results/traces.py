@@ -28,17 +28,10 @@ KIND_NAMES = {0: "ifetch", 1: "load", 2: "store", 3: "amo"}
 
 
 def _disassembly(raws, pcs) -> list[str]:
-    from cyclesim.isa.disasm import disassemble
+    from cyclesim.isa.disasm import disassemble  # caches by encoding itself
 
-    cache: dict[tuple[int, int], str] = {}
-    out = []
-    for raw, pc in zip(raws.tolist(), pcs.tolist()):
-        key = (raw, pc)
-        text = cache.get(key)
-        if text is None:
-            text = cache[key] = disassemble(raw, pc).replace("\t", " ")
-        out.append(text)
-    return out
+    return [disassemble(raw, pc).replace("\t", " ")
+            for raw, pc in zip(raws.tolist(), pcs.tolist())]
 
 
 def pipeline_frame(records) -> pd.DataFrame:

@@ -89,21 +89,17 @@ def execute(task: dict, image: bytes | None = None) -> dict:
 
 
 def simulate(image: bytes, name: str, args: list[str], config, options: dict):
-    """What cyclesim.run does, on an in-memory image loaded under `name` (its argv[0])
-    exactly as run() loads a bundled workload, so a sweep row equals run(name, *args,
-    ...); returns the engine's RunOutcome."""
-    from cyclesim.engine import RunOptions, System
-    from cyclesim.process.kernel import Process
+    """One sweep point: the run cyclesim.run(name, *args, ...) makes, on an in-memory
+    image loaded under `name` (its argv[0]); returns the engine's RunOutcome."""
+    from cyclesim.api import build_system
+    from cyclesim.engine import RunOptions
 
     o = dict(options)
-    stdin = o.pop("stdin", b"")
-    process = Process(image, argv=[name] + list(args), program_name=name,
-                      env=o.pop("env", None), stdin=stdin,
-                      allow_read=tuple(o.pop("allow_read", ())),
-                      allow_write=o.pop("allow_write", None),
-                      mem_limit=o.pop("mem_limit"), seed=o.pop("seed", 0), echo=False)
-    run_options = RunOptions(progress=False, **o)
-    return System(config, process, run_options).run()
+    process_options = {key: o.pop(key) for key in ("env", "stdin", "allow_read",
+                                                    "allow_write", "mem_limit", "seed")
+                       if key in o}
+    return build_system(image, name, args, config, RunOptions(progress=False, **o),
+                        **process_options).run()
 
 
 def main(argv=None) -> None:
