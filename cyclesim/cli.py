@@ -155,7 +155,6 @@ def _cmd_run(a) -> int:
         if a.mode == "timing" and "pipeline" not in trace:
             trace.append("pipeline")
     _check_outputs(exports, a.save)
-    progress = a.progress if a.progress is not None else sys.stderr.isatty()
     try:
         result = cyclesim.run(
             a.program, *a.args, config=a.config, preset=a.preset, overrides=overrides or None,
@@ -163,7 +162,7 @@ def _cmd_run(a) -> int:
             allow_write=a.allow_write, mem_limit=a.mem_limit, max_insts=a.max_insts,
             max_cycles=a.max_cycles, stop_at=a.stop_at, warmup=a.warmup, roi=a.roi,
             sample_interval=a.sample_interval or None, trace=trace or None,
-            trace_window=window, seed=a.seed, echo=echo, progress=progress)
+            trace_window=window, seed=a.seed, echo=echo, progress=a.progress)
     except CyclesimError as e:
         raise _Usage(str(e)) from None
     _write_exports(result, a)

@@ -77,25 +77,23 @@ def cycles_frame(pipeline: pd.DataFrame) -> pd.DataFrame:
     first, last = int(entries[:, 0].min()), int(entries[:, -1].max())
     n = last - first + 1
     cols = {"cycle": np.arange(first, last + 1, dtype=np.int64)}
+    occ = np.full((n, len(STAGES)), -1, dtype=np.int64)    # seq in each stage, -1 = empty
     stalled = np.zeros((n, len(STAGES)), dtype=bool)
-    stall_seq = np.full(n, -1, dtype=np.int64)
     for s, stage in enumerate(STAGES):
         start = entries[:, s]
         end = entries[:, s + 1] if s + 1 < len(STAGES) else start + 1
-        occ = np.full(n, -1, dtype=np.int64)
         lengths = np.maximum(end - start, 0)
-        idx = np.repeat(start - first, lengths) + _ranges(lengths)
-        occ[idx] = np.repeat(seqs, lengths)
+        offsets = _ranges(lengths)
+        idx = np.repeat(start - first, lengths) + offsets
+        occ[idx, s] = np.repeat(seqs, lengths)
         # cycles after the first one in a stage are stall cycles of that stage
-        later = _ranges(lengths) > 0
-        stalled[idx[later], s] = True
-        cols[stage] = pd.array(np.where(occ >= 0, occ, 0), dtype="Int64")
-        cols[stage][occ < 0] = pd.NA
+        stalled[idx[offsets > 0], s] = True
+        cols[stage] = pd.arrays.IntegerArray(occ[:, s].copy(), occ[:, s] < 0)
     # the oldest stalled instruction in a cycle explains it: scan stages from WB back to IF
+    stall_seq = np.full(n, -1, dtype=np.int64)
     for s in range(len(STAGES) - 1, -1, -1):
-        stage_occ = cols[STAGES[s]].to_numpy(dtype=np.int64, na_value=-1)
         pick = stalled[:, s] & (stall_seq < 0)
-        stall_seq[pick] = stage_occ[pick]
+        stall_seq[pick] = occ[pick, s]
     df = pd.DataFrame(cols)
     df["stalled"] = [",".join(st for st, on in zip(STAGES, row) if on) for row in stalled]
     cause_by_seq = dict(zip(pipeline["seq"].tolist(), pipeline["stall_cause"].tolist()))
