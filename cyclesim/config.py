@@ -150,7 +150,11 @@ class SystemConfig:
             if value is None:
                 out[sec] = None
             else:
-                out.update({f"{sec}.{k}": v for k, v in value.items()})
+                for k, v in value.items():
+                    if isinstance(v, dict):  # a plug-in's parameter table
+                        out.update({f"{sec}.{k}.{kk}": vv for kk, vv in v.items()})
+                    else:
+                        out[f"{sec}.{k}"] = v
         return out
 
     def get(self, key: str) -> Any:
@@ -163,9 +167,16 @@ class SystemConfig:
             return value
         if value is None:
             raise ConfigError(f"{key}: {sec} is none in this config.")
-        if name not in value.param_fields():
+        head, _, sub = name.partition(".")
+        if head not in value.param_fields():
             raise unknown_key(sec, name, value.param_fields())
-        return getattr(value, name)
+        if sub:
+            table = getattr(value, head)
+            if not isinstance(table, Params) or sub not in table.param_fields():
+                raise unknown_key(f"{sec}.{head}", sub,
+                                  table.param_fields() if isinstance(table, Params) else ())
+            return getattr(table, sub)
+        return getattr(value, head)
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> SystemConfig:
@@ -419,8 +430,13 @@ def _toml_text(data: dict) -> str:
     head, tables = [], []
     for key, value in data.items():
         if isinstance(value, dict):
-            body = "\n".join(f"{k} = {_toml_value(v)}" for k, v in value.items())
+            body = "\n".join(f"{k} = {_toml_value(v)}" for k, v in value.items()
+                             if not isinstance(v, dict))
             tables.append(f"[{key}]\n{body}\n")
+            for k, v in value.items():  # plug-in parameter tables: [l1d.prefetcher_params]
+                if isinstance(v, dict):
+                    sub = "\n".join(f"{kk} = {_toml_value(vv)}" for kk, vv in v.items())
+                    tables.append(f"[{key}.{k}]\n{sub}\n")
         else:
             head.append(f"{key} = {_toml_value('none' if value is None else value)}")
     return "\n".join(head) + "\n\n" + "\n".join(tables)
@@ -543,11 +559,13 @@ config pick the field up from the metadata; nothing else needs editing.
 
 
 def _allowed(f) -> str:
-    from cyclesim.params import field_kind
+    from cyclesim.params import choices_of, field_kind
     kind = field_kind(f)
+    if kind == "table":
+        return f"table (the parameters of the chosen `{f.metadata['plugin_of']}`)"
     return {"size": "size", "frequency": "frequency", "time": "time",
             "bool": "true, false", "int": "integer", "float": "number", "str": "text",
-            "choice": ", ".join(f"`{c}`" for c in f.metadata.get("choices", ()))}[kind]
+            "choice": ", ".join(f"`{c}`" for c in choices_of(f))}[kind]
 
 
 def _field_table(cls: type[Params]) -> list[str]:
@@ -556,8 +574,11 @@ def _field_table(cls: type[Params]) -> list[str]:
             "|---|---|---|---|---|"]
     defaults = cls().to_dict()
     for name, f in cls.param_fields().items():
-        default = json.dumps(format_value(f, getattr(cls(), name))) \
-            if isinstance(defaults[name], str) else _toml_value(defaults[name])
+        if isinstance(defaults[name], dict):
+            default = "(its defaults)"
+        else:
+            default = json.dumps(format_value(f, getattr(cls(), name))) \
+                if isinstance(defaults[name], str) else _toml_value(defaults[name])
         rows.append(f"| `{name}` | {f.metadata.get('unit') or ''} | `{default}` | "
                     f"{_allowed(f)} | {f.metadata['help']} |")
     return rows

@@ -20,7 +20,7 @@ from typing import Any, ClassVar
 from cyclesim import units
 from cyclesim.errors import ConfigError
 
-__all__ = ["param", "Params", "field_kind", "ConfigError"]
+__all__ = ["param", "Params", "field_kind", "choices_of", "ConfigError"]
 
 # unit -> how values of that unit are read and written back.
 _UNIT_KIND = {"bytes": "size", "Hz": "frequency", "s": "time"}
@@ -36,7 +36,12 @@ def param(default=dataclasses.MISSING, *, unit: str = "", help: str,
 
 
 def field_kind(f: dataclasses.Field) -> str:
-    """"size" | "frequency" | "time" | "bool" | "int" | "float" | "choice" | "str"."""
+    """"size" | "frequency" | "time" | "bool" | "int" | "float" | "choice" | "str" |
+    "table" (the parameters of a plug-in, see cyclesim.registry)."""
+    if "plugin_of" in f.metadata:
+        return "table"
+    if "registry" in f.metadata:
+        return "choice"
     unit = f.metadata.get("unit", "")
     if unit in _UNIT_KIND:
         return _UNIT_KIND[unit]
@@ -71,6 +76,11 @@ def coerce(f: dataclasses.Field, value: Any, what: str) -> Any:
             raise ConfigError(f"{what}: {value!r} is not a number; write a number such as "
                               f"1.5.") from None
     if kind == "choice":
+        reg = f.metadata.get("registry")
+        if reg is not None:
+            if isinstance(value, str) and value.strip() in reg:
+                return value.strip()
+            reg.get(value if isinstance(value, str) else repr(value), what)
         choices = f.metadata["choices"]
         if isinstance(value, str):
             for c in choices:
@@ -83,9 +93,18 @@ def coerce(f: dataclasses.Field, value: Any, what: str) -> Any:
     return value
 
 
+def choices_of(f: dataclasses.Field) -> tuple[str, ...]:
+    """The allowed values of a choice field (a plug-in field's come from its registry)."""
+    reg = f.metadata.get("registry")
+    return reg.names() if reg is not None else tuple(f.metadata.get("choices", ()))
+
+
 def format_value(f: dataclasses.Field, value: Any) -> Any:
-    """The value as it is written in a config file: sizes "32KiB", times "13.75ns", ..."""
+    """The value as it is written in a config file: sizes "32KiB", times "13.75ns", ...;
+    a plug-in's parameters as a nested dict."""
     kind = field_kind(f)
+    if kind == "table":
+        return None if value is None else value.to_dict()
     if kind == "size":
         return units.format_size(value)
     if kind == "frequency":
@@ -123,7 +142,36 @@ class Params:
         if f is None:
             raise AttributeError(f"{type(self).__name__} has no parameter {name!r}; known "
                                  f"ones are {', '.join(self.param_fields())}.")
-        object.__setattr__(self, name, coerce(f, value, name))
+        if field_kind(f) == "table":
+            value = self._table_value(f, value, name)
+        else:
+            value = coerce(f, value, name)
+        object.__setattr__(self, name, value)
+
+    def __post_init__(self) -> None:
+        # A plug-in parameter table left at None takes the chosen plug-in's defaults.
+        for name, f in self.param_fields().items():
+            if field_kind(f) == "table" and getattr(self, name) is None:
+                object.__setattr__(self, name, self._plugin_params_class(f)())
+
+    # -- plug-in parameter tables (cyclesim.registry) --------------------------------------
+
+    def _plugin_params_class(self, f: dataclasses.Field) -> type:
+        chooser = self.param_fields()[f.metadata["plugin_of"]]
+        return chooser.metadata["registry"].get(getattr(self, chooser.name)).params
+
+    def _table_value(self, f: dataclasses.Field, value: Any, what: str):
+        import copy
+        if value is None:
+            return None
+        cls = self._plugin_params_class(f)
+        if isinstance(value, Params):
+            if type(value) is not cls:
+                raise ConfigError(f"{what}: {type(value).__name__} does not fit the chosen "
+                                  f"{f.metadata['plugin_of']}; give {cls.__name__} or a "
+                                  f"table of its fields.")
+            return copy.deepcopy(value)
+        return cls.from_dict(value, what)
 
     # -- dict form -------------------------------------------------------------------------
 
@@ -139,11 +187,41 @@ class Params:
                               f"(a dict), not {values!r}.")
         new = dataclasses.replace(self)
         fields = self.param_fields()
+        tables: dict[str, dict] = {}
         for key, value in values.items():
-            f = fields.get(key)
-            if f is None:
+            if not isinstance(key, str):
+                raise ConfigError(f"config key {key!r} must be text.")
+            head, dot, rest = key.partition(".")
+            f = fields.get(head)
+            if f is None or (dot and field_kind(f) != "table"):
                 raise unknown_key(path, key, fields)
+            if field_kind(f) == "table":
+                if dot:
+                    tables.setdefault(head, {})[rest] = value
+                elif isinstance(value, Params):
+                    tables[head] = value
+                elif isinstance(value, dict):
+                    tables.setdefault(head, {}).update(value)
+                else:
+                    raise ConfigError(f"{path}.{key} = {value!r}: must be a table of the "
+                                      f"{f.metadata['plugin_of']}'s parameters; to set one "
+                                      f"write {path}.{key}.<parameter>.")
+                continue
             object.__setattr__(new, key, coerce(f, value, f"{path}.{key}" if path else key))
+        for name, f in fields.items():
+            if field_kind(f) != "table":
+                continue
+            cls = new._plugin_params_class(f)
+            current = getattr(new, name)
+            if type(current) is not cls:
+                current = cls()
+            given = tables.get(name)
+            where = f"{path}.{name}" if path else name
+            if isinstance(given, Params):
+                current = new._table_value(f, given, where)
+            elif given:
+                current = current.updated(given, where)
+            object.__setattr__(new, name, current)
         return new
 
     @classmethod
@@ -157,6 +235,13 @@ class Params:
         """Generic checks from the metadata: each value has its type and allowed value."""
         for name, f in self.param_fields().items():
             value = getattr(self, name)
+            if field_kind(f) == "table":
+                cls = self._plugin_params_class(f)
+                if type(value) is not cls:
+                    raise ConfigError(f"{path}.{name}: must hold {cls.__name__} (the "
+                                      f"parameters of the chosen {f.metadata['plugin_of']}).")
+                value.validate(f"{path}.{name}")
+                continue
             coerced = coerce(f, value, f"{path}.{name}")
             if coerced != value or type(coerced) is not type(value):
                 raise ConfigError(f"{path}.{name} = {value!r}: wrong type; write "
