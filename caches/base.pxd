@@ -5,8 +5,10 @@ from libc.stdint cimport uint8_t, uint32_t, uint64_t
 
 cdef class MemoryLevel:
     cdef public int level_id          # 1 = L1, 2 = L2, 3 = L3, 4 = main memory
-    # Access one line-sized request at `addr`, issued at cycle `now`, of AccessKind `kind`.
+    # Access one line-sized request at `addr`, issued at cycle `now`, of AccessKind `kind`,
+    # on behalf of the instruction at `pc` (0 when no instruction is behind it: writebacks,
+    # page walks, prefetches, trace-driven accesses without pcs).
     # Returns the latency in cycles until the data is available to the requester and
     # writes into served_by[0] the level_id that held the data.
-    cdef uint32_t access(self, uint64_t addr, uint8_t kind, uint64_t now,
+    cdef uint32_t access(self, uint64_t pc, uint64_t addr, uint8_t kind, uint64_t now,
                          uint8_t* served_by) noexcept nogil

@@ -6,7 +6,7 @@ cdef class MemoryLevel:
     def __cinit__(self):
         self.level_id = 4
 
-    cdef uint32_t access(self, uint64_t addr, uint8_t kind, uint64_t now,
+    cdef uint32_t access(self, uint64_t pc, uint64_t addr, uint8_t kind, uint64_t now,
                          uint8_t* served_by) noexcept nogil:
         served_by[0] = <uint8_t> self.level_id
         return 0

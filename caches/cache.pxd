@@ -59,11 +59,11 @@ cdef class Cache(MemoryLevel):
     cdef uint64_t n_capacity
     cdef uint64_t n_conflict
 
-    cdef uint32_t access(self, uint64_t addr, uint8_t kind, uint64_t now,
+    cdef uint32_t access(self, uint64_t pc, uint64_t addr, uint8_t kind, uint64_t now,
                          uint8_t* served_by) noexcept nogil
     cdef int _find(self, uint64_t line, uint64_t base) noexcept nogil
     cdef int _install(self, uint32_t set_, uint64_t base, uint64_t line,
-                      uint64_t when) noexcept nogil
+                      uint64_t when, uint64_t pc, uint8_t kind) noexcept nogil
     cdef bint _back_invalidate(self, uint64_t addr) noexcept nogil
     cdef void _zero_stats(self) noexcept nogil
     # Drop every line overlapping [addr, addr + size); returns 1 if one of them was dirty.

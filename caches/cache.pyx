@@ -158,7 +158,7 @@ cdef class Cache(MemoryLevel):
     cdef int _find(self, uint64_t line, uint64_t base) noexcept nogil:
         return find_way(self.tags + base, self.assoc, line)
 
-    cdef uint32_t access(self, uint64_t addr, uint8_t kind, uint64_t now,
+    cdef uint32_t access(self, uint64_t pc, uint64_t addr, uint8_t kind, uint64_t now,
                          uint8_t* served_by) noexcept nogil:
         cdef uint64_t line = addr >> self.line_shift
         cdef uint32_t set_ = <uint32_t> (line & self.set_mask)
@@ -177,11 +177,11 @@ cdef class Cache(MemoryLevel):
 
         if way >= 0:                                   # hit
             self.n_hit[k] += 1
-            self.policy.touch(set_, <uint32_t> way)
+            self.policy.touch(set_, <uint32_t> way, pc, k)
             if is_write:
                 if self.write_through:
                     self.n_write_through += 1
-                    self.next.access(addr, K_STORE if k != KIND_WRITEBACK else KIND_WRITEBACK,
+                    self.next.access(pc, addr, K_STORE if k != KIND_WRITEBACK else KIND_WRITEBACK,
                                      now + self.hit_latency, &dummy)
                 else:
                     self.dirty[base + way] = 1
@@ -200,7 +200,7 @@ cdef class Cache(MemoryLevel):
 
         if not allocate:                               # write-no-allocate store: post it
             self.n_write_through += 1
-            self.next.access(addr, k, now + self.hit_latency, served_by)
+            self.next.access(pc, addr, k, now + self.hit_latency, served_by)
             return self.hit_latency
 
         cdef uint32_t latency = 0
@@ -208,22 +208,22 @@ cdef class Cache(MemoryLevel):
             # a full dirty line from above: nothing to fetch
             served_by[0] = <uint8_t> self.level_id
         else:
-            latency = self.next.access(addr, K_IFETCH if k == K_IFETCH else K_LOAD,
+            latency = self.next.access(pc, addr, K_IFETCH if k == K_IFETCH else K_LOAD,
                                        now + self.hit_latency, served_by)
         # Pick the victim after the fill returns: an inclusive level below may have
         # back-invalidated a line of this set while serving it.
-        way = self._install(set_, base, line, now + self.hit_latency + latency)
+        way = self._install(set_, base, line, now + self.hit_latency + latency, pc, k)
         if is_write:
             if self.write_through:
                 self.n_write_through += 1
-                self.next.access(addr, K_STORE if k != KIND_WRITEBACK else KIND_WRITEBACK,
+                self.next.access(pc, addr, K_STORE if k != KIND_WRITEBACK else KIND_WRITEBACK,
                                  now + self.hit_latency + latency, &dummy)
             else:
                 self.dirty[base + way] = 1
         return self.hit_latency + latency
 
     cdef int _install(self, uint32_t set_, uint64_t base, uint64_t line,
-                      uint64_t when) noexcept nogil:
+                      uint64_t when, uint64_t pc, uint8_t kind) noexcept nogil:
         """Put `line` in a way of `set_` (an invalid way first, else the policy's victim),
         evicting and writing back the old line; returns the way."""
         cdef uint32_t w
@@ -238,7 +238,7 @@ cdef class Cache(MemoryLevel):
                     break
             self.valid_ways[set_] += 1
         else:
-            way = <int> self.policy.victim(set_)
+            way = <int> self.policy.victim(set_, pc, kind)
             old = self.tags[base + way]
             was_dirty = self.dirty[base + way]
             self.n_eviction += 1
@@ -247,10 +247,10 @@ cdef class Cache(MemoryLevel):
                     was_dirty = 1          # the newest data was above: it goes down now
             if was_dirty:
                 self.n_writeback += 1
-                self.next.access(old << self.line_shift, KIND_WRITEBACK, when, &dummy)
+                self.next.access(0, old << self.line_shift, KIND_WRITEBACK, when, &dummy)
         self.tags[base + way] = line
         self.dirty[base + way] = 0
-        self.policy.insert(set_, <uint32_t> way)
+        self.policy.insert(set_, <uint32_t> way, pc, kind)
         return way
 
     cdef bint _back_invalidate(self, uint64_t addr) noexcept nogil:
@@ -287,12 +287,12 @@ cdef class Cache(MemoryLevel):
 
     # ---- Python side --------------------------------------------------------------------
 
-    def access_py(self, uint64_t addr, kind, uint64_t now=0):
+    def access_py(self, uint64_t addr, kind, uint64_t now=0, uint64_t pc=0):
         """One access from Python: returns (latency in cycles, level_id that served it).
         `kind` is an AccessKind value or one of "ifetch", "load", "store", "amo"."""
         cdef uint8_t k = KIND_NAMES[kind] if isinstance(kind, str) else <uint8_t> int(kind)
         cdef uint8_t served = 0
-        cdef uint32_t lat = self.access(addr, k, now, &served)
+        cdef uint32_t lat = self.access(pc, addr, k, now, &served)
         return lat, served
 
     def contains(self, uint64_t addr):
@@ -399,8 +399,8 @@ def run_stream(MemoryLevel l1i not None, MemoryLevel l1d not None, addrs, kinds,
     with nogil:
         for i in range(a.shape[0]):
             if k[i] == K_IFETCH:
-                lat[i] = l1i.access(a[i], k[i], now, &srv[i])
+                lat[i] = l1i.access(0, a[i], k[i], now, &srv[i])
             else:
-                lat[i] = l1d.access(a[i], k[i], now, &srv[i])
+                lat[i] = l1d.access(0, a[i], k[i], now, &srv[i])
             now += lat[i]
     return lat_arr, srv_arr

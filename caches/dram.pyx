@@ -44,7 +44,7 @@ cdef class FixedMemory(MemoryLevel):
         self.level_id = level_id
         self.reset_stats()
 
-    cdef uint32_t access(self, uint64_t addr, uint8_t kind, uint64_t now,
+    cdef uint32_t access(self, uint64_t pc, uint64_t addr, uint8_t kind, uint64_t now,
                          uint8_t* served_by) noexcept nogil:
         self.n_access += 1
         if is_write_kind(kind):
@@ -55,9 +55,9 @@ cdef class FixedMemory(MemoryLevel):
         served_by[0] = <uint8_t> self.level_id
         return self.latency
 
-    def access_py(self, uint64_t addr, uint8_t kind, uint64_t now=0):
+    def access_py(self, uint64_t addr, uint8_t kind, uint64_t now=0, uint64_t pc=0):
         cdef uint8_t served = 0
-        cdef uint32_t lat = self.access(addr, kind, now, &served)
+        cdef uint32_t lat = self.access(pc, addr, kind, now, &served)
         return lat, served
 
     def reset_stats(self):
@@ -135,7 +135,7 @@ cdef class Dram(MemoryLevel):
     cdef int64_t row_of(self, uint64_t addr) noexcept nogil:
         return <int64_t> (addr >> (self.row_shift + self.bank_shift))
 
-    cdef uint32_t access(self, uint64_t addr, uint8_t kind, uint64_t now,
+    cdef uint32_t access(self, uint64_t pc, uint64_t addr, uint8_t kind, uint64_t now,
                          uint8_t* served_by) noexcept nogil:
         cdef uint32_t bank = self.bank_of(addr)
         cdef int64_t row = self.row_of(addr)
@@ -165,10 +165,10 @@ cdef class Dram(MemoryLevel):
         served_by[0] = <uint8_t> self.level_id
         return <uint32_t> (start + device - now)
 
-    def access_py(self, uint64_t addr, uint8_t kind, uint64_t now=0):
+    def access_py(self, uint64_t addr, uint8_t kind, uint64_t now=0, uint64_t pc=0):
         """One access from Python: returns (latency in cycles, level_id)."""
         cdef uint8_t served = 0
-        cdef uint32_t lat = self.access(addr, kind, now, &served)
+        cdef uint32_t lat = self.access(pc, addr, kind, now, &served)
         return lat, served
 
     def locate(self, uint64_t addr):

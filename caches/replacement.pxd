@@ -8,12 +8,15 @@ cdef class ReplacementPolicy:
     cdef readonly uint32_t assoc       # ways per set
     cdef object _state                 # numpy buffer owning the per-line / per-set state
 
+    # Every call carries the access behind it: the pc of the instruction (0 when none, e.g.
+    # a writeback or a prefetch) and its kind (AccessKind, or the writeback/prefetch kinds of
+    # caches/cache.pxd), so that PC- and kind-aware policies (SHiP, Hawkeye) fit the contract.
     # A hit on (set, way).
-    cdef void touch(self, uint32_t set_, uint32_t way) noexcept nogil
+    cdef void touch(self, uint32_t set_, uint32_t way, uint64_t pc, uint8_t kind) noexcept nogil
     # A new line was filled into (set, way).
-    cdef void insert(self, uint32_t set_, uint32_t way) noexcept nogil
+    cdef void insert(self, uint32_t set_, uint32_t way, uint64_t pc, uint8_t kind) noexcept nogil
     # The way to evict from a full set.
-    cdef uint32_t victim(self, uint32_t set_) noexcept nogil
+    cdef uint32_t victim(self, uint32_t set_, uint64_t pc, uint8_t kind) noexcept nogil
     # (set, way) was invalidated (back-invalidation, flush).
     cdef void invalidate(self, uint32_t set_, uint32_t way) noexcept nogil
     # Back to the power-on state.

@@ -38,13 +38,13 @@ cdef class ReplacementPolicy:
         self.num_sets = num_sets
         self.assoc = assoc
 
-    cdef void touch(self, uint32_t set_, uint32_t way) noexcept nogil:
+    cdef void touch(self, uint32_t set_, uint32_t way, uint64_t pc, uint8_t kind) noexcept nogil:
         pass
 
-    cdef void insert(self, uint32_t set_, uint32_t way) noexcept nogil:
+    cdef void insert(self, uint32_t set_, uint32_t way, uint64_t pc, uint8_t kind) noexcept nogil:
         pass
 
-    cdef uint32_t victim(self, uint32_t set_) noexcept nogil:
+    cdef uint32_t victim(self, uint32_t set_, uint64_t pc, uint8_t kind) noexcept nogil:
         return 0
 
     cdef void invalidate(self, uint32_t set_, uint32_t way) noexcept nogil:
@@ -64,11 +64,11 @@ cdef class FIFOPolicy(ReplacementPolicy):
         self.stamp = &view[0]
         self.clock = 0
 
-    cdef void insert(self, uint32_t set_, uint32_t way) noexcept nogil:
+    cdef void insert(self, uint32_t set_, uint32_t way, uint64_t pc, uint8_t kind) noexcept nogil:
         self.clock += 1
         self.stamp[<uint64_t> set_ * self.assoc + way] = self.clock
 
-    cdef uint32_t victim(self, uint32_t set_) noexcept nogil:
+    cdef uint32_t victim(self, uint32_t set_, uint64_t pc, uint8_t kind) noexcept nogil:
         return oldest_way(self.stamp + <uint64_t> set_ * self.assoc, self.assoc)
 
     cdef void invalidate(self, uint32_t set_, uint32_t way) noexcept nogil:
@@ -82,7 +82,7 @@ cdef class FIFOPolicy(ReplacementPolicy):
 cdef class LRUPolicy(FIFOPolicy):
     """True LRU: evict the way used longest ago (FIFO's stamps, renewed on every hit)."""
 
-    cdef void touch(self, uint32_t set_, uint32_t way) noexcept nogil:
+    cdef void touch(self, uint32_t set_, uint32_t way, uint64_t pc, uint8_t kind) noexcept nogil:
         self.clock += 1
         self.stamp[<uint64_t> set_ * self.assoc + way] = self.clock
 
@@ -105,7 +105,7 @@ cdef class TreePLRUPolicy(ReplacementPolicy):
         cdef uint64_t[::1] view = self._state
         self.bits = &view[0]
 
-    cdef void touch(self, uint32_t set_, uint32_t way) noexcept nogil:
+    cdef void touch(self, uint32_t set_, uint32_t way, uint64_t pc, uint8_t kind) noexcept nogil:
         cdef uint64_t b = self.bits[set_]
         cdef uint32_t n = self.assoc + way
         cdef uint32_t parent
@@ -118,10 +118,10 @@ cdef class TreePLRUPolicy(ReplacementPolicy):
             n = parent
         self.bits[set_] = b
 
-    cdef void insert(self, uint32_t set_, uint32_t way) noexcept nogil:
-        self.touch(set_, way)
+    cdef void insert(self, uint32_t set_, uint32_t way, uint64_t pc, uint8_t kind) noexcept nogil:
+        self.touch(set_, way, pc, kind)
 
-    cdef uint32_t victim(self, uint32_t set_) noexcept nogil:
+    cdef uint32_t victim(self, uint32_t set_, uint64_t pc, uint8_t kind) noexcept nogil:
         cdef uint64_t b = self.bits[set_]
         cdef uint32_t n = 1
         while n < self.assoc:
@@ -149,7 +149,7 @@ cdef class RandomPolicy(ReplacementPolicy):
         self.seed_state = xorshift_seed(seed)
         self.state = self.seed_state
 
-    cdef uint32_t victim(self, uint32_t set_) noexcept nogil:
+    cdef uint32_t victim(self, uint32_t set_, uint64_t pc, uint8_t kind) noexcept nogil:
         cdef uint64_t x = self.state
         x ^= x << 13
         x ^= x >> 7
@@ -171,13 +171,13 @@ cdef class SRRIPPolicy(ReplacementPolicy):
         cdef uint8_t[::1] view = self._state
         self.rrpv = &view[0]
 
-    cdef void touch(self, uint32_t set_, uint32_t way) noexcept nogil:
+    cdef void touch(self, uint32_t set_, uint32_t way, uint64_t pc, uint8_t kind) noexcept nogil:
         self.rrpv[<uint64_t> set_ * self.assoc + way] = 0
 
-    cdef void insert(self, uint32_t set_, uint32_t way) noexcept nogil:
+    cdef void insert(self, uint32_t set_, uint32_t way, uint64_t pc, uint8_t kind) noexcept nogil:
         self.rrpv[<uint64_t> set_ * self.assoc + way] = RRPV_INSERT
 
-    cdef uint32_t victim(self, uint32_t set_) noexcept nogil:
+    cdef uint32_t victim(self, uint32_t set_, uint64_t pc, uint8_t kind) noexcept nogil:
         cdef uint8_t* r = self.rrpv + <uint64_t> set_ * self.assoc
         cdef uint32_t w
         cdef uint8_t oldest = 0

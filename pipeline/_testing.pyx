@@ -83,7 +83,7 @@ cdef class FixedLevel(MemoryLevel):
         self.level_id = level_id
         self.accesses = 0
 
-    cdef uint32_t access(self, uint64_t addr, uint8_t kind, uint64_t now,
+    cdef uint32_t access(self, uint64_t pc, uint64_t addr, uint8_t kind, uint64_t now,
                          uint8_t* served_by) noexcept nogil:
         self.accesses += 1
         served_by[0] = <uint8_t> self.level_id
@@ -132,7 +132,7 @@ cdef class ScriptedLevel(MemoryLevel):
         """Accesses so far as a list of (addr, kind, now)."""
         return [(self.log_addr[i], self.log_kind[i], self.log_now[i]) for i in range(self.n_log)]
 
-    cdef uint32_t access(self, uint64_t addr, uint8_t kind, uint64_t now,
+    cdef uint32_t access(self, uint64_t pc, uint64_t addr, uint8_t kind, uint64_t now,
                          uint8_t* served_by) noexcept nogil:
         cdef int i
         cdef uint64_t line = addr >> self.line_shift

@@ -66,7 +66,7 @@ cdef class InOrderCore(TimingModel):
     cdef int n_acc
 
     cdef void consume(self, DynInst* di) noexcept nogil
-    cdef uint32_t _data_access(self, uint64_t addr, uint32_t size, uint8_t kind,
+    cdef uint32_t _data_access(self, uint64_t pc, uint64_t addr, uint32_t size, uint8_t kind,
                                int64_t start, uint8_t* lvl) noexcept nogil
     cdef void _note(self, int64_t cycle, uint64_t addr, uint32_t lat, uint32_t size,
                     uint8_t kind, uint8_t level) noexcept nogil

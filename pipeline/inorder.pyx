@@ -191,7 +191,7 @@ cdef class InOrderCore(TimingModel):
             c0 = C_PIPE
         line = di.pc >> self.line_shift
         if not self.fetch_line_valid or line != self.fetch_line:
-            lat = self.l1i.access(line << self.line_shift, ACC_IFETCH, e0, &lvl)
+            lat = self.l1i.access(di.pc, line << self.line_shift, ACC_IFETCH, e0, &lvl)
             fetch_level = lvl
             if self.fetch_blocking and lat > 1:
                 t_if = lat
@@ -202,7 +202,7 @@ cdef class InOrderCore(TimingModel):
         last_line = (di.pc + (di.length if di.length > 1 else 2) - 1) >> self.line_shift
         if last_line != line:
             # R12: an instruction that straddles two lines fetches both, in parallel.
-            lat = self.l1i.access(last_line << self.line_shift, ACC_IFETCH, e0, &lvl)
+            lat = self.l1i.access(di.pc, last_line << self.line_shift, ACC_IFETCH, e0, &lvl)
             if lvl > fetch_level:
                 fetch_level = lvl
             if self.fetch_blocking and lat > t_if:
@@ -288,7 +288,7 @@ cdef class InOrderCore(TimingModel):
             if is_store and self.sb_entries:
                 # R9: the store drains in the background, in order, behind older stores.
                 start = e3 if e3 > self.sb_last_finish else self.sb_last_finish
-                lat = self._data_access(di.mem_addr, di.mem_size, ACC_STORE, start, &lvl)
+                lat = self._data_access(di.pc, di.mem_addr, di.mem_size, ACC_STORE, start, &lvl)
                 self.sb_last_finish = start + (lat if lat > 1 else 1)
                 self.sb_finish[self.sb_next] = self.sb_last_finish
                 self.sb_next += 1
@@ -296,7 +296,7 @@ cdef class InOrderCore(TimingModel):
                     self.sb_next = 0
             else:
                 start = e3
-                lat = self._data_access(di.mem_addr, di.mem_size,
+                lat = self._data_access(di.pc, di.mem_addr, di.mem_size,
                                         ACC_LOAD if is_load else (ACC_AMO if is_amo else ACC_STORE),
                                         start, &lvl)
                 if lat < 1:
@@ -426,16 +426,16 @@ cdef class InOrderCore(TimingModel):
         if self.tracing:
             self._record(di, p, cause, data_level, fetch_level, mispredicted)
 
-    cdef uint32_t _data_access(self, uint64_t addr, uint32_t size, uint8_t kind,
+    cdef uint32_t _data_access(self, uint64_t pc, uint64_t addr, uint32_t size, uint8_t kind,
                                int64_t start, uint8_t* lvl) noexcept nogil:
         """R13: a data access that crosses a line accesses both lines, issued together;
         it takes as long as the slower one, which also names the level that served it."""
-        cdef uint32_t lat = self.l1d.access(addr, kind, start, lvl)
+        cdef uint32_t lat = self.l1d.access(pc, addr, kind, start, lvl)
         cdef uint32_t lat2
         cdef uint8_t lvl2 = 0
         cdef uint64_t last = addr + (size if size else 1) - 1
         if (last >> self.dline_shift) != (addr >> self.dline_shift):
-            lat2 = self.l1d.access((last >> self.dline_shift) << self.dline_shift, kind,
+            lat2 = self.l1d.access(pc, (last >> self.dline_shift) << self.dline_shift, kind,
                                    start, &lvl2)
             if lat2 > lat:
                 lat = lat2
