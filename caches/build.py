@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from caches.cache import Cache, run_stream
 from caches.dram import Dram, FixedMemory
-from caches.replacement import POLICIES
+from caches.policies import POLICIES
 from cyclesim.errors import ConfigError
 from cyclesim.units import parse_frequency, parse_size, parse_time, time_to_cycles
 
@@ -32,9 +32,12 @@ def _bytes(value, what):
 def make_cache(cfg, name, level_id, next_level, classify_misses=True):
     """One Cache from a CacheConfig-like object."""
     policy = getattr(cfg, "policy", "lru")
-    if policy not in POLICIES:
-        raise ConfigError(f"{name}.policy is {policy!r}; known policies are "
-                          f"{', '.join(sorted(POLICIES))}")
+    plugin = POLICIES.get(policy, f"{name}.policy")   # an unknown name lists the known ones
+    # A table left over from another policy (cfg.policy assigned directly) is not this
+    # policy's: it then runs with its defaults.
+    params = getattr(cfg, "policy_params", None)
+    if not isinstance(params, plugin.params):
+        params = None
     size = _bytes(cfg.size, f"{name}.size")
     line = _bytes(getattr(cfg, "line_size", 64), f"{name}.line_size")
     assoc = int(cfg.assoc)
@@ -42,7 +45,7 @@ def make_cache(cfg, name, level_id, next_level, classify_misses=True):
         raise ConfigError(f"{name}.assoc ({assoc}) x {name}.line_size ({line} B) must divide "
                           f"{name}.size ({size} B)")
     return Cache(size, assoc, line_size=line, hit_latency=int(cfg.hit_latency),
-                 policy=policy,
+                 policy=policy, policy_params=params,
                  write_policy=getattr(cfg, "write_policy", "write_back"),
                  write_allocate=bool(getattr(cfg, "write_allocate", True)),
                  inclusion=getattr(cfg, "inclusion", "non_inclusive"),

@@ -56,7 +56,8 @@ cdef class Cache(MemoryLevel):
 
     Cache(size, assoc, line_size=64, hit_latency=1, policy="lru",
           write_policy="write_back", write_allocate=True, inclusion="non_inclusive",
-          mshrs=8, seed=1, next=None, level_id=1, name="cache", classify_misses=True)
+          mshrs=8, seed=1, next=None, level_id=1, name="cache", classify_misses=True,
+          policy_params=None)
 
     `next` is the MemoryLevel that serves misses (None: an ideal zero-latency memory).
     """
@@ -64,7 +65,7 @@ cdef class Cache(MemoryLevel):
     def __init__(self, size, assoc, line_size=64, hit_latency=1, policy="lru",
                  write_policy="write_back", write_allocate=True, inclusion="non_inclusive",
                  mshrs=8, seed=1, next=None, level_id=1, name="cache",
-                 classify_misses=True):
+                 classify_misses=True, policy_params=None):
         size, assoc, line_size = int(size), int(assoc), int(line_size)
         if line_size < 4 or not is_pow2(line_size):
             raise _BadConfig(f"{name}.line_size is {line_size} bytes; it must be a power of "
@@ -92,8 +93,8 @@ cdef class Cache(MemoryLevel):
             raise TypeError(f"{name}.next must be a MemoryLevel (cache or memory), "
                             f"not {type(next).__name__}")
         try:
-            self.policy = make_policy(policy, sets, assoc, seed)
-        except ValueError as e:
+            self.policy = make_policy(policy, sets, assoc, policy_params, seed)
+        except (ValueError, TypeError) as e:
             raise _BadConfig(f"{name}.policy: {e}") from None
 
         self.name = name

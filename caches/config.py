@@ -11,14 +11,15 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from caches.policies import POLICIES
 from cyclesim.params import Params, param
+from cyclesim.registry import plugin_param, plugin_params
 from cyclesim.units import format_size, is_power_of_two, time_to_cycles
 
 __all__ = ["CacheConfig", "MemoryConfig", "LEVEL_DEFAULTS", "default_cache",
-           "REPLACEMENT_POLICIES", "WRITE_POLICIES", "INCLUSION_POLICIES", "MEMORY_KINDS",
+           "WRITE_POLICIES", "INCLUSION_POLICIES", "MEMORY_KINDS",
            "DRAM_MAPPINGS"]
 
-REPLACEMENT_POLICIES = ("lru", "plru", "fifo", "random", "srrip")
 WRITE_POLICIES = ("write_back", "write_through")
 INCLUSION_POLICIES = ("non_inclusive", "inclusive")
 MEMORY_KINDS = ("dram", "fixed")
@@ -43,9 +44,11 @@ class CacheConfig(Params):
     hit_latency: int = param(1, unit="cycles",
                              help="Cycles from request to data on a hit; 1 in an L1 fits in "
                                   "its pipeline stage (no stall).")
-    policy: str = param("lru", choices=REPLACEMENT_POLICIES,
-                        help="Replacement: lru, plru (tree pseudo-LRU, needs power-of-two "
-                             "assoc), fifo, random (seeded by seed), srrip (2-bit RRPV).")
+    policy: str = plugin_param(POLICIES, "lru",
+                               help="Replacement policy (caches/policies/, docs/caches.md); "
+                                    "plru needs a power-of-two assoc, random uses seed.")
+    policy_params: Params = plugin_params("policy", help="Parameters of the chosen "
+                                                         "replacement policy.")
     write_policy: str = param("write_back", choices=WRITE_POLICIES,
                               help="write_back (dirty lines written on eviction) or "
                                    "write_through (every store goes to the next level).")

@@ -1,6 +1,7 @@
-# Replacement policies: one small interface, one subclass per policy, picked by name
-# (make_policy in replacement.pyx). A cache fills an invalid way first and asks the policy
-# for a victim only when every way of the set is valid, so victim() may assume a full set.
+# Replacement policies: one small interface here, one subclass per policy, each in its own
+# module of caches/policies/ registered by name (make_policy in replacement.pyx builds one).
+# A cache fills an invalid way first and asks the policy for a victim only when every way of
+# the set is valid, so victim() may assume a full set.
 from libc.stdint cimport uint8_t, uint32_t, uint64_t
 
 cdef class ReplacementPolicy:
@@ -22,20 +23,14 @@ cdef class ReplacementPolicy:
     # Back to the power-on state.
     cdef void reset(self) noexcept nogil
 
-cdef class FIFOPolicy(ReplacementPolicy):
-    cdef uint64_t* stamp               # fill time per line (0 = never / invalid)
-    cdef uint64_t clock                # increments on every stamp
 
-# LRU is FIFO whose stamps are also renewed on every hit: the stamp is the last use.
-cdef class LRUPolicy(FIFOPolicy):
-    pass
-
-cdef class TreePLRUPolicy(ReplacementPolicy):
-    cdef uint64_t* bits                # per set: bit n (1..assoc-1) = tree node n, 1 = go right
-
-cdef class RandomPolicy(ReplacementPolicy):
-    cdef uint64_t seed_state           # xorshift64 state after reset
-    cdef uint64_t state                # current xorshift64 state
-
-cdef class SRRIPPolicy(ReplacementPolicy):
-    cdef uint8_t* rrpv                 # 2-bit re-reference prediction value per line
+cdef inline uint32_t oldest_way(const uint64_t* s, uint32_t assoc) noexcept nogil:
+    """The way with the smallest stamp (the first one on a tie)."""
+    cdef uint32_t w, best = 0
+    cdef uint64_t v, best_v = s[0]
+    for w in range(1, assoc):
+        v = s[w]
+        if v < best_v:          # a local minimum lets the compiler use conditional moves
+            best_v = v
+            best = w
+    return best

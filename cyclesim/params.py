@@ -78,8 +78,10 @@ def coerce(f: dataclasses.Field, value: Any, what: str) -> Any:
     if kind == "choice":
         reg = f.metadata.get("registry")
         if reg is not None:
-            if isinstance(value, str) and value.strip() in reg:
-                return value.strip()
+            if isinstance(value, str):
+                for name in (value.strip(), value.strip().lower()):   # "FIFO" like choices
+                    if name in reg:
+                        return name
             reg.get(value if isinstance(value, str) else repr(value), what)
         choices = f.metadata["choices"]
         if isinstance(value, str):

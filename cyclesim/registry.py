@@ -129,6 +129,9 @@ def _no_params():
     @dataclass(repr=False)
     class NoParams(Params):
         """A plug-in without parameters."""
+    # Picklable (sweep workers receive configs) as cyclesim.registry.NoParams.
+    NoParams.__qualname__ = "NoParams"
+    NoParams.__module__ = __name__
     return NoParams
 
 
