@@ -114,7 +114,7 @@ RULES = [
     ({"l2.mshrs": 0}, "l2.mshrs = 0: must be at least 1"),
     ({"l2.seed": -1}, "l2.seed = -1: must be 0 or more"),
     ({"l1d.policy": "mru"}, "l1d.policy = 'mru': unknown replacement policy; known ones are "
-                            "fifo, lru, plru, random, srrip"),
+                            "drrip, fifo, lru, plru, random, ship, srrip"),
     ({"l2.write_policy": "write_around"}, "use one of write_back, write_through"),
     ({"core.model": "ooo"}, "core.model = 'ooo': unknown value; use one of inorder"),
     ({"core.forwarding": "partial"}, "use one of full, none"),

@@ -30,7 +30,7 @@ class RefMemory:
 class RefCache:
     def __init__(self, size, assoc, line_size, hit_latency=1, policy="lru",
                  write_policy="write_back", write_allocate=True, inclusive=False,
-                 seed=1, next=None, level_id=1):
+                 seed=1, next=None, level_id=1, params=None):
         self.assoc = assoc
         self.line_size = line_size
         self.num_sets = size // (assoc * line_size)
@@ -48,7 +48,27 @@ class RefCache:
         self.last_used = [[0] * assoc for _ in range(self.num_sets)]     # lru
         self.filled_at = [[0] * assoc for _ in range(self.num_sets)]     # fifo
         self.tree = [[0] * max(assoc - 1, 0) for _ in range(self.num_sets)]  # plru, heap order
-        self.rrpv = [[3] * assoc for _ in range(self.num_sets)]          # srrip
+        # RRIP family (srrip, drrip, ship), docs/caches.md
+        p = {"rrpv_bits": 2, "leader_sets": 32, "psel_bits": 10, "bimodal_throttle": 32,
+             "shct_entries": 16384, "counter_bits": 3}
+        p.update(params or {})
+        self.distant = 2 ** p["rrpv_bits"] - 1
+        self.long = self.distant - 1
+        self.rrpv = [[self.distant] * assoc for _ in range(self.num_sets)]
+        # drrip: leader sets and the PSEL counter
+        self.stride = max(2, self.num_sets // p["leader_sets"])
+        self.psel_mid = 2 ** (p["psel_bits"] - 1)
+        self.psel_max = 2 ** p["psel_bits"] - 1
+        self.psel = self.psel_mid
+        self.throttle = p["bimodal_throttle"]
+        self.brrip_fills = 0
+        # ship: signature per line, outcome per line, table of counters
+        self.shct_entries = p["shct_entries"]
+        self.shct = [1] * p["shct_entries"]
+        self.counter_max = 2 ** p["counter_bits"] - 1
+        self.fill_sig = [[0] * assoc for _ in range(self.num_sets)]
+        self.outcome = [[False] * assoc for _ in range(self.num_sets)]
+        self.pc = 0
         self.rng = (seed ^ 0x2545F4914F6CDD1D) or 0x2545F4914F6CDD1D     # random
         # statistics
         self.hits = self.misses = self.accesses = 0
@@ -64,8 +84,23 @@ class RefCache:
         self.last_used[s][w] = self.time
         if self.policy == "plru":
             self._plru_point_away(s, w)
-        if self.policy == "srrip":
+        if self.policy in ("srrip", "drrip", "ship"):
             self.rrpv[s][w] = 0
+        if self.policy == "ship":
+            self.outcome[s][w] = True
+            sig = self.fill_sig[s][w]
+            self.shct[sig] = min(self.shct[sig] + 1, self.counter_max)
+
+    def _signature(self, pc):
+        k = self.shct_entries.bit_length() - 1            # entries = 2^k
+        return ((pc >> 1) ^ (pc >> (k + 1))) % self.shct_entries
+
+    def _brrip_value(self):
+        self.brrip_fills += 1
+        if self.brrip_fills == self.throttle:             # one in `throttle` goes to long
+            self.brrip_fills = 0
+            return self.long
+        return self.distant
 
     def _insert(self, s, w):
         self.time += 1
@@ -74,7 +109,23 @@ class RefCache:
         if self.policy == "plru":
             self._plru_point_away(s, w)
         if self.policy == "srrip":
-            self.rrpv[s][w] = 2
+            self.rrpv[s][w] = self.long
+        if self.policy == "drrip":
+            if s % self.stride == 0:                       # SRRIP leader: a miss here
+                self.psel = min(self.psel + 1, self.psel_max)
+                self.rrpv[s][w] = self.long
+            elif s % self.stride == self.stride // 2:      # BRRIP leader
+                self.psel = max(self.psel - 1, 0)
+                self.rrpv[s][w] = self._brrip_value()
+            elif self.psel > self.psel_mid:                # SRRIP misses more: BRRIP
+                self.rrpv[s][w] = self._brrip_value()
+            else:
+                self.rrpv[s][w] = self.long
+        if self.policy == "ship":
+            sig = self._signature(self.pc)
+            self.fill_sig[s][w] = sig
+            self.outcome[s][w] = False
+            self.rrpv[s][w] = self.distant if self.shct[sig] == 0 else self.long
 
     def _plru_point_away(self, s, w):
         # heap order: node 0 is the root, node i has children 2i+1 (left) and 2i+2 (right);
@@ -104,10 +155,14 @@ class RefCache:
             x ^= (x << 17) & 0xFFFFFFFFFFFFFFFF
             self.rng = x
             return x % self.assoc
-        if self.policy == "srrip":
-            while 3 not in self.rrpv[s]:
+        if self.policy in ("srrip", "drrip", "ship"):
+            while self.distant not in self.rrpv[s]:
                 self.rrpv[s] = [r + 1 for r in self.rrpv[s]]
-            return self.rrpv[s].index(3)
+            w = self.rrpv[s].index(self.distant)
+            if self.policy == "ship" and not self.outcome[s][w]:   # dead: never reused
+                sig = self.fill_sig[s][w]
+                self.shct[sig] = max(self.shct[sig] - 1, 0)
+            return w
         raise AssertionError(self.policy)
 
     # ---- helpers ----
@@ -125,8 +180,9 @@ class RefCache:
             if w is not None:
                 dirty |= self.sets[s][w]["dirty"]
                 self.sets[s][w] = None
-                if self.policy == "srrip":
-                    self.rrpv[s][w] = 3
+                if self.policy in ("srrip", "drrip", "ship"):
+                    self.rrpv[s][w] = self.distant
+                    self.outcome[s][w] = False
                 if self.policy in ("lru", "fifo"):
                     self.last_used[s][w] = self.filled_at[s][w] = 0
                 self.back_invalidations += 1
@@ -140,7 +196,8 @@ class RefCache:
                       if w and w["dirty"])
 
     # ---- one access: returns (latency, served_by, "h" or "m") ----
-    def access(self, addr, kind):
+    def access(self, addr, kind, pc=0):
+        self.pc = pc
         line = addr // self.line_size
         is_store = kind in (STORE, WRITEBACK)
         is_write = is_store or kind == AMO

@@ -84,7 +84,7 @@ def test_reset_restores_cold_state():
 
 
 def test_unknown_policy_lists_known_ones():
-    with pytest.raises(ValueError, match="fifo, lru, plru, random, srrip"):
+    with pytest.raises(ValueError, match="drrip, fifo, lru, plru, random, ship, srrip"):
         Cache(256, 4, 64, 1, "mru")
 
 
@@ -138,22 +138,25 @@ def test_write_no_allocate_store_miss_goes_down_without_fill():
 
 # ---- against the reference model ----------------------------------------------------------
 
-POLICIES = ["lru", "plru", "fifo", "random", "srrip"]
+POLICIES = ["lru", "plru", "fifo", "random", "srrip", "drrip", "ship"]
 WRITES = list(itertools.product(["write_back", "write_through"], [True, False]))
 
 
 def compare(policy, write_policy, write_allocate, addrs, kinds, size=1024, assoc=4, line=32,
-            seed=11):
+            seed=11, params=None, pcs=None):
     mem = FixedMemory(MEM_LATENCY)
     dut = Cache(size, assoc, line, 2, policy, write_policy=write_policy,
-                write_allocate=write_allocate, seed=seed, next=mem, level_id=1)
+                write_allocate=write_allocate, seed=seed, next=mem, level_id=1,
+                policy_params=params)
     ref_mem = RefMemory(MEM_LATENCY)
     ref = RefCache(size, assoc, line, 2, policy, write_policy, write_allocate, seed=seed,
-                   next=ref_mem)
-    for i, (a, k) in enumerate(zip(addrs, kinds)):
-        a, k = int(a), int(k)
-        got = dut.access_py(a, k)
-        want = ref.access(a, k)[:2]
+                   next=ref_mem, params=params)
+    if pcs is None:     # a few instructions, each touching its own part of the stream
+        pcs = [0x10000 + 2 * ((int(a) // 256) % 11) for a in addrs]
+    for i, (a, k, pc) in enumerate(zip(addrs, kinds, pcs)):
+        a, k, pc = int(a), int(k), int(pc)
+        got = dut.access_py(a, k, 0, pc)
+        want = ref.access(a, k, pc)[:2]
         assert got == want, f"access {i} ({a:#x}, kind {k}): got {got}, reference {want}"
     s = dut.stats()
     assert (s["accesses"], s["hits"], s["misses"]) == (ref.accesses, ref.hits, ref.misses)
