@@ -179,7 +179,7 @@ def test_classification_off_omits_the_three_classes():
 # ---- builder ------------------------------------------------------------------------------
 
 def test_builder_validation_messages():
-    with pytest.raises(ValueError, match="l1d.policy.*fifo, lru, plru, random, srrip"):
+    with pytest.raises(ValueError, match="l1d.policy.*drrip, fifo, lru, plru, random, ship, srrip"):
         build_hierarchy(cache_cfg(), cache_cfg(policy="lfu"), cache_cfg(size=262144), None,
                         mem_cfg(), 1e9)
     with pytest.raises(ValueError, match="l2.assoc"):
