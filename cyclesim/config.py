@@ -584,6 +584,28 @@ def _field_table(cls: type[Params]) -> list[str]:
     return rows
 
 
+def _plugin_tables(cls: type[Params], section: str) -> list[str]:
+    """For each plug-in field of ``cls``: every registered plug-in, its source and its own
+    parameter table (``[<section>.<field>_params]``)."""
+    out = []
+    for name, f in cls.param_fields().items():
+        reg = f.metadata.get("registry")
+        if reg is None:
+            continue
+        table = next((n for n, g in cls.param_fields().items()
+                      if g.metadata.get("plugin_of") == name), None)
+        out += [f"#### `{name}` choices", ""]
+        for plugin in (reg.get(n) for n in reg.names()):
+            src = f" Source: {plugin.source}." if plugin.source else ""
+            out += [f"- **`{plugin.name}`**: {plugin.help}{src}"]
+            if plugin.params.param_fields():
+                out += ["", f"  `[{section}.{table}]` when `{name} = \"{plugin.name}\"`:", ""]
+                out += ["  " + row for row in _field_table(plugin.params)]
+                out += [""]
+        out += [""]
+    return out
+
+
 def config_reference() -> str:
     """docs/config.md, generated from the field metadata and the presets."""
     from caches.config import LEVEL_DEFAULTS
@@ -597,6 +619,7 @@ def config_reference() -> str:
                            ("l1i / l1d / l2 / l3", CacheConfig, _SECTION_TEXT["cache"]),
                            ("memory", MemoryConfig, _SECTION_TEXT["memory"])):
         out += [f"### `{sec}`", "", text, ""] + _field_table(cls) + [""]
+        out += _plugin_tables(cls, sec.split(" ")[0] if cls is not CacheConfig else "l1d")
         if cls is CacheConfig:
             default = SystemConfig()
             out += ["| level | size | assoc | hit_latency | in the default config |",
