@@ -179,3 +179,63 @@ def test_whole_hierarchy_matches_reference_chain(name, arg, inclusion, write_pol
     if inclusion == "inclusive":
         assert l1i.back_invalidations + l1d.back_invalidations > 0
     assert (int(r.stats["dram.reads"]), int(r.stats["dram.writes"])) == (mem.reads, mem.writes)
+
+
+# ---- pc-aware policies (DRRIP, SHiP) on real streams, with the pc of every access --------
+
+# Small tables so that, on a 16-set L1D, DRRIP has followers (stride 4) and SHiP aliases.
+PC_POLICIES = [("drrip", {"leader_sets": 4, "psel_bits": 4, "bimodal_throttle": 8}),
+               ("ship", {"shct_entries": 64, "counter_bits": 2}),
+               ("ship", None)]
+
+
+def reference_pc(stream, policy, params, write_policy="write_back", write_allocate=True):
+    """Replay (addr, kind, pc) triples through RefCache; returns (counts, hit/miss string)."""
+    ref = RefCache(GEOMETRY["size"], GEOMETRY["assoc"], GEOMETRY["line_size"],
+                   policy=policy, write_policy=write_policy, write_allocate=write_allocate,
+                   next=RefMemory(), level_id=1, params=params)
+    hm = "".join(ref.access(int(a), int(k), int(pc))[2] for a, k, pc in stream)
+    counts = {"accesses": ref.accesses, "hits": ref.hits, "misses": ref.misses,
+              "writebacks": ref.writebacks, "evictions": ref.evictions,
+              "write_throughs": ref.write_throughs}
+    return counts, hm
+
+
+def pc_stream_of(data):
+    return list(zip(data["addr"].to_numpy(np.uint64), data["kind"].map(KINDS).to_numpy(),
+                    data["pc"].to_numpy(np.uint64)))
+
+
+@pytest.mark.parametrize("write_policy,write_allocate", [("write_back", True),
+                                                         ("write_through", False)])
+@pytest.mark.parametrize("policy,params", PC_POLICIES)
+def test_pc_aware_policies_match_reference_on_real_streams(runs, policy, params, write_policy,
+                                                           write_allocate):
+    for name, (_, data) in runs.items():
+        stream = pc_stream_of(data)[:12_000]
+        cache = Cache(GEOMETRY["size"], GEOMETRY["assoc"], GEOMETRY["line_size"], 1, policy,
+                      write_policy=write_policy, write_allocate=write_allocate,
+                      next=FixedMemory(10), level_id=1, name="l1d", policy_params=params)
+        hm = "".join("h" if cache.access_py(int(a), int(k), i, int(pc))[1] == 1 else "m"
+                     for i, (a, k, pc) in enumerate(stream))
+        counts, ref_hm = reference_pc(stream, policy, params, write_policy, write_allocate)
+        assert hm == ref_hm, name
+        st = cache.stats()
+        assert {c: st[c] for c in COUNTERS} == counts, name
+
+
+def test_simulator_passes_the_pc_to_ship():
+    """Whole simulator with a SHiP L1D: its counters equal a replay of its own trace with
+    the trace's pcs (a wrong or missing pc changes the SHCT training and the counts)."""
+    params = {"shct_entries": 64, "counter_bits": 2}
+    over = dict(l1d_overrides("ship", "write_back", True))
+    over.update({f"l1d.policy_params.{k}": v for k, v in params.items()})
+    r = cyclesim.run(workloads.path("sort"), "500", overrides=over, trace="memory",
+                     trace_window=(0, WINDOW), max_insts=WINDOW)
+    data = r.memory_trace[r.memory_trace["kind"].isin(list(KINDS))]
+    stream = pc_stream_of(data)
+    counts, _ = reference_pc(stream, "ship", params)
+    assert {c: int(r.stats[f"l1d.{c}"]) for c in COUNTERS} == counts
+    # and the pcs matter: the same stream with every pc 0 gives other counts
+    flat, _ = reference_pc([(a, k, 0) for a, k, _ in stream], "ship", params)
+    assert flat != counts
