@@ -165,9 +165,10 @@ def test_btb_lru_and_ras_wrap():
 
 def test_predictor_registry_rejects_unknown_names():
     with pytest.raises(ConfigError, match=r"bpred\.kind = .perceptron.: unknown branch "
-                                          r"predictor; known ones are bimodal, gshare, "
-                                          r"static_nt, btfn, .*tournament\."):
+                                          r"predictor; known ones are ") as e:
         make_predictor("perceptron")
+    # every registered name is listed (in registration order, which depends on imports)
+    assert all(name in str(e.value) for name in PREDICTORS.names())
     with pytest.raises(ConfigError, match="power of two"):
         make_predictor("gshare", table_entries=1000)
 

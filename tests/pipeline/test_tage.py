@@ -7,6 +7,7 @@ import cyclesim
 from cyclesim.config import SystemConfig
 from cyclesim.errors import ConfigError
 from pipeline.bpred import make_predictor
+from pipeline.inorder import OPCLASS_NAMES
 from pipeline.predictors.tage import TageParams, history_lengths
 from tests.pipeline.tage_reference import RefTage
 
@@ -124,3 +125,29 @@ def test_fewer_mispredictions_than_gshare_on_workloads(workload):
         assert r.stats["bpred.branches"] > 5000
         mpki[kind] = r.stats["bpred.mpki"]
     assert mpki["tage"] < 0.9 * mpki["gshare"]
+
+
+BRANCH = OPCLASS_NAMES.index("branch")
+
+
+def test_core_agrees_with_reference_on_a_workload_stream():
+    """The core's own TAGE (small tables, through the config) on sort's first 20000
+    instructions: every conditional branch's prediction (outcome XOR the trace's
+    mispredicted flag; the BTB cannot mispredict a conditional target, its tags are full
+    pcs) matches the reference fed the same stream. Outcome: the next pc is not pc + len."""
+    overrides = {"bpred.kind": "tage"}
+    overrides.update({f"bpred.kind_params.{k}": v for k, v in SMALL.to_dict().items()})
+    r = cyclesim.run("sort", overrides=overrides, trace="pipeline", trace_window=(0, 20_000),
+                     max_insts=20_000)
+    t = r.pipeline
+    pcs, raws, classes, miss = (t[c].tolist() for c in ("pc", "raw", "opclass",
+                                                         "mispredicted"))
+    ref, n = RefTage(SMALL), 0
+    for k in range(len(pcs) - 1):
+        if classes[k] != BRANCH:
+            continue
+        taken = pcs[k + 1] != pcs[k] + (4 if raws[k] & 3 == 3 else 2)
+        assert ref.predict(pcs[k]) == (taken != bool(miss[k])), f"branch {n} at {pcs[k]:#x}"
+        ref.update(pcs[k], taken)
+        n += 1
+    assert n > 1500
