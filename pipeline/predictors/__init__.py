@@ -9,3 +9,7 @@ the plug-in's own Params (``[bpred.kind_params]``) and the shared counter-table 
 from cyclesim.registry import Registry
 
 PREDICTORS = Registry("branch predictor", package="pipeline.predictors")
+
+# Load every plug-in now, in module order, so that the order of names (error messages,
+# docs/config.md) does not depend on which plug-in module happened to be imported first.
+PREDICTORS.names()
