@@ -151,3 +151,11 @@ def test_core_agrees_with_reference_on_a_workload_stream():
         ref.update(pcs[k], taken)
         n += 1
     assert n > 1500
+
+
+def test_configs_with_predictor_params_pickle():
+    """Sweeps send configs to worker processes by pickle."""
+    import pickle
+    for kind in ("gshare", "tage"):
+        c = SystemConfig().with_overrides({"bpred.kind": kind})
+        assert pickle.loads(pickle.dumps(c)).to_dict() == c.to_dict()
