@@ -93,6 +93,12 @@ cdef class TAGE(DirectionPredictor):
     cdef uint8_t* hist
     cdef int use_alt_on_na    # 4-bit signed, -8..7
     cdef bint age_high        # which useful bit the next aging clears
+    # the last predict()'s lookup, reused by the update() of the same branch (the core
+    # calls them in pairs and the history does not move in between)
+    cdef uint64_t last_idx[MAX_TABLES]
+    cdef uint64_t last_pc
+    cdef int last_provider, last_alt
+    cdef bint last_pred, last_altpred, last_valid
     cdef object _owners
 
     def __init__(self, params=None):
@@ -130,6 +136,7 @@ cdef class TAGE(DirectionPredictor):
         self.tick = 0
         self.use_alt_on_na = 0
         self.age_high = True
+        self.last_valid = False
 
     cdef inline uint64_t _index(self, int i, uint64_t p) noexcept nogil:
         return (i << self.log_entries) + ((p ^ (p >> self.log_entries) ^ self.fidx[i].comp)
@@ -165,11 +172,11 @@ cdef class TAGE(DirectionPredictor):
             pred[0] = c >= 0
 
     cdef bint predict(self, uint64_t pc, uint64_t target) noexcept nogil:
-        cdef uint64_t idx[MAX_TABLES]
-        cdef int provider, alt
-        cdef bint pred, altpred
-        self._lookup(pc, idx, &provider, &alt, &pred, &altpred)
-        return pred
+        self._lookup(pc, self.last_idx, &self.last_provider, &self.last_alt,
+                     &self.last_pred, &self.last_altpred)
+        self.last_pc = pc
+        self.last_valid = True
+        return self.last_pred
 
     cdef void update(self, uint64_t pc, bint taken, uint64_t target) noexcept nogil:
         cdef uint64_t idx[MAX_TABLES]
@@ -177,7 +184,14 @@ cdef class TAGE(DirectionPredictor):
         cdef bint pred, altpred, found
         cdef bint ppred = False
         cdef uint64_t p = pc >> 1, b, e
-        self._lookup(pc, idx, &provider, &alt, &pred, &altpred)
+        if self.last_valid and self.last_pc == pc:
+            for i in range(self.n):
+                idx[i] = self.last_idx[i]
+            provider, alt = self.last_provider, self.last_alt
+            pred, altpred = self.last_pred, self.last_altpred
+        else:
+            self._lookup(pc, idx, &provider, &alt, &pred, &altpred)
+        self.last_valid = False     # the tables and history change below
         if provider >= 0:
             c = self.ctr[idx[provider]]
             ppred = c >= 0
