@@ -1,6 +1,7 @@
 """Branch predictors of the in-order core.
 
-Direction predictors are plug-ins picked by name (`PREDICTORS`, `make_predictor`). All of
+Direction predictors are plug-ins picked by name (`pipeline.predictors.PREDICTORS`,
+`make_predictor`); the classes of the counter-table ones live here. All of
 them keep 2-bit saturating counters that start at 1 (weakly not taken) and predict taken
 at 2 or 3. Tables are indexed by pc >> 1 (instructions are 2-byte aligned with RVC).
 """
@@ -135,23 +136,15 @@ cdef class Tournament(DirectionPredictor):
         self.history = ((self.history << 1) | taken) & self.history_mask
 
 
-PREDICTORS = {
-    "static_nt": StaticNotTaken,
-    "btfn": BackwardTaken,
-    "bimodal": Bimodal,
-    "gshare": GShare,
-    "tournament": Tournament,
-}
-
-
-def make_predictor(kind, table_entries=4096, history_bits=12, chooser_entries=4096):
-    """The direction predictor registered under `kind`."""
-    cls = PREDICTORS.get(kind)
-    if cls is None:
-        raise ConfigError(f"bpred.kind = {kind!r} is not a known branch predictor; "
-                          f"use one of {', '.join(sorted(PREDICTORS))}.")
-    return cls(table_entries=table_entries, history_bits=history_bits,
-               chooser_entries=chooser_entries)
+def make_predictor(kind, params=None, table_entries=4096, history_bits=12,
+                   chooser_entries=4096):
+    """The direction predictor registered under `kind` in pipeline.predictors.PREDICTORS
+    (the only list of names), built with its own `params` (defaults when None) and the
+    shared counter-table geometry."""
+    from pipeline.predictors import PREDICTORS
+    PREDICTORS.get(kind, "bpred.kind")
+    return PREDICTORS.make(kind, params, table_entries=table_entries,
+                           history_bits=history_bits, chooser_entries=chooser_entries)
 
 
 cdef class BTB:

@@ -11,7 +11,8 @@ _CORE_FIELDS = ("forwarding", "branch_resolve_stage", "mul_latency", "div_latenc
 
 def build_predictor(bpred_cfg):
     """(direction predictor, BTB, RAS) for a BranchPredictorConfig."""
-    predictor = make_predictor(bpred_cfg.kind, table_entries=bpred_cfg.table_entries,
+    predictor = make_predictor(bpred_cfg.kind, getattr(bpred_cfg, "kind_params", None),
+                               table_entries=bpred_cfg.table_entries,
                                history_bits=bpred_cfg.history_bits,
                                chooser_entries=bpred_cfg.chooser_entries)
     return predictor, BTB(bpred_cfg.btb_entries, bpred_cfg.btb_assoc), RAS(bpred_cfg.ras_depth)

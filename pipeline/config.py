@@ -10,12 +10,13 @@ import math
 from dataclasses import dataclass
 
 from cyclesim.params import Params, param
+from cyclesim.registry import plugin_param, plugin_params
+from pipeline.predictors import PREDICTORS
 from cyclesim.units import is_power_of_two
 
-__all__ = ["CoreConfig", "BranchPredictorConfig", "CORE_MODELS", "PREDICTOR_KINDS"]
+__all__ = ["CoreConfig", "BranchPredictorConfig", "CORE_MODELS"]
 
 CORE_MODELS = ("inorder",)
-PREDICTOR_KINDS = ("static_nt", "btfn", "bimodal", "gshare", "tournament")
 
 # Latency fields checked as "at least 1 cycle" (1 = the result is ready like a simple ALU op).
 _UNIT_LATENCIES = ("mul_latency", "div_latency", "fadd_latency", "fmul_latency",
@@ -80,11 +81,10 @@ class CoreConfig(Params):
 class BranchPredictorConfig(Params):
     """Direction predictor, branch target buffer and return address stack."""
 
-    kind: str = param("gshare", choices=PREDICTOR_KINDS,
-                      help="Direction predictor: static_nt (always not taken), btfn "
-                           "(backward taken, forward not taken), bimodal (PC-indexed 2-bit "
-                           "counters), gshare (PC xor global history), tournament (bimodal "
-                           "and gshare with a chooser).")
+    kind: str = plugin_param(PREDICTORS, "gshare",
+                             help="Direction predictor, a plug-in of pipeline/predictors/ "
+                                  "(see docs/branch-predictors.md).")
+    kind_params: Params = plugin_params("kind")
     table_entries: int = param(4096, unit="entries",
                                help="2-bit counters in the direction table(s); power of two.")
     history_bits: int = param(12, unit="bits",

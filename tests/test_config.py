@@ -124,7 +124,8 @@ RULES = [
     ({"core.mul_latency": 0}, "core.mul_latency = 0: must be at least 1 cycle"),
     ({"core.fsqrt_latency": -2}, "core.fsqrt_latency = -2: must be at least 1 cycle"),
     ({"core.store_buffer_entries": -1}, "core.store_buffer_entries = -1: must be 0"),
-    ({"bpred.kind": "perceptron"}, "use one of static_nt, btfn, bimodal, gshare, tournament"),
+    ({"bpred.kind": "perceptron"}, "bpred.kind = 'perceptron': unknown branch predictor; "
+                                   "known ones are "),
     ({"bpred.table_entries": 1000}, "bpred.table_entries = 1000: must be a power of two"),
     ({"bpred.chooser_entries": 0}, "bpred.chooser_entries = 0: must be a power of two"),
     ({"bpred.btb_entries": 100}, "bpred.btb_entries = 100: must be a power of two"),

@@ -241,6 +241,11 @@ def loop(outcomes):
     # gshare, 2 history bits: index p^h with h = 0, 1, 3, 3, 3; counters start at 1:
     # N(miss) N(miss) N(miss) then p^3 was trained to 2 -> T ok, then 3 -> T vs N: miss
     ("gshare", {"history_bits": 2}, [1, 1, 1, 0, 1], 0),
+    # tage (defaults; docs/branch-predictors.md), beq at p = pc >> 1 = 0x8002: tags are
+    # p ^ fold ^ fold << 1 = 2, 1, 7, 11, 19 (folds 0, 1, 3, 7, 15 of the all-taken
+    # history); the only allocation (iteration 1, tag 2 at index 0x22) is never looked up
+    # again (indexes 0x23, 0x21, 0x25, 0x2d), so the base counter answers: N T T T T
+    ("tage", {}, [1, 0, 0, 0, 1], 0),
 ])
 def test_r11_predictor_warm_up_on_a_loop(kind, extra, misses, redirects):
     # cycles = 11 instructions + 4 fill + 2 per mispredict (EX) + 1 per decode redirect
