@@ -61,6 +61,19 @@ class SimResult:
                    unknown_syscalls=process.unknown_syscalls,
                    host_seconds=outcome.host_seconds, options=options)
 
+    def checkpoint(self, path) -> str:
+        """Save the run's state to the directory `path` (docs/checkpoints.md); only a run
+        of this process stopped before its end (max_insts=...) can be saved."""
+        from cyclesim.checkpoint import CheckpointError, save
+
+        source = getattr(self, "_checkpoint_source", None)
+        if source is None:
+            raise CheckpointError("this result has no live run to save: take checkpoints "
+                                  "of a cyclesim.run(..., max_insts=N) result in the same "
+                                  "process, before the program ends")
+        system, info, cfg = source
+        return save(system, path, program=info, config=cfg, mode=self.mode)
+
     # -- plain facts --------------------------------------------------------------------
     @property
     def stdout(self) -> str:
