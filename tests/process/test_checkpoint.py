@@ -1,0 +1,260 @@
+"""Checkpoints are exact: a straight run equals run to N, save, resume in a new Python
+process, continue (same stdout, exit code, instruction count, files written), for N at
+random points and around system calls, across brk/mmap/file I/O; damaged or foreign
+checkpoints are refused with one sentence."""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from process_support import build
+
+import cyclesim
+from cyclesim.api import prepare
+from cyclesim.checkpoint import CheckpointError
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# brk (malloc growth), mmap/munmap, file writes/seeks/reads in the sandbox, getrandom,
+# clock_gettime (simulated time) and output on both streams, with a checksum of it all.
+SOURCE = r"""
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <fcntl.h>
+#include <unistd.h>
+#include <sys/mman.h>
+#include <sys/random.h>
+#include <time.h>
+int main(int argc, char **argv) {
+    unsigned long sum = 0;
+    int fd = open("data.bin", O_RDWR | O_CREAT | O_TRUNC, 0644);
+    int dupfd = dup(fd);
+    for (int round = 0; round < 6; round++) {
+        size_t n = 4096u << round;
+        unsigned char *heap = malloc(n);
+        unsigned char *map = mmap(0, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        for (size_t i = 0; i < n; i++) { heap[i] = (unsigned char)(i * 7 + round); map[i] = heap[i] ^ 0x5a; }
+        write(fd, map, 512);
+        lseek(dupfd, -256, SEEK_CUR);
+        unsigned char back[256];
+        read(fd, back, sizeof back);
+        for (int i = 0; i < 256; i++) sum = sum * 31 + back[i];
+        unsigned char rnd[8];
+        getrandom(rnd, sizeof rnd, 0);
+        for (int i = 0; i < 8; i++) sum = sum * 131 + rnd[i];
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        printf("round %d heap %p sum %lx\n", round, (void *)heap, sum);
+        fprintf(stderr, "e%d\n", round);
+        munmap(map, n);
+        if (round % 2) free(heap);
+    }
+    close(fd);
+    printf("done %lx %s\n", sum, argc > 1 ? argv[1] : "-");
+    return (int)(sum & 0x3f);
+}
+"""
+
+RESUME = r"""
+import json, sys
+import cyclesim
+out = []
+for line in sys.stdin.read().split():
+    path, mode = line.split("|")
+    r = cyclesim.run(checkpoint=path, mode=mode, sample_interval=None)
+    out.append({"stdout": r.stdout_bytes.hex(), "stderr": r.stderr_bytes.hex(),
+                "status": r.status, "exit_code": r.exit_code,
+                "instructions": r.total_instructions})
+print(json.dumps(out))
+"""
+
+
+def _resume_elsewhere(jobs):
+    """Resume each (checkpoint, mode) in one new interpreter; their outcomes."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    done = subprocess.run([sys.executable, "-c", RESUME], input="\n".join(
+        f"{p}|{m}" for p, m in jobs), capture_output=True, text=True, env=env,
+        timeout=600, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def _outcome(r):
+    return {"stdout": r.stdout_bytes.hex(), "stderr": r.stderr_bytes.hex(),
+            "status": r.status, "exit_code": r.exit_code,
+            "instructions": int(r.instructions)}
+
+
+@pytest.fixture(scope="module")
+def program():
+    return str(build(SOURCE, name="ckpt"))
+
+
+def _syscall_points(elf, sandbox):
+    """Instruction counts at which the guest made a syscall (functional: cycle = instret)."""
+    system, _, _ = prepare(elf, "arg", mode="functional", allow_write=sandbox)
+    system.process.syscall_trace = []
+    system.run()
+    return [cycle for cycle, *_ in system.process.syscall_trace]
+
+
+def test_resume_in_a_new_process_is_exact(program, tmp_path):
+    straight_dir = tmp_path / "straight"
+    straight_dir.mkdir()
+    full = cyclesim.run(program, "arg", mode="functional", allow_write=straight_dir)
+    assert full.status == "exited" and b"done" in full.stdout_bytes
+    total = full.instructions
+    calls = _syscall_points(program, tmp_path / "straight")
+    assert len(calls) > 40                 # open, dup, brk, mmap, write, lseek, read, ...
+    rng = np.random.default_rng(14)
+    points = sorted({int(n) for n in rng.integers(1, total, 6)}
+                    | {calls[i] + d for i in (0, len(calls) // 3, len(calls) // 2, -2)
+                       for d in (-1, 0, 1)} | {1, total - 1})
+    jobs = []
+    for k, n in enumerate(points):
+        sandbox = tmp_path / f"s{k}"
+        sandbox.mkdir()
+        part = cyclesim.run(program, "arg", mode="functional", allow_write=sandbox,
+                            max_insts=n)
+        assert part.status == "max_insts" and part.total_instructions == n
+        jobs.append((part.checkpoint(tmp_path / f"c{k}"), "functional"))
+    # cold timing-mode restores: same architectural results
+    jobs += [(jobs[len(jobs) // 2][0], "timing"), (jobs[-2][0], "timing")]
+    expected = _outcome(full)
+    for (path, mode), got in zip(jobs, _resume_elsewhere(jobs)):
+        assert got == expected, (path, mode)
+    # the file the guest wrote through its two descriptors is the same too
+    k = points.index(calls[len(calls) // 2])
+    assert (tmp_path / f"s{k}" / "data.bin").read_bytes() == \
+        (straight_dir / "data.bin").read_bytes()
+
+
+def test_several_checkpoints_in_one_pass_equal_single_ones(tmp_path):
+    many = cyclesim.checkpoint("sort", at=[5_000, 1_234], path=tmp_path / "many")
+    assert [Path(p).name for p in many] == ["1234", "5000"]
+    one = cyclesim.run("sort", mode="functional", max_insts=5_000).checkpoint(tmp_path / "one")
+    a = json.loads((Path(many[1]) / "manifest.json").read_text())
+    b = json.loads((Path(one) / "manifest.json").read_text())
+    assert a["instructions"] == b["instructions"] == 5_000
+    assert a["parts"] == b["parts"]        # byte-identical arrays (same SHA-256s)
+    assert a["state"] == b["state"]
+
+
+def test_resume_continues_to_an_absolute_instruction_limit(tmp_path):
+    path = cyclesim.run("fib", mode="functional", max_insts=1_000).checkpoint(tmp_path / "c")
+    r = cyclesim.run(checkpoint=path, mode="functional", max_insts=3_000)
+    # max_insts counts from the program's start: 2,000 more instructions ran here
+    assert r.status == "max_insts"
+    assert r.total_instructions == 3_000 and r.instructions == 2_000
+
+
+@pytest.fixture(scope="module")
+def saved(tmp_path_factory):
+    root = tmp_path_factory.mktemp("saved")
+    return cyclesim.run("hello", mode="functional", max_insts=2_000).checkpoint(root / "c")
+
+
+def _copy(src, dst):
+    dst.mkdir()
+    for f in Path(src).iterdir():
+        (dst / f.name).write_bytes(f.read_bytes())
+    return dst
+
+
+def _refused(path, *args, match):
+    with pytest.raises(CheckpointError, match=match) as info:
+        cyclesim.run(*args, checkpoint=path, mode="functional")
+    assert "\n" not in str(info.value)
+
+
+def test_flipped_byte_is_refused(saved, tmp_path):
+    bad = _copy(saved, tmp_path / "bad")
+    blob = bytearray((bad / "page_data.npy").read_bytes())
+    blob[len(blob) // 2] ^= 0x01
+    (bad / "page_data.npy").write_bytes(bytes(blob))
+    _refused(bad, match="page_data.npy is damaged")
+
+
+def test_truncated_array_is_refused(saved, tmp_path):
+    bad = _copy(saved, tmp_path / "bad")
+    blob = (bad / "x.npy").read_bytes()
+    (bad / "x.npy").write_bytes(blob[:-8])
+    _refused(bad, match="x.npy is damaged or truncated")
+
+
+def test_edited_manifest_is_refused(saved, tmp_path):
+    bad = _copy(saved, tmp_path / "bad")
+    m = json.loads((bad / "manifest.json").read_text())
+    m["state"]["hart"]["pc"] += 4
+    (bad / "manifest.json").write_text(json.dumps(m))
+    _refused(bad, match="manifest was edited")
+
+
+def test_checkpoint_of_another_program_is_refused(saved):
+    _refused(saved, "sort", match="another program")
+
+
+def test_newer_format_is_refused(saved, tmp_path):
+    from cyclesim.checkpoint.store import seal
+
+    bad = _copy(saved, tmp_path / "bad")
+    m = json.loads((bad / "manifest.json").read_text())
+    m["format_version"] = 99
+    (bad / "manifest.json").write_text(json.dumps(seal(m)))   # well-formed, only newer
+    _refused(bad, match="newer than")
+
+
+def test_not_a_checkpoint_is_refused(tmp_path):
+    _refused(tmp_path, match="has no readable manifest.json")
+
+
+def test_arrays_are_never_unpickled(saved, tmp_path):
+    bad = _copy(saved, tmp_path / "bad")
+    np.save(bad / "x.npy", np.array([object()], dtype=object), allow_pickle=True)
+    m = json.loads((bad / "manifest.json").read_text())
+    from cyclesim.checkpoint.store import seal, sha256
+
+    m["parts"]["x"]["sha256"] = sha256((bad / "x.npy").read_bytes())
+    (bad / "manifest.json").write_text(json.dumps(seal(m)))
+    with pytest.raises(ValueError, match="pickle"):
+        cyclesim.run(checkpoint=bad, mode="functional")
+
+
+def test_finished_run_cannot_be_saved(tmp_path):
+    r = cyclesim.run("hello", mode="functional")
+    with pytest.raises(CheckpointError, match="no live run"):
+        r.checkpoint(tmp_path / "c")
+
+
+def test_cli_checkpoint_and_resume(tmp_path):
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    cli = [sys.executable, "-m", "cyclesim"]
+    made = subprocess.run(cli + ["checkpoint", "hello", "--at", "500,1500", "-o",
+                                 str(tmp_path / "ck")], capture_output=True, text=True,
+                          env=env, timeout=300)
+    assert made.returncode == 0, made.stderr
+    assert made.stdout.split() == [str(tmp_path / "ck" / "500"), str(tmp_path / "ck" / "1500")]
+    ran = subprocess.run(cli + ["run", "--from", str(tmp_path / "ck" / "1500"), "--mode",
+                                "functional"], capture_output=True, text=True, env=env,
+                         timeout=300)
+    assert ran.returncode == 0 and ran.stdout == "Hello, world!\n", ran.stderr
+    bad = subprocess.run(cli + ["run", "sort", "--from", str(tmp_path / "ck" / "500")],
+                         capture_output=True, text=True, env=env, timeout=300)
+    assert bad.returncode == 2 and "another program" in bad.stderr
+    assert "Traceback" not in bad.stderr
+
+
+@pytest.mark.parametrize("workload", ["nbody", "hashtable", "strings", "interp", "crc32"])
+def test_bundled_workloads_resume_exactly(workload, tmp_path):
+    full = cyclesim.run(workload, mode="functional")
+    assert full.status == "exited"
+    rng = np.random.default_rng(sum(map(ord, workload)))
+    points = sorted({int(n) for n in rng.integers(1, full.instructions, 3)})
+    jobs = [(cyclesim.run(workload, mode="functional", max_insts=n)
+             .checkpoint(tmp_path / str(n)), "functional") for n in points]
+    for got in _resume_elsewhere(jobs):
+        assert got == _outcome(full)
