@@ -46,6 +46,7 @@ def capture(system) -> tuple[dict, dict[str, np.ndarray]]:
         "process": {"rlimits": {str(k): list(v) for k, v in proc.rlimits.items()},
                     "umask": proc.umask, "clear_child_tid": proc.clear_child_tid,
                     "cycle": proc.cycle, "frequency": proc.frequency,
+                    "now": int(system.cycle) + proc.cycle_offset,
                     "rng_version": rng_version, "rng_gauss": rng_gauss,
                     "syscall_counts": dict(proc.syscall_counts),
                     "unknown_syscalls": dict(proc.unknown_syscalls)},
@@ -91,6 +92,7 @@ def _describe(f, proc, arrays, n) -> dict:
 def apply(system, state: dict, arrays: dict[str, np.ndarray], echo: bool = False) -> None:
     """Make a freshly built System's hart and process exactly the saved ones."""
     core, proc = system.core, system.process
+    _check_arrays(arrays, proc.memory.limit)
     proc.memory.import_state(arrays["mapped"], arrays["pages"], arrays["page_data"])
     core.flush_decode_cache()
     hart = state["hart"]
@@ -117,6 +119,9 @@ def apply(system, state: dict, arrays: dict[str, np.ndarray], echo: bool = False
     proc.rlimits = {int(k): tuple(v) for k, v in p["rlimits"].items()}
     proc.umask, proc.clear_child_tid = p["umask"], p["clear_child_tid"]
     proc.cycle, proc.frequency = p["cycle"], p["frequency"]
+    # Simulated time goes on from where it was, whatever clock the new run starts with
+    # (a cold timing model starts at cycle 0; functional mode counts instructions).
+    proc.cycle_offset = int(p["now"]) - int(system.cycle)
     proc.syscall_counts = collections.Counter(p["syscall_counts"])
     proc.unknown_syscalls = collections.Counter(p["unknown_syscalls"])
     s = state["signals"]
@@ -126,6 +131,28 @@ def apply(system, state: dict, arrays: dict[str, np.ndarray], echo: bool = False
     proc.sigreturn_trampoline = s["trampoline"]
     proc.altstack = bytes.fromhex(s["altstack"])
     _apply_files(proc, state, arrays, echo)
+
+
+_SHAPES = {"x": (np.uint64, (32,)), "f": (np.uint64, (32,)), "mapped": (np.uint64, (None, 2)),
+           "pages": (np.uint64, (None,)), "page_data": (np.uint8, (None, 4096)),
+           "rng": (np.uint64, (625,))}
+
+
+def _check_arrays(arrays, limit):
+    from cyclesim.checkpoint.store import CheckpointError
+
+    for name, (dtype, shape) in _SHAPES.items():
+        a = arrays.get(name)
+        if a is None or a.dtype != dtype or a.ndim != len(shape) or any(
+                want is not None and got != want for got, want in zip(a.shape, shape)):
+            raise CheckpointError(f"checkpoint array {name!r} is missing or has the wrong "
+                                  f"type or shape; take the checkpoint again")
+    if len(arrays["pages"]) != len(arrays["page_data"]):
+        raise CheckpointError("checkpoint arrays 'pages' and 'page_data' disagree in length; "
+                              "take the checkpoint again")
+    if len(arrays["pages"]) * 4096 > limit:
+        raise CheckpointError(f"the checkpoint holds {len(arrays['pages']) * 4096:,} bytes of "
+                              f"guest pages, more than the memory limit of {limit:,}")
 
 
 def _apply_files(proc, state, arrays, echo):

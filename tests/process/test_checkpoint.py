@@ -258,3 +258,30 @@ def test_bundled_workloads_resume_exactly(workload, tmp_path):
              .checkpoint(tmp_path / str(n)), "functional") for n in points]
     for got in _resume_elsewhere(jobs):
         assert got == _outcome(full)
+
+
+def test_simulated_time_goes_on_across_a_timing_restore(tmp_path):
+    """A timing run saved at N resumes with its clock where it was: the process's
+    simulated time at the next syscall is at least the time at the save, though a cold
+    timing model starts its own cycle count at 0."""
+    part = cyclesim.run("sort", max_insts=200_000, sample_interval=None)
+    path = part.checkpoint(tmp_path / "c")
+    saved_now = json.loads((Path(path) / "manifest.json").read_text())["state"]["process"]["now"]
+    assert saved_now == part.cycles_total  # the run's cycles when it stopped
+    system, _, _ = prepare(checkpoint=path, mode="timing")
+    system.process.syscall_trace = []
+    system.run()
+    times = [cycle for cycle, *_ in system.process.syscall_trace]
+    assert times and times[0] >= saved_now and times == sorted(times)
+    assert system.process.stdout == cyclesim.run("sort", mode="functional").stdout_bytes
+
+
+def test_wrongly_shaped_array_is_refused(saved, tmp_path):
+    from cyclesim.checkpoint.store import seal, sha256
+
+    bad = _copy(saved, tmp_path / "bad")
+    np.save(bad / "x.npy", np.zeros(31, dtype=np.uint64))
+    m = json.loads((bad / "manifest.json").read_text())
+    m["parts"]["x"]["sha256"] = sha256((bad / "x.npy").read_bytes())
+    (bad / "manifest.json").write_text(json.dumps(seal(m)))
+    _refused(bad, match="array 'x' is missing or has the wrong type or shape")
