@@ -57,7 +57,7 @@ def run(program=None, *args, config=None, preset=None, overrides=None, mode: str
                                 config=cfg, options=system.options, system=system,
                                 outcome=outcome)
     result.restored_from = info.get("restored_from")
-    result.total_instructions = int(system.core.instret)
+    result._total_instructions = int(system.core.instret)
     result._checkpoint_source = (system, info, cfg) if outcome.status in (
         "max_insts", "max_cycles", "stopped", "interrupted") else None
     return result

@@ -285,3 +285,15 @@ def test_wrongly_shaped_array_is_refused(saved, tmp_path):
     m["parts"]["x"]["sha256"] = sha256((bad / "x.npy").read_bytes())
     (bad / "manifest.json").write_text(json.dumps(seal(m)))
     _refused(bad, match="array 'x' is missing or has the wrong type or shape")
+
+
+def test_checkpoint_of_a_timing_run_resumes_in_either_mode(tmp_path):
+    full = cyclesim.run("hashtable", sample_interval=None)
+    n = full.instructions // 3
+    part = cyclesim.run("hashtable", max_insts=n, sample_interval=None)
+    path = part.checkpoint(tmp_path / "t")
+    manifest = json.loads((Path(path) / "manifest.json").read_text())
+    assert manifest["mode"] == "timing" and manifest["instructions"] == n
+    assert manifest["cycle"] == part.cycles_total
+    got = _resume_elsewhere([(path, "functional"), (path, "timing")])
+    assert got == [_outcome(full)] * 2
