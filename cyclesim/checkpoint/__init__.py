@@ -64,16 +64,18 @@ def checkpoint(program, *args, at, path, **kwargs) -> list[str]:
     root = pathlib.Path(path)
     system, info, cfg = prepare(program, *args, mode="functional", **kwargs)
     written = []
-    for n in counts:
-        system.options.max_insts = n
-        outcome = system.run()
-        if outcome.status != "max_insts":
-            raise CheckpointError(f"{program} ended ({outcome.message}) after "
-                                  f"{int(system.core.instret):,} instructions, before "
-                                  f"instruction {n:,}; choose smaller counts")
-        where = root if len(counts) == 1 else root / str(n)
-        written.append(save(system, where, program=info, config=cfg, mode="functional"))
-    system.process.close()
+    try:
+        for n in counts:
+            system.options.max_insts = n
+            outcome = system.run()
+            if outcome.status != "max_insts":
+                raise CheckpointError(f"{program} ended ({outcome.message}) after "
+                                      f"{int(system.core.instret):,} instructions, before "
+                                      f"instruction {n:,}; choose smaller counts")
+            where = root if len(counts) == 1 else root / str(n)
+            written.append(save(system, where, program=info, config=cfg, mode="functional"))
+    finally:
+        system.process.close()
     return written
 
 

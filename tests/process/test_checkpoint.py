@@ -297,3 +297,18 @@ def test_checkpoint_of_a_timing_run_resumes_in_either_mode(tmp_path):
     assert manifest["cycle"] == part.cycles_total
     got = _resume_elsewhere([(path, "functional"), (path, "timing")])
     assert got == [_outcome(full)] * 2
+
+
+def test_counts_past_the_end_and_occupied_directories_are_refused(tmp_path):
+    with pytest.raises(CheckpointError, match=r"ended \(exited with code 0\) after [\d,]+ "
+                                              r"instructions, before instruction 10,000,000"):
+        cyclesim.checkpoint("hello", at=[100, 10_000_000], path=tmp_path / "c")
+    with pytest.raises(CheckpointError, match="at = -5"):
+        cyclesim.checkpoint("hello", at=-5, path=tmp_path / "d")
+    occupied = tmp_path / "occupied"
+    occupied.mkdir()
+    (occupied / "notes.txt").write_text("mine")
+    r = cyclesim.run("hello", mode="functional", max_insts=100)
+    with pytest.raises(cyclesim.CyclesimError, match="exists and is not a checkpoint"):
+        r.checkpoint(occupied)
+    assert (occupied / "notes.txt").read_text() == "mine"
