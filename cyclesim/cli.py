@@ -231,7 +231,9 @@ def _cmd_run(a) -> int:
         print(json.dumps(stats, indent=None, sort_keys=True))
     elif a.mode == "functional" and result.status in ("exited", "max_insts", "stopped"):
         sys.stdout.flush()
-        print(f"[cyclesim] {result.message}; {result.instructions:,} instructions "
+        since = (f", {result.total_instructions:,} since the program's start"
+                 if result.restored_from else "")
+        print(f"[cyclesim] {result.message}; {result.instructions:,} instructions{since} "
               f"({result.mips:.1f} MIPS)", file=sys.stderr)
     elif a.mode == "timing":
         sys.stdout.flush()

@@ -44,7 +44,13 @@ def load(path, program_sha256: str | None = None):
 
 
 def apply(system, manifest: dict, arrays, echo: bool = False) -> None:
-    _state.apply(system, manifest["state"], arrays, echo=echo)
+    try:
+        _state.apply(system, manifest["state"], arrays, echo=echo)
+    except (KeyError, TypeError, ValueError, IndexError) as e:
+        # a manifest that passed its digest yet lacks or mistypes a field: written by
+        # another tool or resealed by hand
+        raise CheckpointError(f"the checkpoint's saved state is incomplete or malformed "
+                              f"({type(e).__name__}: {e}); take the checkpoint again") from None
 
 
 def checkpoint(program, *args, at, path, **kwargs) -> list[str]:

@@ -312,3 +312,13 @@ def test_counts_past_the_end_and_occupied_directories_are_refused(tmp_path):
     with pytest.raises(cyclesim.CyclesimError, match="exists and is not a checkpoint"):
         r.checkpoint(occupied)
     assert (occupied / "notes.txt").read_text() == "mine"
+
+
+def test_resealed_manifest_missing_a_field_is_refused(saved, tmp_path):
+    from cyclesim.checkpoint.store import seal
+
+    bad = _copy(saved, tmp_path / "bad")
+    m = json.loads((bad / "manifest.json").read_text())
+    del m["state"]["process"]["now"]
+    (bad / "manifest.json").write_text(json.dumps(seal(m)))
+    _refused(bad, match="saved state is incomplete or malformed")
