@@ -78,8 +78,14 @@ def read(path, program_sha256: str | None = None) -> tuple[dict, dict[str, np.nd
                               "SHA-256); resume it with the program it was taken of")
     arrays = {}
     for name, part in manifest["parts"].items():
+        file = root / part["file"]
         try:
-            blob = (root / part["file"]).read_bytes()
+            # the size first: a damaged or swapped part is refused without reading it
+            if file.stat().st_size != part["bytes"]:
+                raise CheckpointError(f"{where}: part {part['file']} is damaged or truncated "
+                                      f"({file.stat().st_size:,} bytes, the manifest says "
+                                      f"{part['bytes']:,}); take the checkpoint again")
+            blob = file.read_bytes()
         except OSError:
             raise CheckpointError(f"{where}: part {part['file']} is missing; copy the "
                                   "whole directory") from None

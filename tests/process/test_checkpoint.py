@@ -183,7 +183,7 @@ def test_truncated_array_is_refused(saved, tmp_path):
     bad = _copy(saved, tmp_path / "bad")
     blob = (bad / "x.npy").read_bytes()
     (bad / "x.npy").write_bytes(blob[:-8])
-    _refused(bad, match="x.npy is damaged or truncated")
+    _refused(bad, match=r"x.npy is damaged or truncated \(376 bytes, the manifest says 384\)")
 
 
 def test_edited_manifest_is_refused(saved, tmp_path):
@@ -219,6 +219,7 @@ def test_arrays_are_never_unpickled(saved, tmp_path):
     from cyclesim.checkpoint.store import seal, sha256
 
     m["parts"]["x"]["sha256"] = sha256((bad / "x.npy").read_bytes())
+    m["parts"]["x"]["bytes"] = (bad / "x.npy").stat().st_size
     (bad / "manifest.json").write_text(json.dumps(seal(m)))
     with pytest.raises(ValueError, match="pickle"):
         cyclesim.run(checkpoint=bad, mode="functional")
@@ -283,6 +284,7 @@ def test_wrongly_shaped_array_is_refused(saved, tmp_path):
     np.save(bad / "x.npy", np.zeros(31, dtype=np.uint64))
     m = json.loads((bad / "manifest.json").read_text())
     m["parts"]["x"]["sha256"] = sha256((bad / "x.npy").read_bytes())
+    m["parts"]["x"]["bytes"] = (bad / "x.npy").stat().st_size
     (bad / "manifest.json").write_text(json.dumps(seal(m)))
     _refused(bad, match="array 'x' is missing or has the wrong type or shape")
 
