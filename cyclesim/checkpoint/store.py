@@ -103,7 +103,9 @@ def _manifest_digest(manifest: dict) -> str:
 
 def seal(manifest: dict) -> dict:
     """The manifest with its own digest, so an edited manifest is refused."""
-    manifest = dict(manifest)
+    # through JSON first, so the digest is of what a reader sees (integer keys become
+    # strings, which sort differently)
+    manifest = json.loads(json.dumps(manifest))
     manifest.pop("manifest_sha256", None)
     manifest["manifest_sha256"] = _manifest_digest(manifest)
     return manifest

@@ -324,3 +324,23 @@ def test_resealed_manifest_missing_a_field_is_refused(saved, tmp_path):
     del m["state"]["process"]["now"]
     (bad / "manifest.json").write_text(json.dumps(seal(m)))
     _refused(bad, match="saved state is incomplete or malformed")
+
+
+def test_resume_with_signal_handlers_installed_blocked_and_pending(tmp_path):
+    """signals.c installs handlers, blocks and unblocks signals, and dies of SIGABRT:
+    checkpoints around its syscalls carry the handlers, mask and pending set."""
+    elf = str(build("signals.c", "-O2", "-static", name="signals"))
+    full = cyclesim.run(elf, mode="functional")
+    assert full.status == "signal" and full.exit_code == 134
+    system, _, _ = prepare(elf, mode="functional")
+    system.process.syscall_trace = []
+    system.run()
+    calls = [cycle for cycle, *_ in system.process.syscall_trace]
+    points = sorted({c + d for c in calls[len(calls) // 4::max(1, len(calls) // 6)]
+                     for d in (0, 1)})
+    jobs = [(cyclesim.run(elf, mode="functional", max_insts=n).checkpoint(tmp_path / str(n)),
+             "functional") for n in points]
+    manifests = [json.loads((Path(p) / "manifest.json").read_text()) for p, _ in jobs]
+    assert any(m["state"]["signals"]["actions"] for m in manifests)   # handlers were saved
+    for got in _resume_elsewhere(jobs):
+        assert got == _outcome(full)
