@@ -96,9 +96,9 @@ def prepare(program=None, *args, config=None, preset=None, overrides=None,
         prog = saved["program"]
         if program is None:
             program = prog["name"]
-        if args:
-            raise CyclesimError("a resumed run takes its arguments from the checkpoint; "
-                                "drop the guest arguments")
+        if args or env is not None or stdin or tuple(allow_read) or allow_write is not None:
+            raise CyclesimError("a resumed run takes its guest arguments, env, stdin and "
+                                "sandbox from the checkpoint; drop them")
         args, env, seed = prog["args"], prog["env"], prog["seed"]
         mem_limit = prog["mem_limit"]
         allow_read, allow_write = prog["allow_read"], prog["allow_write"]

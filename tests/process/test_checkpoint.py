@@ -344,3 +344,11 @@ def test_resume_with_signal_handlers_installed_blocked_and_pending(tmp_path):
     assert any(m["state"]["signals"]["actions"] for m in manifests)   # handlers were saved
     for got in _resume_elsewhere(jobs):
         assert got == _outcome(full)
+
+
+def test_guest_inputs_given_again_on_resume_are_refused(saved):
+    for extra in ({"env": {"A": "1"}}, {"stdin": b"x"}, {"allow_write": "/tmp"}):
+        with pytest.raises(cyclesim.CyclesimError, match="from the checkpoint; drop them"):
+            cyclesim.run(checkpoint=saved, mode="functional", **extra)
+    with pytest.raises(cyclesim.CyclesimError, match="from the checkpoint; drop them"):
+        cyclesim.run("hello", "arg", checkpoint=saved, mode="functional")
