@@ -32,6 +32,9 @@ def __getattr__(name):
         import importlib
         module = importlib.import_module("cyclesim.sweep")
         return module if name == "sweep" else module.load_sweep
+    if name == "checkpoint":
+        import importlib
+        return importlib.import_module("cyclesim.checkpoint")
     if name == "load_result":
         from cyclesim.results.store import load_result
         return load_result
@@ -39,5 +42,5 @@ def __getattr__(name):
 
 
 __all__ = ["run", "Config", "SystemConfig", "resolve_config", "presets", "workloads", "plot",
-           "SimResult", "load_result", "sweep", "load_sweep", "CyclesimError", "ConfigError",
+           "SimResult", "load_result", "checkpoint", "sweep", "load_sweep", "CyclesimError", "ConfigError",
            "ProgramError", "WorkloadNotFound"]

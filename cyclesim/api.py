@@ -10,14 +10,14 @@ from cyclesim.errors import CyclesimError
 _TRACE_KINDS = ("pipeline", "cycles", "memory")
 
 
-def run(program, *args, config=None, preset=None, overrides=None, mode: str = "timing",
+def run(program=None, *args, config=None, preset=None, overrides=None, mode: str = "timing",
         env: Mapping[str, str] | None = None, stdin: bytes | str = b"",
         allow_read: Iterable[str | os.PathLike] = (), allow_write: str | os.PathLike | None = None,
         mem_limit: int | str = "1GiB", max_insts: int | None = None,
         max_cycles: int | None = None, stop_at: int | str | None = None,
         warmup: int | None = None, roi: bool = False, sample_interval: int | None = 100_000,
         trace: str | Iterable[str] | None = None, trace_window: tuple[int, int] = (0, 10_000),
-        seed: int = 0, echo: bool = False, progress: bool | None = None):
+        seed: int = 0, echo: bool = False, progress: bool | None = None, checkpoint=None):
     """Run `program` (a workload name or an ELF path) with guest arguments `args`.
 
     config / preset / overrides choose the machine (see cyclesim.config.resolve_config):
@@ -33,13 +33,47 @@ def run(program, *args, config=None, preset=None, overrides=None, mode: str = "t
 
     progress=None shows a progress bar in a terminal or a notebook and none otherwise.
 
+    checkpoint= resumes the run saved in that checkpoint directory (program, args, env
+    and stdin come from it; `program` may be omitted for a bundled workload) in either
+    mode, on any config, with cold caches and predictors; max_insts counts from the
+    program's start. result.checkpoint(dir) saves a run stopped by max_insts.
+
     Returns a SimResult; a guest fault or limit is a status in it, not an exception.
     Bad input (unknown workload, invalid config, not a static RISC-V ELF) raises a
     CyclesimError whose message says what to do.
     """
+    from cyclesim.results.result import SimResult
+
+    system, info, cfg = prepare(program, *args, config=config, preset=preset,
+                                overrides=overrides, mode=mode, env=env, stdin=stdin,
+                                allow_read=allow_read, allow_write=allow_write,
+                                mem_limit=mem_limit, max_insts=max_insts,
+                                max_cycles=max_cycles, stop_at=stop_at, warmup=warmup,
+                                roi=roi, sample_interval=sample_interval, trace=trace,
+                                trace_window=trace_window, seed=seed, echo=echo,
+                                progress=progress, checkpoint=checkpoint)
+    outcome = system.run()
+    result = SimResult.from_run(program=info["name"], path=info["path"], args=info["args"],
+                                config=cfg, options=system.options, system=system,
+                                outcome=outcome)
+    result.restored_from = info.get("restored_from")
+    result._total_instructions = int(system.core.instret)
+    result._checkpoint_source = (system, info, cfg) if outcome.status in (
+        "max_insts", "max_cycles", "stopped", "interrupted") else None
+    return result
+
+
+def prepare(program=None, *args, config=None, preset=None, overrides=None,
+            mode: str = "timing", env=None, stdin=b"", allow_read=(), allow_write=None,
+            mem_limit="1GiB", max_insts=None, max_cycles=None, stop_at=None, warmup=None,
+            roi=False, sample_interval=100_000, trace=None, trace_window=(0, 10_000),
+            seed=0, echo=False, progress=None, checkpoint=None):
+    """(System ready to run, program facts for a checkpoint manifest, resolved config):
+    the checked inputs of run(), optionally restored from a checkpoint."""
+    import hashlib
+
     from cyclesim import workloads
     from cyclesim.config import resolve_config
-    from cyclesim.results.result import SimResult
     from cyclesim.units import parse_size
 
     traces = _trace_kinds(trace)
@@ -54,6 +88,23 @@ def run(program, *args, config=None, preset=None, overrides=None, mode: str = "t
                          sample_interval=sample_interval, trace=traces,
                          trace_window=_window(trace_window), progress=progress)
     cfg = resolve_config(config, preset=preset, overrides=overrides)
+    saved = None
+    if checkpoint is not None:
+        from cyclesim.checkpoint import load
+
+        saved, arrays = load(checkpoint)
+        prog = saved["program"]
+        if program is None:
+            program = prog["name"]
+        if args or env is not None or stdin or tuple(allow_read) or allow_write is not None:
+            raise CyclesimError("a resumed run takes its guest arguments, env, stdin and "
+                                "sandbox from the checkpoint; drop them")
+        args, env, seed = prog["args"], prog["env"], prog["seed"]
+        mem_limit = prog["mem_limit"]
+        allow_read, allow_write = prog["allow_read"], prog["allow_write"]
+    elif program is None:
+        raise CyclesimError("run() needs a program (a workload name or an ELF path) "
+                            "or checkpoint=")
     path = workloads.resolve(program)
     if isinstance(stdin, str):
         stdin = stdin.encode()
@@ -63,14 +114,30 @@ def run(program, *args, config=None, preset=None, overrides=None, mode: str = "t
     # AT_EXECFN and hence the stack layout and instruction count do not depend on where
     # the package is installed. A path is used as the user gave it.
     name = str(program)
-    image = path.read_bytes() if name in workloads.names() else name
+    data = path.read_bytes()
+    image = data if name in workloads.names() else name
+    digest = hashlib.sha256(data).hexdigest()
+    if saved is not None and saved["program"]["sha256"] != digest:
+        from cyclesim.checkpoint import CheckpointError
+
+        raise CheckpointError(f"checkpoint {checkpoint} was taken of another program "
+                              f"({saved['program']['name']!r}), not of {name!r}; resume it "
+                              "with the program it was taken of")
     system = build_system(image, name, guest_args, cfg, options,
                           env=dict(env) if env is not None else None, stdin=stdin,
                           allow_read=tuple(allow_read), allow_write=allow_write,
                           mem_limit=limit, seed=seed, echo=echo)
-    outcome = system.run()
-    return SimResult.from_run(program=str(program), path=str(path), args=guest_args,
-                              config=cfg, options=options, system=system, outcome=outcome)
+    info = {"name": name, "path": str(path), "sha256": digest, "args": guest_args,
+            "env": dict(env or {}), "seed": int(seed), "mem_limit": limit,
+            "allow_read": [str(d) for d in allow_read],
+            "allow_write": None if allow_write is None else str(allow_write)}
+    if saved is not None:
+        from cyclesim.checkpoint import apply
+
+        apply(system, saved, arrays, echo=echo)
+        system.resumed_at(int(saved["instructions"]))
+        info["restored_from"] = str(checkpoint)
+    return system, info, cfg
 
 
 def build_system(image, name: str, args, config, options: RunOptions, *, env=None,

@@ -32,9 +32,12 @@ def _parser() -> tuple[argparse.ArgumentParser, dict]:
     commands = sub.choices
 
     r = sub.add_parser("run", help="run a program (a workload name or a static RISC-V ELF)")
-    r.add_argument("program", help="workload name (see `cyclesim list`) or path to an ELF")
+    r.add_argument("program", nargs="?",
+                   help="workload name (see `cyclesim list`) or path to an ELF")
     r.add_argument("args", nargs="*", help="arguments for the guest program")
     r.add_argument("--mode", choices=("timing", "functional"), default="timing")
+    r.add_argument("--from", dest="checkpoint", metavar="DIR",
+                   help="resume the run saved in this checkpoint (docs/checkpoints.md)")
     m = r.add_argument_group("machine")
     m.add_argument("--config", metavar="FILE", help="machine config (.toml, .yaml, .json)")
     m.add_argument("--preset", metavar="NAME", help="machine preset (see `cyclesim presets`)")
@@ -95,6 +98,20 @@ def _parser() -> tuple[argparse.ArgumentParser, dict]:
                    "key, else <name>-results beside it); a rerun skips what is there")
     w.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                    help="show a progress bar on stderr (default: when stderr is a terminal)")
+    k = sub.add_parser("checkpoint", help="save the run's state after N instructions "
+                       "(functional mode; see docs/checkpoints.md)")
+    k.add_argument("program", help="workload name or path to an ELF")
+    k.add_argument("args", nargs="*", help="arguments for the guest program")
+    k.add_argument("--at", required=True, metavar="N[,N...]",
+                   help="instruction counts to checkpoint after")
+    k.add_argument("-o", "--out", required=True, metavar="DIR",
+                   help="checkpoint directory (one per count, DIR/N, when several)")
+    k.add_argument("--env", action="append", default=[], metavar="KEY=VALUE")
+    k.add_argument("--stdin", metavar="FILE", help="file whose bytes are the guest's stdin")
+    k.add_argument("--allow-read", action="append", default=[], metavar="DIR")
+    k.add_argument("--allow-write", metavar="DIR")
+    k.add_argument("--mem-limit", default="1GiB", metavar="SIZE")
+    k.add_argument("--seed", type=int, default=0)
     return p, commands
 
 
@@ -123,9 +140,43 @@ class _Usage(Exception):
     pass
 
 
+def _read_stdin(name) -> bytes:
+    if not name:
+        return b""
+    try:
+        with open(name, "rb") as f:
+            return f.read()
+    except OSError as e:
+        raise _Usage(f"cannot read --stdin file {name}: {e.strerror}") from None
+
+
+def _cmd_checkpoint(a) -> int:
+    import cyclesim.checkpoint
+    from cyclesim.errors import CyclesimError
+
+    try:
+        counts = [int(n.replace("_", "")) for n in a.at.split(",")]
+    except ValueError:
+        raise _Usage(f"--at {a.at!r} is not a list of instruction counts (e.g. 1000000,2000000)"
+                     ) from None
+    try:
+        written = cyclesim.checkpoint.checkpoint(
+            a.program, *a.args, at=counts, path=a.out, stdin=_read_stdin(a.stdin),
+            env=_pairs(a.env, "--env") if a.env else None, allow_read=a.allow_read,
+            allow_write=a.allow_write, mem_limit=a.mem_limit, seed=a.seed)
+    except CyclesimError as e:
+        raise _Usage(str(e)) from None
+    for where in written:
+        print(where)
+    return 0
+
+
 def _cmd_run(a) -> int:
     import cyclesim
     from cyclesim.errors import CyclesimError
+
+    if a.program is None and a.checkpoint is None:
+        raise _Usage("run needs a program (a workload name or an ELF path) or --from DIR")
 
     start, sep, count = a.trace_window.partition(":")
     try:
@@ -162,7 +213,8 @@ def _cmd_run(a) -> int:
             allow_write=a.allow_write, mem_limit=a.mem_limit, max_insts=a.max_insts,
             max_cycles=a.max_cycles, stop_at=a.stop_at, warmup=a.warmup, roi=a.roi,
             sample_interval=a.sample_interval or None, trace=trace or None,
-            trace_window=window, seed=a.seed, echo=echo, progress=a.progress)
+            trace_window=window, seed=a.seed, echo=echo, progress=a.progress,
+            checkpoint=a.checkpoint)
     except CyclesimError as e:
         raise _Usage(str(e)) from None
     _write_exports(result, a)
@@ -179,7 +231,9 @@ def _cmd_run(a) -> int:
         print(json.dumps(stats, indent=None, sort_keys=True))
     elif a.mode == "functional" and result.status in ("exited", "max_insts", "stopped"):
         sys.stdout.flush()
-        print(f"[cyclesim] {result.message}; {result.instructions:,} instructions "
+        since = (f", {result.total_instructions:,} since the program's start"
+                 if result.restored_from else "")
+        print(f"[cyclesim] {result.message}; {result.instructions:,} instructions{since} "
               f"({result.mips:.1f} MIPS)", file=sys.stderr)
     elif a.mode == "timing":
         sys.stdout.flush()
@@ -278,7 +332,8 @@ def main(argv=None) -> int:
         return int(e.code or 0)
     try:
         handler = {"run": _cmd_run, "list": _cmd_list, "presets": _cmd_presets,
-                   "config": _cmd_config, "sweep": _cmd_sweep}[a.command]
+                   "config": _cmd_config, "sweep": _cmd_sweep,
+                   "checkpoint": _cmd_checkpoint}[a.command]
         return handler(a)
     except _Usage as e:
         print(f"cyclesim: {e}", file=sys.stderr)

@@ -133,6 +133,12 @@ class System:
                 "give a function name from its symbol table or an address like 0x10554"
             ) from None
 
+    def resumed_at(self, instret: int):
+        """The core was restored from a checkpoint taken after `instret` instructions:
+        statistics cover what runs from here (the timing state starts cold)."""
+        self._stats_base_inst = int(instret)
+        self._stats_base_cycle = self.cycle
+
     def reset_stats(self):
         """Warm-up is over: zero every counter, keep caches, predictors and pipeline state."""
         self._stats_base_inst = int(self.core.instret)

@@ -160,6 +160,11 @@ cdef class Core:
     def clear_reservation(self):
         self.hart.reservation_valid = 0
 
+    def set_reservation(self, uint64_t addr):
+        """Hold an LR/SC reservation on `addr` (a checkpoint restores it)."""
+        self.hart.reservation = addr
+        self.hart.reservation_valid = 1
+
     @property
     def cycle(self):
         """Current cycle: the timing model's clock, or instret in functional mode."""

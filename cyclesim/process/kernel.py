@@ -141,6 +141,7 @@ class Process(SyscallHandlers):
         self.umask = 0o022
         self.clear_child_tid = 0
         self.cycle = 0
+        self.cycle_offset = 0     # added to the engine's cycle after a checkpoint restore
         self.frequency = 1e9
 
     # -- setup -----------------------------------------------------------------------
@@ -235,7 +236,7 @@ class Process(SyscallHandlers):
         x = core.x
         number = int(x[_A7])
         args = [int(x[i]) for i in range(10, 16)]
-        self.cycle = int(cycle)
+        self.cycle = int(cycle) + self.cycle_offset
         self.frequency = float(frequency)
         self._core = core
         name = SYSCALL_NAMES.get(number)

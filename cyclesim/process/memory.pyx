@@ -307,3 +307,63 @@ cdef class GuestMemory:
         cdef uint32_t w = self.state.code_written
         self.state.code_written = 0
         return bool(w)
+
+    # -- checkpoints -----------------------------------------------------------------
+    def export_state(self):
+        """The whole address space as arrays, for a checkpoint: `mapped` is (n, 2) uint64
+        rows (page number, prot) of every mapped page; `pages` the page numbers that hold
+        data and `data` their bytes, (m, 4096) uint8. Untouched mapped pages carry no data."""
+        import numpy as np
+        cdef uint64_t i, j
+        cdef PageDir* d
+        mapped = []
+        touched = []
+        for i in range(NUM_DIRS):
+            d = self.state.dirs[i]
+            if d == NULL:
+                continue
+            for j in range(PAGES_PER_DIR):
+                if d.prot[j]:
+                    mapped.append((i * PAGES_PER_DIR + j, d.prot[j]))
+                    if d.data[j] != NULL:
+                        touched.append(i * PAGES_PER_DIR + j)
+        data = np.zeros((len(touched), PAGE_SIZE), dtype=np.uint8)
+        cdef uint8_t[:, ::1] view = data
+        cdef uint64_t k, pn
+        for k in range(len(touched)):
+            pn = touched[k]
+            d = self.state.dirs[pn >> (DIR_SHIFT - PAGE_SHIFT)]
+            memcpy(&view[k, 0], d.data[pn & (PAGES_PER_DIR - 1)], PAGE_SIZE)
+        return (np.array(mapped, dtype=np.uint64).reshape(-1, 2),
+                np.array(touched, dtype=np.uint64), data)
+
+    def import_state(self, mapped, pages, data):
+        """Replace the whole address space by one export_state() gave (checked shapes)."""
+        cdef uint64_t i, j, pn, idx
+        cdef PageDir* d
+        cdef uint8_t* p
+        for i in range(NUM_DIRS):
+            d = self.state.dirs[i]
+            if d != NULL:
+                for j in range(PAGES_PER_DIR):
+                    self._drop(d, j)
+                    d.prot[j] = 0
+        self.state.code_written = 1
+        limit = 1 << (ADDR_BITS - PAGE_SHIFT)
+        for pn, prot in mapped.tolist():
+            if pn >= limit or prot == 0 or prot > 7:
+                raise ValueError(f"page {pn:#x} with prot {prot} is not a valid mapping")
+            d = self._dir(pn << PAGE_SHIFT, True)
+            d.prot[pn & (PAGES_PER_DIR - 1)] = prot
+        if len(pages) > self.state.page_limit:
+            raise MemoryLimitExceeded(0, f"{len(pages)} pages exceed the memory limit")
+        cdef const uint8_t[:, ::1] view = data
+        for k, pn in enumerate(pages.tolist()):
+            d = self._dir(pn << PAGE_SHIFT, False) if pn < limit else NULL
+            idx = pn & (PAGES_PER_DIR - 1)
+            if d == NULL or d.prot[idx] == 0:
+                raise ValueError(f"page {pn:#x} holds data but is not mapped")
+            p = _ensure_page(&self.state, d, idx)
+            if p == NULL:
+                raise MemoryError()
+            memcpy(p, &view[k, 0], PAGE_SIZE)

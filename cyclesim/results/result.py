@@ -16,6 +16,10 @@ CPI_PREFIX = "cpi_stack."
 class SimResult:
     """The outcome of `cyclesim.run`. A fault or limit is a status here, not an exception."""
 
+    restored_from = None        # the checkpoint directory this run resumed, if any
+    _total_instructions = None  # instructions since the program's start (set by run())
+    _checkpoint_source = None   # (System, program facts, config) of a run that can be saved
+
     def __init__(self, *, program, path, args, mode, config, status, message, exit_code,
                  fault, stats, stdout, stderr, intervals, pipeline, memory_trace, dumps,
                  unknown_syscalls, host_seconds, options=None):
@@ -61,6 +65,19 @@ class SimResult:
                    unknown_syscalls=process.unknown_syscalls,
                    host_seconds=outcome.host_seconds, options=options)
 
+    def checkpoint(self, path) -> str:
+        """Save the run's state to the directory `path` (docs/checkpoints.md); only a run
+        of this process stopped before its end (max_insts=...) can be saved."""
+        from cyclesim.checkpoint import CheckpointError, save
+
+        source = getattr(self, "_checkpoint_source", None)
+        if source is None:
+            raise CheckpointError("this result has no live run to save: take checkpoints "
+                                  "of a cyclesim.run(..., max_insts=N) result in the same "
+                                  "process, before the program ends")
+        system, info, cfg = source
+        return save(system, path, program=info, config=cfg, mode=self.mode)
+
     # -- plain facts --------------------------------------------------------------------
     @property
     def stdout(self) -> str:
@@ -78,6 +95,14 @@ class SimResult:
     @property
     def instructions(self) -> int:
         return int(self.stats.get("core.instructions", 0))
+
+    @property
+    def total_instructions(self) -> int:
+        """Instructions retired since the program's start; differs from `instructions`
+        (what the statistics cover) after a checkpoint restore, warm-up or ROI."""
+        if self._total_instructions is None:
+            return self.instructions
+        return self._total_instructions
 
     @property
     def cycles_total(self) -> int:
