@@ -136,7 +136,6 @@ def _no_params():
 
 
 NoParams = _no_params()
-NoParams.__qualname__ = "NoParams"   # picklable by name (sweeps send configs to workers)
 
 
 def plugin_param(registry: Registry, default: str, *, help: str):
