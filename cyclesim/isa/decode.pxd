@@ -179,7 +179,7 @@ cdef struct Decoded:
     int64_t imm          # immediate, sign-extended and scaled (csr number for CSR ops)
     uint32_t raw         # encoding as fetched (16-bit forms in the low half)
     uint16_t op          # index in encoding.ENCODINGS (the compressed entry for C forms)
-    uint8_t xop          # Xop: what the executor does
+    uint16_t xop         # Xop: what the executor does
     uint8_t rd           # register numbers 0..31 (x or f, as the operation implies)
     uint8_t rs1          # (zimm for csrr*i)
     uint8_t rs2

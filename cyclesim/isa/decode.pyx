@@ -13,7 +13,7 @@ from pipeline.types cimport REG_F0, REG_NONE
 from cyclesim.isa import encoding as _enc
 
 cdef enum:
-    MAX_OPS = 256
+    MAX_OPS = 512
     # immediate formats
     FMT_NONE = 0
     FMT_I = 1
@@ -24,33 +24,33 @@ cdef enum:
     FMT_SHAMT = 6
     FMT_CSR = 7
 
-cdef uint32_t t_match[256]
-cdef uint32_t t_mask[256]
-cdef uint32_t t_excl_mask[256][2]
-cdef uint32_t t_excl_val[256][2]
-cdef uint8_t t_n_excl[256]
-cdef uint8_t t_opclass[256]
-cdef uint8_t t_xop[256]
-cdef uint8_t t_fmt[256]
+cdef uint32_t t_match[MAX_OPS]
+cdef uint32_t t_mask[MAX_OPS]
+cdef uint32_t t_excl_mask[MAX_OPS][2]
+cdef uint32_t t_excl_val[MAX_OPS][2]
+cdef uint8_t t_n_excl[MAX_OPS]
+cdef uint8_t t_opclass[MAX_OPS]
+cdef uint16_t t_xop[MAX_OPS]
+cdef uint8_t t_fmt[MAX_OPS]
 cdef int n_ops = 0
 # Op ids to try, by bucket: 32-bit words by opcode (bits 6:0), compressed by quadrant and
 # funct3 (128 + quadrant*8 + funct3).
 cdef uint16_t bucket_start[161]
-cdef uint16_t bucket_ids[256]
+cdef uint16_t bucket_ids[MAX_OPS]
 cdef int op_slti = -1
 # Per-Xop facts for the Decoded dep_* and mem_size fields: register kinds of
 # rd/rs1/rs2/rs3, bytes accessed by memory operations.
-cdef uint8_t xop_rd_kind[256]
-cdef uint8_t xop_rs1_kind[256]
-cdef uint8_t xop_rs2_kind[256]
-cdef uint8_t xop_rs3_kind[256]
-cdef uint8_t xop_mem_size[256]
+cdef uint8_t xop_rd_kind[MAX_OPS]
+cdef uint8_t xop_rs1_kind[MAX_OPS]
+cdef uint8_t xop_rs2_kind[MAX_OPS]
+cdef uint8_t xop_rs3_kind[MAX_OPS]
+cdef uint8_t xop_mem_size[MAX_OPS]
 
-xop_rd_kind[:] = [0] * 256
-xop_rs1_kind[:] = [0] * 256
-xop_rs2_kind[:] = [0] * 256
-xop_rs3_kind[:] = [0] * 256
-xop_mem_size[:] = [0] * 256
+xop_rd_kind[:] = [0] * 512   # MAX_OPS (a list product needs a literal)
+xop_rs1_kind[:] = [0] * 512
+xop_rs2_kind[:] = [0] * 512
+xop_rs3_kind[:] = [0] * 512
+xop_mem_size[:] = [0] * 512
 
 
 def _xop_of(name):
@@ -83,7 +83,7 @@ def _load_table():
     global n_ops, op_slti
     encs = _enc.ENCODINGS
     if len(encs) > MAX_OPS:
-        raise RuntimeError("encoding table has more than 256 entries; widen decode arrays")
+        raise RuntimeError("encoding table has more than MAX_OPS entries; widen decode arrays")
     buckets = [[] for _ in range(160)]
     for i, e in enumerate(encs):
         t_match[i] = e.match
