@@ -62,8 +62,8 @@ setup(
                                     "caches", "caches.*", "workloads"]),
     package_data={
         "cyclesim": ["**/*.pxd", "**/*.pyx", "**/*.h"],
-        "pipeline": ["*.pxd", "*.pyx"],
-        "caches": ["*.pxd", "*.pyx"],
+        "pipeline": ["**/*.pxd", "**/*.pyx"],
+        "caches": ["**/*.pxd", "**/*.pyx"],
         "workloads": workload_files(),
     },
     ext_modules=cythonize(extensions(), include_path=["."], compiler_directives=directives,
