@@ -172,6 +172,7 @@ def _window(window) -> tuple[int, int]:
         first, count = (int(v) for v in window)
     except (TypeError, ValueError):
         raise CyclesimError(f"trace_window = {window!r}: give (first_instruction, count)") from None
-    if first < 0 or count <= 0:
-        raise CyclesimError(f"trace_window = {window!r}: first must be >= 0 and count > 0")
+    if first < 0 or count <= 0 or first >= 1 << 63 or count >= 1 << 63:
+        raise CyclesimError(f"trace_window = {window!r}: first must be 0 to 2**63-1 and "
+                            "count 1 to 2**63-1")
     return first, count

@@ -94,6 +94,7 @@ class SystemConfig:
                 raise ConfigError(f"{sec} = {value!r}: must be a {cls.__name__}"
                                   f"{' or None' if sec in OPTIONAL_LEVELS else ''}.")
             value.validate(sec)
+            value.check_ranges(sec)
         if self.l3 is not None and self.l2 is None:
             raise ConfigError("l3 is set but l2 is none: an L3 sits behind an L2; set l2 or "
                               "remove l3.")
@@ -512,6 +513,12 @@ _UNITS_TEXT = """\
 - **Booleans**: `true`/`false` (also yes/no, on/off, 1/0 when given as text).
 - **Choices**: one of the listed words (case does not matter; saved in the listed case).
 - Counts in `cycles`, `entries`, `ways`, `bits`, `banks` are integers.
+- **Ranges**: every size, count, time and frequency has a range that real hardware could
+  plausibly have (the "allowed" column below); a value outside it is refused with one
+  sentence before anything is built. Within the ranges, the host memory the modeled
+  machine needs (cache tag and replacement state, predictor tables, trace buffers) is
+  estimated before it is built (`cyclesim.footprint`), and a configuration needing more
+  than the host has available is refused with one sentence naming the largest part.
 
 ## Putting a config together
 
@@ -559,13 +566,15 @@ config pick the field up from the metadata; nothing else needs editing.
 
 
 def _allowed(f) -> str:
-    from cyclesim.params import choices_of, field_kind
+    from cyclesim.params import choices_of, field_kind, format_range
     kind = field_kind(f)
     if kind == "table":
         return f"table (the parameters of the chosen `{f.metadata['plugin_of']}`)"
-    return {"size": "size", "frequency": "frequency", "time": "time",
+    text = {"size": "size", "frequency": "frequency", "time": "time",
             "bool": "true, false", "int": "integer", "float": "number", "str": "text",
             "choice": ", ".join(f"`{c}`" for c in choices_of(f))}[kind]
+    bounds = format_range(f)
+    return f"{text}, {bounds}" if bounds else text
 
 
 def _field_table(cls: type[Params]) -> list[str]:

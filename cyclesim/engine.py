@@ -89,7 +89,12 @@ class System:
         self.hierarchy = None
         if options.mode == "timing":
             from caches.build import build_hierarchy
+            from cyclesim import footprint
             from pipeline.build import build_core
+
+            traced = options.trace_window[1] if options.trace else 0
+            footprint.check(config, traced, "pipeline" in options.trace
+                            or "cycles" in options.trace, "memory" in options.trace)
 
             self.hierarchy = build_hierarchy(config.l1i, config.l1d, config.l2, config.l3,
                                              config.memory, self.frequency)

@@ -20,19 +20,72 @@ from typing import Any, ClassVar
 from cyclesim import units
 from cyclesim.errors import ConfigError
 
-__all__ = ["param", "Params", "field_kind", "choices_of", "ConfigError"]
+__all__ = ["param", "Params", "field_kind", "choices_of", "range_of", "format_range",
+           "check_range", "ConfigError"]
 
 # unit -> how values of that unit are read and written back.
 _UNIT_KIND = {"bytes": "size", "Hz": "frequency", "s": "time"}
 
 
 def param(default=dataclasses.MISSING, *, unit: str = "", help: str,
-          choices: tuple[str, ...] | None = None, default_factory=dataclasses.MISSING):
-    """A dataclass field carrying {"unit", "help"} (and "choices" for an enumeration)."""
+          choices: tuple[str, ...] | None = None, default_factory=dataclasses.MISSING,
+          min=None, max=None):
+    """A dataclass field carrying {"unit", "help"} (and "choices" for an enumeration).
+
+    Every number (size, count, time, frequency) declares the range real hardware could
+    plausibly have with ``min``/``max``: values outside it are refused with one sentence
+    before anything is built, which also keeps host memory and C integer types safe.
+    """
     meta = {"unit": unit, "help": help}
     if choices is not None:
         meta["choices"] = tuple(choices)
+    if min is not None:
+        meta["min"] = min
+    if max is not None:
+        meta["max"] = max
     return dataclasses.field(default=default, default_factory=default_factory, metadata=meta)
+
+
+NUMERIC_KINDS = ("size", "frequency", "time", "int", "float")
+
+
+def range_of(f: dataclasses.Field) -> tuple[Any, Any]:
+    """(min, max) declared for a numeric field (None where a bound is not declared)."""
+    return f.metadata.get("min"), f.metadata.get("max")
+
+
+def format_range(f: dataclasses.Field) -> str:
+    """The allowed range as written in a config file: "1 to 1024", "8B to 4KiB"."""
+    lo, hi = range_of(f)
+    text = [str(format_value(f, b)) if b is not None else None for b in (lo, hi)]
+    unit = f.metadata.get("unit", "")
+    unit = f" {unit}" if unit and field_kind(f) in ("int", "float") else ""
+    if lo is not None and hi is not None:
+        return f"{text[0]} to {text[1]}{unit}"
+    if hi is not None:
+        return f"at most {text[1]}{unit}"
+    if lo is not None:
+        return f"at least {text[0]}{unit}"
+    return ""
+
+
+def check_range(f: dataclasses.Field, value: Any, what: str) -> None:
+    """ConfigError when a numeric value lies outside the field's declared range."""
+    lo, hi = range_of(f)
+    if lo is None and hi is None:
+        return
+    import math
+    if isinstance(value, float) and math.isnan(value):
+        bad = True
+    else:
+        bad = (lo is not None and value < lo) or (hi is not None and value > hi)
+    if bad:
+        shown = format_value(f, value)
+        bounds = format_range(f)
+        if lo is not None and hi is not None:
+            bounds = "between " + bounds.replace(" to ", " and ", 1)
+        raise ConfigError(f"{what} = {shown}: must be {bounds}, the range real hardware "
+                          f"plausibly has; give a value in it.")
 
 
 def field_kind(f: dataclasses.Field) -> str:
@@ -248,6 +301,18 @@ class Params:
             if coerced != value or type(coerced) is not type(value):
                 raise ConfigError(f"{path}.{name} = {value!r}: wrong type; write "
                                   f"{format_value(f, coerced)!r}.")
+
+    def check_ranges(self, path: str) -> None:
+        """Every numeric field within its declared range, plug-in tables included (run
+        after ``validate``, whose own messages are more specific where it has them)."""
+        for name, f in self.param_fields().items():
+            value = getattr(self, name)
+            kind = field_kind(f)
+            if kind == "table":
+                if isinstance(value, Params):
+                    value.check_ranges(f"{path}.{name}")
+            elif kind in NUMERIC_KINDS:
+                check_range(f, value, f"{path}.{name}")
 
     def validate(self, path: str) -> None:  # overridden by each component
         self.check_fields(path)
