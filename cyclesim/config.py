@@ -392,6 +392,11 @@ def load_config_file(path: str | os.PathLike) -> dict:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError(f"config file {str(path)!r} does not exist.") from None
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"config file {str(path)!r} is not UTF-8 text (byte {e.start} "
+                          f"cannot be read); give a .toml, .yaml or .json text file.") from None
+    except OSError as e:
+        raise ConfigError(f"cannot read config file {str(path)!r}: {e.strerror}.") from None
     try:
         if suffix == ".toml":
             import tomllib

@@ -20,6 +20,10 @@ from cyclesim.process.kernel import Process
 from cyclesim.process.memory import MemoryLimitExceeded
 from pipeline.types import StopReason
 
+# Most interval samples kept (an even number); past it adjacent intervals merge in pairs
+# and the interval doubles (System._sampler), so a sample costs at most ~MAX_SAMPLES rows.
+MAX_SAMPLES = 1024
+
 # Region-of-interest marker codes (workloads/include/cyclesim.h: `slti x0, x0, K`).
 MARKER_ROI_BEGIN = 1
 MARKER_ROI_END = 2
@@ -175,11 +179,19 @@ class System:
 
     # -- simpy processes ----------------------------------------------------------------
     def _sampler(self, interval: int):
+        """A snapshot every `interval` cycles. Snapshots are cumulative, so merging two
+        adjacent intervals is keeping the later one: at MAX_SAMPLES the earlier of each
+        pair goes and the interval doubles, which keeps memory bounded whatever the run
+        length while every remaining interval's counts stay exact sums."""
+        self.sample_interval = interval
         while True:
-            yield self.env.timeout(interval)
+            yield self.env.timeout(self.sample_interval)
             row = self.snapshot()
             row["cycle"] = self.cycle
             self.samples.append(row)
+            if len(self.samples) >= MAX_SAMPLES:
+                del self.samples[0::2]
+                self.sample_interval *= 2
 
     def _cycle_limit(self, limit: int):
         yield self.env.timeout(limit)
