@@ -5,7 +5,7 @@ import os
 from collections.abc import Iterable, Mapping
 
 from cyclesim.engine import RunOptions, System
-from cyclesim.errors import CyclesimError
+from cyclesim.errors import ArgumentError, CyclesimError
 
 _TRACE_KINDS = ("pipeline", "cycles", "memory")
 
@@ -88,8 +88,9 @@ def prepare(program=None, *args, config=None, preset=None, overrides=None,
         raise CyclesimError("traces need timing mode: drop trace= or use mode='timing'")
     for name, value in (("max_insts", max_insts), ("max_cycles", max_cycles),
                         ("warmup", warmup)):
-        if value is not None and (not isinstance(value, int) or value < 0):
-            raise CyclesimError(f"{name} = {value!r}: give a non-negative whole number")
+        if value is not None and (not isinstance(value, int) or isinstance(value, bool)
+                                  or not 0 <= value < 1 << 63):
+            raise ArgumentError(f"{name} = {value!r}: give a whole number from 0 to 2**63-1")
     options = RunOptions(mode=mode, max_insts=max_insts, max_cycles=max_cycles,
                          stop_at=stop_at, warmup=warmup, roi=roi,
                          sample_interval=inputs.sample_interval(sample_interval),
@@ -119,7 +120,7 @@ def prepare(program=None, *args, config=None, preset=None, overrides=None,
     path = workloads.resolve(program)
     if isinstance(stdin, str):
         stdin = stdin.encode()
-    limit = parse_size(mem_limit) if isinstance(mem_limit, str) else int(mem_limit)
+    limit = inputs.mem_limit(mem_limit)
     # A bundled workload is loaded from its bytes under its bare name, so that argv[0],
     # AT_EXECFN and hence the stack layout and instruction count do not depend on where
     # the package is installed. A path is used as the user gave it.

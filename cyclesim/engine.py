@@ -129,18 +129,25 @@ class System:
         return int(self.timing.cycle) if self.timing is not None else int(self.core.instret)
 
     def _resolve_stop(self, where):
-        if isinstance(where, int):
-            return where
+        from cyclesim.errors import ArgumentError
+
         text = str(where)
-        if text in self.process.symbols:
+        if isinstance(where, int) and not isinstance(where, bool):
+            address = where
+        elif text in self.process.symbols:
             return self.process.symbols[text]
-        try:
-            return int(text, 0)
-        except ValueError:
-            raise CyclesimError(
-                f"stop_at {text!r} is neither an address nor a symbol of the program; "
-                "give a function name from its symbol table or an address like 0x10554"
-            ) from None
+        else:
+            try:
+                address = int(text, 0)
+            except ValueError:
+                raise CyclesimError(
+                    f"stop_at {text!r} is neither an address nor a symbol of the program; "
+                    "give a function name from its symbol table or an address like 0x10554"
+                ) from None
+        if not 0 <= address < 1 << 64:
+            raise ArgumentError(f"stop_at {where!r} is not a 64-bit address; give one from "
+                                "0 to 2**64-1 or a function name")
+        return address
 
     def resumed_at(self, instret: int):
         """The core was restored from a checkpoint taken after `instret` instructions:

@@ -56,12 +56,17 @@ def estimate(config, trace_count: int = 0, pipeline: bool = True,
             extra = int(table.shct_entries)
         parts[name] = lines * CACHE_BYTES_PER_LINE + extra
     b = config.bpred
-    nbytes = (2 * b.table_entries + b.chooser_entries + BTB_BYTES_PER_ENTRY * b.btb_entries
-              + RAS_BYTES_PER_ENTRY * b.ras_depth)
+    nbytes = BTB_BYTES_PER_ENTRY * b.btb_entries + RAS_BYTES_PER_ENTRY * b.ras_depth
     kp = getattr(b, "kind_params", None)
-    if kp is not None and hasattr(kp, "log_table_entries"):
+    if b.kind in ("bimodal", "gshare"):
+        nbytes += b.table_entries
+    elif b.kind in ("static_nt", "btfn"):
+        pass
+    elif kp is not None and hasattr(kp, "log_table_entries"):      # tage: its own tables
         nbytes += (kp.num_tables * (TAGE_BYTES_PER_ENTRY << kp.log_table_entries)
-                   + (1 << kp.log_base_entries))
+                   + (1 << kp.log_base_entries) + 2048)
+    else:                               # tournament, and any other plug-in: two tables
+        nbytes += 2 * b.table_entries + b.chooser_entries
     parts["bpred"] = nbytes
     parts["store buffer"] = 8 * (config.core.store_buffer_entries + 1)
     if trace_count:

@@ -9,7 +9,8 @@ from collections.abc import Mapping
 
 from cyclesim.errors import ArgumentError
 
-__all__ = ["guest_args", "env", "seed", "allow_read", "allow_write", "sample_interval"]
+__all__ = ["guest_args", "env", "seed", "allow_read", "allow_write", "sample_interval",
+           "mem_limit"]
 
 _PATH = (str, os.PathLike)
 
@@ -98,6 +99,25 @@ def sample_interval(value) -> int | None:
     if not 1 <= n < 1 << 62:
         raise ArgumentError(f"sample_interval = {n}: give a number of cycles of at least 1 "
                             "(such as 100000), or None / 0 on the command line for none")
+    return n
+
+
+def mem_limit(value) -> int:
+    """The guest memory cap in bytes, from a size ("1GiB") or a number; 1 TiB at most (the
+    modeled Sv39 address space is 256 GiB)."""
+    from cyclesim.errors import ConfigError
+    from cyclesim.units import parse_size
+
+    try:
+        if isinstance(value, bool):
+            raise ConfigError("")
+        n = parse_size(value, "mem_limit")
+    except ConfigError:
+        raise ArgumentError(f"mem_limit = {_short(value)}: give a size such as 1GiB or "
+                            "512MiB") from None
+    if not 0 <= n <= 1 << 40:
+        raise ArgumentError(f"mem_limit = {_short(value)}: give a size of at most 1TiB, such "
+                            "as 1GiB")
     return n
 
 
