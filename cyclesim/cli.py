@@ -321,6 +321,15 @@ def _cmd_config(a) -> int:
     return 0
 
 
+def _one_line(message: str) -> str:
+    """The message on one line, any echoed word longer than 80 characters (a value the
+    user pasted, a path) shortened in the middle, so the sentence stays readable."""
+    import re
+
+    return re.sub(r"\S{81,}", lambda m: f"{m[0][:40]}...{m[0][-20:]}",
+                  " ".join(message.split()))
+
+
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     parser, commands = _parser()
@@ -340,7 +349,7 @@ def main(argv=None) -> int:
                    "checkpoint": _cmd_checkpoint}[a.command]
         return handler(a)
     except _Usage as e:
-        print(f"cyclesim: {e}", file=sys.stderr)
+        print(f"cyclesim: {_one_line(str(e))}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("cyclesim: interrupted", file=sys.stderr)

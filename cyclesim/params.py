@@ -18,6 +18,7 @@ import difflib
 from typing import Any, ClassVar
 
 from cyclesim import units
+from cyclesim.units import shown
 from cyclesim.errors import ConfigError
 
 __all__ = ["param", "Params", "field_kind", "choices_of", "range_of", "format_range",
@@ -80,11 +81,12 @@ def check_range(f: dataclasses.Field, value: Any, what: str) -> None:
     else:
         bad = (lo is not None and value < lo) or (hi is not None and value > hi)
     if bad:
-        shown = format_value(f, value)
+        text = str(format_value(f, value))
+        text = text if len(text) <= 60 else f"{text[:30]}...{text[-15:]}"
         bounds = format_range(f)
         if lo is not None and hi is not None:
             bounds = "between " + bounds.replace(" to ", " and ", 1)
-        raise ConfigError(f"{what} = {shown}: must be {bounds}, the range real hardware "
+        raise ConfigError(f"{what} = {text}: must be {bounds}, the range real hardware "
                           f"plausibly has; give a value in it.")
 
 
@@ -122,11 +124,12 @@ def coerce(f: dataclasses.Field, value: Any, what: str) -> Any:
         return units.parse_int(value, what)
     if kind == "float":
         if isinstance(value, bool):
-            raise ConfigError(f"{what}: {value!r} is not a number; write a number such as 1.5.")
+            raise ConfigError(f"{what}: {shown(value)} is not a number; write a number such "
+                              f"as 1.5.")
         try:
             return float(value)
         except (TypeError, ValueError):
-            raise ConfigError(f"{what}: {value!r} is not a number; write a number such as "
+            raise ConfigError(f"{what}: {shown(value)} is not a number; write a number such as "
                               f"1.5.") from None
     if kind == "choice":
         reg = f.metadata.get("registry")
@@ -141,10 +144,10 @@ def coerce(f: dataclasses.Field, value: Any, what: str) -> Any:
             for c in choices:
                 if value.strip().lower() == c.lower():
                     return c
-        raise ConfigError(f"{what} = {value!r}: unknown value; use one of "
+        raise ConfigError(f"{what} = {shown(value)}: unknown value; use one of "
                           f"{', '.join(choices)}.")
     if not isinstance(value, str):
-        raise ConfigError(f"{what}: {value!r} is not text; write a string.")
+        raise ConfigError(f"{what}: {shown(value)} is not text; write a string.")
     return value
 
 
@@ -175,7 +178,7 @@ def unknown_key(path: str, key: str, known) -> ConfigError:
         difflib.get_close_matches(str(key), known, n=1)
     hint = f" (did you mean {close[0]!r}?)" if close else ""
     where = f"{path}.{key}" if path else str(key)
-    return ConfigError(f"unknown config key {where!r}{hint}; known keys here are "
+    return ConfigError(f"unknown config key {shown(where)}{hint}; known keys here are "
                        f"{', '.join(known)}.")
 
 
@@ -258,7 +261,7 @@ class Params:
                 elif isinstance(value, dict):
                     tables.setdefault(head, {}).update(value)
                 else:
-                    raise ConfigError(f"{path}.{key} = {value!r}: must be a table of the "
+                    raise ConfigError(f"{path}.{key} = {shown(value)}: must be a table of the "
                                       f"{f.metadata['plugin_of']}'s parameters; to set one "
                                       f"write {path}.{key}.<parameter>.")
                 continue
@@ -299,7 +302,7 @@ class Params:
                 continue
             coerced = coerce(f, value, f"{path}.{name}")
             if coerced != value or type(coerced) is not type(value):
-                raise ConfigError(f"{path}.{name} = {value!r}: wrong type; write "
+                raise ConfigError(f"{path}.{name} = {shown(value)}: wrong type; write "
                                   f"{format_value(f, coerced)!r}.")
 
     def check_ranges(self, path: str) -> None:

@@ -75,9 +75,15 @@ def _decimal_text(d: Decimal) -> str:
     return text
 
 
+def shown(value, limit: int = 60) -> str:
+    """repr(value) for a message, shortened in the middle past `limit` characters."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[:limit // 2]}...{text[-limit // 4:]}"
+
+
 def _bad(kind: str, text, forms: str, what: str = "") -> ConfigError:
     label = f"{what}: " if what else ""
-    return ConfigError(f"{label}cannot read {text!r} as {kind}; write {forms}.")
+    return ConfigError(f"{label}cannot read {shown(text)} as {kind}; write {forms}.")
 
 
 def parse_size(value, what: str = "") -> int:
@@ -98,7 +104,7 @@ def parse_size(value, what: str = "") -> int:
         raise _bad("a size", value, SIZE_FORMS, what)
     number, prefix, binary, byte = m.groups()
     if byte == "b":
-        raise ConfigError(f"{what + ': ' if what else ''}{value!r} ends in a lowercase b "
+        raise ConfigError(f"{what + ': ' if what else ''}{shown(value)} ends in a lowercase b "
                           f"(bits); sizes are bytes, so write B, e.g. 32KiB.")
     if binary and not prefix:
         raise _bad("a size", value, SIZE_FORMS, what)
@@ -107,10 +113,10 @@ def parse_size(value, what: str = "") -> int:
     except ArithmeticError:          # InvalidOperation, Overflow ("1e999999999T")
         raise _bad("a size", value, SIZE_FORMS, what) from None
     if exact.adjusted() > _MAX_DIGITS:   # no field allows it; do not build a huge int
-        raise ConfigError(f"{what + ': ' if what else ''}{value!r} is far too large for a "
+        raise ConfigError(f"{what + ': ' if what else ''}{shown(value)} is far too large for a "
                           f"size; write {SIZE_FORMS}.")
     if exact != exact.to_integral_value():
-        raise ConfigError(f"{what + ': ' if what else ''}{value!r} is not a whole number "
+        raise ConfigError(f"{what + ': ' if what else ''}{shown(value)} is not a whole number "
                           f"of bytes; write {SIZE_FORMS}.")
     return int(exact)
 

@@ -237,6 +237,9 @@ def load_elf(memory, data: bytes, name: str = "program") -> ElfImage:
                                     _perm(p_flags)))
     segments.sort(key=lambda s: s.vaddr)
     entry = e_entry + bias
+    if entry & 1:
+        _fail(name, f"has an odd entry point {e_entry:#x} (RISC-V instructions are 2-byte "
+                    f"aligned); the file is corrupt, rebuild it")
     if not any(s.vaddr <= entry < s.vaddr + s.memsz and s.prot & PROT_X for s in segments):
         _fail(name, f"has its entry point {e_entry:#x} outside every executable segment; "
                     f"the file is corrupt or not a program, rebuild it")
