@@ -5,7 +5,7 @@ an exception out of the CLI's entry function.
 
 The cases come from a seeded generator, so a failure names its seed and case and is
 reproduced by rerunning with it. Each part runs for a bounded time (CYCLESIM_FUZZ_SECONDS,
-default 8 s per part, about 25 s in all); CYCLESIM_FUZZ_SEED picks another sequence.
+default 6 s per part, about 25 s in all); CYCLESIM_FUZZ_SEED picks another sequence.
 Runs are in-process (cyclesim.cli.main) for speed.
 """
 import json
@@ -18,7 +18,7 @@ import pytest
 
 from cyclesim import cli, workloads
 
-SECONDS = float(os.environ.get("CYCLESIM_FUZZ_SECONDS", "8"))
+SECONDS = float(os.environ.get("CYCLESIM_FUZZ_SECONDS", "6"))
 SEED = int(os.environ.get("CYCLESIM_FUZZ_SEED", "8"))
 MIN_CASES = 20          # even on a slow machine each part tries this many
 
