@@ -27,6 +27,9 @@ DRAM_MAPPINGS = ("row_bank_column", "row_column_bank")
 
 # Smallest line: an aligned access of up to 8 bytes (RV64 ld/sd/fld/fsd) stays in one line.
 MIN_LINE_SIZE = 8
+# Largest capacity of one level: above the biggest caches built (AMD Genoa-X's 1152 MiB of
+# stacked L3 over 12 dies); the host memory this needs is checked separately.
+MAX_CACHE_SIZE = 2 << 30
 
 
 @dataclass(repr=False)
@@ -35,15 +38,16 @@ class CacheConfig(Params):
 
     size: int = param(32 * 1024, unit="bytes",
                       help="Capacity; a whole number of lines, giving a power-of-two number "
-                           "of sets.")
+                           "of sets.", min=MIN_LINE_SIZE, max=MAX_CACHE_SIZE)
     assoc: int = param(8, unit="ways", help="Associativity (ways per set); sets = size / "
-                                            "(assoc * line_size) must be a power of two.")
+                                            "(assoc * line_size) must be a power of two.",
+                       min=1, max=1 << 16)
     line_size: int = param(64, unit="bytes",
                            help="Line (block) size; power of two, at least 8, equal in "
-                                "every level.")
+                                "every level.", min=MIN_LINE_SIZE, max=4096)
     hit_latency: int = param(1, unit="cycles",
                              help="Cycles from request to data on a hit; 1 in an L1 fits in "
-                                  "its pipeline stage (no stall).")
+                                  "its pipeline stage (no stall).", min=1, max=1000)
     policy: str = plugin_param(POLICIES, "lru",
                                help="Replacement policy (caches/policies/, docs/caches.md); "
                                     "plru needs a power-of-two assoc, random uses seed.")
@@ -59,8 +63,8 @@ class CacheConfig(Params):
                                 "it (evicting here back-invalidates them); not for L1s.")
     mshrs: int = param(8, unit="entries",
                        help="Miss status holding registers: outstanding misses to distinct "
-                            "lines; at least 1.")
-    seed: int = param(1, help="Seed of the random replacement policy.")
+                            "lines; at least 1.", min=1, max=1024)
+    seed: int = param(1, help="Seed of the random replacement policy.", min=0, max=(1 << 64) - 1)
 
     @property
     def lines(self) -> int:
@@ -118,21 +122,24 @@ class MemoryConfig(Params):
     kind: str = param("dram", choices=MEMORY_KINDS,
                       help="fixed: every access takes latency cycles; dram: banks with open "
                            "row buffers (row hit tCL, row miss tRP + tRCD + tCL, + tBURST).")
-    latency: int = param(100, unit="cycles", help="Access latency when kind = fixed.")
-    banks: int = param(8, unit="banks", help="DRAM banks; power of two.")
+    latency: int = param(100, unit="cycles", help="Access latency when kind = fixed.",
+                         min=0, max=100_000)
+    banks: int = param(8, unit="banks", help="DRAM banks; power of two.", min=1, max=1024)
     row_size: int = param(8 * 1024, unit="bytes",
                           help="DRAM row (page) size per bank; power of two, at least one "
-                               "cache line.")
+                               "cache line.", min=MIN_LINE_SIZE, max=1 << 20)
     tRCD: float = param(  # noqa: N815 (the DRAM datasheet names)
-        13.75e-9, unit="s", help="Activate to read/write (row to column delay).")
+        13.75e-9, unit="s", help="Activate to read/write (row to column delay).",
+        min=0.0, max=10e-6)
     tCL: float = param(  # noqa: N815 (the DRAM datasheet names)
-        13.75e-9, unit="s", help="Read command to first data (CAS latency).")
+        13.75e-9, unit="s", help="Read command to first data (CAS latency).", min=0.0, max=10e-6)
     tRP: float = param(  # noqa: N815 (the DRAM datasheet names)
-        13.75e-9, unit="s", help="Precharge (close the open row).")
+        13.75e-9, unit="s", help="Precharge (close the open row).", min=0.0, max=10e-6)
     tBURST: float = param(  # noqa: N815 (the DRAM datasheet names)
-        2.5e-9, unit="s", help="Data burst transferring one cache line.")
+        2.5e-9, unit="s", help="Data burst transferring one cache line.", min=0.0, max=10e-6)
     controller_latency: float = param(10e-9, unit="s",
-                                      help="Memory controller and interconnect, each access.")
+                                      help="Memory controller and interconnect, each access.",
+                                      min=0.0, max=10e-6)
     mapping: str = param("row_bank_column", choices=DRAM_MAPPINGS,
                          help="Physical address bits from most to least significant: "
                               "row_bank_column (consecutive lines fill a row) or "

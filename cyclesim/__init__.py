@@ -8,7 +8,13 @@
 """
 __version__ = "0.1.0"
 
-from cyclesim.errors import ConfigError, CyclesimError, ProgramError, WorkloadNotFound
+from cyclesim.errors import (
+    ArgumentError,
+    ConfigError,
+    CyclesimError,
+    ProgramError,
+    WorkloadNotFound,
+)
 
 
 def __getattr__(name):
@@ -43,4 +49,4 @@ def __getattr__(name):
 
 __all__ = ["run", "Config", "SystemConfig", "resolve_config", "presets", "workloads", "plot",
            "SimResult", "load_result", "checkpoint", "sweep", "load_sweep", "CyclesimError", "ConfigError",
-           "ProgramError", "WorkloadNotFound"]
+           "ProgramError", "WorkloadNotFound", "ArgumentError"]

@@ -69,6 +69,9 @@ def _parser() -> tuple[argparse.ArgumentParser, dict]:
     t.add_argument("--json", action="store_true",
                    help="print the statistics as one flat JSON object (guest output to stderr)")
     t.add_argument("--quiet", action="store_true", help="do not echo the guest's output")
+    t.add_argument("--output-limit", default="16MiB", metavar="SIZE",
+                   help="bytes of each guest stream the result keeps (16MiB); output "
+                        "streams to the terminal whatever its size")
     t.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                    help="show a progress bar on stderr (default: when stderr is a terminal)")
     x = r.add_argument_group("exports (each records a pipeline trace of --trace-window)")
@@ -194,7 +197,8 @@ def _cmd_run(a) -> int:
             raise _Usage(f"cannot read --stdin file {a.stdin}: {e.strerror}") from None
     overrides = _pairs(a.overrides, "--set")
     env = _pairs(a.env, "--env") if a.env else None
-    echo = not a.quiet and not a.json
+    # --json keeps stdout for the statistics: the guest's output streams to stderr.
+    echo = False if a.quiet else ("stderr" if a.json else True)
     exports = [(flag, value) for flag, value in (("--konata", a.konata),
                                                  ("--o3pipeview", a.o3pipeview),
                                                  ("--perfetto", a.perfetto)) if value]
@@ -214,13 +218,13 @@ def _cmd_run(a) -> int:
             max_cycles=a.max_cycles, stop_at=a.stop_at, warmup=a.warmup, roi=a.roi,
             sample_interval=a.sample_interval or None, trace=trace or None,
             trace_window=window, seed=a.seed, echo=echo, progress=a.progress,
-            checkpoint=a.checkpoint)
+            checkpoint=a.checkpoint, output_limit=a.output_limit)
     except CyclesimError as e:
         raise _Usage(str(e)) from None
     _write_exports(result, a)
+    if result.output_note() and (not echo or a.save):
+        print(f"[cyclesim] warning: {result.output_note()}", file=sys.stderr)
     if a.json:
-        if not a.quiet and result.stdout_bytes:
-            sys.stderr.write(result.stdout)
         stats = {k: (None if isinstance(v, float) and math.isnan(v) else
                      int(v) if float(v).is_integer() and not k.endswith(("ipc", "cpi", "rate",
                                                                          "mpki", "accuracy"))
@@ -317,6 +321,15 @@ def _cmd_config(a) -> int:
     return 0
 
 
+def _one_line(message: str) -> str:
+    """The message on one line, any echoed word longer than 80 characters (a value the
+    user pasted, a path) shortened in the middle, so the sentence stays readable."""
+    import re
+
+    return re.sub(r"\S{81,}", lambda m: f"{m[0][:40]}...{m[0][-20:]}",
+                  " ".join(message.split()))
+
+
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     parser, commands = _parser()
@@ -336,7 +349,7 @@ def main(argv=None) -> int:
                    "checkpoint": _cmd_checkpoint}[a.command]
         return handler(a)
     except _Usage as e:
-        print(f"cyclesim: {e}", file=sys.stderr)
+        print(f"cyclesim: {_one_line(str(e))}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("cyclesim: interrupted", file=sys.stderr)

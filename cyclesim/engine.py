@@ -20,6 +20,10 @@ from cyclesim.process.kernel import Process
 from cyclesim.process.memory import MemoryLimitExceeded
 from pipeline.types import StopReason
 
+# Most interval samples kept (an even number); past it adjacent intervals merge in pairs
+# and the interval doubles (System._sampler), so a sample costs at most ~MAX_SAMPLES rows.
+MAX_SAMPLES = 1024
+
 # Region-of-interest marker codes (workloads/include/cyclesim.h: `slti x0, x0, K`).
 MARKER_ROI_BEGIN = 1
 MARKER_ROI_END = 2
@@ -89,7 +93,12 @@ class System:
         self.hierarchy = None
         if options.mode == "timing":
             from caches.build import build_hierarchy
+            from cyclesim import footprint
             from pipeline.build import build_core
+
+            traced = options.trace_window[1] if options.trace else 0
+            footprint.check(config, traced, "pipeline" in options.trace
+                            or "cycles" in options.trace, "memory" in options.trace)
 
             self.hierarchy = build_hierarchy(config.l1i, config.l1d, config.l2, config.l3,
                                              config.memory, self.frequency)
@@ -120,18 +129,25 @@ class System:
         return int(self.timing.cycle) if self.timing is not None else int(self.core.instret)
 
     def _resolve_stop(self, where):
-        if isinstance(where, int):
-            return where
+        from cyclesim.errors import ArgumentError
+
         text = str(where)
-        if text in self.process.symbols:
+        if isinstance(where, int) and not isinstance(where, bool):
+            address = where
+        elif text in self.process.symbols:
             return self.process.symbols[text]
-        try:
-            return int(text, 0)
-        except ValueError:
-            raise CyclesimError(
-                f"stop_at {text!r} is neither an address nor a symbol of the program; "
-                "give a function name from its symbol table or an address like 0x10554"
-            ) from None
+        else:
+            try:
+                address = int(text, 0)
+            except ValueError:
+                raise CyclesimError(
+                    f"stop_at {text!r} is neither an address nor a symbol of the program; "
+                    "give a function name from its symbol table or an address like 0x10554"
+                ) from None
+        if not 0 <= address < 1 << 64:
+            raise ArgumentError(f"stop_at {where!r} is not a 64-bit address; give one from "
+                                "0 to 2**64-1 or a function name")
+        return address
 
     def resumed_at(self, instret: int):
         """The core was restored from a checkpoint taken after `instret` instructions:
@@ -170,11 +186,19 @@ class System:
 
     # -- simpy processes ----------------------------------------------------------------
     def _sampler(self, interval: int):
+        """A snapshot every `interval` cycles. Snapshots are cumulative, so merging two
+        adjacent intervals is keeping the later one: at MAX_SAMPLES the earlier of each
+        pair goes and the interval doubles, which keeps memory bounded whatever the run
+        length while every remaining interval's counts stay exact sums."""
+        self.sample_interval = interval
         while True:
-            yield self.env.timeout(interval)
+            yield self.env.timeout(self.sample_interval)
             row = self.snapshot()
             row["cycle"] = self.cycle
             self.samples.append(row)
+            if len(self.samples) >= MAX_SAMPLES:
+                del self.samples[0::2]
+                self.sample_interval *= 2
 
     def _cycle_limit(self, limit: int):
         yield self.env.timeout(limit)

@@ -69,7 +69,8 @@ class Process(SyscallHandlers):
     argv is the whole argument vector, argv[0] included, as execve(2) takes it; without
     argv (or with an empty one) it is [program_name], by default the program path as given. env is the whole environment (default: empty, so runs do not
     depend on the host). stdin is the bytes the guest reads from descriptor 0; what it
-    writes to 1 and 2 is in .stdout / .stderr (and copied to the host's with echo=True).
+    writes to 1 and 2 is in .stdout / .stderr up to output_limit bytes each (streamed to
+    the host's with echo=True, both to its stderr with echo="stderr").
     """
 
     pid = 1000
@@ -78,7 +79,8 @@ class Process(SyscallHandlers):
 
     def __init__(self, program, argv=None, env=None, stdin: bytes = b"", allow_read=(),
                  allow_write=None, mem_limit: int = 1 << 30, seed: int = 0,
-                 echo: bool = False, program_name: str | None = None, cwd=None):
+                 echo: bool = False, program_name: str | None = None, cwd=None,
+                 output_limit: int | None = None):
         data, real_path, shown = read_program(program)
         if isinstance(program, (bytes, bytearray, memoryview)):
             shown = program_name or "program"
@@ -117,8 +119,8 @@ class Process(SyscallHandlers):
 
         self.rng = random.Random(f"{self.seed}:getrandom")
         self.files = FdTable()
-        self._stdout = OutputFile("stdout", echo)
-        self._stderr = OutputFile("stderr", echo)
+        self._stdout = OutputFile("stdout", echo, output_limit)
+        self._stderr = OutputFile("stderr", echo, output_limit)
         self.files.install(StdinFile(bytes(stdin)), fd=0)
         self.files.install(self._stdout, fd=1)
         self.files.install(self._stderr, fd=2)
@@ -181,11 +183,17 @@ class Process(SyscallHandlers):
     # -- results ---------------------------------------------------------------------
     @property
     def stdout(self) -> bytes:
-        return bytes(self._stdout.buffer)
+        """What the guest wrote to stdout, up to the output limit (see .output_dropped)."""
+        return self._stdout.capture.getvalue()
 
     @property
     def stderr(self) -> bytes:
-        return bytes(self._stderr.buffer)
+        return self._stderr.capture.getvalue()
+
+    @property
+    def output_dropped(self) -> dict[str, int]:
+        """Bytes written past the output limit and not kept, per stream."""
+        return {"stdout": self._stdout.capture.dropped, "stderr": self._stderr.capture.dropped}
 
     @property
     def status(self) -> str:

@@ -14,6 +14,9 @@ def format_report(result) -> str:
     lines.append(f"status           {result.message}")
     instructions = int(s.get("core.instructions", 0))
     lines.append(f"instructions     {instructions:,}")
+    note = result.output_note() if hasattr(result, "output_note") else ""
+    if note:
+        lines.append(f"guest output     {note}")
     if result.mode == "functional":
         lines.append(f"host time        {result.host_seconds:.2f} s ({result.mips:.1f} MIPS)")
         return "\n".join(lines)

@@ -22,7 +22,7 @@ class SimResult:
 
     def __init__(self, *, program, path, args, mode, config, status, message, exit_code,
                  fault, stats, stdout, stderr, intervals, pipeline, memory_trace, dumps,
-                 unknown_syscalls, host_seconds, options=None):
+                 unknown_syscalls, host_seconds, options=None, output_dropped=None):
         self.program = program
         self.path = path
         self.args = list(args)
@@ -36,6 +36,8 @@ class SimResult:
         self.stats = stats
         self.stdout_bytes = stdout
         self.stderr_bytes = stderr
+        # bytes the guest wrote past the output limit, not kept: {"stdout": n, "stderr": n}
+        self.output_dropped = dict(output_dropped or {"stdout": 0, "stderr": 0})
         self.intervals = intervals
         self.pipeline = pipeline
         self.memory_trace = memory_trace
@@ -63,7 +65,8 @@ class SimResult:
                    stdout=process.stdout, stderr=process.stderr, intervals=intervals,
                    pipeline=pipeline, memory_trace=memory, dumps=dumps,
                    unknown_syscalls=process.unknown_syscalls,
-                   host_seconds=outcome.host_seconds, options=options)
+                   host_seconds=outcome.host_seconds, options=options,
+                   output_dropped=process.output_dropped)
 
     def checkpoint(self, path) -> str:
         """Save the run's state to the directory `path` (docs/checkpoints.md); only a run
@@ -86,6 +89,15 @@ class SimResult:
     @property
     def stderr(self) -> str:
         return self.stderr_bytes.decode("utf-8", errors="replace")
+
+    def output_note(self) -> str:
+        """One sentence when guest output was past the output limit, else ""."""
+        parts = [f"{n:,} bytes of {name}" for name, n in self.output_dropped.items() if n]
+        if not parts:
+            return ""
+        return (f"the result keeps the first {len(self.stdout_bytes):,} bytes of stdout and "
+                f"{len(self.stderr_bytes):,} of stderr; {' and '.join(parts)} past the output "
+                "limit were not kept (raise it with --output-limit / output_limit=)")
 
     @property
     def ok(self) -> bool:
