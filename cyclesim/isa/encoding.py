@@ -323,7 +323,7 @@ for _n, _k in (("prefetch.i", 0), ("prefetch.r", 1), ("prefetch.w", 3)):
 _add("pause", 0x0100000F, M_FULL, "", OC_NOP, "Zihintpause")
 # Zihintntl: ADD x0, x0, x2..x5 (c.ntl.* are c.add x0 HINTs and stay c.add: same effect)
 for _n, _r2 in (("ntl.p1", 2), ("ntl.pall", 3), ("ntl.s1", 4), ("ntl.all", 5)):
-    _add(_n, 0x33 | _r2 << 20, M_FULL, "", OC_NOP, "Zihintntl")
+    _add(_n, 0x33 | _r2 << 20, M_FULL, "", OC_ALU, "Zihintntl")   # timed as the add
 
 # Instructions of one extension that another one also contains (Zbkb shares these with
 # Zbb): a hart with either extension has them.
