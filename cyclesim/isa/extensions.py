@@ -66,8 +66,8 @@ class HartIsa:
             exts.add(ch)
         if "i" not in exts:
             raise _problem(isa, "the base integer ISA i (or g) is required")
-        if "g" in head[4:]:
-            exts |= {"zicsr", "zifencei"}
+        # Zicsr and Zifencei come with the base ISA, as in ISA spec 2.2 (GCC 12's default)
+        exts |= {"zicsr", "zifencei"}
         if "d" in exts and "f" not in exts:
             raise _problem(isa, "d needs f")
         for z in parts[1:]:
