@@ -1,4 +1,6 @@
-"""The one table of RV64GC encodings (user level: I M A F D C Zicsr Zifencei).
+"""The one table of RV64GC encodings (user level: I M A F D C Zicsr Zifencei) and of the
+integer extensions around RVA22U64 (Zba Zbb Zbs Zbc Zbkb Zicond Zicbom Zicboz Zicbop
+Zihintpause Zihintntl). Which of them a hart has is cyclesim.isa.extensions' business.
 
 Every decoder and the disassembler are driven by `ENCODINGS`; an instruction's op id is its
 index in that tuple. A word `w` is instruction `e` when `w & e.mask == e.match` and none of
