@@ -238,3 +238,15 @@ def test_isa_strings():
                       ("rv64mac", "base integer")):
         with pytest.raises(ConfigError, match=word):
             HartIsa(bad)
+
+
+def test_hints_change_nothing_as_on_qemu(tmp_path):
+    """pause (Zihintpause), prefetch.* (Zicbop: ORI with rd = x0 for qemu 7.2, which has no
+    Zicbop) and ntl.* (ADD with rd = x0) leave every register as qemu leaves it."""
+    body = [values_table()]
+    for i in range(4):
+        body.append(f"    ld a0, {8 * i}(s10)\n    addi a1, a0, 5\n    pause\n"
+                    "    prefetch.r 64(a0)\n    prefetch.w -32(a1)\n    prefetch.i 0(sp)\n"
+                    "    .insn r 0x33, 0, 0, zero, zero, sp\n"
+                    "    .insn r 0x33, 0, 0, zero, zero, t0\n    RES a1\n")
+    compare("".join(body), tmp_path, march=MARCH, cpu="rv64,Zihintpause=true")
