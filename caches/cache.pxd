@@ -58,9 +58,13 @@ cdef class Cache(MemoryLevel):
     cdef uint64_t n_compulsory
     cdef uint64_t n_capacity
     cdef uint64_t n_conflict
+    cdef uint64_t n_cbo[8]                 # cache-block operations, by CBO_* number
+    cdef uint64_t n_cbo_writeback          # dirty lines written back by cbo.clean/flush
 
     cdef uint32_t access(self, uint64_t pc, uint64_t addr, uint8_t kind, uint64_t now,
                          uint8_t* served_by) noexcept nogil
+    cdef uint32_t block_op(self, uint64_t pc, uint64_t addr, uint8_t op,
+                           uint64_t now) noexcept nogil
     cdef int _find(self, uint64_t line, uint64_t base) noexcept nogil
     cdef int _install(self, uint32_t set_, uint64_t base, uint64_t line,
                       uint64_t when, uint64_t pc, uint8_t kind) noexcept nogil

@@ -13,7 +13,7 @@ import numpy as np
 from libc.stdint cimport uint8_t, uint32_t, uint64_t
 from libc.string cimport memset
 
-from caches.base cimport MemoryLevel
+from caches.base cimport MemoryLevel, CBO_CLEAN, CBO_FLUSH, CBO_ZERO
 from caches.replacement cimport ReplacementPolicy
 from caches.shadow cimport LineSet, FullyAssocLRU
 from pipeline.types cimport ACC_IFETCH, ACC_LOAD, ACC_STORE, ACC_AMO
@@ -286,6 +286,47 @@ cdef class Cache(MemoryLevel):
                 self.n_back_invalidation += 1
         return d
 
+    # ---- cache-block operations (Zicbom, Zicboz) -----------------------------------------
+    cdef uint32_t block_op(self, uint64_t pc, uint64_t addr, uint8_t op,
+                           uint64_t now) noexcept nogil:
+        """cbo.zero: the block becomes a dirty line here without being fetched (a full-line
+        write; a write-through level passes it on as a posted write). cbo.clean: a dirty
+        copy is written back to the level below, which then cleans its own copy; cbo.flush
+        does the same and drops the line at every level. Costs this level's lookup, plus
+        the writeback and the levels below for clean/flush (docs/caches.md)."""
+        cdef uint64_t line = addr >> self.line_shift
+        cdef uint32_t set_ = <uint32_t> (line & self.set_mask)
+        cdef uint64_t base = <uint64_t> set_ * self.assoc
+        cdef int way = find_way(self.tags + base, self.assoc, line)
+        cdef uint64_t t = now + self.hit_latency
+        cdef bint was_dirty
+        cdef uint8_t dummy
+        self.n_cbo[op & 7] += 1
+        if op == CBO_ZERO:
+            if way >= 0:
+                self.policy.touch(set_, <uint32_t> way, pc, K_STORE)
+            else:
+                way = self._install(set_, base, line, t, pc, K_STORE)
+            if self.write_through:
+                self.n_write_through += 1
+                self.next.block_op(pc, addr, op, t)
+            else:
+                self.dirty[base + way] = 1
+            return self.hit_latency
+        was_dirty = way >= 0 and self.dirty[base + way]
+        if way >= 0:
+            if op == CBO_FLUSH:
+                self.tags[base + way] = NO_LINE
+                self.valid_ways[set_] -= 1
+                self.policy.invalidate(set_, <uint32_t> way)
+            self.dirty[base + way] = 0
+        if was_dirty:
+            self.n_cbo_writeback += 1
+            self.n_writeback += 1
+            t += self.next.access(pc, line << self.line_shift, KIND_WRITEBACK, t, &dummy)
+        t += self.next.block_op(pc, addr, op, t)
+        return <uint32_t> (t - now)
+
     # ---- Python side --------------------------------------------------------------------
 
     def access_py(self, uint64_t addr, kind, uint64_t now=0, uint64_t pc=0):
@@ -322,6 +363,13 @@ cdef class Cache(MemoryLevel):
         self.n_compulsory = 0
         self.n_capacity = 0
         self.n_conflict = 0
+        memset(self.n_cbo, 0, sizeof(self.n_cbo))
+        self.n_cbo_writeback = 0
+
+    def block_op_py(self, uint64_t addr, op, uint64_t now=0, uint64_t pc=0):
+        """One cache-block operation from Python ("clean", "flush" or "zero"): its cycles."""
+        cdef uint8_t code = {"clean": CBO_CLEAN, "flush": CBO_FLUSH, "zero": CBO_ZERO}[op]
+        return self.block_op(pc, addr, code, now)
 
     def reset_stats(self):
         """Zero the counters and keep the contents (end of warm-up)."""
@@ -364,6 +412,10 @@ cdef class Cache(MemoryLevel):
             "evictions": self.n_eviction,
             "back_invalidations": self.n_back_invalidation,
             "write_throughs": self.n_write_through,
+            "cbo_clean": self.n_cbo[CBO_CLEAN],
+            "cbo_flush": self.n_cbo[CBO_FLUSH],
+            "cbo_zero": self.n_cbo[CBO_ZERO],
+            "cbo_writebacks": self.n_cbo_writeback,
         }
         if self.classify_misses:
             s["compulsory_misses"] = self.n_compulsory

@@ -166,12 +166,13 @@ def build_system(image, name: str, args, config, options: RunOptions, *, env=Non
     resolved SystemConfig. run() and the sweep workers both start runs here, so a sweep
     point is the same run as cyclesim.run with the same arguments.
     """
+    from cyclesim.isa.extensions import HartIsa
     from cyclesim.process.kernel import Process
 
     process = Process(image, argv=[name] + [str(a) for a in args], program_name=name,
                       env=env, stdin=stdin, allow_read=tuple(allow_read),
                       allow_write=allow_write, mem_limit=mem_limit, seed=seed, echo=echo,
-                      output_limit=output_limit)
+                      output_limit=output_limit, isa=HartIsa(config.core.isa))
     return System(config, process, options)
 
 

@@ -16,6 +16,7 @@ import simpy
 
 from cyclesim.errors import CyclesimError
 from cyclesim.isa.core import Core
+from cyclesim.isa.extensions import HartIsa
 from cyclesim.process.kernel import Process
 from cyclesim.process.memory import MemoryLimitExceeded
 from pipeline.types import StopReason
@@ -89,6 +90,11 @@ class System:
         self.options = options
         self.frequency = float(config.core.frequency)
         self.core = Core(process.memory)
+        self.isa = HartIsa(config.core.isa)
+        self.core.set_isa(self.isa.missing_ops())
+        self.core.cbo_block_size = int(config.l1d.line_size)
+        process.isa = self.isa                     # riscv_hwprobe answers from it
+        process.cbo_block_size = self.core.cbo_block_size
         self.timing = None
         self.hierarchy = None
         if options.mode == "timing":

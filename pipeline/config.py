@@ -13,6 +13,7 @@ from cyclesim.params import Params, param
 from cyclesim.registry import plugin_param, plugin_params
 from pipeline.predictors import PREDICTORS
 from cyclesim.units import is_power_of_two
+from cyclesim.isa.extensions import DEFAULT_ISA, HartIsa
 
 __all__ = ["CoreConfig", "BranchPredictorConfig", "CORE_MODELS"]
 
@@ -20,7 +21,8 @@ CORE_MODELS = ("inorder",)
 
 # Latency fields checked as "at least 1 cycle" (1 = the result is ready like a simple ALU op).
 _UNIT_LATENCIES = ("mul_latency", "div_latency", "fadd_latency", "fmul_latency",
-                   "fma_latency", "fdiv_latency", "fsqrt_latency", "fcvt_latency")
+                   "fma_latency", "fdiv_latency", "fsqrt_latency", "fcvt_latency",
+                   "popcount_latency", "clmul_latency")
 
 
 @dataclass(repr=False)
@@ -29,6 +31,10 @@ class CoreConfig(Params):
 
     model: str = param("inorder", choices=CORE_MODELS,
                        help="Core timing model.")
+    isa: str = param(DEFAULT_ISA,
+                     help="Extensions the hart has, as an ISA string like -march "
+                          "(rv64gc_zba_zbb_zbs...); an instruction of any other is an "
+                          "illegal instruction. AT_HWCAP and riscv_hwprobe report them.")
     frequency: float = param(1e9, unit="Hz",
                              help="Core clock; converts DRAM times to cycles and cycles to "
                                   "the time the guest sees.", min=1e3, max=20e9)
@@ -58,6 +64,14 @@ class CoreConfig(Params):
     fcvt_latency: int = param(2, unit="cycles",
                               help="FP conversions and moves between register files.",
                               min=1, max=1000)
+    popcount_latency: int = param(3, unit="cycles",
+                                  help="cpop/cpopw latency (Zbb); the SiFive U7 pipeline "
+                                       "runs them like an integer multiply. clz/ctz and the "
+                                       "other Zba/Zbb/Zbs ops are single-cycle ALU ops.",
+                                  min=1, max=1000)
+    clmul_latency: int = param(3, unit="cycles",
+                               help="Carry-less multiply clmul/clmulh/clmulr latency (Zbc), "
+                                    "on the multiplier.", min=1, max=1000)
     long_ops_pipelined: bool = param(True,
                                      help="Multiplier and FP add/mul/fma/cvt units accept a "
                                           "new operation every cycle (fdiv/fsqrt follow "
@@ -71,6 +85,7 @@ class CoreConfig(Params):
 
     def validate(self, path: str = "core") -> None:
         self.check_fields(path)
+        HartIsa(self.isa)           # one sentence naming what is wrong
         if not (math.isfinite(self.frequency) and self.frequency > 0):
             raise self.fail(path, "frequency", "must be a positive frequency such as 1GHz")
         for name in _UNIT_LATENCIES:

@@ -25,6 +25,8 @@ MISS = 41               # L1 hit latency 1 + fixed memory 40 (docs/caches.md lat
 DATA = 0x402000         # .data placed here: DRAM bank 1 (row_bank_column), code is in bank 0
 
 _cache: dict = {}
+# rv64gc plus the extensions binutils 2.40 knows (the RVA22 tests below use them)
+MARCH = "rv64gc_zba_zbb_zbs_zbc_zbkb_zicbom_zicboz_zicbop_zihintpause"
 
 
 class Run:
@@ -69,7 +71,7 @@ def asm(riscv_gcc, tmp_path_factory):
         elf = tmp / f"p{n}"
         src.write_text(".option norvc\n.globl _start\n.text\n_start:\n" + body +
                        "\n  li a7, 93\n  li a0, 0\n  ecall\n.data\nbuf: .zero 0x30000\n")
-        subprocess.run([riscv_gcc, "-nostdlib", "-static", "-march=rv64gc", "-mabi=lp64d",
+        subprocess.run([riscv_gcc, "-nostdlib", "-static", f"-march={MARCH}", "-mabi=lp64d",
                         f"-Wl,-Tdata={DATA:#x}", "-Wl,--build-id=none", "-o", str(elf),
                         str(src)], check=True, capture_output=True)
         nm = subprocess.run(["riscv64-linux-gnu-nm", str(elf)], check=True,
@@ -905,3 +907,61 @@ def test_r9_hitting_stores_never_fill_a_one_entry_buffer(asm):
     r = asm(WARM + "m_a: sd t1, 8(s0)\nm_b: sd t1, 16(s0)\nm_c: sd t1, 72(s0)\n"
             "m_d: sd t1, 80(s0)\n", core__store_buffer_entries=1)
     assert [r.gap("m_a", "m_b"), r.gap("m_b", "m_c"), r.gap("m_c", "m_d")] == [1, 1, 1]
+
+
+# ------------------------------------------------------------------ RVA22 op classes (R8, R15)
+def test_r8_bitmanip_latencies(asm):
+    """Rule 8 with the Zba/Zbb/Zbs/Zbc classes: sh1add, clz, rori, bset are single-cycle ALU
+    ops (dependent chain, WB gap 1); cpop has popcount_latency and clmul clmul_latency,
+    pipelined like mul:
+      cpop t0   IF0 ID1    EX2 MEM3 WB4
+      add  t1,t0    IF1 ID2..4 EX5 MEM6 WB7        WB gap 3 (latency 3)."""
+    body = ("m_a: sh1add t0, a0, a1\nm_b: clz t1, t0\nm_c: rori t2, t1, 3\n"
+            "m_d: bset t3, t2, t1\nm_p: cpop t4, t3\nm_q: add t5, t4, t4\n"
+            "m_m: clmul t6, a0, a1\nm_n: add s1, t6, t6\nm_x: clmul s2, a0, a1\n"
+            "m_y: clmul s3, a0, a1\n")
+    r = asm(body)
+    assert [r.gap(a, b) for a, b in (("m_a", "m_b"), ("m_b", "m_c"), ("m_c", "m_d"))] == \
+        [1, 1, 1]
+    assert r.gap("m_p", "m_q") == 3 and r.gap("m_m", "m_n") == 3
+    assert r.gap("m_x", "m_y") == 1                      # pipelined
+    r = asm(body, core__popcount_latency=5, core__clmul_latency=2)
+    assert r.gap("m_p", "m_q") == 5 and r.gap("m_m", "m_n") == 2
+    assert r.result.stats["core.op.popcount"] == 1 and r.result.stats["core.op.clmul"] == 3
+
+
+def test_r15_cbo_zero_does_not_fetch(asm):
+    """Rule 15: cbo.zero of a line not in L1D holds MEM for the L1 hit latency only (the
+    line is installed dirty without a fill), and a load of it then hits.
+      add a0     WB w;  cbo.zero  MEM 1 cycle: WB w + 1;  ld: L1 hit, WB w + 2."""
+    r = asm(WARM + "  li a0, 4096\nm_a: add a0, a0, s0\nm_z: cbo.zero (a0)\n"
+                   "m_ld: ld t0, 8(a0)\n")
+    assert r.gap("m_a", "m_z") == 1 and r.gap("m_z", "m_ld") == 1
+    assert r.col("m_ld", "level") == "l1"
+    assert r.result.stats["l1d.cbo_zero"] == 1
+
+
+def test_r15_cbo_clean_and_flush_write_back(asm):
+    """Rule 15: cbo.clean/flush of a dirty line hold MEM for the L1 lookup (1) plus the
+    writeback to memory (fixed, 40): 41 cycles, so its WB is 41 after the store's.
+    clean keeps the line (the next load hits), flush and inval drop it (the load misses,
+    41); of a clean line they cost the lookup alone (gap 1).
+      sd t0,0(s0)   drains into L1 (hit, 1) one cycle before cbo's MEM: no wait."""
+    for op, kept in (("cbo.clean", True), ("cbo.flush", False), ("cbo.inval", False)):
+        body = WARM + (f"m_s: sd t0, 0(s0)\nm_c: {op} (s0)\nm_n: nop\nm_2: {op} (s0)\n"
+                       "m_ld: ld t1, 0(s0)\n")
+        r = asm(body)
+        assert r.gap("m_s", "m_c") == MISS, op             # MEM 1 + writeback 40
+        assert r.gap("m_n", "m_2") == 1, op                 # now clean (or absent)
+        assert r.col("m_ld", "level") == ("l1" if kept else "memory"), op
+    assert r.result.stats["l1d.cbo_writebacks"] == 1
+
+
+def test_r15_prefetch_is_not_waited_for(asm):
+    """Rule 15: prefetch.r of a missing line does not hold MEM (WB gap 1 to the next
+    instruction), and a later load of the line finds it in L1D."""
+    body = WARM + ("  li a0, 8192\nm_a: add a0, a0, s0\nm_p: prefetch.r 0(a0)\nm_n: nop\n"
+                   "m_ld: ld t0, 16(a0)\n")
+    r = asm(body)
+    assert r.gap("m_a", "m_p") == 1 and r.gap("m_p", "m_n") == 1
+    assert r.col("m_ld", "level") == "l1"

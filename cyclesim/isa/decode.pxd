@@ -165,6 +165,68 @@ cpdef enum Xop:
     X_FMV_D_X
     X_FCVT_S_D
     X_FCVT_D_S
+    # --- Bit manipulation (Zba/Zbb/Zbs/Zbc/Zbkb), Zicond, Zicbo*, Zihintpause, Zihintntl
+    X_ADD_UW
+    X_SH1ADD
+    X_SH1ADD_UW
+    X_SH2ADD
+    X_SH2ADD_UW
+    X_SH3ADD
+    X_SH3ADD_UW
+    X_SLLI_UW
+    X_ANDN
+    X_ORN
+    X_XNOR
+    X_CLZ
+    X_CTZ
+    X_CPOP
+    X_SEXT_B
+    X_SEXT_H
+    X_CLZW
+    X_CTZW
+    X_CPOPW
+    X_MAX
+    X_MAXU
+    X_MIN
+    X_MINU
+    X_ORC_B
+    X_REV8
+    X_ROL
+    X_ROR
+    X_ROLW
+    X_RORW
+    X_RORI
+    X_RORIW
+    X_ZEXT_H
+    X_BCLR
+    X_BCLRI
+    X_BEXT
+    X_BEXTI
+    X_BINV
+    X_BINVI
+    X_BSET
+    X_BSETI
+    X_CLMUL
+    X_CLMULR
+    X_CLMULH
+    X_PACK
+    X_PACKH
+    X_PACKW
+    X_BREV8
+    X_CZERO_EQZ
+    X_CZERO_NEZ
+    X_CBO_INVAL
+    X_CBO_CLEAN
+    X_CBO_FLUSH
+    X_CBO_ZERO
+    X_PREFETCH_I
+    X_PREFETCH_R
+    X_PREFETCH_W
+    X_PAUSE
+    X_NTL_P1
+    X_NTL_PALL
+    X_NTL_S1
+    X_NTL_ALL
     X_COUNT
 
 # Register kinds of an operand slot, for DynInst register ids.
@@ -197,4 +259,7 @@ cdef struct Decoded:
 
 
 cdef int decode_word(uint32_t raw, Decoded* d) noexcept nogil
+# As decode_word, for a hart that lacks some extensions: off[op id] = 1 marks an entry the
+# hart does not have (an illegal instruction, or, for a HINT, its base instruction).
+cdef int decode_word_isa(uint32_t raw, Decoded* d, const uint8_t* off) noexcept nogil
 cdef uint32_t expand_c(uint32_t h) noexcept nogil

@@ -462,6 +462,15 @@ _ALIAS32 = {
 }
 
 
+# --- Bit manipulation (Zba/Zbb/Zbs/Zbc/Zbkb), Zicond, Zicbo*, Zihint*: the generic form
+# serves all but these; binutils 2.40 prints the immediate rotates and single-bit ops
+# under their register mnemonic, and add.uw rd,rs1,zero as zext.w.
+_IMM_AS_REG.update({"rori": "ror", "roriw": "rorw", "bclri": "bclr", "bexti": "bext",
+                    "binvi": "binv", "bseti": "bset"})
+_ALIAS32["add.uw"] = lambda w: (_insn("zext.w", f"{XREG[_rd(w)]},{XREG[_rs1(w)]}")
+                                if _rs2(w) == 0 else None)
+
+
 # --------------------------------------------------------------------------- compressed
 # Own extraction of the compressed fields (the Python and Cython decoders each have
 # theirs; the objdump comparison catches a disagreement).

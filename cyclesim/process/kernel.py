@@ -13,6 +13,7 @@ import os
 import random
 
 from cyclesim.errors import ConfigError, ProgramError
+from cyclesim.isa.extensions import HartIsa
 from cyclesim.process import fs, signals
 from cyclesim.process.fs import FdTable, GuestErrno, OutputFile, Sandbox, StdinFile
 from cyclesim.process.loader import load_elf, read_program
@@ -33,7 +34,6 @@ from cyclesim.process.stack import (
     AT_SECURE,
     AT_UID,
     CLOCK_TICKS,
-    HWCAP_RV64IMAFDC,
     build_stack,
 )
 from cyclesim.process.syscall_names import SYSCALL_NAMES
@@ -80,8 +80,11 @@ class Process(SyscallHandlers):
     def __init__(self, program, argv=None, env=None, stdin: bytes = b"", allow_read=(),
                  allow_write=None, mem_limit: int = 1 << 30, seed: int = 0,
                  echo: bool = False, program_name: str | None = None, cwd=None,
-                 output_limit: int | None = None):
+                 output_limit: int | None = None, isa=None):
         data, real_path, shown = read_program(program)
+        # the hart's extensions (AT_HWCAP, riscv_hwprobe); the engine sets the hart's own
+        self.isa = isa if isa is not None else HartIsa()
+        self.cbo_block_size = 64
         if isinstance(program, (bytes, bytearray, memoryview)):
             shown = program_name or "program"
             real_path = shown if shown.startswith("/") else "/" + shown
@@ -149,7 +152,7 @@ class Process(SyscallHandlers):
     # -- setup -----------------------------------------------------------------------
     def _build_stack(self, shown: str):
         img = self.image
-        aux = [(AT_HWCAP, HWCAP_RV64IMAFDC), (AT_PAGESZ, 4096), (AT_CLKTCK, CLOCK_TICKS),
+        aux = [(AT_HWCAP, self.isa.hwcap), (AT_PAGESZ, 4096), (AT_CLKTCK, CLOCK_TICKS),
                (AT_PHDR, img.phdr_addr), (AT_PHENT, img.phent), (AT_PHNUM, img.phnum),
                (AT_BASE, 0), (AT_FLAGS, 0), (AT_ENTRY, img.entry), (AT_UID, self.uid),
                (AT_EUID, self.uid), (AT_GID, self.gid), (AT_EGID, self.gid),

@@ -6,12 +6,28 @@ def _fmt_int(v) -> str:
     return f"{int(v):,}"
 
 
+def _isa(result) -> str:
+    """The hart's extensions as the run's config names them (canonical ISA string)."""
+    core = getattr(getattr(result, "config", None), "core", None)
+    isa = getattr(core, "isa", None)
+    if not isa:
+        return ""
+    from cyclesim.isa.extensions import HartIsa
+    try:
+        return HartIsa(isa).string
+    except Exception:           # a result saved by another version: show it as stored
+        return str(isa)
+
+
 def format_report(result) -> str:
     s = result.stats
     lines = []
     head = f"{result.program} {' '.join(result.args)}".strip()
     lines.append(f"== {head} ({result.mode} mode) ==")
     lines.append(f"status           {result.message}")
+    isa = _isa(result)
+    if isa:
+        lines.append(f"isa              {isa}")
     instructions = int(s.get("core.instructions", 0))
     lines.append(f"instructions     {instructions:,}")
     note = result.output_note() if hasattr(result, "output_note") else ""

@@ -7,6 +7,7 @@ policies are spelled out literally (timestamps, a tree of bits, a 2-bit counter 
 from collections import OrderedDict
 
 IFETCH, LOAD, STORE, AMO, WRITEBACK = 0, 1, 2, 3, 4
+CBO_CLEAN, CBO_FLUSH, CBO_ZERO = 1, 2, 4        # cache-block operations (docs/caches.md)
 
 
 class RefMemory:
@@ -25,6 +26,9 @@ class RefMemory:
         else:
             self.reads += 1
         return self.latency, 4
+
+    def block_op(self, addr, op):
+        return 0                 # memory is where cleaned and flushed data end up
 
 
 class RefCache:
@@ -265,3 +269,53 @@ class RefCache:
                 self.write_throughs += 1
                 self.next.access(addr, WRITEBACK if kind == WRITEBACK else STORE)
         return self.hit_latency + latency, served, "m"
+
+    # ---- cache-block operations (docs/caches.md): returns the cycles until done ----
+    def block_op(self, addr, op):
+        line = addr // self.line_size
+        s, w = self._find(line)
+        if op == CBO_ZERO:
+            # the whole line is written: present -> touched, absent -> installed, no fill
+            if w is not None:
+                self._touch(s, w)
+            else:
+                ways = self.sets[s]
+                if None in ways:
+                    w = ways.index(None)
+                else:
+                    w = self._victim(s)
+                    old = ways[w]
+                    self.evictions += 1
+                    dirty = old["dirty"]
+                    if self.inclusive:
+                        for up in self.uppers:
+                            dirty |= up.invalidate(old["line"] * self.line_size,
+                                                   self.line_size)
+                    if dirty:
+                        self.writebacks += 1
+                        self.next.access(old["line"] * self.line_size, WRITEBACK)
+                ways[w] = {"line": line, "dirty": False}
+                self._insert(s, w)
+            if self.write_back:
+                self.sets[s][w]["dirty"] = True
+            else:
+                self.write_throughs += 1
+                self.next.block_op(addr, op)
+            return self.hit_latency
+        # clean / flush: write a dirty copy back, drop it for flush, then the level below
+        cycles = self.hit_latency
+        dirty = w is not None and self.sets[s][w]["dirty"]
+        if w is not None:
+            if op == CBO_FLUSH:
+                self.sets[s][w] = None
+                if self.policy in ("srrip", "drrip", "ship"):
+                    self.rrpv[s][w] = self.distant
+                    self.outcome[s][w] = False
+                if self.policy in ("lru", "fifo"):
+                    self.last_used[s][w] = self.filled_at[s][w] = 0
+            else:
+                self.sets[s][w]["dirty"] = False
+        if dirty:
+            self.writebacks += 1
+            cycles += self.next.access(line * self.line_size, WRITEBACK)[0]
+        return cycles + self.next.block_op(addr, op)

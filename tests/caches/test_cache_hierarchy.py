@@ -5,7 +5,8 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
-from cache_reference import AMO, IFETCH, LOAD, STORE, RefCache, RefMemory
+from cache_reference import (AMO, CBO_CLEAN, CBO_FLUSH, CBO_ZERO, IFETCH, LOAD, STORE,
+                             RefCache, RefMemory)
 from caches.cache import Cache
 from caches.dram import Dram, FixedMemory
 
@@ -261,6 +262,59 @@ def test_two_levels_match_reference(inclusion, l1_write, l2_policy):
                 s["back_invalidations"], s["conflict_misses"]) == (
             ref.accesses, ref.misses, ref.writebacks, ref.evictions, ref.back_invalidations,
             ref.conflict)
+        assert sorted(dut.lines()) == ref.lines()
+    assert (mem.stats()["reads"], mem.stats()["writes"]) == (rmem.reads, rmem.writes)
+
+
+# ---- cache-block operations (cbo.clean / cbo.flush / cbo.zero) ----------------------------
+
+def test_block_ops_by_hand():
+    """docs/caches.md: clean writes a dirty line back and keeps it; flush also drops it, at
+    every level; zero installs a dirty line without a fill. Costs: L1 lookup 1, + the
+    writeback to L2 (hit 10), + L2's own lookup 10 + its writeback to memory 50."""
+    l1, l2, mem = small_pair("non_inclusive")
+    l1.access_py(0, STORE)                  # dirty in L1, clean in L2
+    assert l1.block_op_py(0, "clean") == 1 + 10 + 10 + 50   # L2 got it dirty, wrote it down
+    assert l1.contains(0) and not l1.is_dirty(0) and not l2.is_dirty(0)
+    assert mem.stats()["writes"] == 1
+    assert l1.block_op_py(0, "clean") == 1 + 10                 # clean everywhere: lookups
+    assert l1.block_op_py(0, "flush") == 1 + 10
+    assert not l1.contains(0) and not l2.contains(0)
+    reads = mem.stats()["reads"]
+    assert l1.block_op_py(4096, "zero") == 1                 # no fill from below
+    assert l1.is_dirty(4096) and not l2.contains(4096) and mem.stats()["reads"] == reads
+    assert l1.access_py(4096 + 8, LOAD) == (1, 1)
+    s = l1.stats()
+    assert (s["cbo_clean"], s["cbo_flush"], s["cbo_zero"], s["cbo_writebacks"]) == (2, 1, 1, 1)
+
+
+@pytest.mark.parametrize("l1_write", [("write_back", True), ("write_through", False)])
+@pytest.mark.parametrize("l2_policy", ["lru", "srrip"])
+def test_block_ops_match_reference(l1_write, l2_policy):
+    """Random accesses mixed with cbo.clean/flush/zero: latencies, contents and counters
+    agree with the plain reference model."""
+    mem = FixedMemory(40)
+    l2 = Cache(2048, 4, 64, 8, l2_policy, next=mem, level_id=2)
+    l1 = Cache(512, 2, 64, 1, "fifo", write_policy=l1_write[0], write_allocate=l1_write[1],
+               next=l2, level_id=1)
+    rmem = RefMemory(40)
+    rl2 = RefCache(2048, 4, 64, 8, l2_policy, next=rmem, level_id=2)
+    rl1 = RefCache(512, 2, 64, 1, "fifo", l1_write[0], l1_write[1], next=rl2)
+    names = {CBO_CLEAN: "clean", CBO_FLUSH: "flush", CBO_ZERO: "zero"}
+    rng = np.random.default_rng(11)
+    for i in range(4000):
+        a = int(rng.integers(0, 8192))
+        k = int(rng.choice([LOAD, STORE, CBO_CLEAN + 8, CBO_FLUSH + 8, CBO_ZERO + 8],
+                           p=[0.45, 0.3, 0.1, 0.08, 0.07]))
+        if k >= 8:
+            got, want = l1.block_op_py(a, names[k - 8]), rl1.block_op(a, k - 8)
+        else:
+            got, want = l1.access_py(a, k), rl1.access(a, k)[:2]
+        assert got == want, f"operation {i} ({a:#x}, {k})"
+    for dut, ref in ((l1, rl1), (l2, rl2)):
+        s = dut.stats()
+        assert (s["accesses"], s["misses"], s["writebacks"], s["evictions"]) == (
+            ref.accesses, ref.misses, ref.writebacks, ref.evictions)
         assert sorted(dut.lines()) == ref.lines()
     assert (mem.stats()["reads"], mem.stats()["writes"]) == (rmem.reads, rmem.writes)
 

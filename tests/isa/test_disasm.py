@@ -22,6 +22,12 @@ ROOT = Path(__file__).resolve().parents[2]
 AS = "riscv64-linux-gnu-as"
 GCC = "riscv64-linux-gnu-gcc"
 OBJDUMP = "riscv64-linux-gnu-objdump"
+# Every extension binutils 2.40 knows that the table has: objdump disassembles what the
+# object's ISA attribute names. It lacks Zicond and Zihintntl (it prints .4byte and
+# add zero,zero,xN): those are checked against the specifications' syntax instead.
+MARCH = "rv64gc_zba_zbb_zbs_zbc_zbkb_zicbom_zicboz_zicbop_zihintpause"
+OBJDUMP_LACKS = frozenset({"czero.eqz", "czero.nez", "ntl.p1", "ntl.pall", "ntl.s1",
+                           "ntl.all"})
 
 LINE = re.compile(r"^\s*([0-9a-f]+):\t([0-9a-f]+)\s+\t(.*)$")
 HEADER = re.compile(r"^([0-9a-f]+) <(.*)>:$")
@@ -60,7 +66,7 @@ def without_annotations(text):
 def assemble(tmp_path, source, name="t"):
     src, obj = tmp_path / f"{name}.s", tmp_path / f"{name}.o"
     src.write_text(source)
-    subprocess.run([AS, "-march=rv64gc", "-o", str(obj), str(src)], check=True,
+    subprocess.run([AS, f"-march={MARCH}", "-o", str(obj), str(src)], check=True,
                    capture_output=True)
     return obj
 
@@ -79,6 +85,9 @@ def mismatches(rows, symbols=None):
     strip = without_comment if symbols is not None else without_annotation
     bad = []
     for address, raw, text in rows:
+        op_id = lookup(raw)
+        if op_id is not None and ENCODINGS[op_id].name in OBJDUMP_LACKS:
+            continue        # test_extensions_binutils_lacks_print_as_the_spec_writes_them
         ours = disassemble(raw, address, table)
         if ours != strip(text):
             bad.append((hex(address), hex(raw), strip(text), ours))
@@ -123,7 +132,7 @@ def test_every_table_entry_with_random_operands(tmp_path):
     # each entry must have produced real instructions, not only data words
     shown = {name for name, (_, _, text) in zip(entry_of, rows)
              if not text.startswith(".4byte")}
-    assert shown == {e.name for e in ENCODINGS if e.mask > 0xFFFF}
+    assert shown - OBJDUMP_LACKS == {e.name for e in ENCODINGS if e.mask > 0xFFFF} - OBJDUMP_LACKS
 
 
 def test_random_words_of_every_major_opcode(tmp_path):
@@ -144,7 +153,10 @@ def test_random_words_of_every_major_opcode(tmp_path):
                                 comments=True)
     expected = [without_annotations(text) for _, _, text in rows]
     assert sum(" # " in text for text in expected) > 1000
-    assert [text for *_, text in listing] == expected
+    known = [lookup(raw) is None or ENCODINGS[lookup(raw)].name not in OBJDUMP_LACKS
+             for _, raw, _ in rows]
+    assert [text for (*_, text), k in zip(listing, known) if k] == \
+        [text for text, k in zip(expected, known) if k]
 
 
 HANDWRITTEN = """
@@ -336,9 +348,41 @@ def _compressed():
             "c.sdsp ra, 8(sp)"]
 
 
+def _rva22_integer():
+    """Zba Zbb Zbs Zbc Zbkb Zicbo* Zihintpause as binutils writes them; Zicond and Zihintntl
+    (unknown to binutils 2.40) as .insn words."""
+    rr = ["add.uw", "sh1add", "sh2add", "sh3add", "sh1add.uw", "sh2add.uw", "sh3add.uw",
+          "andn", "orn", "xnor", "max", "maxu", "min", "minu", "rol", "ror", "rolw", "rorw",
+          "bclr", "bext", "binv", "bset", "clmul", "clmulh", "clmulr", "pack", "packh",
+          "packw"]
+    lines = [f"{op} a0, s1, t2" for op in rr]
+    lines += ["add.uw a0, a1, zero", "zext.w t0, t1", "packw a0, a1, zero"]
+    lines += [f"{op} a5, s0" for op in ("clz", "ctz", "cpop", "clzw", "ctzw", "cpopw", "sext.b",
+                                        "sext.h", "zext.h", "orc.b", "rev8", "brev8")]
+    lines += ["slli.uw a0, a1, 63", "slli.uw a0, a1, 0", "rori s2, s3, 1", "roriw s2, s3, 31",
+              "bclri a0, a0, 63", "bexti a1, a2, 0", "binvi a3, a4, 32", "bseti t0, t1, 7"]
+    lines += ["cbo.clean (a0)", "cbo.flush (sp)", "cbo.inval (t6)", "cbo.zero (s11)",
+              "prefetch.i 0(a0)", "prefetch.r 2016(sp)", "prefetch.w -2048(a5)", "pause"]
+    lines += [".insn r 0x33, 5, 7, a0, a1, a2", ".insn r 0x33, 7, 7, s0, s1, zero",
+              ".insn r 0x33, 0, 0, zero, zero, sp", ".insn r 0x33, 0, 0, zero, zero, gp",
+              ".insn r 0x33, 0, 0, zero, zero, tp", ".insn r 0x33, 0, 0, zero, zero, t0"]
+    return lines
+
+
+def test_extensions_binutils_lacks_print_as_the_spec_writes_them():
+    """Zicond (czero.eqz rd, rs1, rs2) and Zihintntl (ntl.p1 ...): objdump 2.40 does not
+    know them, so the expected text is the specification's assembly syntax."""
+    assert disassemble(0x0EC5D533) == "czero.eqz\ta0,a1,a2"      # funct7 7, funct3 5
+    assert disassemble(0x0E04F433) == "czero.nez\ts0,s1,zero"    # funct3 7, rs2 x0
+    assert [disassemble(0x33 | r << 20) for r in (2, 3, 4, 5)] == [
+        "ntl.p1", "ntl.pall", "ntl.s1", "ntl.all"]
+    assert disassemble(0x00600033) == "add\tzero,zero,t1"          # x6: an ordinary HINT
+
+
 def test_handwritten_assembly_covers_every_entry(tmp_path):
     source = HANDWRITTEN + "".join(
-        f"    {line}\n" for line in _atomics() + _floating_point() + _compressed())
+        f"    {line}\n" for line in _atomics() + _floating_point() + _compressed()
+        + _rva22_integer())
     rows, _ = objdump(assemble(tmp_path, source))
     assert mismatches(rows) == []
     covered = set()

@@ -23,10 +23,26 @@ IMM = {"imm12": (-5, "-5"), "simm12": (-40, "-40"), "bimm": (-16, ".-16"),
        "csdsp_off": (504, "504"), "cswsp_off": (252, "252"), "cjimm": (-2048, ".-2048"),
        "cbimm": (254, ".+254")}
 CUSTOM_ASM = {"c.addi16sp": "c.addi16sp sp,-64"}
+# binutils 2.40 knows these extensions (objdump shows what the ISA attribute names)...
+MARCH = "rv64gc_zba_zbb_zbs_zbc_zbkb_zicbom_zicboz_zicbop_zihintpause"
+# ...but not Zicond and Zihintntl: their instances are .insn words (funct7 7 is
+# czero.*; ntl.* are add x0, x0, x2..x5) and objdump cannot name them.
+_NTL = {"ntl.p1": "sp", "ntl.pall": "gp", "ntl.s1": "tp", "ntl.all": "t0"}
+CUSTOM_INSTANCE = {
+    "czero.eqz": (".insn r 0x33, 5, 7, x10, x11, x12", {"rd": 10, "rs1": 11, "rs2": 12}),
+    "czero.nez": (".insn r 0x33, 7, 7, x10, x11, x12", {"rd": 10, "rs1": 11, "rs2": 12}),
+    # the prefetch offset is a multiple of 32 (its low 5 bits are the kind's field)
+    **{f"prefetch.{k}": (f"prefetch.{k} -64(x11)", {"simm12": -64, "rs1": 11})
+       for k in "irw"},
+    **{n: (f".insn r 0x33, 0, 0, zero, zero, {r}", {}) for n, r in _NTL.items()},
+}
+OBJDUMP_LACKS = {"czero.eqz", "czero.nez", *_NTL}
 
 
 def instance(e):
     """Assembly text for one instance of `e` and the field values it must decode to."""
+    if e.name in CUSTOM_INSTANCE:
+        return CUSTOM_INSTANCE[e.name]
     want = {}
     text = e.operands
     mnem = e.name
@@ -67,7 +83,7 @@ def assembled(tmp_path_factory):
     src = d / "all.s"
     src.write_text("\n".join(lines) + "\n")
     obj = d / "all.o"
-    subprocess.run(["riscv64-linux-gnu-as", "-march=rv64gc", "-o", str(obj), str(src)],
+    subprocess.run(["riscv64-linux-gnu-as", f"-march={MARCH}", "-o", str(obj), str(src)],
                    check=True, capture_output=True, text=True)
     binf = d / "all.bin"
     subprocess.run(["riscv64-linux-gnu-objcopy", "-O", "binary", "-j", ".text", str(obj),
@@ -110,11 +126,20 @@ def test_no_two_entries_overlap():
                 if e.ext == "C" and enc.matches(i, h)]
         assert len(hits) <= 1, (hex(h), [ENCODINGS[i].name for i in hits])
     wide = [e for e in ENCODINGS if e.ext != "C"]
+
+    def carved_out(outer, inner):
+        """Every word of `inner` is excluded from `outer` by one of outer's exclusions
+        (how the HINT encodings are cut out of their base instruction)."""
+        return any(m & ~inner.mask == 0 and inner.match & m == v
+                   for m, v in enc.EXCLUDE.get(outer.name, ()))
+
     for a in range(len(wide)):
         for b in range(a + 1, len(wide)):
             ea, eb = wide[a], wide[b]
             common = ea.mask & eb.mask
-            assert (ea.match & common) != (eb.match & common), (ea.name, eb.name)
+            if (ea.match & common) != (eb.match & common):
+                continue
+            assert carved_out(ea, eb) or carved_out(eb, ea), (ea.name, eb.name)
 
 
 def test_every_mnemonic_assembles_to_its_entry(assembled):
@@ -127,7 +152,7 @@ def test_every_mnemonic_assembles_to_its_entry(assembled):
         assert size == (2 if e.ext == "C" else 4), asm
         if fields(got, word) != want:
             bad.append(f"{asm}: fields {fields(got, word)} != {want}")
-        if objname.removesuffix(".aqrl") != e.name:
+        if objname.removesuffix(".aqrl") != e.name and e.name not in OBJDUMP_LACKS:
             bad.append(f"{asm}: objdump says {objname}")
     assert not bad, "\n".join(bad)
 
