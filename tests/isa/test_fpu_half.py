@@ -329,3 +329,45 @@ def test_independent_of_host_fp_state(compared):
         assert len(bad) == 0, (f"{op}: {len(bad)} differ from qemu with a dirty host state, "
                                f"first a={int(a[sel][bad[0]]):#x} b={int(b[sel][bad[0]]):#x} "
                                f"rm={rm[sel][bad[0]]}")
+
+
+# ---------------------------------------------------------------- hand-worked rules
+
+def hcall(name, a, b=0, c=0, rm=0):
+    return _fputest.call(name, a, b, c, rm)
+
+
+def test_hand_worked_rules():
+    H = HBOX
+    one, ulp_half = H | 0x3C00, H | 0x1000          # 1.0 and 2^-11 (half an ulp of 1.0)
+    # 1 + 2^-11 is exactly halfway between 1 and 1 + 2^-10: RNE keeps 1 (even), RMM and
+    # RUP go up, all inexact
+    assert hcall("fadd_h", one, ulp_half, rm=0) == (H | 0x3C00, 1)
+    assert hcall("fadd_h", one, ulp_half, rm=4) == (H | 0x3C01, 1)
+    assert hcall("fadd_h", one, ulp_half, rm=3) == (H | 0x3C01, 1)
+    # 65504 + 16 = 65520 is the RNE overflow threshold: RNE overflows to inf; RTZ truncates
+    # it to 65504 even with an unbounded exponent, so no overflow, only NX; 65504 + 32 =
+    # 65536 overflows in RTZ too and gives the largest finite half
+    assert hcall("fadd_h", H | 0x7BFF, H | 0x4C00, rm=0) == (H | 0x7C00, 4 | 1)
+    assert hcall("fadd_h", H | 0x7BFF, H | 0x4C00, rm=1) == (H | 0x7BFF, 1)
+    assert hcall("fadd_h", H | 0x7BFF, H | 0x5000, rm=1) == (H | 0x7BFF, 4 | 1)
+    # x - x is +0, but -0 when rounding down; -0 + -0 is -0 in every mode
+    assert hcall("fsub_h", one, one, rm=0) == (H, 0)
+    assert hcall("fsub_h", one, one, rm=2) == (H | 0x8000, 0)
+    assert hcall("fadd_h", H | 0x8000, H | 0x8000, rm=0) == (H | 0x8000, 0)
+    assert hcall("fmadd_h", one, H | 0x8000, H, rm=2) == (H | 0x8000, 0)   # -0 + +0, RDN
+    assert hcall("fmadd_h", one, H, H, rm=2) == (H, 0)                     # +0 + +0
+    # tininess after rounding: 2^-14 * (1 - 2^-12) rounds (RNE) to 2^-14 with an unbounded
+    # exponent too, so it is not tiny: NX without UF; in RTZ it stays subnormal: UF
+    x = 0xFFFFFFFF00000000 | 0x387FF800                # single 2^-14 * (1 - 2^-12)
+    assert hcall("fcvt_h_s", x, rm=0) == (H | 0x0400, 1)
+    assert hcall("fcvt_h_s", x, rm=1) == (H | 0x03FF, 2 | 1)
+    # FMA: 0 * inf is invalid even with a quiet-NaN addend; result canonical NaN
+    assert hcall("fmadd_h", H, H | 0x7C00, H | 0x7E01) == (H | 0x7E00, 16)
+    # improperly boxed operands read as the canonical NaN (quiet: no NV)
+    assert hcall("fadd_h", 0x3C00, one) == (H | 0x7E00, 0)
+    assert hcall("fcvt_s_h", 0xFFFFFFFF3F800000) == (0xFFFFFFFF7FC00000, 0)
+    # widening is exact and keeps signalling-ness
+    assert hcall("fcvt_d_h", H | 0x0001) == (0x3E70000000000000, 0)        # 2^-24
+    assert hcall("fcvt_d_h", H | 0x7C01) == (0x7FF8000000000000, 16)
+    assert hcall("fmv_x_h", H | 0x8001) == ((1 << 64) - 0x7FFF, 0)
