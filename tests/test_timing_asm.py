@@ -965,3 +965,30 @@ def test_r15_prefetch_is_not_waited_for(asm):
     r = asm(body)
     assert r.gap("m_a", "m_p") == 1 and r.gap("m_p", "m_n") == 1
     assert r.col("m_ld", "level") == "l1"
+def test_r8_half_precision_and_zfa_latencies(asm):
+    """Rule 8 for Zfh and Zfa: they run on the FP unit that runs singles and doubles, in
+    the same op classes (docs/pipeline.md, "Half precision and Zfa"), so a dependent
+    fadd.d enters EX at E(producer, EX) + the class latency: fadd.h/fmin.h/fminm.d/fleq
+    4 (fadd), fmul.h 4, fmadd.h 5, the conversions, moves, fli and fround 2 (fcvt);
+    fdiv.h 20 and fsqrt.h 25 hold EX. Zfa is hand-encoded (binutils 2.40 lacks it):
+    fli.d fa0, 1.0 = 0xf2180553, fminm.d fa0, fa1, fa2 = 0x2ac5a553,
+    fround.d fa0, fa1 = 0x4245f553, fleq.d a0, fa1, fa2 = 0xa2c5c553."""
+    zfh = "  .option arch, +zfh\n"
+    cases = [("fadd.h fa0, fa1, fa2", 4), ("fmin.h fa0, fa1, fa2", 4),
+             ("fmul.h fa0, fa1, fa2", 4), ("fmadd.h fa0, fa1, fa2, fa3", 5),
+             ("fcvt.h.l fa0, a1", 2), ("fcvt.s.h fa0, fa1", 2), ("fcvt.h.d fa0, fa1", 2),
+             ("fmv.h.x fa0, a1", 2), (".insn 0xf2180553", 2), (".insn 0x2ac5a553", 4),
+             (".insn 0x4245f553", 2)]
+    for op, lat in cases:
+        r = asm(f"{zfh}m_p: {op}\nm_c: fadd.d fa4, fa0, fa0\n")
+        assert r.st("m_c")[2] == r.st("m_p")[2] + lat, op
+    for op in ("feq.h a0, fa1, fa2", ".insn 0xa2c5c553"):    # FP compare -> integer consumer
+        r = asm(f"{zfh}m_p: {op}\nm_c: addi a1, a0, 1\n")
+        assert r.st("m_c")[2] == r.st("m_p")[2] + 4, op
+    for op, lat in (("fdiv.h fa0, fa1, fa2", 20), ("fsqrt.h fa0, fa1", 25)):
+        r = asm(f"{zfh}m_b: addi t1, x0, 1\nm_p: {op}\nm_c: addi t0, x0, 1\n")
+        assert r.gap("m_b", "m_p") == lat and r.gap("m_p", "m_c") == 1, op
+    # flh is a load like flw: the same load-to-use distance for an FP consumer
+    flw = asm(WARM + "m_p: flw fa0, 8(s0)\nm_c: fadd.s fa4, fa0, fa0\n")
+    flh = asm(WARM + f"{zfh}m_p: flh fa0, 8(s0)\nm_c: fadd.h fa4, fa0, fa0\n")
+    assert flh.st("m_c")[2] - flh.st("m_p")[2] == flw.st("m_c")[2] - flw.st("m_p")[2]

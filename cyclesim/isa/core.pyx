@@ -652,6 +652,31 @@ cdef class Core:
                 ea = x[d.rs1] + <uint64_t> d.imm       # a hint: never faults
             elif xop in (X_PAUSE, X_NTL_P1, X_NTL_PALL, X_NTL_S1, X_NTL_ALL):
                 pass            # hints with no architectural effect
+            # ---- Zfh, Zfhmin, Zfa --------------------------------------------------------
+            elif xop == X_FLH:
+                ea = x[d.rs1] + <uint64_t> d.imm
+                rc = mem_read(m, ea, &w16, 2)
+                if rc == MEM_OK:
+                    f[d.rd] = fpu.fmv_h_x(w16)
+                else:
+                    reason = load_fault(h, rc, ea)
+            elif xop == X_FSH:
+                ea = x[d.rs1] + <uint64_t> d.imm
+                rc = mem_write(m, ea, &f[d.rs2], 2)     # the low 16 bits, boxed or not
+                if rc != MEM_OK:
+                    reason = store_fault(h, rc, ea)
+                elif m.code_written:
+                    m.code_written = 0
+                    self.flush()
+            elif xop in (X_FMADD_H, X_FMSUB_H, X_FNMSUB_H, X_FNMADD_H, X_FADD_H, X_FSUB_H, X_FMUL_H,
+                        X_FDIV_H, X_FSQRT_H, X_FSGNJ_H, X_FSGNJN_H, X_FSGNJX_H, X_FMIN_H, X_FMAX_H,
+                        X_FLE_H, X_FLT_H, X_FEQ_H, X_FCVT_W_H, X_FCVT_H_W, X_FCVT_WU_H, X_FCVT_H_WU,
+                        X_FCVT_L_H, X_FCVT_H_L, X_FCVT_LU_H, X_FCVT_H_LU, X_FMV_X_H, X_FCLASS_H,
+                        X_FMV_H_X, X_FCVT_S_H, X_FCVT_H_S, X_FCVT_D_H, X_FCVT_H_D, X_FLI_S, X_FMINM_S,
+                        X_FMAXM_S, X_FROUND_S, X_FROUNDNX_S, X_FLEQ_S, X_FLTQ_S, X_FLI_D, X_FMINM_D,
+                        X_FMAXM_D, X_FROUND_D, X_FROUNDNX_D, X_FLEQ_D, X_FLTQ_D, X_FLI_H, X_FMINM_H,
+                        X_FMAXM_H, X_FROUND_H, X_FROUNDNX_H, X_FLEQ_H, X_FLTQ_H, X_FCVTMOD_W_D):
+                reason = fp_half_zfa(h, d, xop, x, f, flags)
             else:
                 reason = STOP_ILLEGAL
                 h.fault_addr = pc

@@ -69,7 +69,7 @@ def _kind(field):
 def _mem_size(name):
     if name in ("lb", "lbu", "sb"):
         return 1
-    if name in ("lh", "lhu", "sh"):
+    if name in ("lh", "lhu", "sh", "flh", "fsh"):
         return 2
     if name in ("lw", "lwu", "sw", "flw", "fsw") or name.endswith(".w") and (
             name.startswith("amo") or name[:2] in ("lr", "sc")):

@@ -91,7 +91,7 @@ class Encoding(NamedTuple):
     mask: int       # bits that take part in the match
     operands: str   # operand fields in assembly order (see the module docstring)
     opclass: int    # pipeline.types OpClass value
-    ext: str        # "I" "M" "A" "F" "D" "C" "Zicsr" "Zifencei", "Zba" "Zbb" ... (see isa.py)
+    ext: str        # "I" "M" "A" "F" "D" "C" "Zicsr" "Zifencei", "Zba" "Zbb" ... "Zfh" "Zfhmin" "Zfa" (see extensions.py)
 
 
 _T: list = []
@@ -335,6 +335,50 @@ ALSO_IN = {"Zbkb": frozenset({"andn", "orn", "xnor", "rol", "rolw", "ror", "rori
 # they are that base instruction (which, with rd = x0, changes nothing).
 HINT_BASE = {"prefetch.i": "ori", "prefetch.r": "ori", "prefetch.w": "ori", "pause": "fence",
              "ntl.p1": "add", "ntl.pall": "add", "ntl.s1": "add", "ntl.all": "add"}
+# ---- Half precision (Zfh, Zfhmin) and Zfa ---------------------------------------------------
+# Encodings from the RISC-V unprivileged spec ("Zfh" and "Zfa" chapters): fmt = 2 (H) in
+# bits 26:25, flh/fsh are funct3 1 of LOAD-FP/STORE-FP. Zfhmin is the moves, loads/stores
+# and the conversions between half and single/double; Zfh adds everything else. Half ops
+# run on the FP unit that runs singles (same op classes, docs/pipeline.md).
+_add("flh", 0x07 | 1 << 12, M_F3, "fd,imm12(rs1)", OC_LOAD, "Zfhmin")
+_add("fsh", 0x27 | 1 << 12, M_F3, "fs2,simm12(rs1)", OC_STORE, "Zfhmin")
+for _n, _opc in (("fmadd", 0x43), ("fmsub", 0x47), ("fnmsub", 0x4B), ("fnmadd", 0x4F)):
+    _add(f"{_n}.h", _opc | 2 << 25, 0x0600007F, "fd,fs1,fs2,fs3,rm", OC_FMA, "Zfh")
+for _n, _f7, _oc in (("fadd", 0x02, OC_FADD), ("fsub", 0x06, OC_FADD),
+                     ("fmul", 0x0A, OC_FMUL), ("fdiv", 0x0E, OC_FDIV)):
+    _add(f"{_n}.h", 0x53 | _f7 << 25, M_RM, "fd,fs1,fs2,rm", _oc, "Zfh")
+_add("fsqrt.h", 0x53 | 0x2E << 25, M_RM_RS2, "fd,fs1,rm", OC_FSQRT, "Zfh")
+for _n, _f3 in (("fsgnj", 0), ("fsgnjn", 1), ("fsgnjx", 2)):
+    _r(f"{_n}.h", 0x12, _f3, 0x53, "fd,fs1,fs2", OC_FADD, "Zfh")
+for _n, _f3 in (("fmin", 0), ("fmax", 1)):
+    _r(f"{_n}.h", 0x16, _f3, 0x53, "fd,fs1,fs2", OC_FADD, "Zfh")
+for _n, _f3 in (("fle", 0), ("flt", 1), ("feq", 2)):
+    _r(f"{_n}.h", 0x52, _f3, 0x53, "rd,fs1,fs2", OC_FADD, "Zfh")
+for _i_, _t in enumerate(("w", "wu", "l", "lu")):
+    _add(f"fcvt.{_t}.h", 0x53 | 0x62 << 25 | _i_ << 20, M_RM_RS2, "rd,fs1,rm", OC_FCVT, "Zfh")
+    _add(f"fcvt.h.{_t}", 0x53 | 0x6A << 25 | _i_ << 20, M_RM_RS2, "fd,rs1,rm", OC_FCVT, "Zfh")
+_add("fmv.x.h", 0x53 | 0x72 << 25, M_F7_RS2, "rd,fs1", OC_FCVT, "Zfhmin")
+_add("fclass.h", 0x53 | 0x72 << 25 | 1 << 12, M_F7_RS2, "rd,fs1", OC_FADD, "Zfh")
+_add("fmv.h.x", 0x53 | 0x7A << 25, M_F7_RS2, "fd,rs1", OC_FCVT, "Zfhmin")
+# half <-> single/double; widening is exact, so binutils takes no rm operand for it
+_add("fcvt.s.h", 0x53 | 0x20 << 25 | 2 << 20, M_RM_RS2, "fd,fs1", OC_FCVT, "Zfhmin")
+_add("fcvt.h.s", 0x53 | 0x22 << 25 | 0 << 20, M_RM_RS2, "fd,fs1,rm", OC_FCVT, "Zfhmin")
+_add("fcvt.d.h", 0x53 | 0x21 << 25 | 2 << 20, M_RM_RS2, "fd,fs1", OC_FCVT, "Zfhmin")
+_add("fcvt.h.d", 0x53 | 0x22 << 25 | 1 << 20, M_RM_RS2, "fd,fs1,rm", OC_FCVT, "Zfhmin")
+# Zfa (version 1.0). The .h forms also need Zfh, the .d forms D (the hart has D).
+# fmvh.x.d and fmvp.d.x are RV32-only, so on RV64 their encodings stay illegal.
+for _x, _fmt in (("s", 0), ("d", 1), ("h", 2)):
+    _add(f"fli.{_x}", 0x53 | (0x78 | _fmt) << 25 | 1 << 20, M_F7_RS2, "fd,fli", OC_FCVT, "Zfa")
+    _r(f"fminm.{_x}", 0x14 | _fmt, 2, 0x53, "fd,fs1,fs2", OC_FADD, "Zfa")
+    _r(f"fmaxm.{_x}", 0x14 | _fmt, 3, 0x53, "fd,fs1,fs2", OC_FADD, "Zfa")
+    _add(f"fround.{_x}", 0x53 | (0x20 | _fmt) << 25 | 4 << 20, M_RM_RS2, "fd,fs1,rm",
+         OC_FCVT, "Zfa")
+    _add(f"froundnx.{_x}", 0x53 | (0x20 | _fmt) << 25 | 5 << 20, M_RM_RS2, "fd,fs1,rm",
+         OC_FCVT, "Zfa")
+    _r(f"fleq.{_x}", 0x50 | _fmt, 4, 0x53, "rd,fs1,fs2", OC_FADD, "Zfa")
+    _r(f"fltq.{_x}", 0x50 | _fmt, 5, 0x53, "rd,fs1,fs2", OC_FADD, "Zfa")
+# rm must be rtz (the field is matched; other values are reserved)
+_add("fcvtmod.w.d", 0x53 | 0x61 << 25 | 8 << 20 | 1 << 12, M_F7_RS2, "rd,fs1,rm", OC_FCVT, "Zfa")
 
 ENCODINGS: tuple = tuple(_T)
 OP_ID = {e.name: i for i, e in enumerate(ENCODINGS)}
@@ -459,6 +503,7 @@ _FIELD = {
     "cbimm": lambda h: _sext(_b(h, 12, 12) << 8 | _b(h, 11, 10) << 3 | _b(h, 6, 5) << 6
                              | _b(h, 4, 3) << 1 | _b(h, 2, 2) << 5, 9),
 }
+_FIELD["fli"] = lambda w: _b(w, 19, 15)       # Zfa fli: index into the constant table
 FIELD_NAMES = frozenset(_FIELD)
 LITERAL_OPERANDS = frozenset({"sp"})     # operand tokens that are fixed registers
 

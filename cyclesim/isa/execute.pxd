@@ -422,3 +422,194 @@ cdef inline uint64_t bitmanip(int xop, uint64_t a, uint64_t b, int64_t imm) noex
         return 0 if b == 0 else a
     # X_CZERO_NEZ
     return 0 if b != 0 else a
+# ---- Half precision (Zfh, Zfhmin) and Zfa -------------------------------------------------
+cdef inline int fp_half_zfa(Hart* h, Decoded* d, int xop, uint64_t* x, uint64_t* f,
+                            uint32_t* flags) noexcept nogil:
+    """Zfh/Zfhmin operations (but flh/fsh) and Zfa; resolves rm where the op has one."""
+    cdef int rm
+    if xop == X_FMADD_H:
+        rm = resolve_rm(h, d.rm)
+        if rm < 0:
+            return STOP_ILLEGAL
+        f[d.rd] = fpu.fmadd_h(f[d.rs1], f[d.rs2], f[d.rs3], rm, flags)
+    elif xop == X_FMSUB_H:
+        rm = resolve_rm(h, d.rm)
+        if rm < 0:
+            return STOP_ILLEGAL
+        f[d.rd] = fpu.fmsub_h(f[d.rs1], f[d.rs2], f[d.rs3], rm, flags)
+    elif xop == X_FNMSUB_H:
+        rm = resolve_rm(h, d.rm)
+        if rm < 0:
+            return STOP_ILLEGAL
+        f[d.rd] = fpu.fnmsub_h(f[d.rs1], f[d.rs2], f[d.rs3], rm, flags)
+    elif xop == X_FNMADD_H:
+        rm = resolve_rm(h, d.rm)
+        if rm < 0:
+            return STOP_ILLEGAL
+        f[d.rd] = fpu.fnmadd_h(f[d.rs1], f[d.rs2], f[d.rs3], rm, flags)
+    elif xop == X_FADD_H:
+        rm = resolve_rm(h, d.rm)
+        if rm < 0:
+            return STOP_ILLEGAL
+        f[d.rd] = fpu.fadd_h(f[d.rs1], f[d.rs2], rm, flags)
+    elif xop == X_FSUB_H:
+        rm = resolve_rm(h, d.rm)
+        if rm < 0:
+            return STOP_ILLEGAL
+        f[d.rd] = fpu.fsub_h(f[d.rs1], f[d.rs2], rm, flags)
+    elif xop == X_FMUL_H:
+        rm = resolve_rm(h, d.rm)
+        if rm < 0:
+            return STOP_ILLEGAL
+        f[d.rd] = fpu.fmul_h(f[d.rs1], f[d.rs2], rm, flags)
+    elif xop == X_FDIV_H:
+        rm = resolve_rm(h, d.rm)
+        if rm < 0:
+            return STOP_ILLEGAL
+        f[d.rd] = fpu.fdiv_h(f[d.rs1], f[d.rs2], rm, flags)
+    elif xop == X_FSQRT_H:
+        rm = resolve_rm(h, d.rm)
+        if rm < 0:
+            return STOP_ILLEGAL
+        f[d.rd] = fpu.fsqrt_h(f[d.rs1], rm, flags)
+    elif xop == X_FSGNJ_H:
+        f[d.rd] = fpu.fsgnj_h(f[d.rs1], f[d.rs2])
+    elif xop == X_FSGNJN_H:
+        f[d.rd] = fpu.fsgnjn_h(f[d.rs1], f[d.rs2])
+    elif xop == X_FSGNJX_H:
+        f[d.rd] = fpu.fsgnjx_h(f[d.rs1], f[d.rs2])
+    elif xop == X_FMIN_H:
+        f[d.rd] = fpu.fmin_h(f[d.rs1], f[d.rs2], flags)
+    elif xop == X_FMAX_H:
+        f[d.rd] = fpu.fmax_h(f[d.rs1], f[d.rs2], flags)
+    elif xop == X_FLE_H:
+        x[d.rd] = fpu.fle_h(f[d.rs1], f[d.rs2], flags)
+    elif xop == X_FLT_H:
+        x[d.rd] = fpu.flt_h(f[d.rs1], f[d.rs2], flags)
+    elif xop == X_FEQ_H:
+        x[d.rd] = fpu.feq_h(f[d.rs1], f[d.rs2], flags)
+    elif xop == X_FCVT_W_H:
+        rm = resolve_rm(h, d.rm)
+        if rm < 0:
+            return STOP_ILLEGAL
+        x[d.rd] = fpu.fcvt_w_h(f[d.rs1], rm, flags)
+    elif xop == X_FCVT_H_W:
+        rm = resolve_rm(h, d.rm)
+        if rm < 0:
+            return STOP_ILLEGAL
+        f[d.rd] = fpu.fcvt_h_w(x[d.rs1], rm, flags)
+    elif xop == X_FCVT_WU_H:
+        rm = resolve_rm(h, d.rm)
+        if rm < 0:
+            return STOP_ILLEGAL
+        x[d.rd] = fpu.fcvt_wu_h(f[d.rs1], rm, flags)
+    elif xop == X_FCVT_H_WU:
+        rm = resolve_rm(h, d.rm)
+        if rm < 0:
+            return STOP_ILLEGAL
+        f[d.rd] = fpu.fcvt_h_wu(x[d.rs1], rm, flags)
+    elif xop == X_FCVT_L_H:
+        rm = resolve_rm(h, d.rm)
+        if rm < 0:
+            return STOP_ILLEGAL
+        x[d.rd] = fpu.fcvt_l_h(f[d.rs1], rm, flags)
+    elif xop == X_FCVT_H_L:
+        rm = resolve_rm(h, d.rm)
+        if rm < 0:
+            return STOP_ILLEGAL
+        f[d.rd] = fpu.fcvt_h_l(x[d.rs1], rm, flags)
+    elif xop == X_FCVT_LU_H:
+        rm = resolve_rm(h, d.rm)
+        if rm < 0:
+            return STOP_ILLEGAL
+        x[d.rd] = fpu.fcvt_lu_h(f[d.rs1], rm, flags)
+    elif xop == X_FCVT_H_LU:
+        rm = resolve_rm(h, d.rm)
+        if rm < 0:
+            return STOP_ILLEGAL
+        f[d.rd] = fpu.fcvt_h_lu(x[d.rs1], rm, flags)
+    elif xop == X_FMV_X_H:
+        x[d.rd] = fpu.fmv_x_h(f[d.rs1])
+    elif xop == X_FCLASS_H:
+        x[d.rd] = fpu.fclass_h(f[d.rs1])
+    elif xop == X_FMV_H_X:
+        f[d.rd] = fpu.fmv_h_x(x[d.rs1])
+    elif xop == X_FCVT_S_H:
+        f[d.rd] = fpu.fcvt_s_h(f[d.rs1], 0, flags)
+    elif xop == X_FCVT_H_S:
+        rm = resolve_rm(h, d.rm)
+        if rm < 0:
+            return STOP_ILLEGAL
+        f[d.rd] = fpu.fcvt_h_s(f[d.rs1], rm, flags)
+    elif xop == X_FCVT_D_H:
+        f[d.rd] = fpu.fcvt_d_h(f[d.rs1], 0, flags)
+    elif xop == X_FCVT_H_D:
+        rm = resolve_rm(h, d.rm)
+        if rm < 0:
+            return STOP_ILLEGAL
+        f[d.rd] = fpu.fcvt_h_d(f[d.rs1], rm, flags)
+    elif xop == X_FLI_S:
+        f[d.rd] = fpu.fli_s(d.rs1)
+    elif xop == X_FMINM_S:
+        f[d.rd] = fpu.fminm_s(f[d.rs1], f[d.rs2], flags)
+    elif xop == X_FMAXM_S:
+        f[d.rd] = fpu.fmaxm_s(f[d.rs1], f[d.rs2], flags)
+    elif xop == X_FROUND_S:
+        rm = resolve_rm(h, d.rm)
+        if rm < 0:
+            return STOP_ILLEGAL
+        f[d.rd] = fpu.fround_s(f[d.rs1], rm, flags)
+    elif xop == X_FROUNDNX_S:
+        rm = resolve_rm(h, d.rm)
+        if rm < 0:
+            return STOP_ILLEGAL
+        f[d.rd] = fpu.froundnx_s(f[d.rs1], rm, flags)
+    elif xop == X_FLEQ_S:
+        x[d.rd] = fpu.fleq_s(f[d.rs1], f[d.rs2], flags)
+    elif xop == X_FLTQ_S:
+        x[d.rd] = fpu.fltq_s(f[d.rs1], f[d.rs2], flags)
+    elif xop == X_FLI_D:
+        f[d.rd] = fpu.fli_d(d.rs1)
+    elif xop == X_FMINM_D:
+        f[d.rd] = fpu.fminm_d(f[d.rs1], f[d.rs2], flags)
+    elif xop == X_FMAXM_D:
+        f[d.rd] = fpu.fmaxm_d(f[d.rs1], f[d.rs2], flags)
+    elif xop == X_FROUND_D:
+        rm = resolve_rm(h, d.rm)
+        if rm < 0:
+            return STOP_ILLEGAL
+        f[d.rd] = fpu.fround_d(f[d.rs1], rm, flags)
+    elif xop == X_FROUNDNX_D:
+        rm = resolve_rm(h, d.rm)
+        if rm < 0:
+            return STOP_ILLEGAL
+        f[d.rd] = fpu.froundnx_d(f[d.rs1], rm, flags)
+    elif xop == X_FLEQ_D:
+        x[d.rd] = fpu.fleq_d(f[d.rs1], f[d.rs2], flags)
+    elif xop == X_FLTQ_D:
+        x[d.rd] = fpu.fltq_d(f[d.rs1], f[d.rs2], flags)
+    elif xop == X_FLI_H:
+        f[d.rd] = fpu.fli_h(d.rs1)
+    elif xop == X_FMINM_H:
+        f[d.rd] = fpu.fminm_h(f[d.rs1], f[d.rs2], flags)
+    elif xop == X_FMAXM_H:
+        f[d.rd] = fpu.fmaxm_h(f[d.rs1], f[d.rs2], flags)
+    elif xop == X_FROUND_H:
+        rm = resolve_rm(h, d.rm)
+        if rm < 0:
+            return STOP_ILLEGAL
+        f[d.rd] = fpu.fround_h(f[d.rs1], rm, flags)
+    elif xop == X_FROUNDNX_H:
+        rm = resolve_rm(h, d.rm)
+        if rm < 0:
+            return STOP_ILLEGAL
+        f[d.rd] = fpu.froundnx_h(f[d.rs1], rm, flags)
+    elif xop == X_FLEQ_H:
+        x[d.rd] = fpu.fleq_h(f[d.rs1], f[d.rs2], flags)
+    elif xop == X_FLTQ_H:
+        x[d.rd] = fpu.fltq_h(f[d.rs1], f[d.rs2], flags)
+    elif xop == X_FCVTMOD_W_D:
+        x[d.rd] = fpu.fcvtmod_w_d(f[d.rs1], flags)
+    else:
+        return STOP_ILLEGAL
+    return STOP_NONE

@@ -16,10 +16,11 @@ from cyclesim.isa.encoding import ALSO_IN, ENCODINGS
 LETTERS = "imafdc"
 # Multi-letter extensions the simulator implements (lower case, as in an ISA string).
 Z_EXTENSIONS = {"zicsr", "zifencei", "zba", "zbb", "zbs", "zbc", "zbkb", "zicond",
-                "zicbom", "zicboz", "zicbop", "zihintpause", "zihintntl"}
+                "zicbom", "zicboz", "zicbop", "zihintpause", "zihintntl", "zfh", "zfhmin",
+                "zfa"}
 # The default hart: RV64GC with every user-level extension around RVA22U64 implemented.
 DEFAULT_ISA = ("rv64gc_zba_zbb_zbs_zbc_zbkb_zicond_zicbom_zicboz_zicbop_zihintpause"
-               "_zihintntl")
+               "_zihintntl_zfh_zfhmin_zfa")
 
 # riscv_hwprobe keys and values (Linux uapi asm/hwprobe.h)
 HWPROBE_KEY_MVENDORID = 0
@@ -75,6 +76,12 @@ class HartIsa:
                 raise _problem(isa, f"extension {z!r} is not modeled (known: "
                                     f"{', '.join(sorted(Z_EXTENSIONS))})")
             exts.add(z)
+        # Zfh contains Zfhmin; the half-precision and Zfa instructions need the F registers
+        if "zfh" in exts:
+            exts.add("zfhmin")
+        for z in ("zfhmin", "zfa"):
+            if z in exts and "f" not in exts:
+                raise _problem(isa, f"{z} needs f")
         self.extensions = frozenset(exts)
         self.string = self._canonical()
 
