@@ -91,7 +91,7 @@ class Encoding(NamedTuple):
     mask: int       # bits that take part in the match
     operands: str   # operand fields in assembly order (see the module docstring)
     opclass: int    # pipeline.types OpClass value
-    ext: str        # "I" "M" "A" "F" "D" "C" "Zicsr" "Zifencei", "Zba" "Zbb" ... "Zfh" "Zfhmin" "Zfa" (see extensions.py)
+    ext: str        # "I" "M" ... "Zicsr" "Zifencei" "Zba" "Zbb" ... "Zfh" "Zfa" (extensions.py)
 
 
 _T: list = []
