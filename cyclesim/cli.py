@@ -98,6 +98,8 @@ def _parser() -> tuple[argparse.ArgumentParser, dict]:
                    "key, else <name>-results beside it); a rerun skips what is there")
     w.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                    help="show a progress bar on stderr (default: when stderr is a terminal)")
+    from cyclesim import cachecmd
+    cachecmd.add_parser(sub)
     k = sub.add_parser("checkpoint", help="save the run's state after N instructions "
                        "(functional mode; see docs/checkpoints.md)")
     k.add_argument("program", help="workload name or path to an ELF")
@@ -113,6 +115,11 @@ def _parser() -> tuple[argparse.ArgumentParser, dict]:
     k.add_argument("--mem-limit", default="1GiB", metavar="SIZE")
     k.add_argument("--seed", type=int, default=0)
     return p, commands
+
+
+def _cmd_cache(a) -> int:
+    from cyclesim import cachecmd
+    return cachecmd.command(a, _pairs, _Usage)
 
 
 def _cmd_sweep(a) -> int:
@@ -333,7 +340,7 @@ def main(argv=None) -> int:
     try:
         handler = {"run": _cmd_run, "list": _cmd_list, "presets": _cmd_presets,
                    "config": _cmd_config, "sweep": _cmd_sweep,
-                   "checkpoint": _cmd_checkpoint}[a.command]
+                   "checkpoint": _cmd_checkpoint, "cache": _cmd_cache}[a.command]
         return handler(a)
     except _Usage as e:
         print(f"cyclesim: {e}", file=sys.stderr)

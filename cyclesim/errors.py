@@ -16,3 +16,8 @@ class ProgramError(CyclesimError):
 
 class WorkloadNotFound(CyclesimError, LookupError):
     """A workload name or path that does not exist."""
+
+
+class TraceError(CyclesimError, ValueError):
+    """An address trace cannot be read (names the file, the line or record, and what was
+    expected there)."""
