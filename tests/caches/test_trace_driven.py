@@ -387,3 +387,38 @@ def test_cli_cache(tmp_path, capsys):
     assert main(["cache", str(bad)]) == 2
     err = capsys.readouterr().err
     assert "line 2" in err and "Traceback" not in err
+
+
+# ---- sweeps over traces ------------------------------------------------------------------
+
+def test_sweep_over_traces_matches_simulate(tmp_path):
+    rng = np.random.default_rng(2)
+    p = tmp_path / "a.din"
+    p.write_text("".join(f"{k} {a:x}\n" for k, a in
+                         zip(rng.choice([0, 1], 3000), rng.integers(0, 1 << 16, 3000))))
+    arrays = Trace({"addr": rng.integers(0, 1 << 15, 2000).astype(np.uint64),
+                    "kind": np.ones(2000, np.uint8)})
+    grid = {"l1d.size": ["2KiB", "8KiB"], "l1d.policy": ["lru", "fifo"]}
+    store = tmp_path / "store"
+    df = cyclesim.sweep([Trace(p), arrays], grid, store=store, workers=2, progress=False)
+    assert len(df) == 8 and (df["status"] == "ok").all()
+    for row in df.itertuples():
+        src = Trace(p) if row.workload == "a.din" else arrays
+        one = cc.simulate(src, overrides={"l1d.size": df.loc[row.Index, "l1d.size"],
+                                          "l1d.policy": df.loc[row.Index, "l1d.policy"]})
+        assert df.loc[row.Index, "l1d.misses"] == one.stats["l1d.misses"]
+    # a rerun with the same store skips every point
+    again = cyclesim.sweep([Trace(p), arrays], grid, store=store, workers=1, progress=False)
+    assert again.attrs["skipped"] == 8
+
+
+def test_sweep_file_with_a_trace(tmp_path, capsys):
+    from cyclesim.cli import main
+    (tmp_path / "t.din").write_text("".join(f"0 {a:x}\n" for a in range(0, 1 << 14, 16)))
+    spec = tmp_path / "s.toml"
+    spec.write_text('workloads = [{ trace = "t.din" }]\nworkers = 1\n'
+                    '[grid]\n"l1d.size" = ["4KiB", "16KiB"]\n')
+    assert main(["sweep", str(spec), "--no-progress"]) == 0
+    df = cyclesim.load_sweep(tmp_path / "s-results")
+    assert sorted(df["l1d.misses"].tolist()) == [256, 256]     # 16 KiB streamed once: cold
+    assert (df["trace.records"] == 1024).all()
