@@ -26,7 +26,7 @@ def __getattr__(name):
     if name in ("Config", "SystemConfig", "resolve_config", "presets"):
         import cyclesim.config as config
         return getattr(config, name) if name != "Config" else config.SystemConfig
-    if name in ("workloads", "plot"):
+    if name in ("workloads", "plot", "caches"):
         import importlib
         return importlib.import_module(f"cyclesim.{name}")
     if name == "SimResult":
@@ -48,5 +48,5 @@ def __getattr__(name):
 
 
 __all__ = ["run", "Config", "SystemConfig", "resolve_config", "presets", "workloads", "plot",
-           "SimResult", "load_result", "checkpoint", "sweep", "load_sweep", "CyclesimError", "ConfigError",
-           "ProgramError", "WorkloadNotFound", "ArgumentError"]
+           "SimResult", "load_result", "checkpoint", "sweep", "load_sweep", "caches",
+           "CyclesimError", "ConfigError", "ProgramError", "WorkloadNotFound", "ArgumentError"]

@@ -16,7 +16,8 @@ def run(program=None, *args, config=None, preset=None, overrides=None, mode: str
         mem_limit: int | str = "1GiB", max_insts: int | None = None,
         max_cycles: int | None = None, stop_at: int | str | None = None,
         warmup: int | None = None, roi: bool = False, sample_interval: int | None = 100_000,
-        trace: str | Iterable[str] | None = None, trace_window: tuple[int, int] = (0, 10_000),
+        trace: str | Iterable[str] | None = None, trace_window: tuple[int, int] | None = None,
+        trace_dir: str | os.PathLike | None = None,
         seed: int = 0, echo: bool = False, progress: bool | None = None, checkpoint=None,
         output_limit: int | str = "16MiB"):
     """Run `program` (a workload name or an ELF path) with guest arguments `args`.
@@ -30,7 +31,11 @@ def run(program=None, *args, config=None, preset=None, overrides=None, mode: str
     Statistics cover the whole run, or start after `warmup` instructions, or cover only
     the region between the roi_begin/roi_end markers when `roi=True`.
     Traces are off unless `trace` names some of "pipeline", "cycles", "memory"; they
-    cover `trace_window = (first_instruction, count)`.
+    cover `trace_window = (first_instruction, count)`, by default the first 10,000
+    instructions, held in memory (result.pipeline, result.memory_trace). With
+    `trace_dir=DIR` they stream to chunked Parquet files in DIR/pipeline and DIR/memory
+    as the run goes, in bounded memory, by default for the whole run (result.trace_files
+    names the directories; docs/trace-driven.md).
 
     The guest's stdout and stderr stream to the host's as written with echo=True (both to
     its stderr with echo="stderr"); result.stdout / .stderr keep the first `output_limit`
@@ -56,8 +61,8 @@ def run(program=None, *args, config=None, preset=None, overrides=None, mode: str
                                 mem_limit=mem_limit, max_insts=max_insts,
                                 max_cycles=max_cycles, stop_at=stop_at, warmup=warmup,
                                 roi=roi, sample_interval=sample_interval, trace=trace,
-                                trace_window=trace_window, seed=seed, echo=echo,
-                                progress=progress, checkpoint=checkpoint,
+                                trace_window=trace_window, trace_dir=trace_dir, seed=seed,
+                                echo=echo, progress=progress, checkpoint=checkpoint,
                                 output_limit=output_limit)
     outcome = system.run()
     result = SimResult.from_run(program=info["name"], path=info["path"], args=info["args"],
@@ -73,8 +78,9 @@ def run(program=None, *args, config=None, preset=None, overrides=None, mode: str
 def prepare(program=None, *args, config=None, preset=None, overrides=None,
             mode: str = "timing", env=None, stdin=b"", allow_read=(), allow_write=None,
             mem_limit="1GiB", max_insts=None, max_cycles=None, stop_at=None, warmup=None,
-            roi=False, sample_interval=100_000, trace=None, trace_window=(0, 10_000),
-            seed=0, echo=False, progress=None, checkpoint=None, output_limit="16MiB"):
+            roi=False, sample_interval=100_000, trace=None, trace_window=None,
+            trace_dir=None, seed=0, echo=False, progress=None, checkpoint=None,
+            output_limit="16MiB"):
     """(System ready to run, program facts for a checkpoint manifest, resolved config):
     the checked inputs of run(), optionally restored from a checkpoint."""
     import hashlib
@@ -91,11 +97,21 @@ def prepare(program=None, *args, config=None, preset=None, overrides=None,
         if value is not None and (not isinstance(value, int) or isinstance(value, bool)
                                   or not 0 <= value < 1 << 63):
             raise ArgumentError(f"{name} = {value!r}: give a whole number from 0 to 2**63-1")
+    if trace_dir is not None:
+        if not traces:
+            raise ArgumentError("trace_dir is where traces are streamed; name the traces "
+                                "too, e.g. trace='memory' (--trace memory)")
+        if not isinstance(trace_dir, (str, os.PathLike)):
+            raise ArgumentError(f"trace_dir = {trace_dir!r}: give a directory path")
+        trace_dir = os.fspath(trace_dir)
+    if trace_window is None:
+        trace_window = (0, 1 << 62) if trace_dir is not None else (0, 10_000)
     options = RunOptions(mode=mode, max_insts=max_insts, max_cycles=max_cycles,
                          stop_at=stop_at, warmup=warmup, roi=roi,
                          sample_interval=inputs.sample_interval(sample_interval),
                          trace=traces,
-                         trace_window=_window(trace_window), progress=progress)
+                         trace_window=_window(trace_window), trace_dir=trace_dir,
+                         progress=progress)
     cfg = resolve_config(config, preset=preset, overrides=overrides)
     saved = None
     if checkpoint is not None:

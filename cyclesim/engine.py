@@ -60,6 +60,7 @@ class RunOptions:
     sample_interval: int | None = 100_000  # cycles between interval samples (None = off)
     trace: tuple[str, ...] = ()          # "pipeline", "cycles", "memory"
     trace_window: tuple[int, int] = (0, 10_000)  # (first instruction, count)
+    trace_dir: str | None = None         # stream traces to chunked Parquet files here
     progress: bool | None = False       # None: automatic (cyclesim.progress.wanted)
 
     def __post_init__(self):
@@ -97,12 +98,23 @@ class System:
         process.cbo_block_size = self.core.cbo_block_size
         self.timing = None
         self.hierarchy = None
+        self._spool = None
         if options.mode == "timing":
             from caches.build import build_hierarchy
             from cyclesim import footprint
             from pipeline.build import build_core
 
-            traced = options.trace_window[1] if options.trace else 0
+            traced = 0
+            if options.trace:
+                from cyclesim.results.spool import STREAM_CAPACITY
+
+                pipe = "pipeline" in options.trace or "cycles" in options.trace
+                mem = "memory" in options.trace
+                traced = options.trace_window[1]
+                if options.trace_dir is not None:
+                    traced = min(traced, STREAM_CAPACITY)    # streamed in chunks of this
+                else:
+                    _check_trace_memory(traced, pipe, mem)
             footprint.check(config, traced, "pipeline" in options.trace
                             or "cycles" in options.trace, "memory" in options.trace)
 
@@ -112,9 +124,12 @@ class System:
                                      self.hierarchy.l1i, self.hierarchy.l1d)
             if options.trace:
                 first, count = options.trace_window
-                self.timing.enable_trace(first, count,
-                                         "pipeline" in options.trace or "cycles" in options.trace,
-                                         "memory" in options.trace)
+                capacity = None
+                if options.trace_dir is not None:
+                    from cyclesim.results.spool import TraceSpool
+                    self._spool = TraceSpool(options.trace_dir, pipe, mem)
+                    capacity = STREAM_CAPACITY
+                self.timing.enable_trace(first, count, pipe, mem, capacity=capacity)
             self.core.attach_timing(self.timing)
         self.core.set_timer(TIMEBASE_HZ, max(1, int(round(self.frequency))))
         process.start(self.core)
@@ -229,6 +244,8 @@ class System:
                                           else (1 << 64) - 1)
             elif next_event != float("inf"):
                 budget = max(1, min(budget, int(next_event) - self.env.now))
+            if self._spool is not None:
+                budget = min(budget, self._trace_room())
             reason = core.run(budget)
             now = self.cycle
             if now > self.env.now:
@@ -309,6 +326,21 @@ class System:
             row["cycle"] = self.cycle
             self.dumps.append(row)
 
+    def _trace_room(self) -> int:
+        """Instructions the next quantum may run without overflowing the trace buffers,
+        after writing them out if they are more than three quarters full."""
+        from cyclesim.results.spool import STREAM_CAPACITY
+        room = self.timing.trace_room()
+        if room < STREAM_CAPACITY // 4:
+            self._spool.write(*self.timing.drain_traces(copy=False))
+            room = self.timing.trace_room()
+        return max(1, room)
+
+    def flush_traces(self) -> None:
+        """Write what the trace buffers still hold (end of a streamed run)."""
+        if getattr(self, "_spool", None) is not None:
+            self._spool.write(*self.timing.drain_traces(copy=False))
+
     def _finish(self, status, message, exit_code=None, fault=None):
         stats = self.frozen if self.frozen is not None else self.snapshot()
         self._outcome = RunOutcome(status=status, message=message, exit_code=exit_code,
@@ -335,9 +367,25 @@ class System:
         finally:
             if self._progress is not None:
                 self._progress.close()
+            self.flush_traces()
         outcome = self._outcome
         outcome.host_seconds = time.perf_counter() - start
         return outcome
+
+
+# An in-memory trace window larger than this is refused: stream it with trace_dir instead.
+IN_MEMORY_TRACE_LIMIT = 2 << 30
+
+
+def _check_trace_memory(count: int, pipeline: bool, memory: bool) -> None:
+    from pipeline.trace import MEM_DTYPE, PIPE_DTYPE
+    need = count * ((PIPE_DTYPE.itemsize if pipeline else 0)
+                    + (3 * MEM_DTYPE.itemsize if memory else 0))
+    if need > IN_MEMORY_TRACE_LIMIT:
+        raise CyclesimError(
+            f"a trace window of {count:,} instructions would need {need / 2**30:,.1f} GiB of "
+            f"memory to hold; stream it to disk instead with trace_dir=DIR (--trace-dir DIR), "
+            f"or give a smaller trace_window")
 
 
 def _disassemble(raw: int, pc: int) -> str:

@@ -21,3 +21,8 @@ class WorkloadNotFound(CyclesimError, LookupError):
 class ArgumentError(CyclesimError, ValueError):
     """An argument of cyclesim.run() (or the command-line option behind it) has the wrong
     type or value: seed="abc", env=[...], allow_read="data/", a None guest argument, ..."""
+
+
+class TraceError(CyclesimError, ValueError):
+    """An address trace cannot be read (names the file, the line or record, and what was
+    expected there)."""

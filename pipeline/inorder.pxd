@@ -60,7 +60,7 @@ cdef class InOrderCore(TimingModel):
     cdef uint64_t trace_first, trace_count
     cdef PipeRecord* ptrace
     cdef MemRecord* mtrace
-    cdef uint64_t n_ptrace, n_mtrace, cap_mtrace
+    cdef uint64_t n_ptrace, n_mtrace, cap_ptrace, cap_mtrace
     cdef object _ptrace_owner, _mtrace_owner
     cdef MemRecord acc[3]          # accesses of the current instruction (for the trace)
     cdef int n_acc

@@ -508,7 +508,7 @@ cdef class InOrderCore(TimingModel):
         cdef int k
         if di.seq - self.trace_first >= self.trace_count:
             return
-        if self.trace_pipe:
+        if self.trace_pipe and self.n_ptrace < self.cap_ptrace:
             rec = &self.ptrace[self.n_ptrace]
             self.n_ptrace += 1
             rec.seq = di.seq
@@ -588,23 +588,50 @@ cdef class InOrderCore(TimingModel):
         """CPI stack parts in cycles, by name; they sum to stats()['core.cycles']."""
         return {name: self.parts[i] for i, name in enumerate(CAUSE_NAMES)}
 
-    def enable_trace(self, first_seq=0, count=100_000, pipeline=True, memory=False):
+    def enable_trace(self, first_seq=0, count=100_000, pipeline=True, memory=False,
+                     capacity=None):
         """Record instructions first_seq .. first_seq+count-1 (by retirement number) into
-        preallocated buffers: one pipeline record each and/or their memory accesses."""
+        preallocated buffers: one pipeline record each and/or their memory accesses.
+        With `capacity` (instructions), the buffers hold only that many instructions'
+        records and the engine empties them with drain_traces() before they fill (a
+        window streamed to disk); records past a full buffer are dropped."""
         if count < 0 or first_seq < 0:
             raise ValueError("trace window first_seq and count must not be negative.")
+        held = count if capacity is None else min(count, int(capacity))
         self.trace_first = first_seq
         self.trace_count = count
         self.trace_pipe = bool(pipeline)
         self.trace_mem = bool(memory)
-        self._ptrace_owner = np.zeros(count if pipeline else 0, PIPE_DTYPE)
-        self._mtrace_owner = np.zeros(3 * count if memory else 0, MEM_DTYPE)
+        self._ptrace_owner = np.zeros(held if pipeline else 0, PIPE_DTYPE)
+        self._mtrace_owner = np.zeros(3 * held if memory else 0, MEM_DTYPE)
         self.ptrace = <PipeRecord*> <size_t> self._ptrace_owner.ctypes.data
         self.mtrace = <MemRecord*> <size_t> self._mtrace_owner.ctypes.data
         self.n_ptrace = 0
         self.n_mtrace = 0
-        self.cap_mtrace = 3 * count if memory else 0
+        self.cap_ptrace = held if pipeline else 0
+        self.cap_mtrace = 3 * held if memory else 0
         self.tracing = bool(pipeline or memory) and count > 0
+
+    def drain_traces(self, copy=True):
+        """(pipeline records, memory records) taken so far, and the buffers emptied for
+        the records that follow. copy=False returns views of the buffers, valid only until
+        the core runs again (the engine writes them out at once)."""
+        p = self.pipeline_trace()
+        m = self.memory_trace()
+        if copy:
+            p, m = p.copy(), m.copy()
+        self.n_ptrace = 0
+        self.n_mtrace = 0
+        return p, m
+
+    def trace_room(self):
+        """Instructions that can still be recorded before a buffer is full."""
+        room = (1 << 62)
+        if self.trace_pipe:
+            room = min(room, self.cap_ptrace - self.n_ptrace)
+        if self.trace_mem:
+            room = min(room, (self.cap_mtrace - self.n_mtrace) // 3)
+        return room
 
     def disable_trace(self):
         """Stop recording; records already taken stay readable."""

@@ -44,6 +44,7 @@ class SimResult:
         self.dumps = dumps
         self.unknown_syscalls = dict(unknown_syscalls)
         self.host_seconds = host_seconds
+        self.trace_files = {}         # streamed traces (trace_dir): kind -> directory
 
     # -- construction -----------------------------------------------------------------
     @classmethod
@@ -53,7 +54,8 @@ class SimResult:
         stats.name = program
         intervals = traces.intervals_frame(outcome.samples)
         pipeline = memory = None
-        if system.timing is not None and options.trace:
+        streamed = getattr(system, "_spool", None)
+        if system.timing is not None and options.trace and streamed is None:
             if "pipeline" in options.trace or "cycles" in options.trace:
                 pipeline = traces.pipeline_frame(system.timing.pipeline_trace())
             if "memory" in options.trace:
@@ -66,7 +68,12 @@ class SimResult:
                    pipeline=pipeline, memory_trace=memory, dumps=dumps,
                    unknown_syscalls=process.unknown_syscalls,
                    host_seconds=outcome.host_seconds, options=options,
-                   output_dropped=process.output_dropped)
+                   output_dropped=process.output_dropped)._streamed(streamed)
+
+    def _streamed(self, spool):
+        """Where a streamed trace went: {"memory": DIR/memory, ...} (else empty)."""
+        self.trace_files = spool.paths() if spool is not None else {}
+        return self
 
     def checkpoint(self, path) -> str:
         """Save the run's state to the directory `path` (docs/checkpoints.md); only a run
