@@ -321,7 +321,7 @@ def test_cli_bad_input_of_the_issue_is_one_sentence(capsys, tmp_path):
     for argv, needle in (
             (("run", "hello", "--sample-interval", "-1"), "sample_interval = -1"),
             (("run", "hello", "--trace", "pipeline", "--trace-window", "0:1000000000000"),
-             "smaller trace window"),
+             "smaller trace_window"),
             (("run", "hello", "--konata", tmp_path / "k.log", "--trace-window",
               "0:99999999999999999999"), "trace_window"),
             (("run", "hello", "--config", rnd), "is not UTF-8 text"),

@@ -219,8 +219,9 @@ def test_absent_extension_is_an_illegal_instruction(tmp_path):
 
 
 def test_isa_strings():
-    assert HartIsa().string == ("rv64gc_zba_zbb_zbc_zbkb_zbs_zicbom_zicbop_zicboz_zicond"
-                                "_zihintntl_zihintpause")
+    assert HartIsa().string == ("rv64gc_zba_zbb_zbc_zbkb_zbs_zfa_zfh_zfhmin_zicbom_zicbop"
+                                "_zicboz_zicond_zihintntl_zihintpause")
+    assert HartIsa("rv64gc_zfh").string == "rv64gc_zfh_zfhmin"       # Zfh contains Zfhmin
     assert HartIsa("RV64IMAFDC_Zicsr_Zifencei_Zba").string == "rv64gc_zba"
     assert HartIsa("rv64gc").hwcap == sum(1 << (ord(c) - ord("a")) for c in "imafdc")
     isa = HartIsa("rv64imac")
@@ -235,7 +236,7 @@ def test_isa_strings():
     import pytest
     from cyclesim.errors import ConfigError
     for bad, word in (("rv32gc", "RV64"), ("rv64gc_zfoo", "zfoo"), ("rv64gcv", "'v'"),
-                      ("rv64mac", "base integer")):
+                      ("rv64mac", "base integer"), ("rv64imac_zfh", "needs f")):
         with pytest.raises(ConfigError, match=word):
             HartIsa(bad)
 

@@ -324,7 +324,8 @@ def test_riscv_hwprobe_reports_the_hart_extensions(elf):
     assert g("riscv_hwprobe", pairs, 1, 0, 0, 1) == -22
     full = HartIsa()
     assert full.hwprobe(4, 64) == (1 | 2 | 1 << 3 | 1 << 4 | 1 << 5 | 1 << 6 | 1 << 7
-                                   | 1 << 8 | 1 << 29 | 1 << 35 | 1 << 36)
+                                   | 1 << 8 | 1 << 27 | 1 << 28 | 1 << 29 | 1 << 32
+                                       | 1 << 35 | 1 << 36)     # + zfh, zfhmin, zfa
     assert HartIsa("rv64gc").hwprobe(6, 64) == 0               # no Zicboz: no block size
 
 
