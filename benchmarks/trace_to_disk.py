@@ -13,8 +13,9 @@ import tempfile
 from pathlib import Path
 
 CHILD = r"""
-import json, resource, sys, time
+import json, sys, time
 import cyclesim, pyarrow.dataset as ds
+from cyclesim.footprint import own_peak_rss
 a = json.loads(sys.argv[1])
 t = time.perf_counter()
 r = cyclesim.run(a["workload"], *a["args"], trace=a["trace"], trace_dir=a["dir"],
@@ -23,7 +24,7 @@ dt = time.perf_counter() - t
 rows = {k: ds.dataset(v).count_rows() for k, v in r.trace_files.items()}
 print(json.dumps({"instructions": int(r.stats["core.instructions"]), "rows": rows,
                   "seconds": dt,
-                  "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                  "peak_rss_mib": own_peak_rss() / 2**20}))
 """
 
 

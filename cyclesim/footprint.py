@@ -118,3 +118,18 @@ def human_size(n: int) -> str:
         if n >= unit:
             return f"{n / unit:.1f} {name}".replace(".0 ", " ")
     return f"{n} B"
+
+
+def own_peak_rss() -> int:
+    """This process's peak resident memory in bytes (VmHWM). getrusage's ru_maxrss is not
+    it: Linux carries the parent's peak across the exec that started a child, so a child of
+    a large process reports the parent's size."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    import resource
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024

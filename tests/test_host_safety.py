@@ -52,11 +52,11 @@ def peak_run(tmp_path, *argv, stdout=subprocess.DEVNULL, env=None):
     """(exit status, stderr text, peak RSS in bytes, seconds) of `cyclesim *argv` in a
     child process."""
     report = tmp_path / "peak.txt"
-    code = ("import resource, sys\n"
+    code = ("import sys\n"
             "from cyclesim.cli import main\n"
+            "from cyclesim.footprint import own_peak_rss\n"
             "rc = main(sys.argv[1:])\n"
-            f"open({str(report)!r}, 'w').write(str(resource.getrusage("
-            "resource.RUSAGE_SELF).ru_maxrss * 1024))\n"
+            f"open({str(report)!r}, 'w').write(str(own_peak_rss()))\n"
             "sys.exit(rc)\n")
     start = time.perf_counter()
     proc = subprocess.run([sys.executable, "-c", code, *map(str, argv)], stdout=stdout,
