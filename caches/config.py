@@ -183,7 +183,7 @@ class MemoryConfig(Params):
                                    "bank_groups = 1 it applies between all banks).")
     tFAW: float = _time("21ns", "Four-activate window of a rank (0: none).")  # noqa: N815
     tCCD_S: float = _time("2.5ns", "Column command to column command, different bank "  # noqa: N815
-                                   "groups; at most tBURST.")
+                                   "groups of a rank.")
     tCCD_L: float = _time("2.5ns", "Column command to column command, same bank group.")  # noqa: N815
     tBURST: float = _time("2.5ns", "Data bus time of one cache line (peak bandwidth = "  # noqa: N815
                                    "channels x line_size / tBURST).")

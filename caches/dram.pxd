@@ -41,6 +41,9 @@ cdef class Dram(MemoryLevel):
     cdef int64_t* rank_n                  # ACTs remembered per rank
     cdef int64_t* rank_floor              # no ACT before (forgotten ACTs + tFAW)
     cdef int64_t* ref_offset              # rank's refresh phase (staggered over ranks)
+    cdef int64_t* rank_cols               # WINDOW + 1 sorted column command cycles per rank
+    cdef int64_t* rank_cn                 # column commands remembered per rank
+    cdef int64_t* rank_cfloor             # no column command before (forgotten ones)
     # per bank group (rank * bank_groups + group)
     cdef int64_t* group_acts              # WINDOW + 1 sorted ACT cycles per bank group
     cdef int64_t* group_an                # ACTs remembered per group

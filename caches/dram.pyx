@@ -7,7 +7,7 @@ The rules of Dram are written out in docs/dram.md; in short, all times in core c
   enqueue  = max(arrive, first free entry)     queue_size entries per channel; an entry is
                                                held from arrival to the column command
   row hit       RD/WR at the earliest cycle at least tCCD_L from every column command of
-                its bank group and whose burst fits the bus
+                its bank group, tCCD_S from every one of its rank, whose burst fits the bus
   row miss      ACT (no earlier than tRP after the bank's precharge, tRRD_S after the
                 rank's last ACT, tRRD_L after the group's, tFAW after the rank's
                 4th-last ACT), then RD/WR >= ACT + tRCD
@@ -240,6 +240,9 @@ cdef class Dram(MemoryLevel):
         self.queue_free = <int64_t*> calloc(nc * self.queue_size, sizeof(int64_t))
         self.bus = <int64_t*> calloc(nc * (WINDOW + 1), sizeof(int64_t))
         self.group_cols = <int64_t*> calloc(ng * (WINDOW + 1), sizeof(int64_t))
+        self.rank_cols = <int64_t*> calloc(nr * (WINDOW + 1), sizeof(int64_t))
+        self.rank_cn = <int64_t*> calloc(nr, sizeof(int64_t))
+        self.rank_cfloor = <int64_t*> calloc(nr, sizeof(int64_t))
         self.group_n = <int64_t*> calloc(ng, sizeof(int64_t))
         self.group_floor = <int64_t*> calloc(ng, sizeof(int64_t))
         self.bus_n = <int64_t*> calloc(nc, sizeof(int64_t))
@@ -251,6 +254,7 @@ cdef class Dram(MemoryLevel):
                 or not self.col_ok or not self.rank_acts or not self.rank_n
                 or not self.rank_floor or not self.ref_offset or not self.group_acts
                 or not self.group_an or not self.group_afloor or not self.group_cols or not self.group_n
+                or not self.rank_cols or not self.rank_cn or not self.rank_cfloor
                 or not self.group_floor or not self.queue_free
                 or not self.bus or not self.bus_n or not self.bus_floor
                 or not self.chan_last_cmd or not self.read_hist or not self.write_hist):
@@ -261,6 +265,7 @@ cdef class Dram(MemoryLevel):
         free(self.col_ok); free(self.rank_acts); free(self.rank_n); free(self.rank_floor)
         free(self.ref_offset); free(self.group_acts); free(self.group_an); free(self.group_afloor)
         free(self.group_cols); free(self.group_n)
+        free(self.rank_cols); free(self.rank_cn); free(self.rank_cfloor)
         free(self.group_floor); free(self.queue_free); free(self.bus)
         free(self.bus_n); free(self.bus_floor); free(self.chan_last_cmd)
         free(self.read_hist); free(self.write_hist)
@@ -429,6 +434,7 @@ cdef class Dram(MemoryLevel):
         cdef int64_t* q
         cdef int64_t* bus
         cdef int64_t* gc
+        cdef int64_t* rc
         cdef bint refreshed = False, closed
         cdef int outcome = 0                 # 0 hit, 1 miss, 2 conflict
         cdef int tries = 0
@@ -438,6 +444,7 @@ cdef class Dram(MemoryLevel):
         g = r * self.bank_groups + bk % self.bank_groups
         bus = self.bus + ch * (WINDOW + 1)
         gc = self.group_cols + g * (WINDOW + 1)
+        rc = self.rank_cols + r * (WINDOW + 1)
         # the channel's request queue: take the entry that frees first
         q = self.queue_free + ch * self.queue_size
         qi = 0
@@ -472,8 +479,12 @@ cdef class Dram(MemoryLevel):
                 col = act + self.t.tRCD
             else:
                 col = imax(start, self.col_ok[b])
-            while True:                      # a column slot of the group and a bus slot
+            while True:                      # column slots of rank and group, a bus slot
                 col = self.slot(gc, self.group_n[g], self.group_floor[g], self.t.tCCD_L, col)
+                w = self.slot(rc, self.rank_cn[r], self.rank_cfloor[r], self.t.tCCD_S, col)
+                if w != col:
+                    col = w
+                    continue
                 ds = self.slot(bus, self.bus_n[ch], self.bus_floor[ch], self.t.tBURST,
                                col + lat_cl)
                 if ds - lat_cl == col:
@@ -504,6 +515,7 @@ cdef class Dram(MemoryLevel):
             self.col_ok[b] = act + self.t.tRCD
             self.pre_ok[b] = act + self.t.tRAS
         self.book(gc, &self.group_n[g], &self.group_floor[g], self.t.tCCD_L, col)
+        self.book(rc, &self.rank_cn[r], &self.rank_cfloor[r], self.t.tCCD_S, col)
         if write:
             self.pre_ok[b] = imax(self.pre_ok[b], done + self.t.tWR)
         else:
@@ -601,6 +613,8 @@ cdef class Dram(MemoryLevel):
         for i in range(nr):
             self.rank_n[i] = 0
             self.rank_floor[i] = NEVER
+            self.rank_cn[i] = 0
+            self.rank_cfloor[i] = NEVER
             self.ref_offset[i] = (i % self.ranks) * self.t.tREFI // self.ranks
         for i in range(ng):
             self.group_an[i] = 0

@@ -47,6 +47,7 @@ class RefDram:
         self.acts = {}          # (ch, rank) -> sorted ACT cycles
         self.group_acts = {}    # (ch, rank, group) -> sorted ACT cycles
         self.group_cols = {}    # (ch, rank, group) -> sorted column command cycles
+        self.rank_cols = {}     # (ch, rank) -> sorted column command cycles
         self.bursts = {}        # ch -> sorted burst start cycles
         self.queue = {}         # ch -> [cycle each entry frees]
         self.chan_cols = {}     # ch -> [column command cycles] (fcfs)
@@ -130,6 +131,8 @@ class RefDram:
             return False
         if not self.spaced(self.group_cols.get((ch, rank, group), []), t, self.tCCD_L):
             return False
+        if not self.spaced(self.rank_cols.get((ch, rank), []), t, self.tCCD_S):
+            return False
         return self.bus_free(ch, t + lat)
 
     # -- one request -------------------------------------------------------------------
@@ -191,6 +194,7 @@ class RefDram:
             insort(self.group_acts.setdefault((ch, rank, group), []), act)
             b["act"], b["row"], b["since_act"] = act, row, []
         insort(self.group_cols.setdefault((ch, rank, group), []), col)
+        insort(self.rank_cols.setdefault((ch, rank), []), col)
         self.chan_cols.setdefault(ch, []).append(col)
         b["since_act"].append((col, write, col + lat))
         insort(self.bursts.setdefault(ch, []), col + lat)

@@ -173,6 +173,7 @@ CONFIGS = {
                        tCCD_L=4),
     "channels_ranks": dict(HAND, channels=2, ranks=2, mapping="row:column:rank:bank:channel"),
     "refresh": dict(HAND, ranks=2, tREFI=400, tRFC=60),
+    "tccd_wider_than_burst": dict(HAND, bank_groups=2, tCCD_S=3, tCCD_L=5),
     "xor_queue": dict(HAND, mapping="row:rank:bank_xor:channel:column", queue_size=2),
     "ddr4_like": dict(banks=16, bank_groups=4, row_size=8192, tRCD=28, tCL=28, tCWL=20,
                       tRP=28, tRAS=64, tWR=30, tRTP=15, tRRD_S=5, tRRD_L=10, tFAW=42,
@@ -343,7 +344,7 @@ def test_default_memory_keeps_its_ddr4_3200_timings():
     ({"memory.mapping": "row:bank"}, "memory.mapping = 'row:bank': unknown value; use one of "
                                      "row_bank_column, row_column_bank"),
     ({"memory.queue_size": 0}, "memory.queue_size = 0: must be at least 1"),
-    ({"memory.tCCD_S": "5ns", "memory.tCCD_L": "5ns"}, "memory.tCCD_S = 5ns: must be at most tBURST (2.5ns)"),
+    ({"memory.tCCD_S": "5ns"}, "memory.tCCD_L = 2.5ns: must be at least tCCD_S (5ns)"),
     ({"memory.tREFI": "300ns"}, "memory.tREFI = 300ns: must exceed tRFC (350ns)"),
     ({"memory.part": "DDR3-1600"}, "memory.part = 'DDR3-1600': unknown value; use one of "
                                    "custom, DDR4-3200"),
