@@ -1,5 +1,6 @@
 # Main memory levels: a flat fixed latency, and DRAM with channels, ranks, bank groups,
 # banks, a data bus per channel, a request queue per channel and refresh.
+cimport cython
 from libc.stdint cimport int64_t, uint8_t, uint32_t, uint64_t
 from caches.base cimport MemoryLevel
 
@@ -16,6 +17,13 @@ cdef struct DramTiming:
     int64_t tREFI, tRFC                             # refresh interval / duration (0: none)
     int64_t controller                              # controller + interconnect, each access
 
+# Booked events of one shared resource, sorted: ev[lo : lo + n] (at most WINDOW), and the
+# cycle before which nothing may go (the end of the events it forgot).
+cdef struct Timeline:
+    int64_t* ev
+    int64_t lo, n, floor
+
+@cython.final                             # not subclassed: direct calls to its methods
 cdef class Dram(MemoryLevel):
     cdef readonly uint32_t channels, ranks, bank_groups, banks   # banks: per rank
     cdef readonly uint64_t row_size       # bytes in one row of one bank (the row buffer)
@@ -37,26 +45,17 @@ cdef class Dram(MemoryLevel):
     cdef int64_t* pre_ok                  # earliest PRE (tRAS, tRTP, tWR)
     cdef int64_t* col_ok                  # earliest column command (ACT + tRCD)
     # per rank (channel * ranks + rank)
-    cdef int64_t* rank_acts               # WINDOW + 1 sorted ACT cycles per rank
-    cdef int64_t* rank_n                  # ACTs remembered per rank
-    cdef int64_t* rank_floor              # no ACT before (forgotten ACTs + tFAW)
     cdef int64_t* ref_offset              # rank's refresh phase (staggered over ranks)
-    cdef int64_t* rank_cols               # WINDOW + 1 sorted column command cycles per rank
-    cdef int64_t* rank_cn                 # column commands remembered per rank
-    cdef int64_t* rank_cfloor             # no column command before (forgotten ones)
-    # per bank group (rank * bank_groups + group)
-    cdef int64_t* group_acts              # WINDOW + 1 sorted ACT cycles per bank group
-    cdef int64_t* group_an                # ACTs remembered per group
-    cdef int64_t* group_afloor            # no ACT before (forgotten ones + tRRD_L)
-    cdef int64_t* group_cols              # WINDOW + 1 sorted column command cycles per group
-    cdef int64_t* group_n                 # column commands remembered per group
-    cdef int64_t* group_floor             # no column command before (forgotten ones)
-    # per channel
-    cdef int64_t* queue_free              # queue_size entries: cycle each entry frees
-    cdef int64_t* bus                     # WINDOW + 1 sorted burst start cycles per channel
-    cdef int64_t* bus_n                   # bursts remembered per channel
-    cdef int64_t* bus_floor               # no burst may start before (forgotten bursts)
-    cdef int64_t* chan_last_cmd           # fcfs: last command of the previous request
+    cdef int64_t* queue_free              # per channel, queue_size entries: cycle each frees
+    cdef int64_t* chan_last_cmd           # per channel (fcfs): last command of the last request
+    # the timelines (one calloc), viewed per kind
+    cdef Timeline* timelines
+    cdef size_t n_timelines
+    cdef Timeline* rank_act_tl            # per rank: ACTs (tRRD_S, tFAW)
+    cdef Timeline* rank_col_tl            # per rank: column commands (tCCD_S)
+    cdef Timeline* group_act_tl           # per bank group (rank * bank_groups + group): ACTs
+    cdef Timeline* group_col_tl           # per bank group: column commands (tCCD_L)
+    cdef Timeline* bus_tl                 # per channel: data bursts (tBURST)
     # statistics
     cdef uint64_t n_access, n_read, n_write
     cdef uint64_t n_row_hit, n_row_miss, n_row_conflict
@@ -73,7 +72,3 @@ cdef class Dram(MemoryLevel):
     cdef int64_t refreshes_by(self, uint32_t r, int64_t t) noexcept nogil
     cdef int64_t refresh_after(self, uint32_t r, int64_t t) noexcept nogil
     cdef int64_t act_slot(self, uint32_t r, uint32_t g, int64_t a) noexcept nogil
-    cdef int64_t slot(self, int64_t* b, int64_t n, int64_t floor, int64_t d,
-                      int64_t s) noexcept nogil
-    cdef void book(self, int64_t* b, int64_t* n, int64_t* floor, int64_t d,
-                   int64_t s) noexcept nogil

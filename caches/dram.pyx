@@ -92,6 +92,49 @@ cdef inline int64_t imax(int64_t a, int64_t b) noexcept nogil:
     return a if a > b else b
 
 
+# -- timelines: the data bus of a channel, the ACTs and column commands of a rank or bank
+# group. A timeline is a sorted array of up to WINDOW event cycles, with a floor below
+# which nothing may go (the events it forgot); tl_slot finds the earliest cycle >= s at
+# least d away from every event (d = tBURST: bursts never overlap; d = tCCD_L, ...).
+cdef inline int64_t tl_slot(Timeline* tl, int64_t d, int64_t s) noexcept nogil:
+    cdef int64_t* b = tl.ev + tl.lo
+    cdef int64_t n = tl.n
+    cdef int64_t lo = 0, hi = n, mid
+    if s < tl.floor:
+        s = tl.floor
+    while lo < hi:                       # first event with b + d > s
+        mid = (lo + hi) >> 1
+        if b[mid] + d > s:
+            hi = mid
+        else:
+            lo = mid + 1
+    while lo < n and b[lo] < s + d:      # too close: go d after it
+        if b[lo] + d > s:
+            s = b[lo] + d
+        lo += 1
+    return s
+
+cdef inline void tl_book(Timeline* tl, int64_t d, int64_t s) noexcept nogil:
+    # The live events are ev[lo : lo + n]; forgetting the earliest is lo += 1, and the
+    # array is slid back to 0 only when it reaches its end (once per WINDOW bookings).
+    cdef int64_t* b
+    cdef int64_t i
+    if tl.lo + tl.n >= 2 * WINDOW + 1:
+        memmove(tl.ev, tl.ev + tl.lo, tl.n * sizeof(int64_t))
+        tl.lo = 0
+    b = tl.ev + tl.lo
+    i = tl.n
+    while i > 0 and b[i - 1] > s:
+        i -= 1
+    memmove(&b[i + 1], &b[i], (tl.n - i) * sizeof(int64_t))
+    b[i] = s
+    tl.n += 1
+    if tl.n > WINDOW:                    # forget the earliest; nothing goes before it
+        tl.floor = imax(tl.floor, b[0] + d)
+        tl.lo += 1
+        tl.n -= 1
+
+
 cdef class FixedMemory(MemoryLevel):
     """Main memory that answers every access after `latency` cycles."""
 
@@ -225,50 +268,44 @@ cdef class Dram(MemoryLevel):
         cdef size_t nr = self.channels * self.ranks
         cdef size_t ng = nr * self.bank_groups
         cdef size_t nc = self.channels
+        cdef size_t i
         self.open_row = <int64_t*> calloc(nb, sizeof(int64_t))
         self.opened_at = <int64_t*> calloc(nb, sizeof(int64_t))
         self.act_ok = <int64_t*> calloc(nb, sizeof(int64_t))
         self.pre_ok = <int64_t*> calloc(nb, sizeof(int64_t))
         self.col_ok = <int64_t*> calloc(nb, sizeof(int64_t))
-        self.rank_acts = <int64_t*> calloc(nr * (WINDOW + 1), sizeof(int64_t))
-        self.rank_n = <int64_t*> calloc(nr, sizeof(int64_t))
-        self.rank_floor = <int64_t*> calloc(nr, sizeof(int64_t))
         self.ref_offset = <int64_t*> calloc(nr, sizeof(int64_t))
-        self.group_acts = <int64_t*> calloc(ng * (WINDOW + 1), sizeof(int64_t))
-        self.group_an = <int64_t*> calloc(ng, sizeof(int64_t))
-        self.group_afloor = <int64_t*> calloc(ng, sizeof(int64_t))
         self.queue_free = <int64_t*> calloc(nc * self.queue_size, sizeof(int64_t))
-        self.bus = <int64_t*> calloc(nc * (WINDOW + 1), sizeof(int64_t))
-        self.group_cols = <int64_t*> calloc(ng * (WINDOW + 1), sizeof(int64_t))
-        self.rank_cols = <int64_t*> calloc(nr * (WINDOW + 1), sizeof(int64_t))
-        self.rank_cn = <int64_t*> calloc(nr, sizeof(int64_t))
-        self.rank_cfloor = <int64_t*> calloc(nr, sizeof(int64_t))
-        self.group_n = <int64_t*> calloc(ng, sizeof(int64_t))
-        self.group_floor = <int64_t*> calloc(ng, sizeof(int64_t))
-        self.bus_n = <int64_t*> calloc(nc, sizeof(int64_t))
-        self.bus_floor = <int64_t*> calloc(nc, sizeof(int64_t))
+        self.n_timelines = 2 * nr + 2 * ng + nc
+        self.timelines = <Timeline*> calloc(self.n_timelines, sizeof(Timeline))
+        if not self.timelines:
+            raise MemoryError("DRAM state")
+        for i in range(self.n_timelines):
+            self.timelines[i].ev = <int64_t*> calloc(2 * WINDOW + 1, sizeof(int64_t))
+            if not self.timelines[i].ev:
+                raise MemoryError("DRAM state")
+        self.rank_act_tl = self.timelines
+        self.rank_col_tl = self.timelines + nr
+        self.group_act_tl = self.timelines + 2 * nr
+        self.group_col_tl = self.timelines + 2 * nr + ng
+        self.bus_tl = self.timelines + 2 * nr + 2 * ng
         self.chan_last_cmd = <int64_t*> calloc(nc, sizeof(int64_t))
         self.read_hist = <uint64_t*> calloc(HIST_BINS, sizeof(uint64_t))
         self.write_hist = <uint64_t*> calloc(HIST_BINS, sizeof(uint64_t))
         if (not self.open_row or not self.opened_at or not self.act_ok or not self.pre_ok
-                or not self.col_ok or not self.rank_acts or not self.rank_n
-                or not self.rank_floor or not self.ref_offset or not self.group_acts
-                or not self.group_an or not self.group_afloor or not self.group_cols or not self.group_n
-                or not self.rank_cols or not self.rank_cn or not self.rank_cfloor
-                or not self.group_floor or not self.queue_free
-                or not self.bus or not self.bus_n or not self.bus_floor
+                or not self.col_ok or not self.ref_offset or not self.queue_free
                 or not self.chan_last_cmd or not self.read_hist or not self.write_hist):
             raise MemoryError("DRAM state")
 
     def __dealloc__(self):
+        cdef size_t i
         free(self.open_row); free(self.opened_at); free(self.act_ok); free(self.pre_ok)
-        free(self.col_ok); free(self.rank_acts); free(self.rank_n); free(self.rank_floor)
-        free(self.ref_offset); free(self.group_acts); free(self.group_an); free(self.group_afloor)
-        free(self.group_cols); free(self.group_n)
-        free(self.rank_cols); free(self.rank_cn); free(self.rank_cfloor)
-        free(self.group_floor); free(self.queue_free); free(self.bus)
-        free(self.bus_n); free(self.bus_floor); free(self.chan_last_cmd)
-        free(self.read_hist); free(self.write_hist)
+        free(self.col_ok); free(self.ref_offset); free(self.queue_free)
+        free(self.chan_last_cmd); free(self.read_hist); free(self.write_hist)
+        if self.timelines:
+            for i in range(self.n_timelines):
+                free(self.timelines[i].ev)
+            free(self.timelines)
 
     # -- the timing parameters, read-only from Python ------------------------------------
     @property
@@ -355,59 +392,33 @@ cdef class Dram(MemoryLevel):
             k = (t - off - self.t.tRFC) // self.t.tREFI + 1
         return off + k * self.t.tREFI
 
-    # -- timelines: the data bus of a channel, the column commands of a bank group -------
-    # A timeline is a sorted array of up to WINDOW event cycles, with a floor below which
-    # nothing may go (the events it forgot); `slot` finds the earliest cycle >= s at least
-    # `d` away from every event (d = tBURST: bursts never overlap; d = tCCD_L).
-    cdef int64_t slot(self, int64_t* b, int64_t n, int64_t floor, int64_t d,
-                      int64_t s) noexcept nogil:
-        cdef int64_t lo = 0, hi = n, mid
-        if s < floor:
-            s = floor
-        while lo < hi:                       # first event with b + d > s
-            mid = (lo + hi) >> 1
-            if b[mid] + d > s:
-                hi = mid
-            else:
-                lo = mid + 1
-        while lo < n and b[lo] < s + d:      # too close: go d after it
-            if b[lo] + d > s:
-                s = b[lo] + d
-            lo += 1
-        return s
-
-    cdef void book(self, int64_t* b, int64_t* n, int64_t* floor, int64_t d,
-                   int64_t s) noexcept nogil:
-        cdef int64_t i = n[0]
-        while i > 0 and b[i - 1] > s:
-            i -= 1
-        memmove(&b[i + 1], &b[i], (n[0] - i) * sizeof(int64_t))
-        b[i] = s
-        n[0] += 1
-        if n[0] > WINDOW:                    # forget the earliest; nothing goes before it
-            floor[0] = imax(floor[0], b[0] + d)
-            memmove(&b[0], &b[1], (n[0] - 1) * sizeof(int64_t))
-            n[0] -= 1
-
     cdef int64_t act_slot(self, uint32_t r, uint32_t g, int64_t a) noexcept nogil:
         # earliest ACT >= a of rank r, bank group g: tRRD_S from every ACT of the rank,
         # tRRD_L from every ACT of the group, and no five ACTs of the rank within tFAW
-        cdef int64_t* x = self.rank_acts + r * (WINDOW + 1)
-        cdef int64_t n = self.rank_n[r]
+        cdef Timeline* ra = &self.rank_act_tl[r]
+        cdef int64_t* x
+        cdef int64_t n
         cdef int64_t p, j, lo, hi, first, last
         cdef int64_t before
         cdef bint moved = True
         while moved:
             before = a
-            a = self.slot(x, n, self.rank_floor[r], self.t.tRRD_S, a)
-            a = self.slot(self.group_acts + g * (WINDOW + 1), self.group_an[g],
-                          self.group_afloor[g], self.t.tRRD_L, a)
+            a = tl_slot(ra, self.t.tRRD_S, a)
+            a = tl_slot(&self.group_act_tl[g], self.t.tRRD_L, a)
+            x = ra.ev + ra.lo
+            n = ra.n
             moved = a != before              # the group's spacing may break the rank's
             if moved or self.t.tFAW == 0 or n < 4:
                 continue
-            p = 0                            # a goes after the events <= a
-            while p < n and x[p] <= a:
-                p += 1
+            lo = 0                           # p: a goes after the events <= a
+            hi = n
+            while lo < hi:
+                p = (lo + hi) >> 1
+                if x[p] <= a:
+                    lo = p + 1
+                else:
+                    hi = p
+            p = lo
             # every run of five consecutive ACTs (with a) must span tFAW or more
             for j in range(p - 4, p + 1):
                 if j < 0 or j + 4 > n:
@@ -432,9 +443,9 @@ cdef class Dram(MemoryLevel):
         cdef int64_t arrive = <int64_t> now + self.t.controller
         cdef int64_t enq, start, pre, act, col, ds, done, end, w, lat_cl
         cdef int64_t* q
-        cdef int64_t* bus
-        cdef int64_t* gc
-        cdef int64_t* rc
+        cdef Timeline* bus
+        cdef Timeline* gc
+        cdef Timeline* rc
         cdef bint refreshed = False, closed
         cdef int outcome = 0                 # 0 hit, 1 miss, 2 conflict
         cdef int tries = 0
@@ -442,9 +453,9 @@ cdef class Dram(MemoryLevel):
         r = ch * self.ranks + rk
         b = r * self.banks + bk
         g = r * self.bank_groups + bk % self.bank_groups
-        bus = self.bus + ch * (WINDOW + 1)
-        gc = self.group_cols + g * (WINDOW + 1)
-        rc = self.rank_cols + r * (WINDOW + 1)
+        bus = &self.bus_tl[ch]
+        gc = &self.group_col_tl[g]
+        rc = &self.rank_col_tl[r]
         # the channel's request queue: take the entry that frees first
         q = self.queue_free + ch * self.queue_size
         qi = 0
@@ -480,13 +491,12 @@ cdef class Dram(MemoryLevel):
             else:
                 col = imax(start, self.col_ok[b])
             while True:                      # column slots of rank and group, a bus slot
-                col = self.slot(gc, self.group_n[g], self.group_floor[g], self.t.tCCD_L, col)
-                w = self.slot(rc, self.rank_cn[r], self.rank_cfloor[r], self.t.tCCD_S, col)
+                col = tl_slot(gc, self.t.tCCD_L, col)
+                w = tl_slot(rc, self.t.tCCD_S, col)
                 if w != col:
                     col = w
                     continue
-                ds = self.slot(bus, self.bus_n[ch], self.bus_floor[ch], self.t.tBURST,
-                               col + lat_cl)
+                ds = tl_slot(bus, self.t.tBURST, col + lat_cl)
                 if ds - lat_cl == col:
                     break
                 col = ds - lat_cl
@@ -506,16 +516,14 @@ cdef class Dram(MemoryLevel):
             self.n_refresh_wait += start - enq
         # book it
         if outcome != 0:
-            self.book(self.rank_acts + r * (WINDOW + 1), &self.rank_n[r], &self.rank_floor[r],
-                      imax(self.t.tRRD_S, self.t.tFAW), act)
-            self.book(self.group_acts + g * (WINDOW + 1), &self.group_an[g],
-                      &self.group_afloor[g], self.t.tRRD_L, act)
+            tl_book(&self.rank_act_tl[r], imax(self.t.tRRD_S, self.t.tFAW), act)
+            tl_book(&self.group_act_tl[g], self.t.tRRD_L, act)
             self.open_row[b] = row
             self.opened_at[b] = act
             self.col_ok[b] = act + self.t.tRCD
             self.pre_ok[b] = act + self.t.tRAS
-        self.book(gc, &self.group_n[g], &self.group_floor[g], self.t.tCCD_L, col)
-        self.book(rc, &self.rank_cn[r], &self.rank_cfloor[r], self.t.tCCD_S, col)
+        tl_book(gc, self.t.tCCD_L, col)
+        tl_book(rc, self.t.tCCD_S, col)
         if write:
             self.pre_ok[b] = imax(self.pre_ok[b], done + self.t.tWR)
         else:
@@ -525,7 +533,7 @@ cdef class Dram(MemoryLevel):
             self.open_row[b] = -1
         elif outcome == 2:
             self.act_ok[b] = pre + self.t.tRP
-        self.book(bus, &self.bus_n[ch], &self.bus_floor[ch], self.t.tBURST, ds)
+        tl_book(bus, self.t.tBURST, ds)
         q[qi] = col
         if self.fcfs:
             self.chan_last_cmd[ch] = imax(self.chan_last_cmd[ch], col)
@@ -603,7 +611,6 @@ cdef class Dram(MemoryLevel):
         cdef size_t i
         cdef size_t nb = self.channels * self.ranks * self.banks
         cdef size_t nr = self.channels * self.ranks
-        cdef size_t ng = nr * self.bank_groups
         for i in range(nb):
             self.open_row[i] = -1
             self.opened_at[i] = NEVER
@@ -611,21 +618,14 @@ cdef class Dram(MemoryLevel):
             self.pre_ok[i] = NEVER
             self.col_ok[i] = NEVER
         for i in range(nr):
-            self.rank_n[i] = 0
-            self.rank_floor[i] = NEVER
-            self.rank_cn[i] = 0
-            self.rank_cfloor[i] = NEVER
             self.ref_offset[i] = (i % self.ranks) * self.t.tREFI // self.ranks
-        for i in range(ng):
-            self.group_an[i] = 0
-            self.group_afloor[i] = NEVER
-            self.group_n[i] = 0
-            self.group_floor[i] = NEVER
+        for i in range(self.n_timelines):
+            self.timelines[i].lo = 0
+            self.timelines[i].n = 0
+            self.timelines[i].floor = NEVER
         for i in range(self.channels * self.queue_size):
             self.queue_free[i] = NEVER
         for i in range(self.channels):
-            self.bus_n[i] = 0
-            self.bus_floor[i] = NEVER
             self.chan_last_cmd[i] = NEVER
         self.reset_stats()
 
