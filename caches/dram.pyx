@@ -102,6 +102,8 @@ cdef inline int64_t tl_slot(Timeline* tl, int64_t d, int64_t s) noexcept nogil:
     cdef int64_t lo = 0, hi = n, mid
     if s < tl.floor:
         s = tl.floor
+    if n == 0 or b[n - 1] + d <= s:          # after every event (the common case)
+        return s
     while lo < hi:                       # first event with b + d > s
         mid = (lo + hi) >> 1
         if b[mid] + d > s:
