@@ -62,14 +62,23 @@ def make_memory(cfg, frequency_hz, line_size):
     if kind != "dram":
         raise ConfigError(f"memory.kind is {kind!r}; use dram or fixed")
 
-    def cyc(field):
-        return to_cycles(parse_time(getattr(cfg, field), f"memory.{field}"), frequency_hz)
+    from caches.config import MemoryConfig
+    defaults = MemoryConfig()
 
-    return "dram", Dram(banks=int(cfg.banks), row_size=_bytes(cfg.row_size, "memory.row_size"),
-                        tRCD=cyc("tRCD"), tCL=cyc("tCL"), tRP=cyc("tRP"),
-                        tBURST=cyc("tBURST"), controller_latency=cyc("controller_latency"),
-                        mapping=getattr(cfg, "mapping", "row_bank_column"),
-                        line_size=line_size)
+    def get(field):            # a config-like object may leave newer fields out
+        return getattr(cfg, field, getattr(defaults, field))
+
+    def cyc(field):
+        return to_cycles(parse_time(get(field), f"memory.{field}"), frequency_hz)
+
+    times = {name: cyc(name) for name in MemoryConfig.DRAM_TIMES}
+    return "dram", Dram(banks=int(get("banks")),
+                        row_size=_bytes(get("row_size"), "memory.row_size"),
+                        mapping=get("mapping"), line_size=line_size,
+                        channels=int(get("channels")), ranks=int(get("ranks")),
+                        bank_groups=int(get("bank_groups")),
+                        queue_size=int(get("queue_size")), page_policy=get("page_policy"),
+                        scheduler=get("scheduler"), frequency=frequency_hz, **times)
 
 
 class Hierarchy:

@@ -293,7 +293,9 @@ class SystemConfig:
         if m.kind == "fixed":
             lines.append(f"  memory  fixed {m.latency} cycles")
         else:
-            lines.append(f"  memory  dram {m.banks} banks, {format_size(m.row_size)} rows, "
+            part = "" if m.part == "custom" else f"{m.part}, "
+            lines.append(f"  memory  dram {part}{m.channels} ch x {m.ranks} rank x {m.banks} "
+                         f"banks ({m.bank_groups} groups), {format_size(m.row_size)} rows, "
                          f"tRCD-tCL-tRP {format_time(m.tRCD)}-{format_time(m.tCL)}-"
                          f"{format_time(m.tRP)}, burst {format_time(m.tBURST)}, controller "
                          f"{format_time(m.controller_latency)}, {m.mapping}")
@@ -505,7 +507,10 @@ _SECTION_TEXT = {
     "cache": "Every cache level `l1i`, `l1d`, `l2`, `l3` is a `caches.config.CacheConfig`. "
              "The field defaults below are those of the class; each level starts from its "
              "own geometry (table after it).",
-    "memory": "Main memory behind the last cache level (`caches.config.MemoryConfig`).",
+    "memory": "Main memory behind the last cache level (`caches.config.MemoryConfig`; "
+              "the DRAM model is described in docs/dram.md). `part` applies one of the "
+              "DRAM parts listed below; a time may be written in DRAM clocks (`22nCK` = 22 "
+              "x `tCK`).",
 }
 
 _UNITS_TEXT = """\
@@ -561,7 +566,10 @@ _RULES_TEXT = """\
   number of lines (and a power of two for `plru`), `line_size` a power of two of at least
   8 bytes, `hit_latency` and `mshrs` at least 1; predictor tables and the BTB powers of
   two with `btb_assoc` dividing `btb_entries`, `history_bits` 0 to 32; functional-unit
-  latencies at least 1 cycle; DRAM `banks` and `row_size` powers of two, times at least 0;
+  latencies at least 1 cycle; DRAM `channels`, `ranks`, `banks`, `bank_groups` and
+  `row_size` powers of two (`bank_groups` dividing `banks`), `queue_size` at least 1,
+  times at least 0, `tRRD_L >= tRRD_S`, `tFAW` 0 or at least `tRRD_L`,
+  `tCCD_L >= tCCD_S`, and `tREFI` 0 (no refresh) or longer than `tRFC` plus one row cycle;
   `core.frequency` positive.
 
 ## Adding a parameter
@@ -624,6 +632,26 @@ def _plugin_tables(cls: type[Params], section: str) -> list[str]:
     return out
 
 
+def _dram_parts_text() -> list[str]:
+    """The table of `memory.part` values, from caches/dram_parts.py (clocks as written)."""
+    from caches.dram_parts import PARTS
+    cols = ["tCK", "channels", "ranks", "banks", "bank_groups", "row_size", "tCL", "tRCD", "tRP",
+            "tCWL", "tRAS", "tWR", "tRTP", "tRRD_S", "tRRD_L", "tFAW", "tCCD_S", "tCCD_L",
+            "tBURST", "tREFI", "tRFC"]
+    out = ["### DRAM parts (`memory.part`)", "",
+           "Each part sets these fields (nCK = clocks of the part's tCK); `controller_latency`, "
+           "`mapping`, `page_policy`, `scheduler` and `queue_size` keep their values. "
+           "Sources per part below the table; docs/dram.md explains each parameter.", "",
+           "| part | " + " | ".join(cols) + " |", "|---" * (len(cols) + 1) + "|"]
+    for name, part in PARTS.items():
+        v = part["values"]
+        cells = [format_size(v[c]) if c == "row_size" else str(v[c]) for c in cols]
+        out.append(f"| `{name}` | " + " | ".join(cells) + " |")
+    out.append("")
+    out += [f"- **{name}**: {part['source']}." for name, part in PARTS.items()]
+    return out + [""]
+
+
 def config_reference() -> str:
     """docs/config.md, generated from the field metadata and the presets."""
     from caches.config import LEVEL_DEFAULTS
@@ -647,6 +675,7 @@ def config_reference() -> str:
                 out.append(f"| `{lvl}` | {format_size(geo['size'])} | {geo['assoc']} | "
                            f"{geo['hit_latency']} | {present} |")
             out.append("")
+    out += _dram_parts_text()
     out += [_RULES_TEXT, "## Presets", "",
             "| preset | core | l1i | l1d | l2 | l3 | memory |", "|---|---|---|---|---|---|---|"]
     for name in presets.names():

@@ -757,22 +757,26 @@ def test_r14_cpi_stack_cache_levels(asm, body, part, amount, overrides):
     # A clean: B + 64 finds row 0x41 open and the bank idle: row hit 10 + 14 + 3 = 27 -> 28
     ("ld t1, 0(s0)", 28),
     # A dirty: its writeback goes to bank 1 at the fill's completion and reopens row 0x40;
-    # B + 64 waits for it and then conflicts -> 1 + 99 = 100 (worked out in the docstring)
-    ("sd t1, 0(s0)", 100),
+    # B + 64 waits for its write recovery and then conflicts -> 1 + 110 = 111 (docstring)
+    ("sd t1, 0(s0)", 111),
 ])
 def test_dram_writeback_occupies_the_bank(asm, first, gap_c):
-    """docs/caches.md: a dirty victim's writeback is issued when the fill completes and
+    """docs/dram.md: a dirty victim's writeback is issued when the fill completes and
     occupies its DRAM bank. No L2, L1D 1 KiB direct mapped (A and B share a set), DRAM
-    row_bank_column, 1 GHz (controller 10; device: row hit tCL + tBURST = 17, conflict
-    tRP + tRCD + tCL + tBURST = 45), no store buffer. A = buf (bank 1, row 0x40),
+    row_bank_column, 1 GHz (controller 10, tRCD = tCL = tRP = 14, tCWL 10, tRAS 32,
+    tRTP 8, tWR 15, tBURST 3), no store buffer. A = buf (bank 1, row 0x40),
     B = buf + 64 KiB (bank 1, row 0x41).
-      ld B at MEM m: L1 miss, fill asked at m+1, at bank m+11, row 0x40 open: conflict
-        45 -> done m+56: latency 1 + 55 = 56 (WB gap 56).
-      A dirty: writeback issued at m+56, at bank m+66, conflict (row 0x41) -> bank busy
-        until m+111, row 0x40 open again.
-      ld B+64 at MEM m+56: asked at m+57, at bank m+67, waits to m+111, conflict 45 ->
-        finish m+156: DRAM latency 156 - 57 = 99, MEM holds 1 + 99 = 100.
-      A clean (no writeback): at bank m+67, row 0x41 open: hit 17 -> 1 + 27 = 28."""
+      ld B at MEM m: L1 miss, fill asked at m+1, at the controller m+11, row 0x40 open:
+        conflict: PRE m+11, ACT m+25, RD m+39, data m+53..m+56: latency 1 + 55 = 56.
+      A dirty: writeback issued at m+56, at the controller m+66, conflict (row 0x41): PRE
+        m+66 (ACT m+25 + tRAS = m+57 allows it), ACT m+80, WR m+94, data m+104..m+107;
+        the bank may precharge again at m+107 + tWR = m+122; row 0x40 open.
+      ld B+64 at MEM m+56: asked at m+57, at the controller m+67, conflict: PRE m+122,
+        ACT m+136, RD m+150, data m+164..m+167: DRAM latency 167 - 57 = 110, MEM holds
+        1 + 110 = 111. (Before the DRAM model had tWR and tCWL, the write was timed like
+        a read and this was 100.)
+      A clean (no writeback): at the controller m+67, row 0x41 open: hit, RD m+67, data
+        m+81..m+84: 1 + 27 = 28."""
     body = (f"  lla s0, buf\n  li s1, 0x10000\n  add s1, s1, s0\n  {first}\n"
             "m_pre: addi t2, x0, 1\nm_b: ld t0, 0(s1)\nm_c: ld t0, 64(s1)\n")
     r = asm(body, base={"core.fetch_blocking": False, "l2": None, "memory.kind": "dram",

@@ -76,7 +76,9 @@ def format_report(result) -> str:
     if "dram.accesses" in s:
         lines.append(f"  dram   {int(s['dram.accesses']):>16,} accesses, row hits "
                      f"{int(s.get('dram.row_hits', 0)):,}, row conflicts "
-                     f"{int(s.get('dram.row_conflicts', 0)):,}")
+                     f"{int(s.get('dram.row_conflicts', 0)):,}, avg latency "
+                     f"{float(s.get('dram.avg_latency', 0.0)):.1f} cycles, "
+                     f"{float(s.get('dram.bandwidth_GBps', 0.0)):.2f} GB/s")
     if result.unknown_syscalls:
         lines.append("")
         calls = ", ".join(f"{k} ×{v}" for k, v in result.unknown_syscalls.items())

@@ -54,16 +54,20 @@ def test_dram_timing_cases_and_busy_bank():
     assert d.access_py(0, LOAD, 0) == (3 + 7 + 9 + 2, 4)          # row closed, bank 0
     assert d.access_py(64, LOAD, 100) == (3 + 9 + 2, 4)           # row hit
     assert d.access_py(4096, LOAD, 200) == (3 + 11 + 7 + 9 + 2, 4)  # bank 0, row 1: conflict
-    # bank 0 busy: the access at 300 finishes at 300 + 3 + 9 + 2 = 314; the next one arrives
-    # at 301 + 3 = 304 and waits until 314, then a row hit: 314 + 11 - 301 = 24
+    # bank 0 busy: the access at 300 issues RD at 303, its burst is on the bus 312..314.
+    # A row hit does not hold the bank (docs/dram.md): the store arriving at 301 + 3 = 304
+    # issues WR at 304, its data (tCWL = tCL = 9) would start at 313, inside [312, 314), so
+    # it goes at 314..316: latency 316 - 301 = 15 (a write waits for the bus, not the bank)
     d.access_py(4096 + 64, LOAD, 300)
-    assert d.access_py(4096 + 128, STORE, 301) == (314 + 9 + 2 - 301, 4)
+    assert d.access_py(4096 + 128, STORE, 301) == (316 - 301, 4)
     # another bank is independent: bank 1 (addr 1024) closed row, no wait
     assert d.access_py(1024, LOAD, 301) == (3 + 7 + 9 + 2, 4)
     s = d.stats()
     assert (s["row_hits"], s["row_misses"], s["row_conflicts"]) == (3, 2, 1)
-    assert (s["reads"], s["writes"], s["bank_wait_cycles"]) == (5, 1, 314 - 304)
-    assert s["total_latency"] == 21 + 14 + 32 + 14 + 24 + 21
+    # bank_wait_cycles: first command - entry to the queue; only the store's WR moved (the
+    # bus pushed its burst one cycle: WR 305)
+    assert (s["reads"], s["writes"], s["bank_wait_cycles"]) == (5, 1, 1)
+    assert s["total_latency"] == 21 + 14 + 32 + 14 + 15 + 21
 
 
 def test_dram_address_mappings():
