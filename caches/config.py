@@ -12,6 +12,7 @@ import math
 from dataclasses import dataclass
 
 from caches.policies import POLICIES
+from caches.prefetchers import PREFETCHERS
 from cyclesim.params import Params, param
 from cyclesim.registry import plugin_param, plugin_params
 from cyclesim.units import format_size, is_power_of_two, time_to_cycles
@@ -57,6 +58,13 @@ class CacheConfig(Params):
     inclusion: str = param("non_inclusive", choices=INCLUSION_POLICIES,
                            help="inclusive: this level holds every line of the levels above "
                                 "it (evicting here back-invalidates them); not for L1s.")
+    prefetcher: str = plugin_param(PREFETCHERS, "none",
+                                   help="Prefetcher of this level, by name "
+                                        "(caches/prefetchers/, docs/caches.md "
+                                        "\"Prefetchers\"); its requests go to the next "
+                                        "level.")
+    prefetcher_params: Params = plugin_params("prefetcher", help="Parameters of the chosen "
+                                                                 "prefetcher.")
     mshrs: int = param(8, unit="entries",
                        help="Miss status holding registers: outstanding misses to distinct "
                             "lines; at least 1.")
