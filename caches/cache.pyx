@@ -202,13 +202,14 @@ cdef class Cache(MemoryLevel):
                 else:
                     self.dirty[base + way] = 1
             served_by[0] = <uint8_t> self.level_id
-            if self.has_pf and k < KIND_WRITEBACK:
+            if self.has_pf and k != KIND_WRITEBACK:
                 outcome = PF_HIT
-                if self.pf_bit[base + way]:            # first demand use of a prefetch
+                if self.pf_bit[base + way]:            # first use of a prefetched line
                     self.pf_bit[base + way] = 0
                     self.n_pf_useful += 1
                     outcome = PF_HIT_PREFETCHED
-                self._prefetch(pc, addr, k, outcome, now + self.hit_latency)
+                if k < KIND_WRITEBACK:                 # a demand access: show it
+                    self._prefetch(pc, addr, k, outcome, now + self.hit_latency)
             return self.hit_latency
 
         # miss
@@ -452,9 +453,10 @@ cdef class Cache(MemoryLevel):
 
     def prefetch_stats(self):
         """The pf_* counters (docs/caches.md, "Prefetchers"); coverage = useful / (useful +
-        demand misses), accuracy = useful / issued."""
+        misses of demand and prefetch requests), accuracy = useful / issued."""
         cdef int k
-        demand_misses = sum(self.n_miss[k] for k in (K_IFETCH, K_LOAD, K_STORE, K_AMO))
+        misses = sum(self.n_miss[k] for k in (K_IFETCH, K_LOAD, K_STORE, K_AMO,
+                                             KIND_PREFETCH))
         useful = self.n_pf_useful
         return {
             "pf_requests": self.n_pf_requests,
@@ -464,7 +466,7 @@ cdef class Cache(MemoryLevel):
             "pf_useful": useful,
             "pf_late": self.n_pf_late,
             "pf_useless": self.n_pf_useless,
-            "pf_coverage": useful / (useful + demand_misses) if useful + demand_misses else 0.0,
+            "pf_coverage": useful / (useful + misses) if useful + misses else 0.0,
             "pf_accuracy": useful / self.n_pf_issued if self.n_pf_issued else 0.0,
         }
 
