@@ -5,7 +5,9 @@ use of a prefetched line) it asks for X + D, degree 1, never across a `page`-byt
 D is learnt, taking timeliness into account:
 
 - Offset list: every d in 1 .. `max_offset` whose only prime factors are 2, 3 and 5 (the
-  paper's list: 52 offsets up to 256).
+  paper's list: 52 offsets up to 256), without those of a page or more (lines per page
+  - 1 at most), which could never prefetch: 26 offsets up to 60 with 4 KiB pages and
+  64-byte lines.
 - Recent requests (RR) table: `rr_entries` direct-mapped entries of 12-bit tags. When a
   line Y is filled by a prefetch, Y - D is written (the base line of that prefetch); when
   prefetching is off, every demand fill Y writes Y. A fill is written at the cycle it
@@ -109,10 +111,12 @@ cdef class BestOffset(Prefetcher):
     def __init__(self, params, *, line_size=64, level="cache"):
         Prefetcher.__init__(self, params, line_size=line_size, level=level, name="best_offset")
         params.validate()
-        if params.page < line_size:
-            raise ConfigError(f"{level}.prefetcher_params.page = {params.page}: must hold "
-                              f"at least one {line_size}-byte line.")
-        offs = offset_list(params.max_offset)
+        # An offset of a page or more would always leave the page: it could never
+        # prefetch, only win a phase and silence the prefetcher.
+        offs = offset_list(min(params.max_offset, params.page // line_size - 1))
+        if not offs:
+            raise ConfigError(f"{level}.prefetcher_params.page = {params.page}: must hold at "
+                              f"least two {line_size}-byte lines.")
         self.n_offsets = len(offs)
         self.score_max, self.round_max = params.score_max, params.round_max
         self.bad_score = params.bad_score

@@ -125,7 +125,7 @@ class RefStream:
 class RefBestOffset:
     def __init__(self, max_offset=256, rr_entries=256, score_max=31, round_max=100,
                  bad_score=1, page=4096, line=64):
-        self.offsets = offsets_235(max_offset)
+        self.offsets = offsets_235(min(max_offset, page // line - 1))   # within a page
         self.h = rr_entries.bit_length() - 1
         self.rr = {}                      # index -> tag
         self.score_max, self.round_max, self.bad_score = score_max, round_max, bad_score

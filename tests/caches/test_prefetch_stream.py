@@ -150,7 +150,7 @@ def test_stream_on_a_stride_of_two_lines(stream_elf):
 
 
 def test_best_offset_on_a_unit_stride(stream_elf):
-    # D starts at 1; a learning phase needs at least 31 rounds of 52 triggers (> N), so D
+    # D starts at 1; a learning phase needs at least 31 rounds of 26 triggers (> N), so D
     # stays 1 for the whole run. It never prefetches across a 4 KiB page: per page, line 0
     # misses, lines 1..63 are asked (by 0..62) and used; line 63 asks nothing.
     pages = N // 64
