@@ -15,6 +15,7 @@ from __future__ import annotations
 from caches.cache import Cache, run_stream
 from caches.dram import Dram, FixedMemory
 from caches.policies import POLICIES
+from caches.prefetchers import PREFETCHERS
 from cyclesim.errors import ConfigError
 from cyclesim.units import parse_frequency, parse_size, parse_time, time_to_cycles
 
@@ -46,12 +47,24 @@ def make_cache(cfg, name, level_id, next_level, classify_misses=True):
                           f"{name}.size ({size} B)")
     return Cache(size, assoc, line_size=line, hit_latency=int(cfg.hit_latency),
                  policy=policy, policy_params=params,
+                 prefetcher=make_prefetcher(cfg, name, line),
                  write_policy=getattr(cfg, "write_policy", "write_back"),
                  write_allocate=bool(getattr(cfg, "write_allocate", True)),
                  inclusion=getattr(cfg, "inclusion", "non_inclusive"),
                  mshrs=int(getattr(cfg, "mshrs", 8)), seed=int(getattr(cfg, "seed", 1)),
                  next=next_level, level_id=level_id, name=name,
                  classify_misses=classify_misses)
+
+
+def make_prefetcher(cfg, name, line_size):
+    """The prefetcher a CacheConfig-like object names (None for "none"), built for a cache
+    of `line_size`-byte lines called `name`."""
+    plugin = PREFETCHERS.get(getattr(cfg, "prefetcher", "none"), f"{name}.prefetcher")
+    params = getattr(cfg, "prefetcher_params", None)
+    if not isinstance(params, plugin.params):   # left over from another prefetcher
+        params = plugin.params()
+    params.validate(f"{name}.prefetcher_params")
+    return plugin.factory(params, line_size=line_size, level=name)
 
 
 def make_memory(cfg, frequency_hz, line_size):
@@ -101,6 +114,20 @@ class Hierarchy:
                 out[f"{name}.mpki"] = (1000.0 * s["misses"] / instructions
                                        if instructions else 0.0)
         return out
+
+    def prefetcher_error(self):
+        """The failure of a Python prefetcher that must stop the run (one line), or None."""
+        for level in self.levels.values():
+            pf = getattr(level, "prefetcher", None)
+            if pf is not None and pf.error() is not None:
+                return pf.error()
+        return None
+
+    @property
+    def has_fallible_prefetcher(self):
+        """True when some level runs a prefetcher that can fail (a Python one)."""
+        return any(getattr(getattr(lv, "prefetcher", None), "name", "") == "python"
+                   for lv in self.levels.values())
 
     def reset_stats(self):
         """Zero every counter, keep cache contents and DRAM row state (end of warm-up)."""

@@ -16,6 +16,8 @@ from libc.string cimport memset
 from caches.base cimport MemoryLevel, CBO_CLEAN, CBO_FLUSH, CBO_ZERO
 from caches.replacement cimport ReplacementPolicy
 from caches.shadow cimport LineSet, FullyAssocLRU
+from caches.prefetch cimport (Prefetcher, PF_MISS, PF_HIT, PF_HIT_PREFETCHED,
+                              PF_HIT_IN_FLIGHT, PF_LATE)
 from pipeline.types cimport ACC_IFETCH, ACC_LOAD, ACC_STORE, ACC_AMO
 
 # The cache's kind numbers (cache.pxd) must be the AccessKind values the core sends.
@@ -35,7 +37,7 @@ cdef uint64_t NO_LINE = 0xFFFFFFFFFFFFFFFFULL   # tag of an invalid way (never a
 WRITE_POLICIES = ("write_back", "write_through")
 INCLUSIONS = ("non_inclusive", "inclusive")
 KIND_NAMES = {"ifetch": K_IFETCH, "load": K_LOAD, "store": K_STORE, "amo": K_AMO,
-              "writeback": KIND_WRITEBACK}
+              "writeback": KIND_WRITEBACK, "prefetch": KIND_PREFETCH}
 
 
 cdef inline bint is_pow2(uint64_t x) noexcept nogil:
@@ -57,15 +59,16 @@ cdef class Cache(MemoryLevel):
     Cache(size, assoc, line_size=64, hit_latency=1, policy="lru",
           write_policy="write_back", write_allocate=True, inclusion="non_inclusive",
           mshrs=8, seed=1, next=None, level_id=1, name="cache", classify_misses=True,
-          policy_params=None)
+          policy_params=None, prefetcher=None)
 
-    `next` is the MemoryLevel that serves misses (None: an ideal zero-latency memory).
+    `next` is the MemoryLevel that serves misses (None: an ideal zero-latency memory);
+    `prefetcher` a caches.prefetch.Prefetcher built for this line size, or None.
     """
 
     def __init__(self, size, assoc, line_size=64, hit_latency=1, policy="lru",
                  write_policy="write_back", write_allocate=True, inclusion="non_inclusive",
                  mshrs=8, seed=1, next=None, level_id=1, name="cache",
-                 classify_misses=True, policy_params=None):
+                 classify_misses=True, policy_params=None, prefetcher=None):
         size, assoc, line_size = int(size), int(assoc), int(line_size)
         if line_size < 4 or not is_pow2(line_size):
             raise _BadConfig(f"{name}.line_size is {line_size} bytes; it must be a power of "
@@ -89,6 +92,9 @@ cdef class Cache(MemoryLevel):
                              f"{', '.join(INCLUSIONS)}")
         if int(mshrs) < 1:
             raise _BadConfig(f"{name}.mshrs is {mshrs}; it must be at least 1")
+        if prefetcher is not None and not isinstance(prefetcher, Prefetcher):
+            raise TypeError(f"{name}.prefetcher must be a caches.prefetch.Prefetcher or "
+                            f"None, not {type(prefetcher).__name__}")
         if next is not None and not isinstance(next, MemoryLevel):
             raise TypeError(f"{name}.next must be a MemoryLevel (cache or memory), "
                             f"not {type(next).__name__}")
@@ -117,17 +123,25 @@ cdef class Cache(MemoryLevel):
         while (1 << self.line_shift) < line_size:
             self.line_shift += 1
         self.set_mask = sets - 1
+        if prefetcher is not None and prefetcher.line_shift != self.line_shift:
+            raise _BadConfig(f"{name}.prefetcher was built for {1 << prefetcher.line_shift}-byte "
+                             f"lines; this cache has {line_size}-byte lines")
+        self.prefetcher = prefetcher
+        self.has_pf = prefetcher is not None
 
         tags = np.full(sets * assoc, NO_LINE, dtype=np.uint64)
         dirty = np.zeros(sets * assoc, dtype=np.uint8)
         valid = np.zeros(sets, dtype=np.uint32)
-        self._bufs = (tags, dirty, valid)
+        pfb = np.zeros(sets * assoc if self.has_pf else 1, dtype=np.uint8)
+        self._bufs = (tags, dirty, valid, pfb)
         cdef uint64_t[::1] tv = tags
         cdef uint8_t[::1] dv = dirty
         cdef uint32_t[::1] vv = valid
+        cdef uint8_t[::1] pv = pfb
         self.tags = &tv[0]
         self.dirty = &dv[0]
         self.valid_ways = &vv[0]
+        self.pf_bit = &pv[0]
         if self.classify_misses:
             self.seen = LineSet()
             self.shadow = FullyAssocLRU(sets * assoc)
@@ -172,6 +186,7 @@ cdef class Cache(MemoryLevel):
         cdef bint shadow_hit = 0
         cdef int way = find_way(self.tags + base, self.assoc, line)
         cdef uint8_t dummy
+        cdef uint8_t outcome
         self.n_access[k] += 1
         if self.classify_misses:
             shadow_hit = self.shadow.access(line, allocate)
@@ -187,6 +202,14 @@ cdef class Cache(MemoryLevel):
                 else:
                     self.dirty[base + way] = 1
             served_by[0] = <uint8_t> self.level_id
+            if self.has_pf and k != KIND_WRITEBACK:
+                outcome = PF_HIT
+                if self.pf_bit[base + way]:            # first use of a prefetched line
+                    self.pf_bit[base + way] = 0
+                    self.n_pf_useful += 1
+                    outcome = PF_HIT_PREFETCHED
+                if k < KIND_WRITEBACK:                 # a demand access: show it
+                    self._prefetch(pc, addr, k, outcome, now + self.hit_latency)
             return self.hit_latency
 
         # miss
@@ -202,6 +225,8 @@ cdef class Cache(MemoryLevel):
         if not allocate:                               # write-no-allocate store: post it
             self.n_write_through += 1
             self.next.access(pc, addr, k, now + self.hit_latency, served_by)
+            if self.has_pf:
+                self._prefetch(pc, addr, k, PF_MISS, now + self.hit_latency)
             return self.hit_latency
 
         cdef uint32_t latency = 0
@@ -221,6 +246,9 @@ cdef class Cache(MemoryLevel):
                                  now + self.hit_latency + latency, &dummy)
             else:
                 self.dirty[base + way] = 1
+        if self.has_pf and k < KIND_WRITEBACK:
+            self.prefetcher.on_fill(addr, 0, now + self.hit_latency + latency)
+            self._prefetch(pc, addr, k, PF_MISS, now + self.hit_latency)
         return self.hit_latency + latency
 
     cdef int _install(self, uint32_t set_, uint64_t base, uint64_t line,
@@ -243,6 +271,8 @@ cdef class Cache(MemoryLevel):
             old = self.tags[base + way]
             was_dirty = self.dirty[base + way]
             self.n_eviction += 1
+            if self.has_pf and self.pf_bit[base + way]:
+                self.n_pf_useless += 1             # a prefetched line never used
             if self.inclusive and self.n_upper > 0:
                 if self._back_invalidate(old << self.line_shift):
                     was_dirty = 1          # the newest data was above: it goes down now
@@ -251,8 +281,40 @@ cdef class Cache(MemoryLevel):
                 self.next.access(0, old << self.line_shift, KIND_WRITEBACK, when, &dummy)
         self.tags[base + way] = line
         self.dirty[base + way] = 0
+        if self.has_pf:
+            self.pf_bit[base + way] = 0            # the prefetch path sets it after
         self.policy.insert(set_, <uint32_t> way, pc, kind)
         return way
+
+    # ---- prefetching (docs/caches.md, "Prefetchers") ------------------------------------
+
+    cdef void _prefetch(self, uint64_t pc, uint64_t addr, uint8_t kind, uint8_t outcome,
+                        uint64_t t) noexcept nogil:
+        """Show the demand access to the prefetcher and issue what it asks for, at cycle t
+        (when the lookup's outcome is known)."""
+        cdef int i, n = self.prefetcher.on_access(pc, addr, kind, outcome, t)
+        self.n_pf_requests += <uint64_t> n
+        for i in range(n):
+            self._pf_issue(self.prefetcher.out[i], t)
+
+    cdef void _pf_issue(self, uint64_t addr, uint64_t t) noexcept nogil:
+        """One prefetch of the line holding `addr`, requested at cycle t: dropped when the
+        line is present or being fetched; otherwise fetched from the next level (pc 0,
+        KIND_PREFETCH) and installed marked prefetched."""
+        cdef uint64_t line = addr >> self.line_shift
+        cdef uint32_t set_ = <uint32_t> (line & self.set_mask)
+        cdef uint64_t base = <uint64_t> set_ * self.assoc
+        cdef uint8_t dummy
+        cdef uint64_t fill
+        cdef int way
+        if find_way(self.tags + base, self.assoc, line) >= 0:
+            self.n_pf_dropped_present += 1
+            return
+        self.n_pf_issued += 1
+        fill = t + self.next.access(0, line << self.line_shift, KIND_PREFETCH, t, &dummy)
+        way = self._install(set_, base, line, fill, 0, KIND_PREFETCH)
+        self.pf_bit[base + way] = 1
+        self.prefetcher.on_fill(line << self.line_shift, 1, fill)
 
     cdef bint _back_invalidate(self, uint64_t addr) noexcept nogil:
         cdef bint d = 0
@@ -279,6 +341,9 @@ cdef class Cache(MemoryLevel):
             way = self._find(line, base)
             if way >= 0:
                 d |= self.dirty[base + way]
+                if self.has_pf and self.pf_bit[base + way]:
+                    self.pf_bit[base + way] = 0
+                    self.n_pf_useless += 1
                 self.tags[base + way] = NO_LINE
                 self.dirty[base + way] = 0
                 self.valid_ways[set_] -= 1
@@ -370,6 +435,13 @@ cdef class Cache(MemoryLevel):
         """One cache-block operation from Python ("clean", "flush" or "zero"): its cycles."""
         cdef uint8_t code = {"clean": CBO_CLEAN, "flush": CBO_FLUSH, "zero": CBO_ZERO}[op]
         return self.block_op(pc, addr, code, now)
+        self.n_pf_requests = 0
+        self.n_pf_issued = 0
+        self.n_pf_dropped_present = 0
+        self.n_pf_dropped_mshr = 0
+        self.n_pf_useful = 0
+        self.n_pf_late = 0
+        self.n_pf_useless = 0
 
     def reset_stats(self):
         """Zero the counters and keep the contents (end of warm-up)."""
@@ -381,6 +453,9 @@ cdef class Cache(MemoryLevel):
         memset(self.dirty, 0, <size_t> self.num_sets * self.assoc)
         memset(self.valid_ways, 0, <size_t> self.num_sets * sizeof(uint32_t))
         self.policy.reset()
+        if self.has_pf:
+            memset(self.pf_bit, 0, <size_t> self.num_sets * self.assoc)
+            self.prefetcher.reset()
         if self.classify_misses:
             self.seen.clear()
             self.shadow.clear()
@@ -390,6 +465,8 @@ cdef class Cache(MemoryLevel):
         """Counters as a dict of plain ints and floats (names without the level prefix).
 
         read = loads; write = stores, AMOs and writebacks from the level above;
+        prefetches_received = prefetch requests from the level above (also in accesses,
+        hits and misses); pf_* = this level's own prefetcher, when it has one;
         ifetch = instruction fetches. compulsory_misses, capacity_misses and conflict_misses
         are present only when classify_misses is on."""
         cdef int k
@@ -408,6 +485,7 @@ cdef class Cache(MemoryLevel):
             "write_misses": sum(self.n_miss[k] for k in w),
             "amo_accesses": self.n_access[K_AMO],
             "writebacks_received": self.n_access[KIND_WRITEBACK],
+            "prefetches_received": self.n_access[KIND_PREFETCH],
             "writebacks": self.n_writeback,
             "evictions": self.n_eviction,
             "back_invalidations": self.n_back_invalidation,
@@ -417,11 +495,39 @@ cdef class Cache(MemoryLevel):
             "cbo_zero": self.n_cbo[CBO_ZERO],
             "cbo_writebacks": self.n_cbo_writeback,
         }
+        if self.has_pf:
+            s.update(self.prefetch_stats())
         if self.classify_misses:
             s["compulsory_misses"] = self.n_compulsory
             s["capacity_misses"] = self.n_capacity
             s["conflict_misses"] = self.n_conflict
         return s
+
+    def prefetch_stats(self):
+        """The pf_* counters (docs/caches.md, "Prefetchers"); coverage = useful / (useful +
+        misses of demand and prefetch requests), accuracy = useful / issued."""
+        cdef int k
+        misses = sum(self.n_miss[k] for k in (K_IFETCH, K_LOAD, K_STORE, K_AMO,
+                                             KIND_PREFETCH))
+        useful = self.n_pf_useful
+        return {
+            "pf_requests": self.n_pf_requests,
+            "pf_issued": self.n_pf_issued,
+            "pf_dropped_present": self.n_pf_dropped_present,
+            "pf_dropped_mshr": self.n_pf_dropped_mshr,
+            "pf_useful": useful,
+            "pf_late": self.n_pf_late,
+            "pf_useless": self.n_pf_useless,
+            "pf_coverage": useful / (useful + misses) if useful + misses else 0.0,
+            "pf_accuracy": useful / self.n_pf_issued if self.n_pf_issued else 0.0,
+        }
+
+    def is_prefetched(self, uint64_t addr):
+        """True if the line holding `addr` was brought by a prefetch and not used since."""
+        cdef uint64_t line = addr >> self.line_shift
+        cdef uint64_t base = (line & self.set_mask) * self.assoc
+        cdef int way = self._find(line, base)
+        return self.has_pf and way >= 0 and bool(self.pf_bit[base + way])
 
     def __repr__(self):
         return (f"Cache({self.name}: {self.size} B, {self.assoc}-way, {self.line_size} B lines, "

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from caches.dram_parts import PART_NAMES, PARTS
 from caches.dram_rules import check_timing_rules
 from caches.policies import POLICIES
+from caches.prefetchers import PREFETCHERS
 from cyclesim.params import Params, param
 from cyclesim.registry import plugin_param, plugin_params
 from cyclesim.units import format_size, format_time, is_power_of_two, time_to_cycles
@@ -70,6 +71,13 @@ class CacheConfig(Params):
     inclusion: str = param("non_inclusive", choices=INCLUSION_POLICIES,
                            help="inclusive: this level holds every line of the levels above "
                                 "it (evicting here back-invalidates them); not for L1s.")
+    prefetcher: str = plugin_param(PREFETCHERS, "none",
+                                   help="Prefetcher of this level, by name "
+                                        "(caches/prefetchers/, docs/caches.md "
+                                        "\"Prefetchers\"); its requests go to the next "
+                                        "level.")
+    prefetcher_params: Params = plugin_params("prefetcher", help="Parameters of the chosen "
+                                                                 "prefetcher.")
     mshrs: int = param(8, unit="entries",
                        help="Miss status holding registers: outstanding misses to distinct "
                             "lines; at least 1.", min=1, max=1024)

@@ -73,7 +73,7 @@ class RunOutcome:
     """What the engine hands to the result builder."""
 
     status: str                          # exited, fault, signal, max_insts, max_cycles,
-    message: str                         # stopped, mem_limit, deadlock
+    message: str                         # stopped, mem_limit, deadlock, prefetcher_error
     exit_code: int | None
     fault: dict | None
     stats: dict
@@ -131,6 +131,8 @@ class System:
                     capacity = STREAM_CAPACITY
                 self.timing.enable_trace(first, count, pipe, mem, capacity=capacity)
             self.core.attach_timing(self.timing)
+        # A Python prefetcher that raised stops the run at the end of its quantum.
+        self._pf_watch = self.hierarchy is not None and self.hierarchy.has_fallible_prefetcher
         self.core.set_timer(TIMEBASE_HZ, max(1, int(round(self.frequency))))
         process.start(self.core)
         if options.stop_at is not None:
@@ -252,6 +254,8 @@ class System:
                 yield self.env.timeout(now - self.env.now)
             if self._progress is not None:
                 self._progress.update(int(core.instret))
+            if self._pf_watch and self.hierarchy.prefetcher_error() is not None:
+                return self._finish("prefetcher_error", self.hierarchy.prefetcher_error())
             if opts.warmup is not None and self._stats_base_inst == 0 \
                     and int(core.instret) >= opts.warmup > 0:
                 self.reset_stats()

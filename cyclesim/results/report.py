@@ -73,6 +73,14 @@ def format_report(result) -> str:
             miss = int(s.get(f"{lv}.misses", 0))
             rate = 100.0 * (acc - miss) / acc if acc else float("nan")
             lines.append(f"  {lv:<6} {acc:>16,} {miss:>13,} {rate:>8.2f}% {s.get(f'{lv}.mpki', 0.0):>9.3f}")
+        for lv in caches:
+            if f"{lv}.pf_issued" in s:
+                lines.append(f"  {lv:<6} prefetches {int(s[f'{lv}.pf_issued']):,} issued, "
+                             f"{int(s[f'{lv}.pf_useful']):,} useful "
+                             f"({int(s[f'{lv}.pf_late']):,} late), "
+                             f"{int(s[f'{lv}.pf_useless']):,} useless; coverage "
+                             f"{100 * s[f'{lv}.pf_coverage']:.1f}%, accuracy "
+                             f"{100 * s[f'{lv}.pf_accuracy']:.1f}%")
     if "dram.accesses" in s:
         lines.append(f"  dram   {int(s['dram.accesses']):>16,} accesses, row hits "
                      f"{int(s.get('dram.row_hits', 0)):,}, row conflicts "
