@@ -430,11 +430,6 @@ cdef class Cache(MemoryLevel):
         self.n_conflict = 0
         memset(self.n_cbo, 0, sizeof(self.n_cbo))
         self.n_cbo_writeback = 0
-
-    def block_op_py(self, uint64_t addr, op, uint64_t now=0, uint64_t pc=0):
-        """One cache-block operation from Python ("clean", "flush" or "zero"): its cycles."""
-        cdef uint8_t code = {"clean": CBO_CLEAN, "flush": CBO_FLUSH, "zero": CBO_ZERO}[op]
-        return self.block_op(pc, addr, code, now)
         self.n_pf_requests = 0
         self.n_pf_issued = 0
         self.n_pf_dropped_present = 0
@@ -442,6 +437,11 @@ cdef class Cache(MemoryLevel):
         self.n_pf_useful = 0
         self.n_pf_late = 0
         self.n_pf_useless = 0
+
+    def block_op_py(self, uint64_t addr, op, uint64_t now=0, uint64_t pc=0):
+        """One cache-block operation from Python ("clean", "flush" or "zero"): its cycles."""
+        cdef uint8_t code = {"clean": CBO_CLEAN, "flush": CBO_FLUSH, "zero": CBO_ZERO}[op]
+        return self.block_op(pc, addr, code, now)
 
     def reset_stats(self):
         """Zero the counters and keep the contents (end of warm-up)."""
