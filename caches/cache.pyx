@@ -381,6 +381,9 @@ cdef class Cache(MemoryLevel):
         was_dirty = way >= 0 and self.dirty[base + way]
         if way >= 0:
             if op == CBO_FLUSH:
+                if self.has_pf and self.pf_bit[base + way]:
+                    self.pf_bit[base + way] = 0
+                    self.n_pf_useless += 1         # flushed before any demand use
                 self.tags[base + way] = NO_LINE
                 self.valid_ways[set_] -= 1
                 self.policy.invalidate(set_, <uint32_t> way)
