@@ -49,50 +49,67 @@ def replay(MemoryLevel l1i not None, MemoryLevel l1d not None, uint32_t iline, u
         shift_i += 1
     while (1u << shift_d) < dline:
         shift_d += 1
+    # raw pointers: the loop reads each column once per record (no memoryview structs)
+    cdef const uint64_t* ap = &addr[0] if n > 0 else NULL
+    cdef const uint16_t* zp = &size[0] if n > 0 else NULL
+    cdef const uint8_t* kp = &kind[0] if n > 0 else NULL
+    cdef const uint64_t* pp = &pc[0] if has_pc else NULL
+    cdef const uint64_t* cp = &cycle[0] if issue == I_CYCLE and n > 0 else NULL
+    cdef uint32_t* lp = &lat_out[0] if out and n > 0 else NULL
+    cdef uint8_t* vp = &lvl_out[0] if out and n > 0 else NULL
     with nogil:
         for i in range(n):
-            k = kind[i]
+            k = kp[i]
             if k == KIND_FLUSH:
                 flushes += 1
                 if out:
-                    lat_out[i] = 0
-                    lvl_out[i] = 0
+                    lp[i] = 0
+                    vp[i] = 0
                 continue
-            if issue == I_CYCLE:
-                now = cycle[i]
+            if cp != NULL:
+                now = cp[i]
             issued = now
-            a = addr[i]
-            p = pc[i] if has_pc else 0
+            a = ap[i]
+            p = pp[i] if pp != NULL else 0
             sh = shift_i if k == K_IFETCH else shift_d
             first = a >> sh
-            last = (a + (size[i] - 1 if size[i] > 0 else 0)) >> sh
-            line = first
-            t = now
-            lat = 0
-            deepest = 0
-            while True:
-                served = 0
+            last = (a + (zp[i] - 1 if zp[i] > 0 else 0)) >> sh
+            served = 0
+            if first == last:               # the common case: one line
                 if k == K_IFETCH:
-                    l = l1i.access(p, (line << sh) if line != first else a, k, t, &served)
+                    t = now + l1i.access(p, a, k, now, &served)
                 else:
-                    l = l1d.access(p, (line << sh) if line != first else a, k, t, &served)
+                    t = now + l1d.access(p, a, k, now, &served)
                 pieces += 1
-                if served > deepest:
-                    deepest = served
-                if issue == I_BLOCKING:
-                    t += l                  # the next piece waits for this one
-                elif l > lat:
-                    lat = l                 # pieces issued together: the slowest one counts
-                if line == last:
-                    break
-                line += 1
-            if issue != I_BLOCKING:
-                t = now + lat
+                deepest = served
+            else:
+                line = first
+                t = now
+                lat = 0
+                deepest = 0
+                while True:
+                    served = 0
+                    if k == K_IFETCH:
+                        l = l1i.access(p, (line << sh) if line != first else a, k, t, &served)
+                    else:
+                        l = l1d.access(p, (line << sh) if line != first else a, k, t, &served)
+                    pieces += 1
+                    if served > deepest:
+                        deepest = served
+                    if issue == I_BLOCKING:
+                        t += l                  # the next piece waits for this one
+                    elif l > lat:
+                        lat = l                 # pieces issued together: the slowest counts
+                    if line == last:
+                        break
+                    line += 1
+                if issue != I_BLOCKING:
+                    t = now + lat
             if t > done:
                 done = t
             if out:
-                lat_out[i] = <uint32_t> (t - issued)
-                lvl_out[i] = deepest
+                lp[i] = <uint32_t> (t - issued)
+                vp[i] = deepest
             if issue == I_BLOCKING:
                 now = t
             elif issue == I_GAP:
