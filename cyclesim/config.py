@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from caches.config import CacheConfig, MemoryConfig, default_cache
+from caches.config import CacheConfig, MemoryConfig, TlbConfig, default_cache
 from cyclesim.errors import ConfigError
 from cyclesim.params import Params, unknown_key
 from cyclesim.units import format_frequency, format_size, format_time
@@ -40,6 +40,7 @@ LEVELS = ("l1i", "l1d", "l2", "l3")
 SECTIONS: dict[str, type[Params]] = {
     "core": CoreConfig, "bpred": BranchPredictorConfig, "l1i": CacheConfig,
     "l1d": CacheConfig, "l2": CacheConfig, "l3": CacheConfig, "memory": MemoryConfig,
+    "tlb": TlbConfig,
 }
 TOP_KEYS = ("name",) + tuple(SECTIONS)
 # Only these levels may be absent: the L1s always exist.
@@ -65,6 +66,7 @@ class SystemConfig:
     l2: CacheConfig | None = field(default_factory=lambda: default_cache("l2"))
     l3: CacheConfig | None = None
     memory: MemoryConfig = field(default_factory=MemoryConfig)
+    tlb: TlbConfig = field(default_factory=TlbConfig)
 
     # -- levels ----------------------------------------------------------------------------
 
@@ -496,6 +498,8 @@ _SECTION_TEXT = {
              "The field defaults below are those of the class; each level starts from its "
              "own geometry (table after it).",
     "memory": "Main memory behind the last cache level (`caches.config.MemoryConfig`).",
+    "tlb": "Address translation: L1 ITLB/DTLB, shared L2 TLB, Sv39/Sv48 page-table walker "
+           "and page-walk cache (`caches.config.TlbConfig`, rules in docs/tlb.md).",
 }
 
 _UNITS_TEXT = """\
@@ -617,7 +621,8 @@ def config_reference() -> str:
     for sec, cls, text in (("core", CoreConfig, _SECTION_TEXT["core"]),
                            ("bpred", BranchPredictorConfig, _SECTION_TEXT["bpred"]),
                            ("l1i / l1d / l2 / l3", CacheConfig, _SECTION_TEXT["cache"]),
-                           ("memory", MemoryConfig, _SECTION_TEXT["memory"])):
+                           ("memory", MemoryConfig, _SECTION_TEXT["memory"]),
+                           ("tlb", TlbConfig, _SECTION_TEXT["tlb"])):
         out += [f"### `{sec}`", "", text, ""] + _field_table(cls) + [""]
         out += _plugin_tables(cls, sec.split(" ")[0] if cls is not CacheConfig else "l1d")
         if cls is CacheConfig:

@@ -92,7 +92,8 @@ class System:
             from pipeline.build import build_core
 
             self.hierarchy = build_hierarchy(config.l1i, config.l1d, config.l2, config.l3,
-                                             config.memory, self.frequency)
+                                             config.memory, self.frequency,
+                                             tlb=getattr(config, "tlb", None))
             self.timing = build_core(config.core, config.bpred,
                                      self.hierarchy.l1i, self.hierarchy.l1d)
             if options.trace:
