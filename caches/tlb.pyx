@@ -368,10 +368,12 @@ cdef class PageTableWalker:
                 return None
         return (table << PAGE_SHIFT) + ((va >> (PAGE_SHIFT + LEVEL_BITS * level)) & 511) * 8
 
-    def entries(self):
+    def entries(self, prot_of=None):
         """The page table as a kernel would hold it: a list of (table_pa, index, level,
-        kind, target_pa, va) rows, kind "table" (a pointer PTE) or "leaf" (a page); va is
-        the first virtual address the PTE covers."""
+        kind, target_pa, va, pte) rows, kind "table" (a pointer PTE) or "leaf" (a page); va
+        is the first virtual address the PTE covers; pte the 8-byte PTE value as the
+        privileged spec encodes it: PPN << 10 | flags (V; a leaf also R/W/X from
+        prot_of(va) -> PROT_READ|PROT_WRITE|PROT_EXEC bits, U, A, D)."""
         rows = []
         cdef uint64_t j, key, kind, level, num
         for j in range(self.cap):
@@ -381,16 +383,20 @@ cdef class PageTableWalker:
             kind = key & (<uint64_t> 3 << 62)
             level = (key >> 56) & 0x3f
             num = key & ((<uint64_t> 1 << 56) - 1)
+            ppn = self.vals[j]
             if kind == KEY_TABLE:        # table page at `level`, pointed to from level + 1
                 va = num << (PAGE_SHIFT + LEVEL_BITS * (level + 1))
-                parent = self.pte_address(va, level + 1)
-                rows.append((parent & ~0xfff, (parent & 0xfff) // 8, level + 1, "table",
-                             self.vals[j] << PAGE_SHIFT, va))
+                slot = self.pte_address(va, level + 1)
+                rows.append((slot & ~0xfff, (slot & 0xfff) // 8, level + 1, "table",
+                             ppn << PAGE_SHIFT, va, (ppn << 10) | 1))
             elif kind == KEY_FRAME:      # data page of size class `level`
                 va = num << (PAGE_SHIFT + LEVEL_BITS * level)
-                pte = self.pte_address(va, level)
-                rows.append((pte & ~0xfff, (pte & 0xfff) // 8, level, "leaf",
-                             self.vals[j] << PAGE_SHIFT, va))
+                slot = self.pte_address(va, level)
+                prot = 7 if prot_of is None else int(prot_of(va))
+                flags = 1 | (2 if prot & 1 else 0) | (4 if prot & 2 else 0) \
+                    | (8 if prot & 4 else 0) | 16 | 64 | 128
+                rows.append((slot & ~0xfff, (slot & 0xfff) // 8, level, "leaf",
+                             ppn << PAGE_SHIFT, va, (ppn << 10) | flags))
         rows.sort()
         return rows
 
@@ -470,6 +476,12 @@ cdef class Translator(MemoryLevel):
             pc, (ppn << PAGE_SHIFT)
             + (addr & (((<uint64_t> 1) << (PAGE_SHIFT + LEVEL_BITS * size)) - 1)),
             kind, now + t, served_by)
+
+    def access_py(self, uint64_t addr, kind, uint64_t now=0, uint64_t pc=0):
+        """One translated access from Python: (latency, level_id that served it)."""
+        cdef uint8_t served = 0
+        cdef uint32_t lat = self.access(pc, addr, <uint8_t> int(kind), now, &served)
+        return lat, served
 
     def stats(self):
         """This side's translation counters (the L1 TLB's hits and misses, walks)."""
