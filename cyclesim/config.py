@@ -298,6 +298,15 @@ class SystemConfig:
                          f"tRCD-tCL-tRP {format_time(m.tRCD)}-{format_time(m.tCL)}-"
                          f"{format_time(m.tRP)}, burst {format_time(m.tBURST)}, controller "
                          f"{format_time(m.controller_latency)}, {m.mapping}")
+        t = self.tlb
+        if t.enabled:
+            l2 = (f"L2 TLB {t.l2tlb_entries} {t.l2tlb_assoc}-way {t.l2tlb_latency} cycles"
+                  if t.l2tlb_entries else "no L2 TLB")
+            lines.append(f"  tlb     {t.mode}, ITLB {t.itlb_entries} {t.itlb_assoc}-way, DTLB "
+                         f"{t.dtlb_entries} {t.dtlb_assoc}-way, {l2}, page-walk cache "
+                         f"{t.pwc_entries}, walks via {t.walk_port}")
+        else:
+            lines.append("  tlb     off (caches see virtual addresses)")
         return "\n".join(lines)
 
     def __str__(self) -> str:
