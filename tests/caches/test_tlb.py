@@ -256,3 +256,12 @@ def test_workload_stream_matches_reference():
     assert len(stream) > 10_000
     w = _compare(stream, l1_entries=8, l1_assoc=8, l2_entries=64, l2_assoc=4, pwc=2)
     assert w.stats()["walks"] > 10
+
+
+def test_report_shows_the_tlbs_only_when_on():
+    import cyclesim
+    from cyclesim.results.report import format_report
+    on = format_report(cyclesim.run("hello", overrides={"tlb.enabled": True}))
+    off = format_report(cyclesim.run("hello"))
+    assert "  dtlb " in on and "page-walk cache hits" in on
+    assert "TLB" not in off
