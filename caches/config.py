@@ -161,6 +161,7 @@ class MemoryConfig(Params):
 
 TLB_MODES = ("sv39", "sv48")
 TLB_WALK_PORTS = ("l1d", "l2")
+TLB_SUPERPAGES = ("never", "always")
 MAX_TLB_ENTRIES = 65536
 MAX_TLB_LATENCY = 1000
 
@@ -198,6 +199,10 @@ class TlbConfig(Params):
     l2tlb_latency: int = param(4, unit="cycles", help="Cycles an L2 TLB lookup adds after "
                                                       "an L1 TLB miss.")
     l2_superpages: bool = param(True, help="The L2 TLB holds 2 MiB entries.")
+    superpages: str = param("never", choices=TLB_SUPERPAGES,
+                            help="Transparent huge pages: always maps anonymous memory (heap, "
+                                 "anonymous mmaps, 2 MiB aligned) with 2 MiB pages where a "
+                                 "whole untouched 2 MiB fits; never: 4 KiB pages only.")
     pwc_entries: int = param(8, unit="entries", help="Page-walk cache: non-leaf PTEs kept "
                                                      "so a walk skips upper levels "
                                                      "(0: none; at most 64).")

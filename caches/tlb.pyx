@@ -339,6 +339,17 @@ cdef class PageTableWalker:
                              "4 KiB pages; map superpages before the program touches them")
         self._put(KEY_SUPER | (va >> 21), 1)
 
+    def map_superpages(self, uint64_t start, uint64_t end):
+        """Map as 2 MiB superpages every 2 MiB-aligned region inside [start, end) that no
+        4 KiB page uses yet (transparent huge pages, mode "always"); returns how many."""
+        cdef uint64_t r, n = 0
+        for r in range((start + (1 << 21) - 1) >> 21, end >> 21):
+            if self._get(KEY_SUPER | r) or self._get(KEY_TABLE | (<uint64_t> 0 << 56) | r):
+                continue
+            self._put(KEY_SUPER | r, 1)
+            n += 1
+        return n
+
     def walk_once(self, uint64_t va, uint64_t now=0):
         """Run one walk (counted): (cycles, ppn, size)."""
         cdef uint64_t ppn = 0

@@ -78,3 +78,20 @@ def test_tlb_hits_cost_nothing(chase):
     on = run_chase(chase, 64 * KiB)
     assert "dtlb.misses" not in off and on["dtlb.misses"] == 0
     assert on["core.cycles"] == off["core.cycles"]
+
+
+def test_superpages_multiply_the_reach(chase):
+    """tlb.superpages = always (transparent huge pages): the chase buffer is mapped with
+    2 MiB pages, so the 32-entry DTLB reaches 32 x 2 MiB = 64 MiB and the L2 TLB
+    512 x 2 MiB: 64 MiB is all DTLB hits, where 4 KiB pages needed a walk per load (test
+    above). At 128 MiB the 64 superpages are visited in random order (the cycle is over
+    4 KiB pages), so a 32-entry DTLB holds any given one half the time: about half the
+    loads miss it, and every miss hits the L2 TLB (64 entries over 128 sets)."""
+    tlb = SystemConfig().tlb
+    dtlb_reach = tlb.dtlb_entries * 2 * MiB
+    s = run_chase(chase, dtlb_reach, **{"tlb.superpages": "always"})
+    assert (s["dtlb.misses"], s["dtlb.translation_cycles"]) == (0, 0)
+    s = run_chase(chase, 2 * dtlb_reach, **{"tlb.superpages": "always"})
+    assert abs(s["dtlb.misses"] / STEPS - (1 - tlb.dtlb_entries / 64)) < 0.05
+    assert s["l2tlb.misses"] == 0
+    assert s["dtlb.translation_cycles"] == s["dtlb.misses"] * tlb.l2tlb_latency
