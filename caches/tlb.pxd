@@ -40,6 +40,7 @@ cdef class PageTableWalker:
     cdef uint64_t* vals
     cdef uint64_t cap, used
     cdef uint64_t next_ppn             # bump allocator of physical frames (4 KiB units)
+    cdef uint64_t n_tables             # table pages allocated, the root included
     # page-walk cache: fully associative LRU of non-leaf PTEs
     cdef uint64_t* pwc_tag             # (level << 60) | (va >> (12 + 9 * level)); 0 = empty
     cdef uint64_t* pwc_ppn             # the next-level table that PTE points to

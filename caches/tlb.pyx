@@ -211,6 +211,7 @@ cdef class PageTableWalker:
             raise MemoryError("page table map")
         self.root_ppn = self.phys_base >> PAGE_SHIFT
         self.next_ppn = self.root_ppn + 1
+        self.n_tables = 1
         self.flush()
 
     def _zero(self):
@@ -267,6 +268,8 @@ cdef class PageTableWalker:
             return ppn
         ppn = (self.next_ppn + pages - 1) & ~(pages - 1)
         self.next_ppn = ppn + pages
+        if (key & (<uint64_t> 3 << 62)) == KEY_TABLE:
+            self.n_tables += 1
         self._put(key, ppn)
         return ppn
 
@@ -424,7 +427,7 @@ cdef class PageTableWalker:
         d = {"walks": self.n_walks, "walk_cycles": self.walk_cycles,
              "avg_walk_cycles": self.walk_cycles / self.n_walks if self.n_walks else 0.0,
              "pwc_hits": self.pwc_hits, "pwc_misses": self.pwc_misses,
-             "table_pages": sum(1 for r in self.entries() if r[3] == "table") + 1}
+             "table_pages": self.n_tables}
         for i, name in ((1, "l1"), (2, "l2"), (3, "l3"), (4, "memory")):
             d[f"pte_reads_{name}"] = self.pte_by_served[i]
         for i in range(self.levels):

@@ -82,6 +82,7 @@ def test_sv39_walk_layout_and_latency_through_the_cache():
     assert [w.pte_address(0x402123, lv) for lv in (2, 1, 0)] == [0x80000000, 0x80001010,
                                                                    0x80002010]
     assert w.walk_once(0x403000) == (1, 0x80004, 0)
+    assert w.stats()["table_pages"] == 3           # root, one level-1, one level-0 table
     s = w.stats()
     assert (s["walks"], s["pwc_hits"], s["pwc_misses"], s["pte_reads_l1"],
             s["pte_reads_memory"], s["pte_reads_level0"]) == (2, 1, 1, 1, 3, 2)
@@ -265,3 +266,43 @@ def test_report_shows_the_tlbs_only_when_on():
     off = format_report(cyclesim.run("hello"))
     assert "  dtlb " in on and "page-walk cache hits" in on
     assert "TLB" not in off
+
+
+def test_page_table_matches_the_guest_mappings():
+    """After a real run, the walker's page table is the guest's: every leaf maps a page the
+    guest has mapped, with R/W/X from its protection (code r-x, data rw-), each page its
+    own frame, no frame shared with a table page, and every pointer PTE points to a table
+    page that holds PTEs (Sv39: three levels, the root at tlb.phys_base)."""
+    from cyclesim import workloads
+    from cyclesim.api import build_system
+    from cyclesim.config import resolve_config
+    from cyclesim.engine import RunOptions
+    cfg = resolve_config(overrides={"tlb.enabled": True})
+    name = "sort"
+    system = build_system(str(workloads.path(name)), name,
+                          workloads.info(name)["default_args"], cfg,
+                          RunOptions(max_insts=300_000, sample_interval=None))
+    system.run()
+    walker = system.hierarchy.tlbs["walker"]
+    mem = system.process.memory
+    rows = walker.entries(prot_of=mem.prot_at)
+    leaves = [r for r in rows if r[3] == "leaf"]
+    tables = [r for r in rows if r[3] == "table"]
+    assert len(leaves) > 10 and walker.stats()["table_pages"] == len(tables) + 1
+    table_pages = {r[4] for r in tables} | {cfg.tlb.phys_base}
+    frames = [r[4] for r in leaves]
+    assert len(set(frames)) == len(frames) and not set(frames) & table_pages
+    for table_pa, index, level, kind, target, va, pte in leaves:
+        prot = mem.prot_at(va)
+        assert level == 0 and mem.is_mapped(va, 4096) and prot
+        assert pte >> 10 == target >> 12
+        assert (pte >> 1 & 1, pte >> 2 & 1, pte >> 3 & 1) == (prot & 1, prot >> 1 & 1,
+                                                             prot >> 2 & 1)
+        assert pte & 0xd1 == 0xd1                     # V, U, A, D
+        assert table_pa in table_pages and walker.pte_address(va, 0) == table_pa + 8 * index
+    pc_page = system.process.entry & ~0xfff
+    code = [r for r in leaves if r[5] == pc_page]
+    assert code and code[0][6] & 0xe == 0xa          # R and X, not W
+    used = {r[0] for r in rows}
+    for r in tables:
+        assert r[6] & 0xf == 1 and r[4] in used      # a pointer: only V; its table is in use
