@@ -1,5 +1,6 @@
 # Address translation: TLBs, the Sv39/Sv48 page table of the guest and its walker, and the
 # Translator that puts a TLB in front of an L1 cache. Rules: docs/tlb.md.
+cimport cython
 from libc.stdint cimport int64_t, uint8_t, uint32_t, uint64_t
 from caches.base cimport MemoryLevel
 
@@ -17,6 +18,7 @@ cdef struct TlbEntry:
     uint8_t size               # SIZE_4K or SIZE_2M
     uint8_t valid
 
+@cython.final        # direct C calls from the Translator, no vtable
 cdef class Tlb:
     cdef readonly str name
     cdef readonly uint32_t entries, assoc, sets, hit_latency
@@ -29,6 +31,7 @@ cdef class Tlb:
     cdef bint lookup(self, uint64_t va, uint64_t* ppn, uint8_t* size) noexcept nogil
     cdef void insert(self, uint64_t va, uint64_t ppn, uint8_t size) noexcept nogil
 
+@cython.final
 cdef class PageTableWalker:
     cdef readonly uint32_t levels      # 3 = Sv39, 4 = Sv48
     cdef readonly uint32_t pwc_entries
