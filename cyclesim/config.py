@@ -110,6 +110,9 @@ class SystemConfig:
                                   f"l1d.line_size ({format_size(line)}); every cache level "
                                   f"uses one line size.")
         self._check_inclusion()
+        if self.tlb.enabled and self.tlb.walk_port == "l2" and self.l2 is None:
+            raise ConfigError("tlb.walk_port = l2 but l2 is none: the walker needs an L2 to "
+                              "send PTE loads to; set walk_port = l1d or add an l2.")
         if self.memory.kind == "dram" and self.memory.row_size < line:
             last, _ = self.last_level
             raise ConfigError(f"memory.row_size = {format_size(self.memory.row_size)}: must "

@@ -306,3 +306,9 @@ def test_page_table_matches_the_guest_mappings():
     used = {r[0] for r in rows}
     for r in tables:
         assert r[6] & 0xf == 1 and r[4] in used      # a pointer: only V; its table is in use
+
+
+def test_walk_port_l2_needs_an_l2():
+    from cyclesim.config import resolve_config
+    with pytest.raises(ConfigError, match="tlb.walk_port = l2 but l2 is none"):
+        resolve_config(overrides={"tlb.enabled": True, "tlb.walk_port": "l2", "l2": None})
