@@ -3,6 +3,7 @@
     python benchmarks/mips.py                 every workload at its default size
     python benchmarks/mips.py matmul ptrchase --modes functional
     python benchmarks/mips.py --max-insts 20000000
+    python benchmarks/mips.py --modes timing --set tlb.enabled=true   (config overrides)
 
 Each (workload, mode) runs in a fresh child process so that its peak RSS is its own.
 Prints a Markdown table and the medians; the numbers quoted in the README come from here.
@@ -25,17 +26,20 @@ import json, sys, time
 import cyclesim
 from cyclesim.footprint import own_peak_rss
 name, mode, max_insts = sys.argv[1], sys.argv[2], int(sys.argv[3])
+overrides = json.loads(sys.argv[4]) if len(sys.argv) > 4 else []
 args = cyclesim.workloads.info(name)["default_args"]
-r = cyclesim.run(name, *args, mode=mode, max_insts=max_insts or None, sample_interval=None)
+r = cyclesim.run(name, *args, mode=mode, max_insts=max_insts or None, sample_interval=None,
+                 overrides=overrides or None)
 print(json.dumps({"instructions": r.instructions, "seconds": r.host_seconds,
                   "status": r.status, "ipc": float(r.stats["core.ipc"]),
                   "rss_mib": own_peak_rss() / 2**20}))
 """
 
 
-def measure(name, mode, max_insts):
+def measure(name, mode, max_insts, overrides=()):
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([ROOT, os.environ.get("PYTHONPATH", "")]))
-    out = subprocess.run([sys.executable, "-c", CHILD, name, mode, str(max_insts)],
+    out = subprocess.run([sys.executable, "-c", CHILD, name, mode, str(max_insts),
+                          json.dumps(list(overrides))],
                          capture_output=True, text=True, check=True, env=env)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -57,6 +61,8 @@ def main():
     p.add_argument("workloads", nargs="*")
     p.add_argument("--modes", default="functional,timing")
     p.add_argument("--max-insts", type=int, default=0)
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="config override for every run, e.g. tlb.enabled=true (repeatable)")
     a = p.parse_args()
     names = a.workloads or cyclesim.workloads.names()
     modes = a.modes.split(",")
@@ -67,7 +73,7 @@ def main():
     for name in names:
         cells, insts = [], 0
         for m in modes:
-            r = measure(name, m, a.max_insts)
+            r = measure(name, m, a.max_insts, a.set)
             mips = r["instructions"] / r["seconds"] / 1e6
             per_mode[m].append(mips)
             insts = r["instructions"]

@@ -6,6 +6,9 @@
                            "dram": Dram | "memory": FixedMemory}
     h.stats(instructions) {"l1d.misses": ..., "l1d.mpki": ..., "dram.row_hits": ...}
     h.reset_stats()       zero every counter, keep contents (end of warm-up)
+    h.tlbs                {} or, with translation on, {"itlb": Translator, "dtlb": Translator,
+                           ["l2tlb": Tlb,] "walker": PageTableWalker}; h.l1i/h.l1d are then
+                           the Translators in front of the L1 caches
 
 The L1s miss into one unified L2, the L2 into the L3 when there is one, the last cache into
 main memory. An inclusive level back-invalidates every cache above it.
@@ -16,6 +19,7 @@ from caches.cache import Cache, run_stream
 from caches.dram import Dram, FixedMemory
 from caches.policies import POLICIES
 from caches.prefetchers import PREFETCHERS
+from caches.tlb import MODES, PageTableWalker, Tlb, Translator
 from cyclesim.errors import ConfigError
 from cyclesim.units import parse_frequency, parse_size, parse_time, time_to_cycles
 
@@ -97,10 +101,11 @@ def make_memory(cfg, frequency_hz, line_size):
 class Hierarchy:
     """The caches and main memory of one core, wired together."""
 
-    def __init__(self, l1i, l1d, levels):
+    def __init__(self, l1i, l1d, levels, tlbs=None):
         self.l1i = l1i
         self.l1d = l1d
         self.levels = levels          # name -> level, from the core outwards
+        self.tlbs = tlbs or {}        # translation structures (empty: translation off)
 
     def stats(self, instructions=None):
         """Every counter with a dotted name ("l1d.misses", "dram.row_hits", ...); with
@@ -111,6 +116,12 @@ class Hierarchy:
             for k, v in s.items():
                 out[f"{name}.{k}"] = v
             if instructions is not None and isinstance(level, Cache):
+                out[f"{name}.mpki"] = (1000.0 * s["misses"] / instructions
+                                       if instructions else 0.0)
+        for name, part in self.tlbs.items():
+            s = part.stats()
+            out.update({f"{name}.{k}": v for k, v in s.items()})
+            if instructions is not None and "misses" in s:
                 out[f"{name}.mpki"] = (1000.0 * s["misses"] / instructions
                                        if instructions else 0.0)
         return out
@@ -133,30 +144,63 @@ class Hierarchy:
         """Zero every counter, keep cache contents and DRAM row state (end of warm-up)."""
         for level in self.levels.values():
             level.reset_stats()
+        for part in self.tlbs.values():
+            part.reset_stats()
 
     def reset(self):
         """Empty every cache, close every DRAM row, zero every counter."""
         for level in self.levels.values():
             level.reset()
+        for part in self.tlbs.values():
+            part.reset()
 
     def run_stream(self, addrs, kinds, start=0):
         """Blocking accesses one after another (see caches.cache.run_stream)."""
         return run_stream(self.l1i, self.l1d, addrs, kinds, start)
 
     def describe(self):
-        return "\n".join(f"{name}: {level!r}" for name, level in self.levels.items())
+        parts = list(self.levels.items()) + list(self.tlbs.items())
+        return "\n".join(f"{name}: {level!r}" for name, level in parts)
 
     def __repr__(self):
         return f"Hierarchy({', '.join(self.levels)})"
 
 
-def build_hierarchy(l1i, l1d, l2, l3, memory, frequency, classify_misses=True):
+def make_translation(tlb, l1ic, l1dc, l2c):
+    """Translators in front of the L1s, a shared L2 TLB and the walker, from a TlbConfig-
+    like object; returns (itlb, dtlb, tlbs) with tlbs the dict Hierarchy.tlbs holds."""
+    mode = getattr(tlb, "mode", "sv39")
+    if mode not in MODES:
+        raise ConfigError(f"tlb.mode is {mode!r}; use sv39 or sv48")
+    port = getattr(tlb, "walk_port", "l1d")
+    if port == "l2" and l2c is None:
+        raise ConfigError("tlb.walk_port = l2 but there is no l2; use walk_port = l1d")
+    walker = PageTableWalker(l2c if port == "l2" else l1dc, levels=MODES[mode],
+                             pwc_entries=int(tlb.pwc_entries), phys_base=int(tlb.phys_base))
+    l2t = None
+    if int(tlb.l2tlb_entries):
+        l2t = Tlb(tlb.l2tlb_entries, tlb.l2tlb_assoc, tlb.l2tlb_latency,
+                  superpages=bool(tlb.l2_superpages), name="tlb.l2tlb")
+    sp = bool(getattr(tlb, "l1_superpages", True))
+    itlb = Translator(l1ic, Tlb(tlb.itlb_entries, tlb.itlb_assoc, tlb.itlb_latency,
+                                superpages=sp, name="tlb.itlb"), l2t, walker, name="itlb")
+    dtlb = Translator(l1dc, Tlb(tlb.dtlb_entries, tlb.dtlb_assoc, tlb.dtlb_latency,
+                                superpages=sp, name="tlb.dtlb"), l2t, walker, name="dtlb")
+    tlbs = {"itlb": itlb, "dtlb": dtlb}
+    if l2t is not None:
+        tlbs["l2tlb"] = l2t
+    tlbs["walker"] = walker
+    return itlb, dtlb, tlbs
+
+
+def build_hierarchy(l1i, l1d, l2, l3, memory, frequency, classify_misses=True, tlb=None):
     """Wire L1I + L1D -> unified L2 -> optional L3 -> main memory.
 
     l1i, l1d, l2, l3: CacheConfig-like objects (l2 and l3 may be None); memory: MemoryConfig-like;
     frequency: core clock in Hz (or "2GHz"), used to turn DRAM times into cycles.
     classify_misses=False turns off the fully-associative shadow caches (faster; no
-    capacity/conflict split)."""
+    capacity/conflict split). tlb: a TlbConfig-like object; when given with enabled = true
+    the core talks to Translators (TLBs + walker) in front of the L1s."""
     f = parse_frequency(frequency, "core.frequency")
     if not f > 0:
         raise ConfigError(f"core.frequency is {frequency!r}; it must be positive")
@@ -183,4 +227,7 @@ def build_hierarchy(l1i, l1d, l2, l3, memory, frequency, classify_misses=True):
     if l3c is not None:
         levels["l3"] = l3c
     levels[mem_name] = mem
+    if tlb is not None and getattr(tlb, "enabled", False):
+        itlb, dtlb, tlbs = make_translation(tlb, l1ic, l1dc, l2c)
+        return Hierarchy(itlb, dtlb, levels, tlbs)
     return Hierarchy(l1ic, l1dc, levels)

@@ -22,7 +22,7 @@ from cyclesim.units import format_size, format_time, is_power_of_two, time_to_cy
 
 __all__ = ["CacheConfig", "MemoryConfig", "LEVEL_DEFAULTS", "default_cache",
            "WRITE_POLICIES", "INCLUSION_POLICIES", "MEMORY_KINDS",
-           "DRAM_MAPPINGS", "PAGE_POLICIES", "DRAM_SCHEDULERS"]
+           "DRAM_MAPPINGS", "PAGE_POLICIES", "DRAM_SCHEDULERS", "TlbConfig", "TLB_MODES"]
 
 WRITE_POLICIES = ("write_back", "write_through")
 INCLUSION_POLICIES = ("non_inclusive", "inclusive")
@@ -298,3 +298,83 @@ def _clocks(value, tck, what):
         from cyclesim.errors import ConfigError
         raise ConfigError(f"{what} = {value!r}: write a number of DRAM clocks such as 22nCK.")
     return float(n * Decimal(repr(parse_time(tck, "memory.tCK"))))
+
+
+TLB_MODES = ("sv39", "sv48")
+TLB_WALK_PORTS = ("l1d", "l2")
+TLB_SUPERPAGES = ("never", "always")
+MAX_TLB_ENTRIES = 65536
+MAX_TLB_LATENCY = 1000
+
+
+@dataclass(repr=False)
+class TlbConfig(Params):
+    """Address translation: L1 ITLB and DTLB, a shared L2 TLB and an Sv39/Sv48 page-table
+    walker with a page-walk cache (docs/tlb.md). Off: the caches see virtual addresses and
+    translation costs nothing."""
+
+    enabled: bool = param(False, help="Translate every fetch and data access (caches are "
+                                      "then physically addressed); off keeps the caches "
+                                      "virtually addressed at no cost.")
+    mode: str = param("sv39", choices=TLB_MODES,
+                      help="Page-table format: sv39 (3 levels) or sv48 (4 levels), RISC-V "
+                           "privileged spec.")
+    itlb_entries: int = param(32, unit="entries", help="L1 instruction TLB entries "
+                                                       f"(1 to {MAX_TLB_ENTRIES}).", min=1, max=MAX_TLB_ENTRIES)
+    itlb_assoc: int = param(32, unit="ways", help="L1 ITLB ways; = itlb_entries: fully "
+                                                  "associative; entries/ways a power of two.", min=1, max=MAX_TLB_ENTRIES)
+    itlb_latency: int = param(0, unit="cycles", help="Cycles an L1 ITLB hit adds (0: looked "
+                                                     "up in parallel with a VIPT L1I).", min=0, max=MAX_TLB_LATENCY)
+    dtlb_entries: int = param(32, unit="entries", help="L1 data TLB entries "
+                                                       f"(1 to {MAX_TLB_ENTRIES}).", min=1, max=MAX_TLB_ENTRIES)
+    dtlb_assoc: int = param(32, unit="ways", help="L1 DTLB ways; = dtlb_entries: fully "
+                                                  "associative; entries/ways a power of two.", min=1, max=MAX_TLB_ENTRIES)
+    dtlb_latency: int = param(0, unit="cycles", help="Cycles an L1 DTLB hit adds (0: looked "
+                                                     "up in parallel with a VIPT L1D).", min=0, max=MAX_TLB_LATENCY)
+    l1_superpages: bool = param(True, help="The L1 TLBs hold 2 MiB entries (else a 2 MiB "
+                                           "page is cached as its 4 KiB pieces).")
+    l2tlb_entries: int = param(512, unit="entries", help="Shared L2 TLB entries (0: no L2 "
+                                                         f"TLB; at most {MAX_TLB_ENTRIES}).", min=0, max=MAX_TLB_ENTRIES)
+    l2tlb_assoc: int = param(4, unit="ways", help="L2 TLB ways (1: direct-mapped); "
+                                                  "entries/ways a power of two.", min=1, max=MAX_TLB_ENTRIES)
+    l2tlb_latency: int = param(4, unit="cycles", help="Cycles an L2 TLB lookup adds after "
+                                                      "an L1 TLB miss.", min=0, max=MAX_TLB_LATENCY)
+    l2_superpages: bool = param(True, help="The L2 TLB holds 2 MiB entries.")
+    superpages: str = param("never", choices=TLB_SUPERPAGES,
+                            help="Transparent huge pages: always maps anonymous memory (heap, "
+                                 "anonymous mmaps, 2 MiB aligned) with 2 MiB pages where a "
+                                 "whole untouched 2 MiB fits; never: 4 KiB pages only.")
+    pwc_entries: int = param(8, unit="entries", help="Page-walk cache: non-leaf PTEs kept "
+                                                     "so a walk skips upper levels "
+                                                     "(0: none; at most 64).", min=0, max=64)
+    walk_port: str = param("l1d", choices=TLB_WALK_PORTS,
+                           help="Where the walker's PTE loads enter the hierarchy: l1d or "
+                                "l2 (a walker beside the L2).")
+    phys_base: int = param(0x80000000, unit="bytes",
+                           help="Physical address of the root page table; frames and table "
+                                "pages follow in first-touch order (2 MiB aligned).", min=0, max=(1 << 56) - 1)
+
+    def validate(self, path: str = "tlb") -> None:
+        self.check_fields(path)
+        for side in ("itlb", "dtlb", "l2tlb"):
+            entries = getattr(self, f"{side}_entries")
+            assoc = getattr(self, f"{side}_assoc")
+            low = 0 if side == "l2tlb" else 1
+            if not low <= entries <= MAX_TLB_ENTRIES:
+                raise self.fail(path, f"{side}_entries",
+                                f"must be {low} to {MAX_TLB_ENTRIES}")
+            if entries == 0:
+                continue
+            if assoc < 1 or entries % assoc or not is_power_of_two(entries // assoc):
+                raise self.fail(path, f"{side}_assoc",
+                                f"must divide {side}_entries ({entries}) into a power-of-two "
+                                f"number of sets")
+            lat = getattr(self, f"{side}_latency")
+            if not 0 <= lat <= MAX_TLB_LATENCY:
+                raise self.fail(path, f"{side}_latency",
+                                f"must be 0 to {MAX_TLB_LATENCY} cycles")
+        if not 0 <= self.pwc_entries <= 64:
+            raise self.fail(path, "pwc_entries", "must be 0 to 64")
+        if self.phys_base < 0 or self.phys_base % (2 << 20) or self.phys_base >= 1 << 56:
+            raise self.fail(path, "phys_base", "must be a 2 MiB-aligned physical address "
+                                               "below 2**56, such as 0x80000000")

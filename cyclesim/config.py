@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from caches.config import CacheConfig, MemoryConfig, default_cache
+from caches.config import CacheConfig, MemoryConfig, TlbConfig, default_cache
 from cyclesim.errors import ConfigError
 from cyclesim.params import Params, unknown_key
 from cyclesim.units import format_frequency, format_size, format_time, shown
@@ -40,6 +40,7 @@ LEVELS = ("l1i", "l1d", "l2", "l3")
 SECTIONS: dict[str, type[Params]] = {
     "core": CoreConfig, "bpred": BranchPredictorConfig, "l1i": CacheConfig,
     "l1d": CacheConfig, "l2": CacheConfig, "l3": CacheConfig, "memory": MemoryConfig,
+    "tlb": TlbConfig,
 }
 TOP_KEYS = ("name",) + tuple(SECTIONS)
 # Only these levels may be absent: the L1s always exist.
@@ -65,6 +66,7 @@ class SystemConfig:
     l2: CacheConfig | None = field(default_factory=lambda: default_cache("l2"))
     l3: CacheConfig | None = None
     memory: MemoryConfig = field(default_factory=MemoryConfig)
+    tlb: TlbConfig = field(default_factory=TlbConfig)
 
     # -- levels ----------------------------------------------------------------------------
 
@@ -109,6 +111,9 @@ class SystemConfig:
                                   f"l1d.line_size ({format_size(line)}); every cache level "
                                   f"uses one line size.")
         self._check_inclusion()
+        if self.tlb.enabled and self.tlb.walk_port == "l2" and self.l2 is None:
+            raise ConfigError("tlb.walk_port = l2 but l2 is none: the walker needs an L2 to "
+                              "send PTE loads to; set walk_port = l1d or add an l2.")
         if self.memory.kind == "dram" and self.memory.row_size < line:
             last, _ = self.last_level
             raise ConfigError(f"memory.row_size = {format_size(self.memory.row_size)}: must "
@@ -299,6 +304,15 @@ class SystemConfig:
                          f"tRCD-tCL-tRP {format_time(m.tRCD)}-{format_time(m.tCL)}-"
                          f"{format_time(m.tRP)}, burst {format_time(m.tBURST)}, controller "
                          f"{format_time(m.controller_latency)}, {m.mapping}")
+        t = self.tlb
+        if t.enabled:
+            l2 = (f"L2 TLB {t.l2tlb_entries} {t.l2tlb_assoc}-way {t.l2tlb_latency} cycles"
+                  if t.l2tlb_entries else "no L2 TLB")
+            lines.append(f"  tlb     {t.mode}, ITLB {t.itlb_entries} {t.itlb_assoc}-way, DTLB "
+                         f"{t.dtlb_entries} {t.dtlb_assoc}-way, {l2}, page-walk cache "
+                         f"{t.pwc_entries}, walks via {t.walk_port}")
+        else:
+            lines.append("  tlb     off (caches see virtual addresses)")
         return "\n".join(lines)
 
     def __str__(self) -> str:
@@ -511,6 +525,8 @@ _SECTION_TEXT = {
               "the DRAM model is described in docs/dram.md). `part` applies one of the "
               "DRAM parts listed below; a time may be written in DRAM clocks (`22nCK` = 22 "
               "x `tCK`).",
+    "tlb": "Address translation: L1 ITLB/DTLB, shared L2 TLB, Sv39/Sv48 page-table walker "
+           "and page-walk cache (`caches.config.TlbConfig`, rules in docs/tlb.md).",
 }
 
 _UNITS_TEXT = """\
@@ -663,7 +679,8 @@ def config_reference() -> str:
     for sec, cls, text in (("core", CoreConfig, _SECTION_TEXT["core"]),
                            ("bpred", BranchPredictorConfig, _SECTION_TEXT["bpred"]),
                            ("l1i / l1d / l2 / l3", CacheConfig, _SECTION_TEXT["cache"]),
-                           ("memory", MemoryConfig, _SECTION_TEXT["memory"])):
+                           ("memory", MemoryConfig, _SECTION_TEXT["memory"]),
+                           ("tlb", TlbConfig, _SECTION_TEXT["tlb"])):
         out += [f"### `{sec}`", "", text, ""] + _field_table(cls) + [""]
         out += _plugin_tables(cls, sec.split(" ")[0] if cls is not CacheConfig else "l1d")
         if cls is CacheConfig:

@@ -119,7 +119,11 @@ class System:
                             or "cycles" in options.trace, "memory" in options.trace)
 
             self.hierarchy = build_hierarchy(config.l1i, config.l1d, config.l2, config.l3,
-                                             config.memory, self.frequency)
+                                             config.memory, self.frequency,
+                                             tlb=getattr(config, "tlb", None))
+            tlb = getattr(config, "tlb", None)
+            if self.hierarchy.tlbs and getattr(tlb, "superpages", "never") == "always":
+                process.vm.on_anonymous_map = self.hierarchy.tlbs["walker"].map_superpages
             self.timing = build_core(config.core, config.bpred,
                                      self.hierarchy.l1i, self.hierarchy.l1d)
             if options.trace:

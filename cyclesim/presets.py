@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from caches.config import CacheConfig, MemoryConfig
+from caches.config import CacheConfig, MemoryConfig, TlbConfig
 from cyclesim.config import SystemConfig
 from cyclesim.errors import ConfigError
 from pipeline.config import BranchPredictorConfig, CoreConfig
@@ -55,7 +55,8 @@ def embedded() -> SystemConfig:
     cycles; 33 here), neither pipelined; 320 MHz (FE310-G002 rating). 16 KiB 2-way I-cache;
     the E31's 16 KiB data scratchpad is modelled as a 16 KiB 4-way L1D; no L2 and a flat
     40-cycle memory (~125 ns, an approximation of on-chip SRAM/flash behind the L1s). The
-    real E31 is RV32IMAC without an FPU; FP latencies keep their defaults."""
+    real E31 is RV32IMAC without an FPU; FP latencies keep their defaults. It has no MMU
+    (machine and user modes with PMP only), so translation stays off."""
     return SystemConfig(
         name="embedded",
         core=CoreConfig(frequency=320e6, branch_resolve_stage="MEM", mul_latency=5,
@@ -79,7 +80,10 @@ def application() -> SystemConfig:
     rows (1 KiB pages on each of the eight x8 chips of a 64-bit rank), 20 ns of controller
     latency. The U74 is an 8-stage dual-issue pipeline; cyclesim
     runs it as single-issue, so expect lower IPC than the silicon. Predictor sizes are
-    plausible values, not the U74's documented ones."""
+    plausible values, not the U74's documented ones. Translation on, Sv39 as on the U74
+    (SiFive U74 Core Complex Manual 21G1.01.00, "Virtual Memory Support"): 40-entry fully
+    associative L1 ITLB and DTLB, a 512-entry direct-mapped L2 TLB; the L2 TLB latency
+    (4 cycles) and the 8-entry page-walk cache are assumptions, not documented numbers."""
     return SystemConfig(
         name="application",
         core=CoreConfig(frequency=1.2e9, branch_resolve_stage="EX", mul_latency=3,
@@ -93,6 +97,9 @@ def application() -> SystemConfig:
         memory=MemoryConfig(kind="dram", banks=16, row_size=8 * KiB, tRCD="14.16ns",
                             tCL="14.16ns", tRP="14.16ns", tBURST="3.33ns",
                             controller_latency="20ns"),
+        tlb=TlbConfig(enabled=True, mode="sv39", itlb_entries=40, itlb_assoc=40,
+                      dtlb_entries=40, dtlb_assoc=40, l2tlb_entries=512, l2tlb_assoc=1,
+                      l2tlb_latency=4, pwc_entries=8),
     )
 
 

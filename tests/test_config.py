@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from caches.config import CacheConfig, MemoryConfig
+from caches.config import CacheConfig, MemoryConfig, TlbConfig
 from cyclesim import presets
 from cyclesim.config import (
     Config,
@@ -450,7 +450,8 @@ def test_summary_and_repr():
     assert "l1d     32KiB 8-way" in text and "1.2GHz" in text and "l3      none" in text
     assert "14.16ns" in text
     ns = {"SystemConfig": SystemConfig, "CoreConfig": CoreConfig, "CacheConfig": CacheConfig,
-          "BranchPredictorConfig": BranchPredictorConfig, "MemoryConfig": MemoryConfig}
+          "BranchPredictorConfig": BranchPredictorConfig, "MemoryConfig": MemoryConfig,
+          "TlbConfig": TlbConfig}
     assert eval(repr(c), ns) == c  # the repr is evaluable and exact
 
 

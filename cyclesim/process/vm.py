@@ -13,6 +13,7 @@ import bisect
 from cyclesim.process.fs import EEXIST, EFAULT, EINVAL, ENOMEM, GuestErrno
 
 PAGE = 4096
+HUGE_PAGE = 2 << 20                       # a 2 MiB superpage (transparent huge pages)
 ADDRESS_SPACE = 1 << 38
 STACK_TOP = ADDRESS_SPACE - PAGE          # last page left unmapped as a guard
 STACK_SIZE = 8 << 20
@@ -37,6 +38,9 @@ class AddressSpace:
         self.ends: list[int] = []
         self.brk_start = self.brk = image_end
         self.heap_end = image_end             # first page after the heap mapping
+        # Called with (start, end) of anonymous private memory as it is mapped (heap, mmap):
+        # the timing model's transparent huge pages (docs/tlb.md); None = nobody listens.
+        self.on_anonymous_map = None
         self.reserve(image_start, image_end)
 
     # -- the set of used ranges ------------------------------------------------------
@@ -104,6 +108,8 @@ class AddressSpace:
                 return self.brk
             self.memory.map(self.heap_end, new_end - self.heap_end, 3)
             self.reserve(self.heap_end, new_end)
+            if self.on_anonymous_map is not None:
+                self.on_anonymous_map(self.brk_start, new_end)
         elif new_end < self.heap_end:
             self.memory.unmap(new_end, self.heap_end - new_end)
             self.release(new_end, self.heap_end)
@@ -133,12 +139,22 @@ class AddressSpace:
             if hint >= MMAP_MIN and hint + size <= ADDRESS_SPACE and \
                     self.is_free(hint, hint + size):
                 start = hint
+            huge = HUGE_PAGE if (self.on_anonymous_map is not None and size >= HUGE_PAGE
+                                 and flags & MAP_ANONYMOUS) else 0
+            if start is None and huge:
+                # as Linux aligns THP-eligible anonymous mappings to 2 MiB (since 6.7)
+                start = self.find_free(size + huge)
+                if start is not None:
+                    start = (start + huge - 1) & ~(huge - 1)
             if start is None:
                 start = self.find_free(size)
             if start is None:
                 raise GuestErrno(ENOMEM)
         self.memory.map(start, size, prot & 7)
         self.reserve(start, start + size)
+        if self.on_anonymous_map is not None and flags & MAP_ANONYMOUS \
+                and flags & MAP_PRIVATE:
+            self.on_anonymous_map(start, start + size)
         return start
 
     def munmap(self, addr: int, length: int) -> None:

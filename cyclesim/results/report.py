@@ -87,6 +87,25 @@ def format_report(result) -> str:
                      f"{int(s.get('dram.row_conflicts', 0)):,}, avg latency "
                      f"{float(s.get('dram.avg_latency', 0.0)):.1f} cycles, "
                      f"{float(s.get('dram.bandwidth_GBps', 0.0)):.2f} GB/s")
+    tlbs = [t for t in ("itlb", "dtlb", "l2tlb") if f"{t}.lookups" in s]
+    if tlbs:
+        lines.append("")
+        lines.append("TLB              lookups        misses  hit rate      MPKI   translation cycles")
+        for t in tlbs:
+            acc = int(s[f"{t}.lookups"])
+            miss = int(s.get(f"{t}.misses", 0))
+            rate = 100.0 * (acc - miss) / acc if acc else float("nan")
+            extra = (f"{int(s[f'{t}.translation_cycles']):>20,}"
+                     if f"{t}.translation_cycles" in s else "")
+            lines.append(f"  {t:<6} {acc:>16,} {miss:>13,} {rate:>8.2f}% "
+                         f"{s.get(f'{t}.mpki', 0.0):>9.3f} {extra}")
+        if "walker.walks" in s:
+            reads = ", ".join(f"{lv} {int(s.get(f'walker.pte_reads_{lv}', 0)):,}"
+                              for lv in ("l1", "l2", "l3", "memory"))
+            lines.append(f"  walks  {int(s['walker.walks']):>16,}, "
+                         f"{s.get('walker.avg_walk_cycles', 0.0):.1f} cycles each, page-walk "
+                         f"cache hits {int(s.get('walker.pwc_hits', 0)):,}; PTE reads served "
+                         f"by {reads}")
     if result.unknown_syscalls:
         lines.append("")
         calls = ", ".join(f"{k} ×{v}" for k, v in result.unknown_syscalls.items())
