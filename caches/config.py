@@ -320,23 +320,31 @@ class TlbConfig(Params):
                       help="Page-table format: sv39 (3 levels) or sv48 (4 levels), RISC-V "
                            "privileged spec.")
     itlb_entries: int = param(32, unit="entries", help="L1 instruction TLB entries "
-                                                       f"(1 to {MAX_TLB_ENTRIES}).", min=1, max=MAX_TLB_ENTRIES)
+                                                       f"(1 to {MAX_TLB_ENTRIES}).",
+                                                       min=1, max=MAX_TLB_ENTRIES)
     itlb_assoc: int = param(32, unit="ways", help="L1 ITLB ways; = itlb_entries: fully "
-                                                  "associative; entries/ways a power of two.", min=1, max=MAX_TLB_ENTRIES)
+                                                  "associative; entries/ways a power of two.",
+                                                  min=1, max=MAX_TLB_ENTRIES)
     itlb_latency: int = param(0, unit="cycles", help="Cycles an L1 ITLB hit adds (0: looked "
-                                                     "up in parallel with a VIPT L1I).", min=0, max=MAX_TLB_LATENCY)
+                                                     "up in parallel with a VIPT L1I).",
+                                                     min=0, max=MAX_TLB_LATENCY)
     dtlb_entries: int = param(32, unit="entries", help="L1 data TLB entries "
-                                                       f"(1 to {MAX_TLB_ENTRIES}).", min=1, max=MAX_TLB_ENTRIES)
+                                                       f"(1 to {MAX_TLB_ENTRIES}).",
+                                                       min=1, max=MAX_TLB_ENTRIES)
     dtlb_assoc: int = param(32, unit="ways", help="L1 DTLB ways; = dtlb_entries: fully "
-                                                  "associative; entries/ways a power of two.", min=1, max=MAX_TLB_ENTRIES)
+                                                  "associative; entries/ways a power of two.",
+                                                  min=1, max=MAX_TLB_ENTRIES)
     dtlb_latency: int = param(0, unit="cycles", help="Cycles an L1 DTLB hit adds (0: looked "
-                                                     "up in parallel with a VIPT L1D).", min=0, max=MAX_TLB_LATENCY)
+                                                     "up in parallel with a VIPT L1D).",
+                                                     min=0, max=MAX_TLB_LATENCY)
     l1_superpages: bool = param(True, help="The L1 TLBs hold 2 MiB entries (else a 2 MiB "
                                            "page is cached as its 4 KiB pieces).")
     l2tlb_entries: int = param(512, unit="entries", help="Shared L2 TLB entries (0: no L2 "
-                                                         f"TLB; at most {MAX_TLB_ENTRIES}).", min=0, max=MAX_TLB_ENTRIES)
+                                                         f"TLB; at most {MAX_TLB_ENTRIES}).",
+                                                         min=0, max=MAX_TLB_ENTRIES)
     l2tlb_assoc: int = param(4, unit="ways", help="L2 TLB ways (1: direct-mapped); "
-                                                  "entries/ways a power of two.", min=1, max=MAX_TLB_ENTRIES)
+                                                  "entries/ways a power of two.",
+                                                  min=1, max=MAX_TLB_ENTRIES)
     l2tlb_latency: int = param(4, unit="cycles", help="Cycles an L2 TLB lookup adds after "
                                                       "an L1 TLB miss.", min=0, max=MAX_TLB_LATENCY)
     l2_superpages: bool = param(True, help="The L2 TLB holds 2 MiB entries.")
@@ -352,7 +360,8 @@ class TlbConfig(Params):
                                 "l2 (a walker beside the L2).")
     phys_base: int = param(0x80000000, unit="bytes",
                            help="Physical address of the root page table; frames and table "
-                                "pages follow in first-touch order (2 MiB aligned).", min=0, max=(1 << 56) - 1)
+                                "pages follow in first-touch order (2 MiB aligned).",
+                                min=0, max=(1 << 56) - 1)
 
     def validate(self, path: str = "tlb") -> None:
         self.check_fields(path)
