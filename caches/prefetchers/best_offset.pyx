@@ -65,18 +65,24 @@ class BestOffsetParams(Params):
     """Parameters of the Best-Offset prefetcher (defaults: the paper's)."""
 
     max_offset: int = param(256, unit="lines", help="Largest offset tried (the list is every "
-                                                   "2^i 3^j 5^k up to it), 1 to 4096.")
+                                                   "2^i 3^j 5^k up to it), 1 to 4096.",
+                            min=1, max=4096)
     rr_entries: int = param(256, unit="entries", help="Recent requests table size; a power "
-                                                      "of two, 16 to 65536.")
+                                                      "of two, 16 to 65536.",
+                            min=16, max=65536)
     score_max: int = param(31, help="A score reaching this ends the learning phase, 1 to "
-                                    "65535.")
+                                    "65535.",
+                           min=1, max=65535)
     round_max: int = param(100, unit="rounds", help="Rounds (passes over the offset list) "
                                                     "per learning phase at most, 1 to "
-                                                    "65535.")
+                                                    "65535.",
+                           min=1, max=65535)
     bad_score: int = param(1, help="Best score at or below this turns prefetching off for "
-                                   "the next phase, 0 to score_max - 1.")
+                                   "the next phase, 0 to score_max - 1.",
+                           min=0, max=65534)
     page: int = param(4096, unit="bytes", help="Prefetches stay within an aligned page of "
-                                               "this size; a power of two, such as 4KiB.")
+                                               "this size; a power of two, such as 4KiB.",
+                      min=64, max=1 << 30)
 
     def validate(self, path: str = "prefetcher_params") -> None:
         self.check_fields(path)

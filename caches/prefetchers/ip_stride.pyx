@@ -45,14 +45,18 @@ class IPStrideParams(Params):
 
     entries: int = param(64, unit="entries", help="Rows of the reference prediction table "
                                                   "(direct-mapped by pc); a power of two up "
-                                                  "to 65536.")
+                                                  "to 65536.",
+                         min=1, max=65536)
     degree: int = param(2, unit="strides", help="Strides fetched ahead when an entry is "
                                                 "confident (addr + stride .. addr + degree "
-                                                "x stride), 1 to 32.")
+                                                "x stride), 1 to 32.",
+                        min=1, max=PF_MAX_OUT)
     counter_bits: int = param(2, unit="bits", help="Width of each confidence counter, 1 to "
-                                                   "8.")
+                                                   "8.",
+                              min=1, max=8)
     threshold: int = param(2, help="Confidence needed to prefetch, 1 to 2^counter_bits - "
-                                   "1.")
+                                   "1.",
+                           min=1, max=255)
 
     def validate(self, path: str = "prefetcher_params") -> None:
         self.check_fields(path)

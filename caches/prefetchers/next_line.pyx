@@ -20,7 +20,8 @@ class NextLineParams(Params):
     """Parameters of the next-line prefetcher."""
 
     degree: int = param(1, unit="lines", help="Lines fetched ahead on each trigger, 1 to "
-                                              "32 (L+1 .. L+degree).")
+                                              "32 (L+1 .. L+degree).",
+                        min=1, max=PF_MAX_OUT)
     tagged: bool = param(True, help="Also trigger on the first demand use of a prefetched "
                                     "line (Smith's tagged prefetch); false: misses only.")
 

@@ -40,15 +40,20 @@ class StreamParams(Params):
     """Parameters of the stream prefetcher."""
 
     streams: int = param(16, unit="entries", help="Streams tracked at once (fully "
-                                                  "associative, LRU), 1 to 256.")
+                                                  "associative, LRU), 1 to 256.",
+                         min=1, max=256)
     region: int = param(4096, unit="bytes", help="Region a stream lives in (it never "
                                                  "crosses one); a power of two of at least "
-                                                 "a line, such as 4KiB.")
+                                                 "a line, such as 4KiB.",
+                        min=4, max=1 << 30)
     train: int = param(2, help="Same-direction steps needed before a stream prefetches, "
-                               "1 to 255 (2: three misses in a row).")
+                               "1 to 255 (2: three misses in a row).",
+                       min=1, max=255)
     distance: int = param(16, unit="lines", help="How far ahead of the demand line the "
-                                                 "stream may run, 1 to 4096 lines.")
-    degree: int = param(4, unit="lines", help="Lines asked for on each trigger, 1 to 32.")
+                                                 "stream may run, 1 to 4096 lines.",
+                          min=1, max=4096)
+    degree: int = param(4, unit="lines", help="Lines asked for on each trigger, 1 to 32.",
+                        min=1, max=PF_MAX_OUT)
 
     def validate(self, path: str = "prefetcher_params") -> None:
         self.check_fields(path)
