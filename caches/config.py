@@ -27,6 +27,8 @@ DRAM_MAPPINGS = ("row_bank_column", "row_column_bank")
 
 # Smallest line: an aligned access of up to 8 bytes (RV64 ld/sd/fld/fsd) stays in one line.
 MIN_LINE_SIZE = 8
+# Most MSHRs, ports or buffer entries of one level (the cache searches them linearly).
+MAX_ENTRIES = 256
 
 
 @dataclass(repr=False)
@@ -58,8 +60,20 @@ class CacheConfig(Params):
                            help="inclusive: this level holds every line of the levels above "
                                 "it (evicting here back-invalidates them); not for L1s.")
     mshrs: int = param(8, unit="entries",
-                       help="Miss status holding registers: outstanding misses to distinct "
-                            "lines; at least 1.")
+                       help="Miss status holding registers: fills under way at once; a miss "
+                            "to a line already being fetched merges into its MSHR; when all "
+                            "are busy a miss waits for the first to free. 1 to 256.")
+    ports: int = param(1, unit="accesses/cycle",
+                       help="Accesses the pipelined arrays start per cycle, whatever "
+                            "hit_latency (latency and occupancy are separate). 1 to 256.")
+    writeback_buffer: int = param(8, unit="entries",
+                                  help="Dirty victims on their way to the next level; a fill "
+                                       "whose victim finds it full waits. 1 to 256.")
+    write_through_buffer: int = param(8, unit="entries",
+                                      help="Posted writes (write-through stores, "
+                                           "write-no-allocate store misses) on their way to "
+                                           "the next level; a write finding it full waits. "
+                                           "1 to 256.")
     seed: int = param(1, help="Seed of the random replacement policy.")
 
     @property
@@ -91,8 +105,9 @@ class CacheConfig(Params):
                                            "pseudo-LRU); use lru or change assoc")
         if self.hit_latency < 1:
             raise self.fail(path, "hit_latency", "must be at least 1 cycle")
-        if self.mshrs < 1:
-            raise self.fail(path, "mshrs", "must be at least 1")
+        for name in ("mshrs", "ports", "writeback_buffer", "write_through_buffer"):
+            if not 1 <= getattr(self, name) <= MAX_ENTRIES:
+                raise self.fail(path, name, f"must be at least 1 (and at most {MAX_ENTRIES})")
         if self.seed < 0:
             raise self.fail(path, "seed", "must be 0 or more")
 

@@ -137,6 +137,10 @@ cdef class InOrderCore(TimingModel):
             raise ConfigError(f"data line size {data_line_size!r} must be a power of two "
                               "of at least 2 bytes.")
         self.dline_shift = int(data_line_size).bit_length() - 1
+        # R13: the L1D is pipelined; of an access's latency, hit_latency - 1 cycles are spent
+        # after MEM in the array's later stages, not holding MEM.
+        h = int(getattr(l1d, "hit_latency", 1))
+        self.dhit_tail = h - 1 if h > 1 else 0
         # A virtual instruction before the first one (entered IF at -1) makes the first
         # instruction enter IF at 0 and WB at 4.
         for i in range(N_STAGES):
@@ -303,8 +307,10 @@ cdef class InOrderCore(TimingModel):
                     lat = 1
                 data_ready = e3 + lat
                 if self.mem_blocking or not is_load:
-                    t_mem = lat
-                    if lat > 1:
+                    # R13: MEM is held until the data is due out of the array's last
+                    # stage: a pipelined hit holds it one cycle, a miss for the rest.
+                    t_mem = lat - self.dhit_tail if lat > self.dhit_tail + 1 else 1
+                    if t_mem > 1:
                         c_mem = _level_part(PART_DCACHE_L1, lvl)
             data_level = lvl
             if is_load:
