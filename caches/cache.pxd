@@ -15,7 +15,7 @@ cdef enum:
     K_AMO = 3
     KIND_WRITEBACK = 4
     KIND_SLOTS = 8             # counter arrays are indexed by kind & 7
-    PORT_WINDOW = 256          # cycles of port bookings remembered (power of two)
+    PORT_WINDOW = 1024         # cycles of port bookings remembered (power of two)
 
 cdef class Cache(MemoryLevel):
     cdef readonly str name

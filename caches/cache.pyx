@@ -218,6 +218,7 @@ cdef class Cache(MemoryLevel):
                 self.port_used[slot] += 1
                 break
             t += 1
+        self.accept_wait = t - t0
         if t != t0:
             self.n_port_stall += 1
             self.n_port_stall_cycles += t - t0
@@ -332,6 +333,7 @@ cdef class Cache(MemoryLevel):
         if self.mshr_free[m] > t:                      # every MSHR busy: wait for the first
             self.n_mshr_full += 1
             self.n_mshr_full_cycles += self.mshr_free[m] - t
+            self.accept_wait += self.mshr_free[m] - t
             t = self.mshr_free[m]
         self.n_mshr_alloc += 1
         fill = t + self.next.access(pc, addr, kind, t, served_by)
