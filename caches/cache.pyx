@@ -236,7 +236,18 @@ cdef class Cache(MemoryLevel):
         cdef bint allocate = self.write_allocate or not is_store
         cdef bint shadow_hit = 0
         cdef int way = find_way(self.tags + base, self.assoc, line)
-        cdef uint64_t t = self._take_port(now)
+        cdef uint32_t slot = <uint32_t> (now & (PORT_WINDOW - 1))
+        cdef uint64_t t = now
+        # a free port in the request's own cycle (the common case) is booked inline
+        if self.port_cycle[slot] != now:
+            self.port_cycle[slot] = now
+            self.port_used[slot] = 1
+            self.accept_wait = 0
+        elif self.port_used[slot] < self.ports:
+            self.port_used[slot] += 1
+            self.accept_wait = 0
+        else:
+            t = self._take_port(now)
         cdef uint64_t done = t + self.hit_latency       # tag check (and data, on a hit)
         cdef uint64_t r
         cdef int m
