@@ -62,8 +62,8 @@ setup(
                                     "caches", "caches.*", "workloads"]),
     package_data={
         "cyclesim": ["**/*.pxd", "**/*.pyx", "**/*.h"],
-        "pipeline": ["*.pxd", "*.pyx"],
-        "caches": ["*.pxd", "*.pyx"],
+        "pipeline": ["**/*.pxd", "**/*.pyx"],
+        "caches": ["**/*.pxd", "**/*.pyx"],
         "workloads": workload_files(),
     },
     ext_modules=cythonize(extensions(), include_path=["."], compiler_directives=directives,
@@ -73,7 +73,8 @@ setup(
                       "pyelftools>=0.29", "pyarrow>=12", "tqdm>=4.60"],
     extras_require={
         "test": ["pytest>=7", "hypothesis>=6", "pyyaml>=6", "nbclient>=0.8", "nbformat>=5.7",
-                 "ipykernel>=6", "ipywidgets>=8", "dask[distributed]>=2023.1"],
+                 "ipykernel>=6", "ipywidgets>=8", "dask[distributed]>=2023.1",
+                 "pycachesim>=0.3"],
         "yaml": ["pyyaml>=6"],
         "dask": ["dask[distributed]>=2023.1"],
     },

@@ -21,14 +21,15 @@ ROOT = str(Path(__file__).resolve().parent.parent)
 sys.path.insert(0, ROOT)
 
 CHILD = r"""
-import json, resource, sys, time
+import json, sys, time
 import cyclesim
+from cyclesim.footprint import own_peak_rss
 name, mode, max_insts = sys.argv[1], sys.argv[2], int(sys.argv[3])
 args = cyclesim.workloads.info(name)["default_args"]
 r = cyclesim.run(name, *args, mode=mode, max_insts=max_insts or None, sample_interval=None)
 print(json.dumps({"instructions": r.instructions, "seconds": r.host_seconds,
                   "status": r.status, "ipc": float(r.stats["core.ipc"]),
-                  "rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                  "rss_mib": own_peak_rss() / 2**20}))
 """
 
 

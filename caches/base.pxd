@@ -16,3 +16,15 @@ cdef class MemoryLevel:
     # writes into served_by[0] the level_id that held the data.
     cdef uint32_t access(self, uint64_t pc, uint64_t addr, uint8_t kind, uint64_t now,
                          uint8_t* served_by) noexcept nogil
+    # Cache-block operation (Zicbom/Zicboz) on the block holding `addr`, issued at `now`:
+    # op is CBO_CLEAN, CBO_FLUSH or CBO_ZERO. A cache applies it and passes clean/flush on
+    # to the level below; memory has nothing to do. Returns the cycles until done.
+    cdef uint32_t block_op(self, uint64_t pc, uint64_t addr, uint8_t op,
+                           uint64_t now) noexcept nogil
+
+# Cache-block operations, numbered as the cbo.* funct12 field (cbo.inval is 0: see
+# docs/caches.md for how it is performed).
+cdef enum:
+    CBO_CLEAN = 1
+    CBO_FLUSH = 2
+    CBO_ZERO = 4

@@ -10,3 +10,7 @@ cdef class MemoryLevel:
                          uint8_t* served_by) noexcept nogil:
         served_by[0] = <uint8_t> self.level_id
         return 0
+
+    cdef uint32_t block_op(self, uint64_t pc, uint64_t addr, uint8_t op,
+                           uint64_t now) noexcept nogil:
+        return 0          # memory is where clean and flushed data end up: nothing to do

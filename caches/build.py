@@ -15,6 +15,7 @@ from __future__ import annotations
 from caches.cache import Cache, run_stream
 from caches.dram import Dram, FixedMemory
 from caches.policies import POLICIES
+from caches.prefetchers import PREFETCHERS
 from cyclesim.errors import ConfigError
 from cyclesim.units import parse_frequency, parse_size, parse_time, time_to_cycles
 
@@ -46,6 +47,7 @@ def make_cache(cfg, name, level_id, next_level, classify_misses=True):
                           f"{name}.size ({size} B)")
     return Cache(size, assoc, line_size=line, hit_latency=int(cfg.hit_latency),
                  policy=policy, policy_params=params,
+                 prefetcher=make_prefetcher(cfg, name, line),
                  write_policy=getattr(cfg, "write_policy", "write_back"),
                  write_allocate=bool(getattr(cfg, "write_allocate", True)),
                  inclusion=getattr(cfg, "inclusion", "non_inclusive"),
@@ -56,6 +58,17 @@ def make_cache(cfg, name, level_id, next_level, classify_misses=True):
                  write_through_buffer=int(getattr(cfg, "write_through_buffer", 8)))
 
 
+def make_prefetcher(cfg, name, line_size):
+    """The prefetcher a CacheConfig-like object names (None for "none"), built for a cache
+    of `line_size`-byte lines called `name`."""
+    plugin = PREFETCHERS.get(getattr(cfg, "prefetcher", "none"), f"{name}.prefetcher")
+    params = getattr(cfg, "prefetcher_params", None)
+    if not isinstance(params, plugin.params):   # left over from another prefetcher
+        params = plugin.params()
+    params.validate(f"{name}.prefetcher_params")
+    return plugin.factory(params, line_size=line_size, level=name)
+
+
 def make_memory(cfg, frequency_hz, line_size):
     """Main memory from a MemoryConfig-like object; returns (name, level)."""
     kind = getattr(cfg, "kind", "dram")
@@ -64,14 +77,23 @@ def make_memory(cfg, frequency_hz, line_size):
     if kind != "dram":
         raise ConfigError(f"memory.kind is {kind!r}; use dram or fixed")
 
-    def cyc(field):
-        return to_cycles(parse_time(getattr(cfg, field), f"memory.{field}"), frequency_hz)
+    from caches.config import MemoryConfig
+    defaults = MemoryConfig()
 
-    return "dram", Dram(banks=int(cfg.banks), row_size=_bytes(cfg.row_size, "memory.row_size"),
-                        tRCD=cyc("tRCD"), tCL=cyc("tCL"), tRP=cyc("tRP"),
-                        tBURST=cyc("tBURST"), controller_latency=cyc("controller_latency"),
-                        mapping=getattr(cfg, "mapping", "row_bank_column"),
-                        line_size=line_size)
+    def get(field):            # a config-like object may leave newer fields out
+        return getattr(cfg, field, getattr(defaults, field))
+
+    def cyc(field):
+        return to_cycles(parse_time(get(field), f"memory.{field}"), frequency_hz)
+
+    times = {name: cyc(name) for name in MemoryConfig.DRAM_TIMES}
+    return "dram", Dram(banks=int(get("banks")),
+                        row_size=_bytes(get("row_size"), "memory.row_size"),
+                        mapping=get("mapping"), line_size=line_size,
+                        channels=int(get("channels")), ranks=int(get("ranks")),
+                        bank_groups=int(get("bank_groups")),
+                        queue_size=int(get("queue_size")), page_policy=get("page_policy"),
+                        scheduler=get("scheduler"), frequency=frequency_hz, **times)
 
 
 class Hierarchy:
@@ -94,6 +116,20 @@ class Hierarchy:
                 out[f"{name}.mpki"] = (1000.0 * s["misses"] / instructions
                                        if instructions else 0.0)
         return out
+
+    def prefetcher_error(self):
+        """The failure of a Python prefetcher that must stop the run (one line), or None."""
+        for level in self.levels.values():
+            pf = getattr(level, "prefetcher", None)
+            if pf is not None and pf.error() is not None:
+                return pf.error()
+        return None
+
+    @property
+    def has_fallible_prefetcher(self):
+        """True when some level runs a prefetcher that can fail (a Python one)."""
+        return any(getattr(getattr(lv, "prefetcher", None), "name", "") == "python"
+                   for lv in self.levels.values())
 
     def reset_stats(self):
         """Zero every counter, keep cache contents and DRAM row state (end of warm-up)."""

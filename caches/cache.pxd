@@ -3,6 +3,7 @@ from libc.stdint cimport uint8_t, uint32_t, uint64_t
 from caches.base cimport MemoryLevel
 from caches.replacement cimport ReplacementPolicy
 from caches.shadow cimport LineSet, FullyAssocLRU
+from caches.prefetch cimport Prefetcher
 
 # Access kinds as plain C ints (a cpdef enum cannot index a C array): the AccessKind
 # values of pipeline/types.pxd (cache.pyx checks they agree at import), then one kind used
@@ -14,6 +15,8 @@ cdef enum:
     K_STORE = 2
     K_AMO = 3
     KIND_WRITEBACK = 4
+    KIND_PREFETCH = 5          # also between levels: a prefetch from above, filled like a load
+                               # miss but not shown to this level's own prefetcher
     KIND_SLOTS = 8             # counter arrays are indexed by kind & 7
     PORT_WINDOW = 1024         # cycles of port bookings remembered (power of two)
 
@@ -37,6 +40,9 @@ cdef class Cache(MemoryLevel):
     cdef readonly bint classify_misses     # track compulsory/capacity/conflict misses (costs time)
     cdef readonly MemoryLevel next         # the level that serves misses
     cdef readonly ReplacementPolicy policy
+    cdef readonly Prefetcher prefetcher    # None: no prefetching (the access path tests has_pf)
+    cdef bint has_pf
+    cdef uint8_t* pf_bit                   # per (set, way): brought by a prefetch, not used yet
 
     cdef uint32_t line_shift
     cdef uint64_t set_mask
@@ -78,9 +84,21 @@ cdef class Cache(MemoryLevel):
     cdef uint64_t n_port_stall_cycles
     cdef uint64_t n_wbb_full, n_wbb_full_cycles    # fills waiting for a writeback-buffer entry
     cdef uint64_t n_wtb_full, n_wtb_full_cycles    # writes waiting for a write-through-buffer entry
+    cdef uint64_t n_cbo[8]                 # cache-block operations, by CBO_* number
+    cdef uint64_t n_cbo_writeback          # dirty lines written back by cbo.clean/flush
+    # Prefetch statistics (docs/caches.md, "Prefetchers").
+    cdef uint64_t n_pf_requests            # addresses the prefetcher asked for
+    cdef uint64_t n_pf_issued              # sent to the next level
+    cdef uint64_t n_pf_dropped_present     # line present or in flight
+    cdef uint64_t n_pf_dropped_mshr        # every MSHR busy
+    cdef uint64_t n_pf_useful              # first demand use of a prefetched line
+    cdef uint64_t n_pf_late                # ... while its fill was still under way
+    cdef uint64_t n_pf_useless             # evicted or invalidated before any demand use
 
     cdef uint32_t access(self, uint64_t pc, uint64_t addr, uint8_t kind, uint64_t now,
                          uint8_t* served_by) noexcept nogil
+    cdef uint32_t block_op(self, uint64_t pc, uint64_t addr, uint8_t op,
+                           uint64_t now) noexcept nogil
     cdef int _find(self, uint64_t line, uint64_t base) noexcept nogil
     # The cycle >= t at which a port is free (books it); every access goes through it.
     cdef uint64_t _take_port(self, uint64_t t) noexcept nogil
@@ -104,6 +122,9 @@ cdef class Cache(MemoryLevel):
     # for a writeback-buffer entry to stall[0].
     cdef int _install(self, uint32_t set_, uint64_t base, uint64_t line,
                       uint64_t when, uint64_t pc, uint8_t kind, uint64_t* stall) noexcept nogil
+    cdef void _prefetch(self, uint64_t pc, uint64_t addr, uint8_t kind, uint8_t outcome,
+                        uint64_t t) noexcept nogil
+    cdef void _pf_issue(self, uint64_t addr, uint64_t t) noexcept nogil
     cdef bint _back_invalidate(self, uint64_t addr) noexcept nogil
     cdef void _zero_stats(self) noexcept nogil
     # Drop every line overlapping [addr, addr + size); returns 1 if one of them was dirty.

@@ -22,9 +22,11 @@ import numpy as np
 from libc.stdint cimport uint8_t, uint32_t, uint64_t
 from libc.string cimport memset
 
-from caches.base cimport MemoryLevel
+from caches.base cimport MemoryLevel, CBO_CLEAN, CBO_FLUSH, CBO_ZERO
 from caches.replacement cimport ReplacementPolicy
 from caches.shadow cimport LineSet, FullyAssocLRU
+from caches.prefetch cimport (Prefetcher, PF_MISS, PF_HIT, PF_HIT_PREFETCHED,
+                              PF_HIT_IN_FLIGHT, PF_LATE)
 from pipeline.types cimport ACC_IFETCH, ACC_LOAD, ACC_STORE, ACC_AMO
 
 # The cache's kind numbers (cache.pxd) must be the AccessKind values the core sends.
@@ -43,12 +45,12 @@ cdef uint64_t NO_LINE = 0xFFFFFFFFFFFFFFFFULL   # tag of an invalid way (never a
 # access_py without `now`: the cycle the previous access_py call completed (shared by every
 # cache, so that a hierarchy driven from Python sees one requester's time).
 cdef uint64_t _py_clock = 0
-MAX_ENTRIES = 256        # MSHRs, ports and buffer entries per level (searched linearly)
+MAX_ENTRIES = 1024       # MSHRs, ports and buffer entries per level (searched linearly)
 
 WRITE_POLICIES = ("write_back", "write_through")
 INCLUSIONS = ("non_inclusive", "inclusive")
 KIND_NAMES = {"ifetch": K_IFETCH, "load": K_LOAD, "store": K_STORE, "amo": K_AMO,
-              "writeback": KIND_WRITEBACK}
+              "writeback": KIND_WRITEBACK, "prefetch": KIND_PREFETCH}
 
 
 cdef inline bint is_pow2(uint64_t x) noexcept nogil:
@@ -70,16 +72,18 @@ cdef class Cache(MemoryLevel):
     Cache(size, assoc, line_size=64, hit_latency=1, policy="lru",
           write_policy="write_back", write_allocate=True, inclusion="non_inclusive",
           mshrs=8, seed=1, next=None, level_id=1, name="cache", classify_misses=True,
-          policy_params=None, ports=1, writeback_buffer=8, write_through_buffer=8)
+          policy_params=None, prefetcher=None, ports=1, writeback_buffer=8,
+          write_through_buffer=8)
 
-    `next` is the MemoryLevel that serves misses (None: an ideal zero-latency memory).
+    `next` is the MemoryLevel that serves misses (None: an ideal zero-latency memory);
+    `prefetcher` a caches.prefetch.Prefetcher built for this line size, or None.
     """
 
     def __init__(self, size, assoc, line_size=64, hit_latency=1, policy="lru",
                  write_policy="write_back", write_allocate=True, inclusion="non_inclusive",
                  mshrs=8, seed=1, next=None, level_id=1, name="cache",
-                 classify_misses=True, policy_params=None, ports=1, writeback_buffer=8,
-                 write_through_buffer=8):
+                 classify_misses=True, policy_params=None, prefetcher=None, ports=1,
+                 writeback_buffer=8, write_through_buffer=8):
         size, assoc, line_size = int(size), int(assoc), int(line_size)
         if line_size < 4 or not is_pow2(line_size):
             raise _BadConfig(f"{name}.line_size is {line_size} bytes; it must be a power of "
@@ -107,6 +111,9 @@ cdef class Cache(MemoryLevel):
             if not 1 <= int(value) <= MAX_ENTRIES:
                 raise _BadConfig(f"{name}.{field} is {value}; it must be between 1 and "
                                  f"{MAX_ENTRIES}")
+        if prefetcher is not None and not isinstance(prefetcher, Prefetcher):
+            raise TypeError(f"{name}.prefetcher must be a caches.prefetch.Prefetcher or "
+                            f"None, not {type(prefetcher).__name__}")
         if next is not None and not isinstance(next, MemoryLevel):
             raise TypeError(f"{name}.next must be a MemoryLevel (cache or memory), "
                             f"not {type(next).__name__}")
@@ -138,6 +145,11 @@ cdef class Cache(MemoryLevel):
         while (1 << self.line_shift) < line_size:
             self.line_shift += 1
         self.set_mask = sets - 1
+        if prefetcher is not None and prefetcher.line_shift != self.line_shift:
+            raise _BadConfig(f"{name}.prefetcher was built for {1 << prefetcher.line_shift}-byte "
+                             f"lines; this cache has {line_size}-byte lines")
+        self.prefetcher = prefetcher
+        self.has_pf = prefetcher is not None
 
         tags = np.full(sets * assoc, NO_LINE, dtype=np.uint64)
         dirty = np.zeros(sets * assoc, dtype=np.uint8)
@@ -150,7 +162,9 @@ cdef class Cache(MemoryLevel):
         wtb = np.zeros(write_through_buffer, dtype=np.uint64)
         pcyc = np.full(PORT_WINDOW, NO_LINE, dtype=np.uint64)
         pused = np.zeros(PORT_WINDOW, dtype=np.uint32)
-        self._bufs = (tags, dirty, valid, ready, mline, mfree, mserved, wbb, wtb, pcyc, pused)
+        pfb = np.zeros(sets * assoc if self.has_pf else 1, dtype=np.uint8)
+        self._bufs = (tags, dirty, valid, ready, mline, mfree, mserved, wbb, wtb, pcyc, pused,
+                      pfb)
         cdef uint64_t[::1] tv = tags
         cdef uint8_t[::1] dv = dirty
         cdef uint32_t[::1] vv = valid
@@ -162,6 +176,7 @@ cdef class Cache(MemoryLevel):
         cdef uint64_t[::1] wtv = wtb
         cdef uint64_t[::1] pcv = pcyc
         cdef uint32_t[::1] puv = pused
+        cdef uint8_t[::1] pv = pfb
         self.tags = &tv[0]
         self.dirty = &dv[0]
         self.valid_ways = &vv[0]
@@ -173,6 +188,7 @@ cdef class Cache(MemoryLevel):
         self.wtb_free = &wtv[0]
         self.port_cycle = &pcv[0]
         self.port_used = &puv[0]
+        self.pf_bit = &pv[0]
         if self.classify_misses:
             self.seen = LineSet()
             self.shadow = FullyAssocLRU(sets * assoc)
@@ -249,9 +265,12 @@ cdef class Cache(MemoryLevel):
         else:
             t = self._take_port(now)
         cdef uint64_t done = t + self.hit_latency       # tag check (and data, on a hit)
+        cdef uint64_t look = done                      # the lookup's outcome is known
         cdef uint64_t r
         cdef int m
+        cdef bint in_flight = 0
         cdef uint8_t dummy
+        cdef uint8_t outcome
         self.n_access[k] += 1
         if self.classify_misses:
             shadow_hit = self.shadow.access(line, allocate)
@@ -261,6 +280,7 @@ cdef class Cache(MemoryLevel):
             r = self.ready[base + way]
             if r > done:                               # its fill is still under way
                 self.n_mshr_hit += 1
+                in_flight = 1
                 done = r
             self.policy.touch(set_, <uint32_t> way, pc, k)
             if is_write:
@@ -271,6 +291,17 @@ cdef class Cache(MemoryLevel):
                 else:
                     self.dirty[base + way] = 1
             served_by[0] = <uint8_t> self.level_id
+            if self.has_pf and k != KIND_WRITEBACK:
+                outcome = PF_HIT_IN_FLIGHT if in_flight else PF_HIT
+                if self.pf_bit[base + way]:            # first use of a prefetched line
+                    self.pf_bit[base + way] = 0
+                    self.n_pf_useful += 1
+                    outcome = PF_HIT_PREFETCHED
+                    if in_flight:
+                        self.n_pf_late += 1
+                        outcome = PF_LATE
+                if k < KIND_WRITEBACK:                 # a demand access: show it
+                    self._prefetch(pc, addr, k, outcome, look)
             return <uint32_t> (done - now)
 
         # miss
@@ -286,6 +317,8 @@ cdef class Cache(MemoryLevel):
         if not allocate:                               # write-no-allocate store: post it
             self.n_write_through += 1
             done += self._post_write(pc, addr, k, done, served_by)
+            if self.has_pf:
+                self._prefetch(pc, addr, k, PF_MISS, look)
             return <uint32_t> (done - now)
 
         cdef uint64_t stall = 0
@@ -310,6 +343,8 @@ cdef class Cache(MemoryLevel):
                 done = self._fetch_line(pc, addr, line, set_, base,
                                         K_IFETCH if k == K_IFETCH else K_LOAD, done,
                                         served_by, &way)
+                if self.has_pf and k < KIND_WRITEBACK:
+                    self.prefetcher.on_fill(addr, 0, done)
         if is_write:
             if self.write_through:
                 self.n_write_through += 1
@@ -317,6 +352,8 @@ cdef class Cache(MemoryLevel):
                                          else KIND_WRITEBACK, done, &dummy)
             else:
                 self.dirty[base + way] = 1
+        if self.has_pf and k < KIND_WRITEBACK:
+            self._prefetch(pc, addr, k, PF_MISS, look)
         return <uint32_t> (done - now)
 
     cdef int _mshr_match(self, uint64_t line, uint64_t t) noexcept nogil:
@@ -396,6 +433,8 @@ cdef class Cache(MemoryLevel):
             old = self.tags[base + way]
             was_dirty = self.dirty[base + way]
             self.n_eviction += 1
+            if self.has_pf and self.pf_bit[base + way]:
+                self.n_pf_useless += 1             # a prefetched line never used
             if self.inclusive and self.n_upper > 0:
                 if self._back_invalidate(old << self.line_shift):
                     was_dirty = 1          # the newest data was above: it goes down now
@@ -417,8 +456,45 @@ cdef class Cache(MemoryLevel):
         self.tags[base + way] = line
         self.dirty[base + way] = 0
         self.ready[base + way] = when
+        if self.has_pf:
+            self.pf_bit[base + way] = 0            # the prefetch path sets it after
         self.policy.insert(set_, <uint32_t> way, pc, kind)
         return way
+
+    # ---- prefetching (docs/caches.md, "Prefetchers") ------------------------------------
+
+    cdef void _prefetch(self, uint64_t pc, uint64_t addr, uint8_t kind, uint8_t outcome,
+                        uint64_t t) noexcept nogil:
+        """Show the demand access to the prefetcher and issue what it asks for, at cycle t
+        (when the lookup's outcome is known)."""
+        cdef int i, n = self.prefetcher.on_access(pc, addr, kind, outcome, t)
+        self.n_pf_requests += <uint64_t> n
+        for i in range(n):
+            self._pf_issue(self.prefetcher.out[i], t)
+
+    cdef void _pf_issue(self, uint64_t addr, uint64_t t) noexcept nogil:
+        """One prefetch of the line holding `addr`, requested at cycle t: dropped when the
+        line is present or being fetched, or when every MSHR is busy (a prefetch never
+        waits); otherwise it takes an MSHR, is fetched from the next level (pc 0,
+        KIND_PREFETCH) and installed marked prefetched, ready when its fill returns."""
+        cdef uint64_t line = addr >> self.line_shift
+        cdef uint32_t set_ = <uint32_t> (line & self.set_mask)
+        cdef uint64_t base = <uint64_t> set_ * self.assoc
+        cdef uint8_t dummy
+        cdef uint64_t fill
+        cdef int way
+        if (find_way(self.tags + base, self.assoc, line) >= 0
+                or self._mshr_match(line, t) >= 0):
+            self.n_pf_dropped_present += 1
+            return
+        if self.mshr_free[self._mshr_earliest()] > t:
+            self.n_pf_dropped_mshr += 1
+            return
+        self.n_pf_issued += 1
+        fill = self._fetch_line(0, line << self.line_shift, line, set_, base, KIND_PREFETCH,
+                                t, &dummy, &way)
+        self.pf_bit[base + way] = 1
+        self.prefetcher.on_fill(line << self.line_shift, 1, fill)
 
     cdef bint _back_invalidate(self, uint64_t addr) noexcept nogil:
         cdef bint d = 0
@@ -445,12 +521,60 @@ cdef class Cache(MemoryLevel):
             way = self._find(line, base)
             if way >= 0:
                 d |= self.dirty[base + way]
+                if self.has_pf and self.pf_bit[base + way]:
+                    self.pf_bit[base + way] = 0
+                    self.n_pf_useless += 1
                 self.tags[base + way] = NO_LINE
                 self.dirty[base + way] = 0
                 self.valid_ways[set_] -= 1
                 self.policy.invalidate(set_, <uint32_t> way)
                 self.n_back_invalidation += 1
         return d
+
+    # ---- cache-block operations (Zicbom, Zicboz) -----------------------------------------
+    cdef uint32_t block_op(self, uint64_t pc, uint64_t addr, uint8_t op,
+                           uint64_t now) noexcept nogil:
+        """cbo.zero: the block becomes a dirty line here without being fetched (a full-line
+        write; a write-through level passes it on as a posted write). cbo.clean: a dirty
+        copy is written back to the level below, which then cleans its own copy; cbo.flush
+        does the same and drops the line at every level. Costs this level's lookup, plus
+        the writeback and the levels below for clean/flush (docs/caches.md)."""
+        cdef uint64_t line = addr >> self.line_shift
+        cdef uint32_t set_ = <uint32_t> (line & self.set_mask)
+        cdef uint64_t base = <uint64_t> set_ * self.assoc
+        cdef int way = find_way(self.tags + base, self.assoc, line)
+        cdef uint64_t t = now + self.hit_latency
+        cdef uint64_t stall = 0
+        cdef bint was_dirty
+        cdef uint8_t dummy
+        self.n_cbo[op & 7] += 1
+        if op == CBO_ZERO:
+            if way >= 0:
+                self.policy.touch(set_, <uint32_t> way, pc, K_STORE)
+            else:
+                # a full-line write: no fetch, no MSHR; the victim may wait for the
+                # writeback buffer
+                way = self._install(set_, base, line, t, pc, K_STORE, &stall)
+                self.ready[base + way] = t + stall
+            if self.write_through:
+                self.n_write_through += 1
+                self.next.block_op(pc, addr, op, t + stall)
+            else:
+                self.dirty[base + way] = 1
+            return <uint32_t> (self.hit_latency + stall)
+        was_dirty = way >= 0 and self.dirty[base + way]
+        if way >= 0:
+            if op == CBO_FLUSH:
+                self.tags[base + way] = NO_LINE
+                self.valid_ways[set_] -= 1
+                self.policy.invalidate(set_, <uint32_t> way)
+            self.dirty[base + way] = 0
+        if was_dirty:
+            self.n_cbo_writeback += 1
+            self.n_writeback += 1
+            t += self.next.access(pc, line << self.line_shift, KIND_WRITEBACK, t, &dummy)
+        t += self.next.block_op(pc, addr, op, t)
+        return <uint32_t> (t - now)
 
     # ---- Python side --------------------------------------------------------------------
 
@@ -516,6 +640,25 @@ cdef class Cache(MemoryLevel):
         self.n_wbb_full_cycles = 0
         self.n_wtb_full = 0
         self.n_wtb_full_cycles = 0
+        memset(self.n_cbo, 0, sizeof(self.n_cbo))
+        self.n_cbo_writeback = 0
+        self.n_pf_requests = 0
+        self.n_pf_issued = 0
+        self.n_pf_dropped_present = 0
+        self.n_pf_dropped_mshr = 0
+        self.n_pf_useful = 0
+        self.n_pf_late = 0
+        self.n_pf_useless = 0
+
+    def block_op_py(self, uint64_t addr, op, now=None, uint64_t pc=0):
+        """One cache-block operation from Python ("clean", "flush" or "zero"): its cycles.
+        Without `now` it is issued as access_py issues (when the previous call completed)."""
+        global _py_clock
+        cdef uint8_t code = {"clean": CBO_CLEAN, "flush": CBO_FLUSH, "zero": CBO_ZERO}[op]
+        cdef uint64_t t = _py_clock if now is None else <uint64_t> now
+        cdef uint32_t lat = self.block_op(pc, addr, code, t)
+        _py_clock = t + (lat if lat > 1 else 1)
+        return lat
 
     def reset_stats(self):
         """Zero the counters and keep the contents (end of warm-up)."""
@@ -534,6 +677,9 @@ cdef class Cache(MemoryLevel):
         memset(self.port_cycle, 0xFF, <size_t> PORT_WINDOW * sizeof(uint64_t))
         memset(self.port_used, 0, <size_t> PORT_WINDOW * sizeof(uint32_t))
         self.policy.reset()
+        if self.has_pf:
+            memset(self.pf_bit, 0, <size_t> self.num_sets * self.assoc)
+            self.prefetcher.reset()
         if self.classify_misses:
             self.seen.clear()
             self.shadow.clear()
@@ -543,6 +689,8 @@ cdef class Cache(MemoryLevel):
         """Counters as a dict of plain ints and floats (names without the level prefix).
 
         read = loads; write = stores, AMOs and writebacks from the level above;
+        prefetches_received = prefetch requests from the level above (also in accesses,
+        hits and misses); pf_* = this level's own prefetcher, when it has one;
         ifetch = instruction fetches. compulsory_misses, capacity_misses and conflict_misses
         are present only when classify_misses is on."""
         cdef int k
@@ -561,6 +709,7 @@ cdef class Cache(MemoryLevel):
             "write_misses": sum(self.n_miss[k] for k in w),
             "amo_accesses": self.n_access[K_AMO],
             "writebacks_received": self.n_access[KIND_WRITEBACK],
+            "prefetches_received": self.n_access[KIND_PREFETCH],
             "writebacks": self.n_writeback,
             "evictions": self.n_eviction,
             "back_invalidations": self.n_back_invalidation,
@@ -575,12 +724,44 @@ cdef class Cache(MemoryLevel):
             "writeback_buffer_full_stall_cycles": self.n_wbb_full_cycles,
             "write_through_buffer_full_stalls": self.n_wtb_full,
             "write_through_buffer_full_stall_cycles": self.n_wtb_full_cycles,
+            "cbo_clean": self.n_cbo[CBO_CLEAN],
+            "cbo_flush": self.n_cbo[CBO_FLUSH],
+            "cbo_zero": self.n_cbo[CBO_ZERO],
+            "cbo_writebacks": self.n_cbo_writeback,
         }
+        if self.has_pf:
+            s.update(self.prefetch_stats())
         if self.classify_misses:
             s["compulsory_misses"] = self.n_compulsory
             s["capacity_misses"] = self.n_capacity
             s["conflict_misses"] = self.n_conflict
         return s
+
+    def prefetch_stats(self):
+        """The pf_* counters (docs/caches.md, "Prefetchers"); coverage = useful / (useful +
+        misses of demand and prefetch requests), accuracy = useful / issued."""
+        cdef int k
+        misses = sum(self.n_miss[k] for k in (K_IFETCH, K_LOAD, K_STORE, K_AMO,
+                                             KIND_PREFETCH))
+        useful = self.n_pf_useful
+        return {
+            "pf_requests": self.n_pf_requests,
+            "pf_issued": self.n_pf_issued,
+            "pf_dropped_present": self.n_pf_dropped_present,
+            "pf_dropped_mshr": self.n_pf_dropped_mshr,
+            "pf_useful": useful,
+            "pf_late": self.n_pf_late,
+            "pf_useless": self.n_pf_useless,
+            "pf_coverage": useful / (useful + misses) if useful + misses else 0.0,
+            "pf_accuracy": useful / self.n_pf_issued if self.n_pf_issued else 0.0,
+        }
+
+    def is_prefetched(self, uint64_t addr):
+        """True if the line holding `addr` was brought by a prefetch and not used since."""
+        cdef uint64_t line = addr >> self.line_shift
+        cdef uint64_t base = (line & self.set_mask) * self.assoc
+        cdef int way = self._find(line, base)
+        return self.has_pf and way >= 0 and bool(self.pf_bit[base + way])
 
     def __repr__(self):
         return (f"Cache({self.name}: {self.size} B, {self.assoc}-way, {self.line_size} B lines, "

@@ -9,26 +9,39 @@ default is written.
 from __future__ import annotations
 
 import math
+from decimal import Decimal
 from dataclasses import dataclass
 
+from caches.dram_parts import PART_NAMES, PARTS
+from caches.dram_rules import check_timing_rules
 from caches.policies import POLICIES
+from caches.prefetchers import PREFETCHERS
 from cyclesim.params import Params, param
 from cyclesim.registry import plugin_param, plugin_params
-from cyclesim.units import format_size, is_power_of_two, time_to_cycles
+from cyclesim.units import format_size, format_time, is_power_of_two, time_to_cycles
 
 __all__ = ["CacheConfig", "MemoryConfig", "LEVEL_DEFAULTS", "default_cache",
            "WRITE_POLICIES", "INCLUSION_POLICIES", "MEMORY_KINDS",
-           "DRAM_MAPPINGS"]
+           "DRAM_MAPPINGS", "PAGE_POLICIES", "DRAM_SCHEDULERS"]
 
 WRITE_POLICIES = ("write_back", "write_through")
 INCLUSION_POLICIES = ("non_inclusive", "inclusive")
 MEMORY_KINDS = ("dram", "fixed")
-DRAM_MAPPINGS = ("row_bank_column", "row_column_bank")
+# Address mappings, most significant field first (caches/dram.pyx parse_mapping; the two
+# underscore names are the one-channel, one-rank names kept from before channels existed).
+DRAM_MAPPINGS = ("row_bank_column", "row_column_bank", "row:rank:bank:channel:column",
+                 "row:column:rank:bank:channel", "row:rank:bank:column:channel",
+                 "row:rank:bank_xor:channel:column", "row:column:rank:bank_xor:channel")
+PAGE_POLICIES = ("open", "closed")
+DRAM_SCHEDULERS = ("frfcfs", "fcfs")
 
 # Smallest line: an aligned access of up to 8 bytes (RV64 ld/sd/fld/fsd) stays in one line.
 MIN_LINE_SIZE = 8
 # Most MSHRs, ports or buffer entries of one level (the cache searches them linearly).
-MAX_ENTRIES = 256
+MAX_ENTRIES = 1024
+# Largest capacity of one level: above the biggest caches built (AMD Genoa-X's 1152 MiB of
+# stacked L3 over 12 dies); the host memory this needs is checked separately.
+MAX_CACHE_SIZE = 2 << 30
 
 
 @dataclass(repr=False)
@@ -37,15 +50,16 @@ class CacheConfig(Params):
 
     size: int = param(32 * 1024, unit="bytes",
                       help="Capacity; a whole number of lines, giving a power-of-two number "
-                           "of sets.")
+                           "of sets.", min=MIN_LINE_SIZE, max=MAX_CACHE_SIZE)
     assoc: int = param(8, unit="ways", help="Associativity (ways per set); sets = size / "
-                                            "(assoc * line_size) must be a power of two.")
+                                            "(assoc * line_size) must be a power of two.",
+                       min=1, max=1 << 16)
     line_size: int = param(64, unit="bytes",
                            help="Line (block) size; power of two, at least 8, equal in "
-                                "every level.")
+                                "every level.", min=MIN_LINE_SIZE, max=4096)
     hit_latency: int = param(1, unit="cycles",
                              help="Cycles from request to data on a hit; 1 in an L1 fits in "
-                                  "its pipeline stage (no stall).")
+                                  "its pipeline stage (no stall).", min=1, max=1000)
     policy: str = plugin_param(POLICIES, "lru",
                                help="Replacement policy (caches/policies/, docs/caches.md); "
                                     "plru needs a power-of-two assoc, random uses seed.")
@@ -59,22 +73,32 @@ class CacheConfig(Params):
     inclusion: str = param("non_inclusive", choices=INCLUSION_POLICIES,
                            help="inclusive: this level holds every line of the levels above "
                                 "it (evicting here back-invalidates them); not for L1s.")
+    prefetcher: str = plugin_param(PREFETCHERS, "none",
+                                   help="Prefetcher of this level, by name "
+                                        "(caches/prefetchers/, docs/caches.md "
+                                        "\"Prefetchers\"); its requests go to the next "
+                                        "level.")
+    prefetcher_params: Params = plugin_params("prefetcher", help="Parameters of the chosen "
+                                                                 "prefetcher.")
     mshrs: int = param(8, unit="entries",
                        help="Miss status holding registers: fills under way at once; a miss "
                             "to a line already being fetched merges into its MSHR; when all "
-                            "are busy a miss waits for the first to free. 1 to 256.")
+                            "are busy a miss waits for the first to free.",
+                       min=1, max=MAX_ENTRIES)
     ports: int = param(1, unit="accesses/cycle",
                        help="Accesses the pipelined arrays start per cycle, whatever "
-                            "hit_latency (latency and occupancy are separate). 1 to 256.")
+                            "hit_latency (latency and occupancy are separate).",
+                       min=1, max=MAX_ENTRIES)
     writeback_buffer: int = param(8, unit="entries",
                                   help="Dirty victims on their way to the next level; a fill "
-                                       "whose victim finds it full waits. 1 to 256.")
+                                       "whose victim finds it full waits.",
+                                  min=1, max=MAX_ENTRIES)
     write_through_buffer: int = param(8, unit="entries",
                                       help="Posted writes (write-through stores, "
                                            "write-no-allocate store misses) on their way to "
-                                           "the next level; a write finding it full waits. "
-                                           "1 to 256.")
-    seed: int = param(1, help="Seed of the random replacement policy.")
+                                           "the next level; a write finding it full waits.",
+                                      min=1, max=MAX_ENTRIES)
+    seed: int = param(1, help="Seed of the random replacement policy.", min=0, max=(1 << 64) - 1)
 
     @property
     def lines(self) -> int:
@@ -126,34 +150,122 @@ def default_cache(level: str) -> CacheConfig:
     return CacheConfig(**LEVEL_DEFAULTS[level])
 
 
+def _time(default: str, help: str):
+    # up to 1 ms: tREFI is microseconds on every JEDEC part; more is a unit mistake
+    return param(default, unit="s", help=help, min=0.0, max=1e-3)
+
+
 @dataclass(repr=False)
 class MemoryConfig(Params):
-    """Main memory behind the last cache: a fixed latency or a banked DRAM with row buffers."""
+    """Main memory behind the last cache: a fixed latency or DRAM channels (docs/dram.md).
+
+    The default DRAM has the timings of DDR4-3200 (22-22-22, tCK 0.625 ns) on one channel
+    of one rank of 8 banks without bank groups; ``part = "DDR4-3200"`` (or another name of
+    caches/dram_parts.py) sets the organisation and every timing of that part. A time may
+    be written in DRAM clocks, "22nCK", which is 22 x tCK.
+    """
 
     kind: str = param("dram", choices=MEMORY_KINDS,
-                      help="fixed: every access takes latency cycles; dram: banks with open "
-                           "row buffers (row hit tCL, row miss tRP + tRCD + tCL, + tBURST).")
-    latency: int = param(100, unit="cycles", help="Access latency when kind = fixed.")
-    banks: int = param(8, unit="banks", help="DRAM banks; power of two.")
+                      help="fixed: every access takes latency cycles; dram: channels, ranks, "
+                           "banks, a data bus per channel and FR-FCFS (docs/dram.md).")
+    part: str = param("custom", choices=PART_NAMES,
+                      help="A JEDEC part whose organisation and timings to take (setting "
+                           "it writes them into the fields below; later settings override); "
+                           "custom: the fields as given.")
+    latency: int = param(100, unit="cycles", help="Access latency when kind = fixed.",
+                         min=0, max=100_000)
+    channels: int = param(1, unit="channels", help="Independent channels, each with its own "
+                                                   "data bus and request queue; power of two.",
+                         min=1, max=64)
+    ranks: int = param(1, unit="ranks", help="Ranks per channel (sharing its bus); power of "
+                                             "two.", min=1, max=16)
+    banks: int = param(8, unit="banks", help="Banks per rank; power of two.", min=1, max=1024)
+    bank_groups: int = param(1, unit="groups",
+                             help="Bank groups per rank (DDR4/DDR5/LPDDR5; bank b is in group "
+                                  "b % bank_groups); power of two dividing banks.",
+                             min=1, max=64)
     row_size: int = param(8 * 1024, unit="bytes",
-                          help="DRAM row (page) size per bank; power of two, at least one "
-                               "cache line.")
-    tRCD: float = param(  # noqa: N815 (the DRAM datasheet names)
-        13.75e-9, unit="s", help="Activate to read/write (row to column delay).")
-    tCL: float = param(  # noqa: N815 (the DRAM datasheet names)
-        13.75e-9, unit="s", help="Read command to first data (CAS latency).")
-    tRP: float = param(  # noqa: N815 (the DRAM datasheet names)
-        13.75e-9, unit="s", help="Precharge (close the open row).")
-    tBURST: float = param(  # noqa: N815 (the DRAM datasheet names)
-        2.5e-9, unit="s", help="Data burst transferring one cache line.")
-    controller_latency: float = param(10e-9, unit="s",
-                                      help="Memory controller and interconnect, each access.")
+                          help="DRAM row (page) size per bank of a rank; power of two, at "
+                               "least one cache line.", min=MIN_LINE_SIZE, max=1 << 20)
     mapping: str = param("row_bank_column", choices=DRAM_MAPPINGS,
-                         help="Physical address bits from most to least significant: "
-                              "row_bank_column (consecutive lines fill a row) or "
-                              "row_column_bank (consecutive lines rotate over banks).")
+                         help="Fields of the physical address, most significant first; "
+                              "row_bank_column = row:rank:bank:channel:column (consecutive "
+                              "lines fill a row), row_column_bank = row:column:rank:bank:"
+                              "channel (consecutive lines rotate over channels and banks); "
+                              "bank_xor XORs the bank with the low row bits.")
+    page_policy: str = param("open", choices=PAGE_POLICIES,
+                             help="open: a row stays open after an access; closed: each "
+                                  "access precharges its bank (auto-precharge).")
+    scheduler: str = param("frfcfs", choices=DRAM_SCHEDULERS,
+                           help="frfcfs: a ready request goes ahead of older ones waiting for "
+                                "their banks; fcfs: each request's commands follow the "
+                                "previous request's.")
+    queue_size: int = param(32, unit="entries",
+                            help="Request queue entries per channel; a request holds one "
+                                 "from arrival to its column command.", min=1, max=4096)
+    tCK: float = _time("0.625ns", "DRAM clock period, the unit of times written in nCK.")  # noqa: N815
+    tRCD: float = _time("13.75ns", "Activate to read/write (row to column delay).")  # noqa: N815
+    tCL: float = _time("13.75ns", "Read command to first data (CAS latency).")  # noqa: N815
+    tCWL: float = _time("10ns", "Write command to first data (CAS write latency).")  # noqa: N815
+    tRP: float = _time("13.75ns", "Precharge (close the open row).")  # noqa: N815
+    tRAS: float = _time("32ns", "Activate to precharge of one bank, at least.")  # noqa: N815
+    tWR: float = _time("15ns", "Write recovery: end of write data to precharge.")  # noqa: N815
+    tRTP: float = _time("7.5ns", "Read to precharge.")  # noqa: N815
+    tRRD_S: float = _time("2.5ns", "Activate to activate, different bank groups of a "  # noqa: N815
+                                   "rank.")
+    tRRD_L: float = _time("2.5ns", "Activate to activate, same bank group (with "  # noqa: N815
+                                   "bank_groups = 1 it applies between all banks).")
+    tFAW: float = _time("21ns", "Four-activate window of a rank (0: none).")  # noqa: N815
+    tCCD_S: float = _time("2.5ns", "Column command to column command, different bank "  # noqa: N815
+                                   "groups of a rank.")
+    tCCD_L: float = _time("2.5ns", "Column command to column command, same bank group.")  # noqa: N815
+    tBURST: float = _time("2.5ns", "Data bus time of one cache line (peak bandwidth = "  # noqa: N815
+                                   "channels x line_size / tBURST).")
+    tREFI: float = _time("7.8us", "Refresh interval of a rank (0: no refresh).")  # noqa: N815
+    tRFC: float = _time("350ns", "Refresh cycle time: a rank is unavailable this long every "  # noqa: N815
+                                 "tREFI.")
+    controller_latency: float = _time("10ns", "Memory controller and interconnect, each "
+                                              "access.")
 
-    DRAM_TIMES = ("tRCD", "tCL", "tRP", "tBURST", "controller_latency")
+    DRAM_TIMES = ("tRCD", "tCL", "tCWL", "tRP", "tRAS", "tWR", "tRTP", "tRRD_S", "tRRD_L",
+                  "tFAW", "tCCD_S", "tCCD_L", "tBURST", "tREFI", "tRFC",
+                  "controller_latency")
+
+    def __setattr__(self, name, value) -> None:
+        if _is_clocks(value) and name in self.param_fields():   # "22nCK" = 22 x tCK
+            tck = self.__dict__.get("tCK", self.param_fields()["tCK"].default)
+            value = _clocks(value, tck, f"memory.{name}")
+        super().__setattr__(name, value)
+
+    @classmethod
+    def for_part(cls, part: str, **overrides) -> MemoryConfig:
+        """The config of a DRAM part (caches/dram_parts.py) with ``overrides`` on top."""
+        return cls().updated({"part": part, **overrides}, "memory")
+
+    def updated(self, values: dict, path: str = ""):
+        """A copy with ``values`` applied; a ``part`` among them is applied first (its
+        organisation and timings), the other values over it. Times may be "22nCK"."""
+        if not isinstance(values, dict) or "part" not in values:
+            return self._updated_clocks(self, values, path)
+        values = dict(values)
+        what = f"{path}.part" if path else "part"
+        part = _coerce(self.param_fields()["part"], values.pop("part"), what)
+        base = self
+        if part != "custom":
+            table = PARTS[part]["values"]
+            base = Params.updated(self, {"tCK": table["tCK"]}, path)
+            base = self._updated_clocks(base, {k: v for k, v in table.items()
+                                               if k != "tCK"}, path)
+        base = Params.updated(base, {"part": part}, path)
+        return self._updated_clocks(base, values, path)
+
+    @staticmethod
+    def _updated_clocks(base, values, path):
+        if isinstance(values, dict):
+            tck = values.get("tCK", base.tCK)
+            values = {k: _clocks(v, tck, f"{path}.{k}" if path else k)
+                      for k, v in values.items()}
+        return Params.updated(base, values, path)
 
     def in_cycles(self, frequency: float) -> dict[str, int]:
         """The DRAM times in core cycles at ``frequency`` Hz, each rounded up (exactly)."""
@@ -164,11 +276,43 @@ class MemoryConfig(Params):
         self.check_fields(path)
         if self.latency < 0:
             raise self.fail(path, "latency", "must be 0 or more cycles")
-        if not is_power_of_two(self.banks):
-            raise self.fail(path, "banks", "must be a power of two (1, 2, 4, ...)")
+        for name in ("channels", "ranks", "banks", "bank_groups"):
+            if not is_power_of_two(getattr(self, name)):
+                raise self.fail(path, name, "must be a power of two (1, 2, 4, ...)")
+        if self.bank_groups > self.banks:
+            raise self.fail(path, "bank_groups", f"must divide banks ({self.banks})")
         if not is_power_of_two(self.row_size):
             raise self.fail(path, "row_size", "must be a power of two, such as 8KiB")
-        for name in self.DRAM_TIMES:
+        if self.queue_size < 1:
+            raise self.fail(path, "queue_size", "must be at least 1")
+        for name in ("tCK",) + self.DRAM_TIMES:
             t = getattr(self, name)
             if not (math.isfinite(t) and t >= 0):
                 raise self.fail(path, name, "must be a time of 0 or more, such as 13.75ns")
+        if self.kind == "dram":
+            check_timing_rules({n: getattr(self, n) for n in self.DRAM_TIMES}, format_time)
+
+
+def _coerce(f, value, what):
+    from cyclesim.params import coerce
+    return coerce(f, value, what)
+
+
+def _is_clocks(value) -> bool:
+    return isinstance(value, str) and value.strip().lower().endswith("nck")
+
+
+def _clocks(value, tck, what):
+    """ "22nCK" -> 22 x tCK in seconds (exact decimal product); anything else unchanged."""
+    if not _is_clocks(value):
+        return value
+    from cyclesim.units import parse_time
+    number = value.strip()[:-3].strip()
+    try:
+        n = Decimal(number)
+    except ArithmeticError:
+        n = None
+    if n is None or not n.is_finite() or n < 0:
+        from cyclesim.errors import ConfigError
+        raise ConfigError(f"{what} = {value!r}: write a number of DRAM clocks such as 22nCK.")
+    return float(n * Decimal(repr(parse_time(tck, "memory.tCK"))))

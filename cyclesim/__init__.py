@@ -8,7 +8,13 @@
 """
 __version__ = "0.1.0"
 
-from cyclesim.errors import ConfigError, CyclesimError, ProgramError, WorkloadNotFound
+from cyclesim.errors import (
+    ArgumentError,
+    ConfigError,
+    CyclesimError,
+    ProgramError,
+    WorkloadNotFound,
+)
 
 
 def __getattr__(name):
@@ -20,7 +26,7 @@ def __getattr__(name):
     if name in ("Config", "SystemConfig", "resolve_config", "presets"):
         import cyclesim.config as config
         return getattr(config, name) if name != "Config" else config.SystemConfig
-    if name in ("workloads", "plot"):
+    if name in ("workloads", "plot", "caches"):
         import importlib
         return importlib.import_module(f"cyclesim.{name}")
     if name == "SimResult":
@@ -42,5 +48,5 @@ def __getattr__(name):
 
 
 __all__ = ["run", "Config", "SystemConfig", "resolve_config", "presets", "workloads", "plot",
-           "SimResult", "load_result", "checkpoint", "sweep", "load_sweep", "CyclesimError", "ConfigError",
-           "ProgramError", "WorkloadNotFound"]
+           "SimResult", "load_result", "checkpoint", "sweep", "load_sweep", "caches",
+           "CyclesimError", "ConfigError", "ProgramError", "WorkloadNotFound", "ArgumentError"]

@@ -5,7 +5,7 @@ import os
 from collections.abc import Iterable, Mapping
 
 from cyclesim.engine import RunOptions, System
-from cyclesim.errors import CyclesimError
+from cyclesim.errors import ArgumentError, CyclesimError
 
 _TRACE_KINDS = ("pipeline", "cycles", "memory")
 
@@ -16,8 +16,10 @@ def run(program=None, *args, config=None, preset=None, overrides=None, mode: str
         mem_limit: int | str = "1GiB", max_insts: int | None = None,
         max_cycles: int | None = None, stop_at: int | str | None = None,
         warmup: int | None = None, roi: bool = False, sample_interval: int | None = 100_000,
-        trace: str | Iterable[str] | None = None, trace_window: tuple[int, int] = (0, 10_000),
-        seed: int = 0, echo: bool = False, progress: bool | None = None, checkpoint=None):
+        trace: str | Iterable[str] | None = None, trace_window: tuple[int, int] | None = None,
+        trace_dir: str | os.PathLike | None = None,
+        seed: int = 0, echo: bool = False, progress: bool | None = None, checkpoint=None,
+        output_limit: int | str = "16MiB"):
     """Run `program` (a workload name or an ELF path) with guest arguments `args`.
 
     config / preset / overrides choose the machine (see cyclesim.config.resolve_config):
@@ -29,7 +31,16 @@ def run(program=None, *args, config=None, preset=None, overrides=None, mode: str
     Statistics cover the whole run, or start after `warmup` instructions, or cover only
     the region between the roi_begin/roi_end markers when `roi=True`.
     Traces are off unless `trace` names some of "pipeline", "cycles", "memory"; they
-    cover `trace_window = (first_instruction, count)`.
+    cover `trace_window = (first_instruction, count)`, by default the first 10,000
+    instructions, held in memory (result.pipeline, result.memory_trace). With
+    `trace_dir=DIR` they stream to chunked Parquet files in DIR/pipeline and DIR/memory
+    as the run goes, in bounded memory, by default for the whole run (result.trace_files
+    names the directories; docs/trace-driven.md).
+
+    The guest's stdout and stderr stream to the host's as written with echo=True (both to
+    its stderr with echo="stderr"); result.stdout / .stderr keep the first `output_limit`
+    bytes of each (spooled to a temporary file past 1 MiB, so host memory stays small),
+    and result.output_dropped counts what was written past it.
 
     progress=None shows a progress bar in a terminal or a notebook and none otherwise.
 
@@ -50,8 +61,9 @@ def run(program=None, *args, config=None, preset=None, overrides=None, mode: str
                                 mem_limit=mem_limit, max_insts=max_insts,
                                 max_cycles=max_cycles, stop_at=stop_at, warmup=warmup,
                                 roi=roi, sample_interval=sample_interval, trace=trace,
-                                trace_window=trace_window, seed=seed, echo=echo,
-                                progress=progress, checkpoint=checkpoint)
+                                trace_window=trace_window, trace_dir=trace_dir, seed=seed,
+                                echo=echo, progress=progress, checkpoint=checkpoint,
+                                output_limit=output_limit)
     outcome = system.run()
     result = SimResult.from_run(program=info["name"], path=info["path"], args=info["args"],
                                 config=cfg, options=system.options, system=system,
@@ -66,13 +78,14 @@ def run(program=None, *args, config=None, preset=None, overrides=None, mode: str
 def prepare(program=None, *args, config=None, preset=None, overrides=None,
             mode: str = "timing", env=None, stdin=b"", allow_read=(), allow_write=None,
             mem_limit="1GiB", max_insts=None, max_cycles=None, stop_at=None, warmup=None,
-            roi=False, sample_interval=100_000, trace=None, trace_window=(0, 10_000),
-            seed=0, echo=False, progress=None, checkpoint=None):
+            roi=False, sample_interval=100_000, trace=None, trace_window=None,
+            trace_dir=None, seed=0, echo=False, progress=None, checkpoint=None,
+            output_limit="16MiB"):
     """(System ready to run, program facts for a checkpoint manifest, resolved config):
     the checked inputs of run(), optionally restored from a checkpoint."""
     import hashlib
 
-    from cyclesim import workloads
+    from cyclesim import inputs, workloads
     from cyclesim.config import resolve_config
     from cyclesim.units import parse_size
 
@@ -81,12 +94,24 @@ def prepare(program=None, *args, config=None, preset=None, overrides=None,
         raise CyclesimError("traces need timing mode: drop trace= or use mode='timing'")
     for name, value in (("max_insts", max_insts), ("max_cycles", max_cycles),
                         ("warmup", warmup)):
-        if value is not None and (not isinstance(value, int) or value < 0):
-            raise CyclesimError(f"{name} = {value!r}: give a non-negative whole number")
+        if value is not None and (not isinstance(value, int) or isinstance(value, bool)
+                                  or not 0 <= value < 1 << 63):
+            raise ArgumentError(f"{name} = {value!r}: give a whole number from 0 to 2**63-1")
+    if trace_dir is not None:
+        if not traces:
+            raise ArgumentError("trace_dir is where traces are streamed; name the traces "
+                                "too, e.g. trace='memory' (--trace memory)")
+        if not isinstance(trace_dir, (str, os.PathLike)):
+            raise ArgumentError(f"trace_dir = {trace_dir!r}: give a directory path")
+        trace_dir = os.fspath(trace_dir)
+    if trace_window is None:
+        trace_window = (0, 1 << 62) if trace_dir is not None else (0, 10_000)
     options = RunOptions(mode=mode, max_insts=max_insts, max_cycles=max_cycles,
                          stop_at=stop_at, warmup=warmup, roi=roi,
-                         sample_interval=sample_interval, trace=traces,
-                         trace_window=_window(trace_window), progress=progress)
+                         sample_interval=inputs.sample_interval(sample_interval),
+                         trace=traces,
+                         trace_window=_window(trace_window), trace_dir=trace_dir,
+                         progress=progress)
     cfg = resolve_config(config, preset=preset, overrides=overrides)
     saved = None
     if checkpoint is not None:
@@ -105,18 +130,24 @@ def prepare(program=None, *args, config=None, preset=None, overrides=None,
     elif program is None:
         raise CyclesimError("run() needs a program (a workload name or an ELF path) "
                             "or checkpoint=")
+    env, seed = inputs.env(env), inputs.seed(seed)
+    allow_read, allow_write = inputs.allow_read(allow_read), inputs.allow_write(allow_write)
+    guest_args = inputs.guest_args(args)
     path = workloads.resolve(program)
     if isinstance(stdin, str):
         stdin = stdin.encode()
-    limit = parse_size(mem_limit) if isinstance(mem_limit, str) else int(mem_limit)
-    guest_args = [str(a) for a in args]
+    limit = inputs.mem_limit(mem_limit)
     # A bundled workload is loaded from its bytes under its bare name, so that argv[0],
     # AT_EXECFN and hence the stack layout and instruction count do not depend on where
     # the package is installed. A path is used as the user gave it.
     name = str(program)
-    data = path.read_bytes()
-    image = data if name in workloads.names() else name
-    digest = hashlib.sha256(data).hexdigest()
+    # A path is mapped by the loader, not read whole; its digest (for checkpoints) is
+    # computed only when a checkpoint needs it (file_sha256).
+    bundled = name in workloads.names()
+    image = path.read_bytes() if bundled else name
+    digest = hashlib.sha256(image).hexdigest() if bundled else None
+    if saved is not None and digest is None:
+        digest = file_sha256(path)
     if saved is not None and saved["program"]["sha256"] != digest:
         from cyclesim.checkpoint import CheckpointError
 
@@ -126,7 +157,8 @@ def prepare(program=None, *args, config=None, preset=None, overrides=None,
     system = build_system(image, name, guest_args, cfg, options,
                           env=dict(env) if env is not None else None, stdin=stdin,
                           allow_read=tuple(allow_read), allow_write=allow_write,
-                          mem_limit=limit, seed=seed, echo=echo)
+                          mem_limit=limit, seed=seed, echo=echo,
+                          output_limit=_output_limit(output_limit))
     info = {"name": name, "path": str(path), "sha256": digest, "args": guest_args,
             "env": dict(env or {}), "seed": int(seed), "mem_limit": limit,
             "allow_read": [str(d) for d in allow_read],
@@ -142,19 +174,43 @@ def prepare(program=None, *args, config=None, preset=None, overrides=None,
 
 def build_system(image, name: str, args, config, options: RunOptions, *, env=None,
                  stdin: bytes = b"", allow_read=(), allow_write=None, mem_limit: int = 1 << 30,
-                 seed: int = 0, echo: bool = False) -> System:
+                 seed: int = 0, echo: bool = False, output_limit: int | None = None
+                 ) -> System:
     """The guest process and the modeled machine of one run, ready to `.run()`.
 
     `image` is an ELF path or its bytes, loaded with `name` as argv[0]; `config` is a
     resolved SystemConfig. run() and the sweep workers both start runs here, so a sweep
     point is the same run as cyclesim.run with the same arguments.
     """
+    from cyclesim.isa.extensions import HartIsa
     from cyclesim.process.kernel import Process
 
     process = Process(image, argv=[name] + [str(a) for a in args], program_name=name,
                       env=env, stdin=stdin, allow_read=tuple(allow_read),
-                      allow_write=allow_write, mem_limit=mem_limit, seed=seed, echo=echo)
+                      allow_write=allow_write, mem_limit=mem_limit, seed=seed, echo=echo,
+                      output_limit=output_limit, isa=HartIsa(config.core.isa))
     return System(config, process, options)
+
+
+def _output_limit(value) -> int:
+    from cyclesim.units import parse_size
+
+    limit = parse_size(value, "output_limit")
+    if not 0 <= limit <= 1 << 40:
+        raise CyclesimError(f"output_limit = {value!r}: give a size from 0 to 1TiB, such as "
+                            "16MiB")
+    return limit
+
+
+def file_sha256(path) -> str:
+    """SHA-256 of a file, read in 1 MiB blocks (host memory stays small)."""
+    import hashlib
+
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
 
 
 def _trace_kinds(trace) -> tuple[str, ...]:
@@ -172,6 +228,7 @@ def _window(window) -> tuple[int, int]:
         first, count = (int(v) for v in window)
     except (TypeError, ValueError):
         raise CyclesimError(f"trace_window = {window!r}: give (first_instruction, count)") from None
-    if first < 0 or count <= 0:
-        raise CyclesimError(f"trace_window = {window!r}: first must be >= 0 and count > 0")
+    if first < 0 or count <= 0 or first >= 1 << 63 or count >= 1 << 63:
+        raise CyclesimError(f"trace_window = {window!r}: first must be 0 to 2**63-1 and "
+                            "count 1 to 2**63-1")
     return first, count

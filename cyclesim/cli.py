@@ -64,11 +64,18 @@ def _parser() -> tuple[argparse.ArgumentParser, dict]:
     t = r.add_argument_group("traces and output")
     t.add_argument("--trace", action="append", default=[],
                    choices=("pipeline", "cycles", "memory"), help="record a trace (repeatable)")
-    t.add_argument("--trace-window", default="0:10000", metavar="START:COUNT",
-                   help="instructions covered by traces (0:10000)")
+    t.add_argument("--trace-window", default=None, metavar="START:COUNT",
+                   help="instructions covered by traces (default 0:10000, or the whole run "
+                        "with --trace-dir)")
+    t.add_argument("--trace-dir", metavar="DIR",
+                   help="stream the traces to chunked Parquet files in DIR as the run goes "
+                        "(bounded memory; see docs/trace-driven.md)")
     t.add_argument("--json", action="store_true",
                    help="print the statistics as one flat JSON object (guest output to stderr)")
     t.add_argument("--quiet", action="store_true", help="do not echo the guest's output")
+    t.add_argument("--output-limit", default="16MiB", metavar="SIZE",
+                   help="bytes of each guest stream the result keeps (16MiB); output "
+                        "streams to the terminal whatever its size")
     t.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                    help="show a progress bar on stderr (default: when stderr is a terminal)")
     x = r.add_argument_group("exports (each records a pipeline trace of --trace-window)")
@@ -98,6 +105,8 @@ def _parser() -> tuple[argparse.ArgumentParser, dict]:
                    "key, else <name>-results beside it); a rerun skips what is there")
     w.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                    help="show a progress bar on stderr (default: when stderr is a terminal)")
+    from cyclesim import cachecmd
+    cachecmd.add_parser(sub)
     k = sub.add_parser("checkpoint", help="save the run's state after N instructions "
                        "(functional mode; see docs/checkpoints.md)")
     k.add_argument("program", help="workload name or path to an ELF")
@@ -113,6 +122,11 @@ def _parser() -> tuple[argparse.ArgumentParser, dict]:
     k.add_argument("--mem-limit", default="1GiB", metavar="SIZE")
     k.add_argument("--seed", type=int, default=0)
     return p, commands
+
+
+def _cmd_cache(a) -> int:
+    from cyclesim import cachecmd
+    return cachecmd.command(a, _pairs, _Usage)
 
 
 def _cmd_sweep(a) -> int:
@@ -178,13 +192,16 @@ def _cmd_run(a) -> int:
     if a.program is None and a.checkpoint is None:
         raise _Usage("run needs a program (a workload name or an ELF path) or --from DIR")
 
-    start, sep, count = a.trace_window.partition(":")
-    try:
-        window = (int(start), int(count)) if sep else None
-    except ValueError:
-        window = None
-    if window is None:
-        raise _Usage(f"--trace-window {a.trace_window!r} is not START:COUNT (for example 1000:200)")
+    window = None
+    if a.trace_window is not None:
+        start, sep, count = a.trace_window.partition(":")
+        try:
+            window = (int(start), int(count)) if sep else None
+        except ValueError:
+            window = None
+        if window is None:
+            raise _Usage(f"--trace-window {a.trace_window!r} is not START:COUNT (for example "
+                         "1000:200)")
     stdin = b""
     if a.stdin:
         try:
@@ -194,7 +211,8 @@ def _cmd_run(a) -> int:
             raise _Usage(f"cannot read --stdin file {a.stdin}: {e.strerror}") from None
     overrides = _pairs(a.overrides, "--set")
     env = _pairs(a.env, "--env") if a.env else None
-    echo = not a.quiet and not a.json
+    # --json keeps stdout for the statistics: the guest's output streams to stderr.
+    echo = False if a.quiet else ("stderr" if a.json else True)
     exports = [(flag, value) for flag, value in (("--konata", a.konata),
                                                  ("--o3pipeview", a.o3pipeview),
                                                  ("--perfetto", a.perfetto)) if value]
@@ -206,6 +224,9 @@ def _cmd_run(a) -> int:
         if a.mode == "timing" and "pipeline" not in trace:
             trace.append("pipeline")
     _check_outputs(exports, a.save)
+    if a.trace_dir is not None and (exports or a.save):
+        raise _Usage("--trace-dir streams traces to disk, and exports and --save need them in "
+                     "memory: drop --trace-dir, or the exports and --save")
     try:
         result = cyclesim.run(
             a.program, *a.args, config=a.config, preset=a.preset, overrides=overrides or None,
@@ -213,14 +234,14 @@ def _cmd_run(a) -> int:
             allow_write=a.allow_write, mem_limit=a.mem_limit, max_insts=a.max_insts,
             max_cycles=a.max_cycles, stop_at=a.stop_at, warmup=a.warmup, roi=a.roi,
             sample_interval=a.sample_interval or None, trace=trace or None,
-            trace_window=window, seed=a.seed, echo=echo, progress=a.progress,
-            checkpoint=a.checkpoint)
+            trace_window=window, trace_dir=a.trace_dir, seed=a.seed, echo=echo,
+            progress=a.progress, checkpoint=a.checkpoint, output_limit=a.output_limit)
     except CyclesimError as e:
         raise _Usage(str(e)) from None
     _write_exports(result, a)
+    if result.output_note() and (not echo or a.save):
+        print(f"[cyclesim] warning: {result.output_note()}", file=sys.stderr)
     if a.json:
-        if not a.quiet and result.stdout_bytes:
-            sys.stderr.write(result.stdout)
         stats = {k: (None if isinstance(v, float) and math.isnan(v) else
                      int(v) if float(v).is_integer() and not k.endswith(("ipc", "cpi", "rate",
                                                                          "mpki", "accuracy"))
@@ -317,6 +338,15 @@ def _cmd_config(a) -> int:
     return 0
 
 
+def _one_line(message: str) -> str:
+    """The message on one line, any echoed word longer than 80 characters (a value the
+    user pasted, a path) shortened in the middle, so the sentence stays readable."""
+    import re
+
+    return re.sub(r"\S{81,}", lambda m: f"{m[0][:40]}...{m[0][-20:]}",
+                  " ".join(message.split()))
+
+
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     parser, commands = _parser()
@@ -333,10 +363,10 @@ def main(argv=None) -> int:
     try:
         handler = {"run": _cmd_run, "list": _cmd_list, "presets": _cmd_presets,
                    "config": _cmd_config, "sweep": _cmd_sweep,
-                   "checkpoint": _cmd_checkpoint}[a.command]
+                   "checkpoint": _cmd_checkpoint, "cache": _cmd_cache}[a.command]
         return handler(a)
     except _Usage as e:
-        print(f"cyclesim: {e}", file=sys.stderr)
+        print(f"cyclesim: {_one_line(str(e))}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("cyclesim: interrupted", file=sys.stderr)

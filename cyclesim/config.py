@@ -28,7 +28,7 @@ from typing import Any
 from caches.config import CacheConfig, MemoryConfig, default_cache
 from cyclesim.errors import ConfigError
 from cyclesim.params import Params, unknown_key
-from cyclesim.units import format_frequency, format_size, format_time
+from cyclesim.units import format_frequency, format_size, format_time, shown
 from pipeline.config import BranchPredictorConfig, CoreConfig
 
 __all__ = ["presets", "SystemConfig", "Config", "resolve_config", "parse_assignments", "LEVELS",
@@ -91,9 +91,10 @@ class SystemConfig:
             if value is None and sec in OPTIONAL_LEVELS:
                 continue
             if not isinstance(value, cls):
-                raise ConfigError(f"{sec} = {value!r}: must be a {cls.__name__}"
+                raise ConfigError(f"{sec} = {shown(value)}: must be a {cls.__name__}"
                                   f"{' or None' if sec in OPTIONAL_LEVELS else ''}.")
             value.validate(sec)
+            value.check_ranges(sec)
         if self.l3 is not None and self.l2 is None:
             raise ConfigError("l3 is set but l2 is none: an L3 sits behind an L2; set l2 or "
                               "remove l3.")
@@ -186,7 +187,7 @@ class SystemConfig:
         "default"). Unknown keys are rejected with the known ones listed.
         """
         if not isinstance(d, Mapping):
-            raise ConfigError(f"a config must be a table of sections (a dict), not {d!r}.")
+            raise ConfigError(f"a config must be a table of sections (a dict), not {shown(d)}.")
         d = dict(d)
         preset = d.pop("preset", None)
         if preset is None:
@@ -212,13 +213,13 @@ class SystemConfig:
         if not isinstance(overrides, Mapping):
             if isinstance(overrides, (str, bytes)) or not isinstance(overrides, Iterable):
                 raise ConfigError(f"overrides must be a dict or a list of 'key=value' "
-                                  f"strings, not {overrides!r}.")
+                                  f"strings, not {shown(overrides)}.")
             overrides = parse_assignments(overrides)
         name, switches, fields = _split_overrides(overrides)
         new = copy.deepcopy(self)
         if name is not None:
             if not isinstance(name, str):
-                raise ConfigError(f"name = {name!r}: must be text.")
+                raise ConfigError(f"name = {shown(name)}: must be text.")
             new.name = name
         for sec, value in switches.items():
             setattr(new, sec, _switch_level(sec, value, getattr(new, sec)))
@@ -292,7 +293,9 @@ class SystemConfig:
         if m.kind == "fixed":
             lines.append(f"  memory  fixed {m.latency} cycles")
         else:
-            lines.append(f"  memory  dram {m.banks} banks, {format_size(m.row_size)} rows, "
+            part = "" if m.part == "custom" else f"{m.part}, "
+            lines.append(f"  memory  dram {part}{m.channels} ch x {m.ranks} rank x {m.banks} "
+                         f"banks ({m.bank_groups} groups), {format_size(m.row_size)} rows, "
                          f"tRCD-tCL-tRP {format_time(m.tRCD)}-{format_time(m.tCL)}-"
                          f"{format_time(m.tRP)}, burst {format_time(m.tBURST)}, controller "
                          f"{format_time(m.controller_latency)}, {m.mapping}")
@@ -340,7 +343,7 @@ def _split_overrides(overrides: Mapping[str, Any]):
         elif sec in OPTIONAL_LEVELS and (value is None or isinstance(value, str)):
             switches[sec] = value
         else:
-            raise ConfigError(f"{sec} = {value!r}: must be a table of {sec} settings"
+            raise ConfigError(f"{sec} = {shown(value)}: must be a table of {sec} settings"
                               f"{' or none/default' if sec in OPTIONAL_LEVELS else ''}; "
                               f"to set one field write {sec}.<field>.")
     return name, switches, fields
@@ -353,7 +356,7 @@ def _switch_level(sec: str, value: Any, current: Any) -> Any:
         return None
     if value.strip().lower() in _ON:
         return current if current is not None else default_cache(sec)
-    raise ConfigError(f"{sec} = {value!r}: use none to remove the level, default to enable "
+    raise ConfigError(f"{sec} = {shown(value)}: use none to remove the level, default to enable "
                       f"it, or set its fields ({sec}.size=2MiB).")
 
 
@@ -362,7 +365,7 @@ def parse_assignments(items: Iterable[str]) -> dict[str, str]:
     out: dict[str, str] = {}
     for item in items:
         if not isinstance(item, str) or "=" not in item:
-            raise ConfigError(f"override {item!r} is not of the form key=value, e.g. "
+            raise ConfigError(f"override {shown(item)} is not of the form key=value, e.g. "
                               f"l1d.size=64KiB.")
         key, _, value = item.partition("=")
         out[key.strip()] = value.strip()
@@ -391,6 +394,11 @@ def load_config_file(path: str | os.PathLike) -> dict:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError(f"config file {str(path)!r} does not exist.") from None
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"config file {str(path)!r} is not UTF-8 text (byte {e.start} "
+                          f"cannot be read); give a .toml, .yaml or .json text file.") from None
+    except OSError as e:
+        raise ConfigError(f"cannot read config file {str(path)!r}: {e.strerror}.") from None
     try:
         if suffix == ".toml":
             import tomllib
@@ -402,7 +410,11 @@ def load_config_file(path: str | os.PathLike) -> dict:
     except ConfigError:
         raise
     except Exception as e:  # each parser has its own error class
-        raise ConfigError(f"cannot parse config file {str(path)!r}: {e}.") from None
+        # parsers' messages span lines (YAML quotes the line with a caret): one line
+        detail = " ".join(str(e).split())
+        if len(detail) > 200:
+            detail = detail[:200] + "..."
+        raise ConfigError(f"cannot parse config file {str(path)!r}: {detail}.") from None
     if data is None:
         data = {}
     if not isinstance(data, dict):
@@ -476,7 +488,7 @@ def resolve_config(config: SystemConfig | Mapping | str | os.PathLike | None = N
                 config = load_config_file(config)
         if not isinstance(config, Mapping):
             raise ConfigError(f"config must be a SystemConfig, a dict, a file path or a "
-                              f"preset name, not {config!r}.")
+                              f"preset name, not {shown(config)}.")
         data = dict(config)
         if preset is not None:
             if data.get("preset", preset) != preset:
@@ -495,7 +507,10 @@ _SECTION_TEXT = {
     "cache": "Every cache level `l1i`, `l1d`, `l2`, `l3` is a `caches.config.CacheConfig`. "
              "The field defaults below are those of the class; each level starts from its "
              "own geometry (table after it).",
-    "memory": "Main memory behind the last cache level (`caches.config.MemoryConfig`).",
+    "memory": "Main memory behind the last cache level (`caches.config.MemoryConfig`; "
+              "the DRAM model is described in docs/dram.md). `part` applies one of the "
+              "DRAM parts listed below; a time may be written in DRAM clocks (`22nCK` = 22 "
+              "x `tCK`).",
 }
 
 _UNITS_TEXT = """\
@@ -512,6 +527,12 @@ _UNITS_TEXT = """\
 - **Booleans**: `true`/`false` (also yes/no, on/off, 1/0 when given as text).
 - **Choices**: one of the listed words (case does not matter; saved in the listed case).
 - Counts in `cycles`, `entries`, `ways`, `bits`, `banks` are integers.
+- **Ranges**: every size, count, time and frequency has a range that real hardware could
+  plausibly have (the "allowed" column below); a value outside it is refused with one
+  sentence before anything is built. Within the ranges, the host memory the modeled
+  machine needs (cache tag and replacement state, predictor tables, trace buffers) is
+  estimated before it is built (`cyclesim.footprint`), and a configuration needing more
+  than the host has available is refused with one sentence naming the largest part.
 
 ## Putting a config together
 
@@ -545,7 +566,10 @@ _RULES_TEXT = """\
   number of lines (and a power of two for `plru`), `line_size` a power of two of at least
   8 bytes, `hit_latency` and `mshrs` at least 1; predictor tables and the BTB powers of
   two with `btb_assoc` dividing `btb_entries`, `history_bits` 0 to 32; functional-unit
-  latencies at least 1 cycle; DRAM `banks` and `row_size` powers of two, times at least 0;
+  latencies at least 1 cycle; DRAM `channels`, `ranks`, `banks`, `bank_groups` and
+  `row_size` powers of two (`bank_groups` dividing `banks`), `queue_size` at least 1,
+  times at least 0, `tRRD_L >= tRRD_S`, `tFAW` 0 or at least `tRRD_L`,
+  `tCCD_L >= tCCD_S`, and `tREFI` 0 (no refresh) or longer than `tRFC` plus one row cycle;
   `core.frequency` positive.
 
 ## Adding a parameter
@@ -559,13 +583,15 @@ config pick the field up from the metadata; nothing else needs editing.
 
 
 def _allowed(f) -> str:
-    from cyclesim.params import choices_of, field_kind
+    from cyclesim.params import choices_of, field_kind, format_range
     kind = field_kind(f)
     if kind == "table":
         return f"table (the parameters of the chosen `{f.metadata['plugin_of']}`)"
-    return {"size": "size", "frequency": "frequency", "time": "time",
+    text = {"size": "size", "frequency": "frequency", "time": "time",
             "bool": "true, false", "int": "integer", "float": "number", "str": "text",
             "choice": ", ".join(f"`{c}`" for c in choices_of(f))}[kind]
+    bounds = format_range(f)
+    return f"{text}, {bounds}" if bounds else text
 
 
 def _field_table(cls: type[Params]) -> list[str]:
@@ -606,6 +632,26 @@ def _plugin_tables(cls: type[Params], section: str) -> list[str]:
     return out
 
 
+def _dram_parts_text() -> list[str]:
+    """The table of `memory.part` values, from caches/dram_parts.py (clocks as written)."""
+    from caches.dram_parts import PARTS
+    cols = ["tCK", "channels", "ranks", "banks", "bank_groups", "row_size", "tCL", "tRCD", "tRP",
+            "tCWL", "tRAS", "tWR", "tRTP", "tRRD_S", "tRRD_L", "tFAW", "tCCD_S", "tCCD_L",
+            "tBURST", "tREFI", "tRFC"]
+    out = ["### DRAM parts (`memory.part`)", "",
+           "Each part sets these fields (nCK = clocks of the part's tCK); `controller_latency`, "
+           "`mapping`, `page_policy`, `scheduler` and `queue_size` keep their values. "
+           "Sources per part below the table; docs/dram.md explains each parameter.", "",
+           "| part | " + " | ".join(cols) + " |", "|---" * (len(cols) + 1) + "|"]
+    for name, part in PARTS.items():
+        v = part["values"]
+        cells = [format_size(v[c]) if c == "row_size" else str(v[c]) for c in cols]
+        out.append(f"| `{name}` | " + " | ".join(cells) + " |")
+    out.append("")
+    out += [f"- **{name}**: {part['source']}." for name, part in PARTS.items()]
+    return out + [""]
+
+
 def config_reference() -> str:
     """docs/config.md, generated from the field metadata and the presets."""
     from caches.config import LEVEL_DEFAULTS
@@ -629,6 +675,7 @@ def config_reference() -> str:
                 out.append(f"| `{lvl}` | {format_size(geo['size'])} | {geo['assoc']} | "
                            f"{geo['hit_latency']} | {present} |")
             out.append("")
+    out += _dram_parts_text()
     out += [_RULES_TEXT, "## Presets", "",
             "| preset | core | l1i | l1d | l2 | l3 | memory |", "|---|---|---|---|---|---|---|"]
     for name in presets.names():

@@ -16,9 +16,14 @@ import simpy
 
 from cyclesim.errors import CyclesimError
 from cyclesim.isa.core import Core
+from cyclesim.isa.extensions import HartIsa
 from cyclesim.process.kernel import Process
 from cyclesim.process.memory import MemoryLimitExceeded
 from pipeline.types import StopReason
+
+# Most interval samples kept (an even number); past it adjacent intervals merge in pairs
+# and the interval doubles (System._sampler), so a sample costs at most ~MAX_SAMPLES rows.
+MAX_SAMPLES = 1024
 
 # Region-of-interest marker codes (workloads/include/cyclesim.h: `slti x0, x0, K`).
 MARKER_ROI_BEGIN = 1
@@ -55,6 +60,7 @@ class RunOptions:
     sample_interval: int | None = 100_000  # cycles between interval samples (None = off)
     trace: tuple[str, ...] = ()          # "pipeline", "cycles", "memory"
     trace_window: tuple[int, int] = (0, 10_000)  # (first instruction, count)
+    trace_dir: str | None = None         # stream traces to chunked Parquet files here
     progress: bool | None = False       # None: automatic (cyclesim.progress.wanted)
 
     def __post_init__(self):
@@ -67,7 +73,7 @@ class RunOutcome:
     """What the engine hands to the result builder."""
 
     status: str                          # exited, fault, signal, max_insts, max_cycles,
-    message: str                         # stopped, mem_limit, deadlock
+    message: str                         # stopped, mem_limit, deadlock, prefetcher_error
     exit_code: int | None
     fault: dict | None
     stats: dict
@@ -85,11 +91,32 @@ class System:
         self.options = options
         self.frequency = float(config.core.frequency)
         self.core = Core(process.memory)
+        self.isa = HartIsa(config.core.isa)
+        self.core.set_isa(self.isa.missing_ops())
+        self.core.cbo_block_size = int(config.l1d.line_size)
+        process.isa = self.isa                     # riscv_hwprobe answers from it
+        process.cbo_block_size = self.core.cbo_block_size
         self.timing = None
         self.hierarchy = None
+        self._spool = None
         if options.mode == "timing":
             from caches.build import build_hierarchy
+            from cyclesim import footprint
             from pipeline.build import build_core
+
+            traced = 0
+            if options.trace:
+                from cyclesim.results.spool import STREAM_CAPACITY
+
+                pipe = "pipeline" in options.trace or "cycles" in options.trace
+                mem = "memory" in options.trace
+                traced = options.trace_window[1]
+                if options.trace_dir is not None:
+                    traced = min(traced, STREAM_CAPACITY)    # streamed in chunks of this
+                else:
+                    _check_trace_memory(traced, pipe, mem)
+            footprint.check(config, traced, "pipeline" in options.trace
+                            or "cycles" in options.trace, "memory" in options.trace)
 
             self.hierarchy = build_hierarchy(config.l1i, config.l1d, config.l2, config.l3,
                                              config.memory, self.frequency)
@@ -97,10 +124,15 @@ class System:
                                      self.hierarchy.l1i, self.hierarchy.l1d)
             if options.trace:
                 first, count = options.trace_window
-                self.timing.enable_trace(first, count,
-                                         "pipeline" in options.trace or "cycles" in options.trace,
-                                         "memory" in options.trace)
+                capacity = None
+                if options.trace_dir is not None:
+                    from cyclesim.results.spool import TraceSpool
+                    self._spool = TraceSpool(options.trace_dir, pipe, mem)
+                    capacity = STREAM_CAPACITY
+                self.timing.enable_trace(first, count, pipe, mem, capacity=capacity)
             self.core.attach_timing(self.timing)
+        # A Python prefetcher that raised stops the run at the end of its quantum.
+        self._pf_watch = self.hierarchy is not None and self.hierarchy.has_fallible_prefetcher
         self.core.set_timer(TIMEBASE_HZ, max(1, int(round(self.frequency))))
         process.start(self.core)
         if options.stop_at is not None:
@@ -120,18 +152,25 @@ class System:
         return int(self.timing.cycle) if self.timing is not None else int(self.core.instret)
 
     def _resolve_stop(self, where):
-        if isinstance(where, int):
-            return where
+        from cyclesim.errors import ArgumentError
+
         text = str(where)
-        if text in self.process.symbols:
+        if isinstance(where, int) and not isinstance(where, bool):
+            address = where
+        elif text in self.process.symbols:
             return self.process.symbols[text]
-        try:
-            return int(text, 0)
-        except ValueError:
-            raise CyclesimError(
-                f"stop_at {text!r} is neither an address nor a symbol of the program; "
-                "give a function name from its symbol table or an address like 0x10554"
-            ) from None
+        else:
+            try:
+                address = int(text, 0)
+            except ValueError:
+                raise CyclesimError(
+                    f"stop_at {text!r} is neither an address nor a symbol of the program; "
+                    "give a function name from its symbol table or an address like 0x10554"
+                ) from None
+        if not 0 <= address < 1 << 64:
+            raise ArgumentError(f"stop_at {where!r} is not a 64-bit address; give one from "
+                                "0 to 2**64-1 or a function name")
+        return address
 
     def resumed_at(self, instret: int):
         """The core was restored from a checkpoint taken after `instret` instructions:
@@ -170,11 +209,19 @@ class System:
 
     # -- simpy processes ----------------------------------------------------------------
     def _sampler(self, interval: int):
+        """A snapshot every `interval` cycles. Snapshots are cumulative, so merging two
+        adjacent intervals is keeping the later one: at MAX_SAMPLES the earlier of each
+        pair goes and the interval doubles, which keeps memory bounded whatever the run
+        length while every remaining interval's counts stay exact sums."""
+        self.sample_interval = interval
         while True:
-            yield self.env.timeout(interval)
+            yield self.env.timeout(self.sample_interval)
             row = self.snapshot()
             row["cycle"] = self.cycle
             self.samples.append(row)
+            if len(self.samples) >= MAX_SAMPLES:
+                del self.samples[0::2]
+                self.sample_interval *= 2
 
     def _cycle_limit(self, limit: int):
         yield self.env.timeout(limit)
@@ -199,12 +246,16 @@ class System:
                                           else (1 << 64) - 1)
             elif next_event != float("inf"):
                 budget = max(1, min(budget, int(next_event) - self.env.now))
+            if self._spool is not None:
+                budget = min(budget, self._trace_room())
             reason = core.run(budget)
             now = self.cycle
             if now > self.env.now:
                 yield self.env.timeout(now - self.env.now)
             if self._progress is not None:
                 self._progress.update(int(core.instret))
+            if self._pf_watch and self.hierarchy.prefetcher_error() is not None:
+                return self._finish("prefetcher_error", self.hierarchy.prefetcher_error())
             if opts.warmup is not None and self._stats_base_inst == 0 \
                     and int(core.instret) >= opts.warmup > 0:
                 self.reset_stats()
@@ -279,6 +330,21 @@ class System:
             row["cycle"] = self.cycle
             self.dumps.append(row)
 
+    def _trace_room(self) -> int:
+        """Instructions the next quantum may run without overflowing the trace buffers,
+        after writing them out if they are more than three quarters full."""
+        from cyclesim.results.spool import STREAM_CAPACITY
+        room = self.timing.trace_room()
+        if room < STREAM_CAPACITY // 4:
+            self._spool.write(*self.timing.drain_traces(copy=False))
+            room = self.timing.trace_room()
+        return max(1, room)
+
+    def flush_traces(self) -> None:
+        """Write what the trace buffers still hold (end of a streamed run)."""
+        if getattr(self, "_spool", None) is not None:
+            self._spool.write(*self.timing.drain_traces(copy=False))
+
     def _finish(self, status, message, exit_code=None, fault=None):
         stats = self.frozen if self.frozen is not None else self.snapshot()
         self._outcome = RunOutcome(status=status, message=message, exit_code=exit_code,
@@ -305,9 +371,25 @@ class System:
         finally:
             if self._progress is not None:
                 self._progress.close()
+            self.flush_traces()
         outcome = self._outcome
         outcome.host_seconds = time.perf_counter() - start
         return outcome
+
+
+# An in-memory trace window larger than this is refused: stream it with trace_dir instead.
+IN_MEMORY_TRACE_LIMIT = 2 << 30
+
+
+def _check_trace_memory(count: int, pipeline: bool, memory: bool) -> None:
+    from pipeline.trace import MEM_DTYPE, PIPE_DTYPE
+    need = count * ((PIPE_DTYPE.itemsize if pipeline else 0)
+                    + (3 * MEM_DTYPE.itemsize if memory else 0))
+    if need > IN_MEMORY_TRACE_LIMIT:
+        raise CyclesimError(
+            f"a trace window of {count:,} instructions would need {need / 2**30:,.1f} GiB of "
+            f"memory to hold; stream it to disk instead with trace_dir=DIR (--trace-dir DIR), "
+            f"or give a smaller trace_window")
 
 
 def _disassemble(raw: int, pc: int) -> str:

@@ -16,3 +16,13 @@ class ProgramError(CyclesimError):
 
 class WorkloadNotFound(CyclesimError, LookupError):
     """A workload name or path that does not exist."""
+
+
+class ArgumentError(CyclesimError, ValueError):
+    """An argument of cyclesim.run() (or the command-line option behind it) has the wrong
+    type or value: seed="abc", env=[...], allow_read="data/", a None guest argument, ..."""
+
+
+class TraceError(CyclesimError, ValueError):
+    """An address trace cannot be read (names the file, the line or record, and what was
+    expected there)."""

@@ -18,21 +18,76 @@ import difflib
 from typing import Any, ClassVar
 
 from cyclesim import units
+from cyclesim.units import shown
 from cyclesim.errors import ConfigError
 
-__all__ = ["param", "Params", "field_kind", "choices_of", "ConfigError"]
+__all__ = ["param", "Params", "field_kind", "choices_of", "range_of", "format_range",
+           "check_range", "ConfigError"]
 
 # unit -> how values of that unit are read and written back.
 _UNIT_KIND = {"bytes": "size", "Hz": "frequency", "s": "time"}
 
 
 def param(default=dataclasses.MISSING, *, unit: str = "", help: str,
-          choices: tuple[str, ...] | None = None, default_factory=dataclasses.MISSING):
-    """A dataclass field carrying {"unit", "help"} (and "choices" for an enumeration)."""
+          choices: tuple[str, ...] | None = None, default_factory=dataclasses.MISSING,
+          min=None, max=None):
+    """A dataclass field carrying {"unit", "help"} (and "choices" for an enumeration).
+
+    Every number (size, count, time, frequency) declares the range real hardware could
+    plausibly have with ``min``/``max``: values outside it are refused with one sentence
+    before anything is built, which also keeps host memory and C integer types safe.
+    """
     meta = {"unit": unit, "help": help}
     if choices is not None:
         meta["choices"] = tuple(choices)
+    if min is not None:
+        meta["min"] = min
+    if max is not None:
+        meta["max"] = max
     return dataclasses.field(default=default, default_factory=default_factory, metadata=meta)
+
+
+NUMERIC_KINDS = ("size", "frequency", "time", "int", "float")
+
+
+def range_of(f: dataclasses.Field) -> tuple[Any, Any]:
+    """(min, max) declared for a numeric field (None where a bound is not declared)."""
+    return f.metadata.get("min"), f.metadata.get("max")
+
+
+def format_range(f: dataclasses.Field) -> str:
+    """The allowed range as written in a config file: "1 to 1024", "8B to 4KiB"."""
+    lo, hi = range_of(f)
+    text = [str(format_value(f, b)) if b is not None else None for b in (lo, hi)]
+    unit = f.metadata.get("unit", "")
+    unit = f" {unit}" if unit and field_kind(f) in ("int", "float") else ""
+    if lo is not None and hi is not None:
+        return f"{text[0]} to {text[1]}{unit}"
+    if hi is not None:
+        return f"at most {text[1]}{unit}"
+    if lo is not None:
+        return f"at least {text[0]}{unit}"
+    return ""
+
+
+def check_range(f: dataclasses.Field, value: Any, what: str) -> None:
+    """ConfigError when a numeric value lies outside the field's declared range."""
+    lo, hi = range_of(f)
+    if lo is None and hi is None:
+        return
+    import math
+    if isinstance(value, float) and math.isnan(value):
+        bad = True
+    else:
+        bad = (lo is not None and value < lo) or (hi is not None and value > hi)
+    if bad:
+        text = str(format_value(f, value))
+        text = text if len(text) <= 60 else f"{text[:30]}...{text[-15:]}"
+        bounds = format_range(f)
+        if lo is not None and hi is not None:
+            bounds = "between " + bounds.replace(" to ", " and ", 1)
+        raise ConfigError(f"{what} = {text}: must be {bounds}, the range real hardware "
+                          f"plausibly has; give a value in it.")
 
 
 def field_kind(f: dataclasses.Field) -> str:
@@ -69,11 +124,12 @@ def coerce(f: dataclasses.Field, value: Any, what: str) -> Any:
         return units.parse_int(value, what)
     if kind == "float":
         if isinstance(value, bool):
-            raise ConfigError(f"{what}: {value!r} is not a number; write a number such as 1.5.")
+            raise ConfigError(f"{what}: {shown(value)} is not a number; write a number such "
+                              f"as 1.5.")
         try:
             return float(value)
         except (TypeError, ValueError):
-            raise ConfigError(f"{what}: {value!r} is not a number; write a number such as "
+            raise ConfigError(f"{what}: {shown(value)} is not a number; write a number such as "
                               f"1.5.") from None
     if kind == "choice":
         reg = f.metadata.get("registry")
@@ -88,10 +144,10 @@ def coerce(f: dataclasses.Field, value: Any, what: str) -> Any:
             for c in choices:
                 if value.strip().lower() == c.lower():
                     return c
-        raise ConfigError(f"{what} = {value!r}: unknown value; use one of "
+        raise ConfigError(f"{what} = {shown(value)}: unknown value; use one of "
                           f"{', '.join(choices)}.")
     if not isinstance(value, str):
-        raise ConfigError(f"{what}: {value!r} is not text; write a string.")
+        raise ConfigError(f"{what}: {shown(value)} is not text; write a string.")
     return value
 
 
@@ -122,7 +178,7 @@ def unknown_key(path: str, key: str, known) -> ConfigError:
         difflib.get_close_matches(str(key), known, n=1)
     hint = f" (did you mean {close[0]!r}?)" if close else ""
     where = f"{path}.{key}" if path else str(key)
-    return ConfigError(f"unknown config key {where!r}{hint}; known keys here are "
+    return ConfigError(f"unknown config key {shown(where)}{hint}; known keys here are "
                        f"{', '.join(known)}.")
 
 
@@ -205,7 +261,7 @@ class Params:
                 elif isinstance(value, dict):
                     tables.setdefault(head, {}).update(value)
                 else:
-                    raise ConfigError(f"{path}.{key} = {value!r}: must be a table of the "
+                    raise ConfigError(f"{path}.{key} = {shown(value)}: must be a table of the "
                                       f"{f.metadata['plugin_of']}'s parameters; to set one "
                                       f"write {path}.{key}.<parameter>.")
                 continue
@@ -246,8 +302,20 @@ class Params:
                 continue
             coerced = coerce(f, value, f"{path}.{name}")
             if coerced != value or type(coerced) is not type(value):
-                raise ConfigError(f"{path}.{name} = {value!r}: wrong type; write "
+                raise ConfigError(f"{path}.{name} = {shown(value)}: wrong type; write "
                                   f"{format_value(f, coerced)!r}.")
+
+    def check_ranges(self, path: str) -> None:
+        """Every numeric field within its declared range, plug-in tables included (run
+        after ``validate``, whose own messages are more specific where it has them)."""
+        for name, f in self.param_fields().items():
+            value = getattr(self, name)
+            kind = field_kind(f)
+            if kind == "table":
+                if isinstance(value, Params):
+                    value.check_ranges(f"{path}.{name}")
+            elif kind in NUMERIC_KINDS:
+                check_range(f, value, f"{path}.{name}")
 
     def validate(self, path: str) -> None:  # overridden by each component
         self.check_fields(path)

@@ -112,7 +112,9 @@ def get(name: str) -> SystemConfig:
     try:
         build = _PRESETS[name]
     except (KeyError, TypeError):
-        raise ConfigError(f"unknown preset {name!r}; known presets are "
+        from cyclesim.units import shown
+
+        raise ConfigError(f"unknown preset {shown(name)}; known presets are "
                           f"{', '.join(_PRESETS)}.") from None
     return build().validate()
 

@@ -105,7 +105,9 @@ class Registry:
         self._load()
         plugin = self._plugins.get(name)
         if plugin is None:
-            where = f"{what} = {name!r}" if what else repr(name)
+            from cyclesim.units import shown
+
+            where = f"{what} = {shown(name)}" if what else shown(name)
             raise ConfigError(f"{where}: unknown {self.kind}; known ones are "
                               f"{', '.join(self._plugins) or '(none)'}.")
         return plugin

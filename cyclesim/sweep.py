@@ -50,6 +50,7 @@ class _Workload:
     args: list[str]
     image: bytes
     sha256: str
+    trace: dict | None = None   # an address trace instead of a program (trace-driven mode)
 
 
 @dataclass
@@ -76,7 +77,10 @@ def sweep(workloads, grid=None, *, base=None, preset=None, store=None,
           retries: int = 2, progress: bool | None = None, **run_options) -> pd.DataFrame:
     """Run every workload on every point of `grid` and return one row per point.
 
-    workloads: workload names, ELF paths, or (program, args) pairs such as ("fib", [20]).
+    workloads: workload names, ELF paths, or (program, args) pairs such as ("fib", [20]);
+      or address traces (cyclesim.caches.Trace objects, e.g. Trace("app.din")), which run
+      trace-driven through the caches of each point (docs/trace-driven.md; with a remote
+      Dask cluster the trace file's path must be readable on the workers).
     grid: {"l1d.size": ["16KiB", "32KiB"], "l1d.policy": ["lru", "srrip"]} (every
       combination; a "preset" key varies the preset), or a list of points, each an
       overrides dict, a SystemConfig, a preset name or a config file.
@@ -150,6 +154,7 @@ def sweep(workloads, grid=None, *, base=None, preset=None, store=None,
         todo.append({"point": p.index, "key": key, "name": p.workload.name,
                      "args": p.workload.args, "image": p.workload.image,
                      "image_sha256": p.workload.sha256, "config": p.config,
+                     "trace": p.workload.trace,
                      "options": options})
     if tally.skipped:
         log.info("sweep: %d of %d points are already in %s and are skipped", tally.skipped,
@@ -225,6 +230,10 @@ def _workloads(workloads) -> list[_Workload]:
     out = []
     cache: dict[str, bytes] = {}
     for item in workloads:
+        trace = _trace_workload(item)
+        if trace is not None:
+            out.append(trace)
+            continue
         if isinstance(item, (str, os.PathLike)):
             program, args = item, []
         elif isinstance(item, (tuple, list)) and item and isinstance(item[0], (str, os.PathLike)):
@@ -344,6 +353,32 @@ def _run_options(run_options) -> tuple[dict, dict]:
     key = dict(o)
     key["stdin"] = hashlib.sha256(bytes(o["stdin"])).hexdigest()
     return o, key
+
+
+def _trace_workload(item):
+    """A _Workload for a cyclesim.caches.Trace, else None. A file trace travels as its path
+    (hashed by content, so a changed file is a new point); an in-memory one as its pickled
+    columns."""
+    from caches.tracefile import Trace
+
+    if not isinstance(item, Trace):
+        return None
+    h = hashlib.sha256()
+    if item.path is not None:
+        with open(item.path, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                h.update(block)
+        image = b""
+        spec = {"path": os.path.abspath(item.path), "format": item.format,
+                "default_size": item.default_size}
+    else:
+        import pickle
+        image = pickle.dumps({k: v for k, v in item._columns.items()},
+                             protocol=pickle.HIGHEST_PROTOCOL)
+        h.update(image)
+        spec = {"path": None, "format": "arrays", "default_size": item.default_size,
+                "instructions": item.instructions}
+    return _Workload(item.name, [], image, h.hexdigest(), spec)
 
 
 def _key(p: _Point, options_key: dict, base_config, version: str) -> str:

@@ -41,6 +41,9 @@ _SIZE_RE = re.compile(r"^\s*" + _NUMBER + r"\s*([kKmMgGtT]?)(i?)([bB]?)\s*$")
 _FREQ_RE = re.compile(r"^\s*" + _NUMBER + r"\s*([kKmMgG]?)(?:[hH][zZ])?\s*$")
 _TIME_RE = re.compile(r"^\s*" + _NUMBER + r"\s*(ps|ns|us|µs|μs|ms|s)?\s*$", re.IGNORECASE)
 
+# Decimal digits above which a size is refused while parsing (every field's bound is far
+# below 10**30 bytes), so that "1e999999B" cannot make a million-digit integer.
+_MAX_DIGITS = 30
 _SIZE_SCALE = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
 _SIZE_NAMES = [("TiB", 1 << 40), ("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)]
 _FREQ_SCALE = {"": 1, "k": 10**3, "m": 10**6, "g": 10**9}
@@ -72,9 +75,15 @@ def _decimal_text(d: Decimal) -> str:
     return text
 
 
+def shown(value, limit: int = 60) -> str:
+    """repr(value) for a message, shortened in the middle past `limit` characters."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[:limit // 2]}...{text[-limit // 4:]}"
+
+
 def _bad(kind: str, text, forms: str, what: str = "") -> ConfigError:
     label = f"{what}: " if what else ""
-    return ConfigError(f"{label}cannot read {text!r} as {kind}; write {forms}.")
+    return ConfigError(f"{label}cannot read {shown(text)} as {kind}; write {forms}.")
 
 
 def parse_size(value, what: str = "") -> int:
@@ -95,16 +104,19 @@ def parse_size(value, what: str = "") -> int:
         raise _bad("a size", value, SIZE_FORMS, what)
     number, prefix, binary, byte = m.groups()
     if byte == "b":
-        raise ConfigError(f"{what + ': ' if what else ''}{value!r} ends in a lowercase b "
+        raise ConfigError(f"{what + ': ' if what else ''}{shown(value)} ends in a lowercase b "
                           f"(bits); sizes are bytes, so write B, e.g. 32KiB.")
     if binary and not prefix:
         raise _bad("a size", value, SIZE_FORMS, what)
     try:
         exact = Decimal(number) * _SIZE_SCALE[prefix.lower()]
-    except InvalidOperation:
+    except ArithmeticError:          # InvalidOperation, Overflow ("1e999999999T")
         raise _bad("a size", value, SIZE_FORMS, what) from None
+    if exact.adjusted() > _MAX_DIGITS:   # no field allows it; do not build a huge int
+        raise ConfigError(f"{what + ': ' if what else ''}{shown(value)} is far too large for a "
+                          f"size; write {SIZE_FORMS}.")
     if exact != exact.to_integral_value():
-        raise ConfigError(f"{what + ': ' if what else ''}{value!r} is not a whole number "
+        raise ConfigError(f"{what + ': ' if what else ''}{shown(value)} is not a whole number "
                           f"of bytes; write {SIZE_FORMS}.")
     return int(exact)
 
@@ -131,7 +143,10 @@ def parse_frequency(value, what: str = "") -> float:
     if not m:
         raise _bad("a frequency", value, FREQUENCY_FORMS, what)
     number, prefix = m.groups()
-    return float(Decimal(number) * _FREQ_SCALE[prefix.lower()])
+    try:
+        return float(Decimal(number) * _FREQ_SCALE[prefix.lower()])
+    except ArithmeticError:
+        raise _bad("a frequency", value, FREQUENCY_FORMS, what) from None
 
 
 def format_frequency(hz: float) -> str:
@@ -158,7 +173,10 @@ def parse_time(value, what: str = "") -> float:
     if not m:
         raise _bad("a time", value, TIME_FORMS, what)
     number, unit = m.groups()
-    return float(Decimal(number) * _TIME_SCALE[(unit or "s").lower()])
+    try:
+        return float(Decimal(number) * _TIME_SCALE[(unit or "s").lower()])
+    except ArithmeticError:
+        raise _bad("a time", value, TIME_FORMS, what) from None
 
 
 def format_time(seconds: float) -> str:

@@ -9,12 +9,13 @@ from caches.base cimport MemoryLevel
 from pipeline.model cimport TimingModel
 from pipeline.types cimport (OC_ALU, OC_AMO, OC_BRANCH, OC_DIV, OC_FADD, OC_FCVT, OC_FDIV, OC_FMA,
                              OC_FMUL, OC_FSQRT, OC_JAL, OC_JALR, OC_LOAD, OC_MUL, OC_NOP,
-                             OC_STORE, OC_SYSTEM, DynInst)
+                             OC_STORE, OC_SYSTEM, OC_POPCOUNT, OC_CLMUL, OC_CBO, DynInst)
 
 _OPCLASS = {"alu": <int> OC_ALU, "branch": <int> OC_BRANCH, "jal": <int> OC_JAL, "jalr": <int> OC_JALR,
             "load": <int> OC_LOAD, "store": <int> OC_STORE, "amo": <int> OC_AMO, "mul": <int> OC_MUL, "div": <int> OC_DIV,
             "fadd": <int> OC_FADD, "fmul": <int> OC_FMUL, "fma": <int> OC_FMA, "fdiv": <int> OC_FDIV,
-            "fsqrt": <int> OC_FSQRT, "fcvt": <int> OC_FCVT, "system": <int> OC_SYSTEM, "nop": <int> OC_NOP}
+            "fsqrt": <int> OC_FSQRT, "fcvt": <int> OC_FCVT, "system": <int> OC_SYSTEM, "nop": <int> OC_NOP,
+            "popcount": <int> OC_POPCOUNT, "clmul": <int> OC_CLMUL, "cbo": <int> OC_CBO}
 
 
 def _b_type(offset):

@@ -6,7 +6,8 @@ from pipeline.inorder import InOrderCore
 _CORE_FIELDS = ("forwarding", "branch_resolve_stage", "mul_latency", "div_latency",
                 "div_pipelined", "fadd_latency", "fmul_latency", "fma_latency",
                 "fdiv_latency", "fsqrt_latency", "fcvt_latency", "long_ops_pipelined",
-                "fetch_blocking", "mem_blocking", "store_buffer_entries")
+                "fetch_blocking", "mem_blocking", "store_buffer_entries",
+                "popcount_latency", "clmul_latency")
 
 
 def build_predictor(bpred_cfg):

@@ -13,6 +13,7 @@ from cyclesim.params import Params, param
 from cyclesim.registry import plugin_param, plugin_params
 from pipeline.predictors import PREDICTORS
 from cyclesim.units import is_power_of_two
+from cyclesim.isa.extensions import DEFAULT_ISA, HartIsa
 
 __all__ = ["CoreConfig", "BranchPredictorConfig", "CORE_MODELS"]
 
@@ -20,7 +21,8 @@ CORE_MODELS = ("inorder",)
 
 # Latency fields checked as "at least 1 cycle" (1 = the result is ready like a simple ALU op).
 _UNIT_LATENCIES = ("mul_latency", "div_latency", "fadd_latency", "fmul_latency",
-                   "fma_latency", "fdiv_latency", "fsqrt_latency", "fcvt_latency")
+                   "fma_latency", "fdiv_latency", "fsqrt_latency", "fcvt_latency",
+                   "popcount_latency", "clmul_latency")
 
 
 @dataclass(repr=False)
@@ -29,9 +31,13 @@ class CoreConfig(Params):
 
     model: str = param("inorder", choices=CORE_MODELS,
                        help="Core timing model.")
+    isa: str = param(DEFAULT_ISA,
+                     help="Extensions the hart has, as an ISA string like -march "
+                          "(rv64gc_zba_zbb_zbs...); an instruction of any other is an "
+                          "illegal instruction. AT_HWCAP and riscv_hwprobe report them.")
     frequency: float = param(1e9, unit="Hz",
                              help="Core clock; converts DRAM times to cycles and cycles to "
-                                  "the time the guest sees.")
+                                  "the time the guest sees.", min=1e3, max=20e9)
     forwarding: str = param("full", choices=("full", "none"),
                             help="Bypass paths into EX: full (EX/MEM and MEM/WB forwarding) "
                                  "or none (a consumer waits until the producer has written "
@@ -40,19 +46,32 @@ class CoreConfig(Params):
                                       help="Stage where a branch's direction and target are "
                                            "known; a misprediction squashes the younger "
                                            "instructions fetched until then.")
-    mul_latency: int = param(3, unit="cycles", help="Integer multiply latency in EX.")
-    div_latency: int = param(20, unit="cycles", help="Integer divide/remainder latency in EX.")
+    mul_latency: int = param(3, unit="cycles", help="Integer multiply latency in EX.",
+                             min=1, max=1000)
+    div_latency: int = param(20, unit="cycles", help="Integer divide/remainder latency in EX.",
+                             min=1, max=1000)
     div_pipelined: bool = param(False,
                                 help="false: one iterative divider that blocks EX until done "
                                      "(also for fdiv/fsqrt); true: a new divide may start "
                                      "every cycle.")
-    fadd_latency: int = param(4, unit="cycles", help="FP add/sub/compare/min/max latency.")
-    fmul_latency: int = param(4, unit="cycles", help="FP multiply latency.")
-    fma_latency: int = param(5, unit="cycles", help="FP fused multiply-add latency.")
-    fdiv_latency: int = param(20, unit="cycles", help="FP divide latency.")
-    fsqrt_latency: int = param(25, unit="cycles", help="FP square root latency.")
+    fadd_latency: int = param(4, unit="cycles", help="FP add/sub/compare/min/max latency.",
+                              min=1, max=1000)
+    fmul_latency: int = param(4, unit="cycles", help="FP multiply latency.", min=1, max=1000)
+    fma_latency: int = param(5, unit="cycles", help="FP fused multiply-add latency.",
+                             min=1, max=1000)
+    fdiv_latency: int = param(20, unit="cycles", help="FP divide latency.", min=1, max=1000)
+    fsqrt_latency: int = param(25, unit="cycles", help="FP square root latency.", min=1, max=1000)
     fcvt_latency: int = param(2, unit="cycles",
-                              help="FP conversions and moves between register files.")
+                              help="FP conversions and moves between register files.",
+                              min=1, max=1000)
+    popcount_latency: int = param(3, unit="cycles",
+                                  help="cpop/cpopw latency (Zbb); the SiFive U7 pipeline "
+                                       "runs them like an integer multiply. clz/ctz and the "
+                                       "other Zba/Zbb/Zbs ops are single-cycle ALU ops.",
+                                  min=1, max=1000)
+    clmul_latency: int = param(3, unit="cycles",
+                               help="Carry-less multiply clmul/clmulh/clmulr latency (Zbc), "
+                                    "on the multiplier.", min=1, max=1000)
     long_ops_pipelined: bool = param(True,
                                      help="Multiplier and FP add/mul/fma/cvt units accept a "
                                           "new operation every cycle (fdiv/fsqrt follow "
@@ -62,10 +81,11 @@ class CoreConfig(Params):
     store_buffer_entries: int = param(4, unit="entries",
                                       help="Stores retired into a buffer that drains to the "
                                            "D-cache; 0 = no buffer, a store waits for the "
-                                           "cache in MEM.")
+                                           "cache in MEM.", min=0, max=256)
 
     def validate(self, path: str = "core") -> None:
         self.check_fields(path)
+        HartIsa(self.isa)           # one sentence naming what is wrong
         if not (math.isfinite(self.frequency) and self.frequency > 0):
             raise self.fail(path, "frequency", "must be a positive frequency such as 1GHz")
         for name in _UNIT_LATENCIES:
@@ -86,16 +106,21 @@ class BranchPredictorConfig(Params):
                                   "(see docs/branch-predictors.md).")
     kind_params: Params = plugin_params("kind")
     table_entries: int = param(4096, unit="entries",
-                               help="2-bit counters in the direction table(s); power of two.")
+                               help="2-bit counters in the direction table(s); power of two.",
+                               min=1, max=1 << 24)
     history_bits: int = param(12, unit="bits",
-                              help="Global history length (gshare, tournament); 0 to 32.")
+                              help="Global history length (gshare, tournament); 0 to 32.",
+                              min=0, max=32)
     chooser_entries: int = param(4096, unit="entries",
-                                 help="2-bit chooser counters (tournament); power of two.")
+                                 help="2-bit chooser counters (tournament); power of two.",
+                                 min=1, max=1 << 24)
     btb_entries: int = param(512, unit="entries",
-                             help="Branch target buffer entries; power of two.")
+                             help="Branch target buffer entries; power of two.", min=1, max=1 << 20)
     btb_assoc: int = param(4, unit="ways",
-                           help="BTB associativity; power of two dividing btb_entries.")
-    ras_depth: int = param(8, unit="entries", help="Return address stack depth; 0 = none.")
+                           help="BTB associativity; power of two dividing btb_entries.",
+                           min=1, max=1 << 20)
+    ras_depth: int = param(8, unit="entries", help="Return address stack depth; 0 = none.",
+                           min=0, max=1024)
 
     def validate(self, path: str = "bpred") -> None:
         self.check_fields(path)

@@ -62,7 +62,7 @@ cdef class InOrderCore(TimingModel):
     cdef uint64_t trace_first, trace_count
     cdef PipeRecord* ptrace
     cdef MemRecord* mtrace
-    cdef uint64_t n_ptrace, n_mtrace, cap_mtrace
+    cdef uint64_t n_ptrace, n_mtrace, cap_ptrace, cap_mtrace
     cdef object _ptrace_owner, _mtrace_owner
     cdef MemRecord acc[3]          # accesses of the current instruction (for the trace)
     cdef int n_acc
@@ -70,6 +70,8 @@ cdef class InOrderCore(TimingModel):
     cdef void consume(self, DynInst* di) noexcept nogil
     cdef uint32_t _data_access(self, uint64_t pc, uint64_t addr, uint32_t size, uint8_t kind,
                                int64_t start, uint8_t* lvl) noexcept nogil
+    cdef void _cache_block(self, DynInst* di, int64_t e3, int64_t* t_mem, uint8_t* c_mem,
+                           uint8_t* level) noexcept nogil
     cdef void _note(self, int64_t cycle, uint64_t addr, uint32_t lat, uint32_t size,
                     uint8_t kind, uint8_t level) noexcept nogil
     cdef void _record(self, DynInst* di, int64_t* e, uint8_t cause, uint8_t data_level,

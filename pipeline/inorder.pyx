@@ -9,12 +9,12 @@ import numpy as np
 
 from libc.stdint cimport int64_t, uint8_t, uint16_t, uint32_t, uint64_t
 
-from caches.base cimport MemoryLevel
+from caches.base cimport MemoryLevel, CBO_FLUSH
 from pipeline.bpred cimport BTB, RAS, DirectionPredictor
 from pipeline.model cimport TimingModel
 from pipeline.trace cimport *
 from pipeline.types cimport (ACC_AMO, ACC_IFETCH, ACC_LOAD, ACC_STORE, OC_ALU, OC_AMO, OC_BRANCH,
-                             OC_COUNT, OC_DIV, OC_FADD, OC_FCVT, OC_FDIV, OC_FMA, OC_FMUL,
+                             OC_CBO, OC_CLMUL, OC_COUNT, OC_POPCOUNT, OC_DIV, OC_FADD, OC_FCVT, OC_FDIV, OC_FMA, OC_FMUL,
                              OC_FSQRT, OC_JAL, OC_JALR, OC_LOAD, OC_MUL, OC_STORE, REG_NONE,
                              DynInst)
 
@@ -29,7 +29,8 @@ cdef enum:
 
 STAGE_NAMES = ("IF", "ID", "EX", "MEM", "WB")
 OPCLASS_NAMES = ("alu", "branch", "jal", "jalr", "load", "store", "amo", "mul", "div",
-                 "fadd", "fmul", "fma", "fdiv", "fsqrt", "fcvt", "system", "nop")
+                 "fadd", "fmul", "fma", "fdiv", "fsqrt", "fcvt", "system", "nop",
+                 "popcount", "clmul", "cbo")
 
 
 cdef inline uint8_t _level_part(uint8_t first, uint8_t level) noexcept nogil:
@@ -89,6 +90,7 @@ cdef class InOrderCore(TimingModel):
                  mul_latency=3, div_latency=20, div_pipelined=False,
                  fadd_latency=4, fmul_latency=4, fma_latency=5, fdiv_latency=20,
                  fsqrt_latency=25, fcvt_latency=2, long_ops_pipelined=True,
+                 popcount_latency=3, clmul_latency=3,
                  fetch_blocking=True, mem_blocking=True, store_buffer_entries=4,
                  fetch_line_size=64, data_line_size=64):
         self.l1i = l1i
@@ -116,7 +118,10 @@ cdef class InOrderCore(TimingModel):
                     <int> OC_FMA: ("fma_latency", fma_latency, long_ops_pipelined),
                     <int> OC_FDIV: ("fdiv_latency", fdiv_latency, div_pipelined),
                     <int> OC_FSQRT: ("fsqrt_latency", fsqrt_latency, div_pipelined),
-                    <int> OC_FCVT: ("fcvt_latency", fcvt_latency, long_ops_pipelined)}
+                    <int> OC_FCVT: ("fcvt_latency", fcvt_latency, long_ops_pipelined),
+                    <int> OC_POPCOUNT: ("popcount_latency", popcount_latency,
+                                        long_ops_pipelined),
+                    <int> OC_CLMUL: ("clmul_latency", clmul_latency, long_ops_pipelined)}
         for oc, (name, lat, piped) in long_ops.items():
             self.latency[oc] = _positive(name, lat)
             self.pipelined[oc] = bool(piped)
@@ -175,7 +180,8 @@ cdef class InOrderCore(TimingModel):
         cdef uint8_t c_ex = C_FLOW
         cdef uint8_t c_mem = C_FLOW
         cdef uint64_t line, last_line, target, predicted
-        cdef bint is_load, is_store, is_amo, pred_taken, hit
+        cdef bint is_load, is_store, is_amo, is_cbo, pred_taken, hit
+        cdef uint8_t cbo_op
         cdef bint mispredicted = False
         cdef bint decode_redirect = False
         cdef int s
@@ -184,6 +190,7 @@ cdef class InOrderCore(TimingModel):
         is_load = oc == OC_LOAD
         is_store = oc == OC_STORE
         is_amo = oc == OC_AMO
+        is_cbo = oc == OC_CBO
         self.n_acc = 0
 
         # ---- IF (R1, R2, R11, R12): after the redirect/fetch bound and after the previous
@@ -288,7 +295,9 @@ cdef class InOrderCore(TimingModel):
             if is_amo and self.sb_last_finish >= e3:
                 e3 = self.sb_last_finish
                 c3 = PART_STRUCTURAL
-        if is_load or is_store or is_amo:
+        if is_cbo:
+            self._cache_block(di, e3, &t_mem, &c_mem, &data_level)
+        elif is_load or is_store or is_amo:
             if is_store and self.sb_entries:
                 # R9: the store drains in the background, in order, behind older stores.
                 start = e3 if e3 > self.sb_last_finish else self.sb_last_finish
@@ -457,6 +466,46 @@ cdef class InOrderCore(TimingModel):
                 lvl[0] = lvl2
         return lat
 
+    cdef void _cache_block(self, DynInst* di, int64_t e3, int64_t* t_mem, uint8_t* c_mem,
+                           uint8_t* level) noexcept nogil:
+        """R15: cbo.* and prefetch.* in MEM. A prefetch looks the line up in L1I
+        (prefetch.i) or L1D (prefetch.r/w), filling it on a miss, and does not hold MEM (a
+        hint the pipeline never waits for). cbo.clean/flush/zero first wait for the store
+        buffer to drain (they are ordered after older stores to their block), then hold MEM
+        until the hierarchy has done them; cbo.inval is performed as cbo.flush (CBIE = 01,
+        as Linux sets it for user mode)."""
+        cdef uint32_t raw = di.raw
+        cdef uint32_t lat
+        cdef uint8_t lvl = 0
+        cdef uint8_t op
+        cdef int64_t start = e3
+        cdef uint64_t line = (di.mem_addr >> self.dline_shift) << self.dline_shift
+        if (raw & 0x7F) == 0x13:
+            if ((raw >> 20) & 31) == 0:
+                line = (di.mem_addr >> self.line_shift) << self.line_shift
+                lat = self.l1i.access(di.pc, line, ACC_IFETCH, start, &lvl)
+            else:
+                lat = self.l1d.access(di.pc, line, ACC_LOAD, start, &lvl)
+            if self.tracing:
+                self._note(start, line, lat, 1 << self.dline_shift,
+                           ACC_IFETCH if ((raw >> 20) & 31) == 0 else ACC_LOAD, lvl)
+            level[0] = lvl
+            return
+        op = <uint8_t> ((raw >> 20) & 0xFFF)
+        if op == 0:
+            op = CBO_FLUSH
+        if self.sb_last_finish > start:
+            start = self.sb_last_finish
+        lat = self.l1d.block_op(di.pc, line, op, start)
+        if lat < 1:
+            lat = 1
+        t_mem[0] = start - e3 + lat
+        if t_mem[0] > 1:
+            c_mem[0] = PART_DCACHE_L1 if start == e3 else PART_STRUCTURAL
+        level[0] = 1
+        if self.tracing:
+            self._note(start, line, lat, 1 << self.dline_shift, ACC_STORE, 1)
+
     cdef void _note(self, int64_t cycle, uint64_t addr, uint32_t lat, uint32_t size,
                            uint8_t kind, uint8_t level) noexcept nogil:
         cdef MemRecord* m = &self.acc[self.n_acc]
@@ -474,7 +523,7 @@ cdef class InOrderCore(TimingModel):
         cdef int k
         if di.seq - self.trace_first >= self.trace_count:
             return
-        if self.trace_pipe:
+        if self.trace_pipe and self.n_ptrace < self.cap_ptrace:
             rec = &self.ptrace[self.n_ptrace]
             self.n_ptrace += 1
             rec.seq = di.seq
@@ -554,23 +603,50 @@ cdef class InOrderCore(TimingModel):
         """CPI stack parts in cycles, by name; they sum to stats()['core.cycles']."""
         return {name: self.parts[i] for i, name in enumerate(CAUSE_NAMES)}
 
-    def enable_trace(self, first_seq=0, count=100_000, pipeline=True, memory=False):
+    def enable_trace(self, first_seq=0, count=100_000, pipeline=True, memory=False,
+                     capacity=None):
         """Record instructions first_seq .. first_seq+count-1 (by retirement number) into
-        preallocated buffers: one pipeline record each and/or their memory accesses."""
+        preallocated buffers: one pipeline record each and/or their memory accesses.
+        With `capacity` (instructions), the buffers hold only that many instructions'
+        records and the engine empties them with drain_traces() before they fill (a
+        window streamed to disk); records past a full buffer are dropped."""
         if count < 0 or first_seq < 0:
             raise ValueError("trace window first_seq and count must not be negative.")
+        held = count if capacity is None else min(count, int(capacity))
         self.trace_first = first_seq
         self.trace_count = count
         self.trace_pipe = bool(pipeline)
         self.trace_mem = bool(memory)
-        self._ptrace_owner = np.zeros(count if pipeline else 0, PIPE_DTYPE)
-        self._mtrace_owner = np.zeros(3 * count if memory else 0, MEM_DTYPE)
+        self._ptrace_owner = np.zeros(held if pipeline else 0, PIPE_DTYPE)
+        self._mtrace_owner = np.zeros(3 * held if memory else 0, MEM_DTYPE)
         self.ptrace = <PipeRecord*> <size_t> self._ptrace_owner.ctypes.data
         self.mtrace = <MemRecord*> <size_t> self._mtrace_owner.ctypes.data
         self.n_ptrace = 0
         self.n_mtrace = 0
-        self.cap_mtrace = 3 * count if memory else 0
+        self.cap_ptrace = held if pipeline else 0
+        self.cap_mtrace = 3 * held if memory else 0
         self.tracing = bool(pipeline or memory) and count > 0
+
+    def drain_traces(self, copy=True):
+        """(pipeline records, memory records) taken so far, and the buffers emptied for
+        the records that follow. copy=False returns views of the buffers, valid only until
+        the core runs again (the engine writes them out at once)."""
+        p = self.pipeline_trace()
+        m = self.memory_trace()
+        if copy:
+            p, m = p.copy(), m.copy()
+        self.n_ptrace = 0
+        self.n_mtrace = 0
+        return p, m
+
+    def trace_room(self):
+        """Instructions that can still be recorded before a buffer is full."""
+        room = (1 << 62)
+        if self.trace_pipe:
+            room = min(room, self.cap_ptrace - self.n_ptrace)
+        if self.trace_mem:
+            room = min(room, (self.cap_mtrace - self.n_mtrace) // 3)
+        return room
 
     def disable_trace(self):
         """Stop recording; records already taken stay readable."""

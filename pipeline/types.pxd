@@ -29,7 +29,10 @@ cpdef enum OpClass:
     OC_FCVT = 14      # FP conversions and moves between register files
     OC_SYSTEM = 15    # ecall, ebreak, CSR access, fences
     OC_NOP = 16       # nop and hints (including region-of-interest markers)
-    OC_COUNT = 17
+    OC_POPCOUNT = 17  # cpop, cpopw (Zbb population count; docs/pipeline.md)
+    OC_CLMUL = 18     # carry-less multiply (Zbc)
+    OC_CBO = 19       # cache-block operations cbo.* and prefetch.* (address in DynInst)
+    OC_COUNT = 20
 
 # Kinds of memory access, as the caches see them.
 cpdef enum AccessKind:

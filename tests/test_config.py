@@ -87,9 +87,13 @@ def test_assignment_parses_units():
 
 
 def test_dram_times_in_cycles():
-    # 13.75ns at 1.2GHz = 16.5 -> 17; 2.5ns -> 3; 10ns -> 12 (hand computed)
-    assert MemoryConfig().in_cycles(1.2e9) == {"tRCD": 17, "tCL": 17, "tRP": 17, "tBURST": 3,
-                                               "controller_latency": 12}
+    # 13.75ns at 1.2GHz = 16.5 -> 17; 2.5ns -> 3; 10ns -> 12 (hand computed); the times
+    # the DRAM model gained with channels and refresh: 32ns -> 38.4 -> 39, 15ns -> 18,
+    # 7.5ns -> 9, 21ns -> 25.2 -> 26, 7.8us -> 9360, 350ns -> 420
+    assert MemoryConfig().in_cycles(1.2e9) == {
+        "tRCD": 17, "tCL": 17, "tRP": 17, "tBURST": 3, "controller_latency": 12,
+        "tCWL": 12, "tRAS": 39, "tWR": 18, "tRTP": 9, "tRRD_S": 3, "tRRD_L": 3, "tFAW": 26,
+        "tCCD_S": 3, "tCCD_L": 3, "tREFI": 9360, "tRFC": 420}
     assert MemoryConfig(tCL="10ns").in_cycles("1GHz")["tCL"] == 10
 
 

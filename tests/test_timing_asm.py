@@ -25,6 +25,8 @@ MISS = 41               # L1 hit latency 1 + fixed memory 40 (docs/caches.md lat
 DATA = 0x402000         # .data placed here: DRAM bank 1 (row_bank_column), code is in bank 0
 
 _cache: dict = {}
+# rv64gc plus the extensions binutils 2.40 knows (the RVA22 tests below use them)
+MARCH = "rv64gc_zba_zbb_zbs_zbc_zbkb_zicbom_zicboz_zicbop_zihintpause"
 
 
 class Run:
@@ -69,7 +71,7 @@ def asm(riscv_gcc, tmp_path_factory):
         elf = tmp / f"p{n}"
         src.write_text(".option norvc\n.globl _start\n.text\n_start:\n" + body +
                        "\n  li a7, 93\n  li a0, 0\n  ecall\n.data\nbuf: .zero 0x30000\n")
-        subprocess.run([riscv_gcc, "-nostdlib", "-static", "-march=rv64gc", "-mabi=lp64d",
+        subprocess.run([riscv_gcc, "-nostdlib", "-static", f"-march={MARCH}", "-mabi=lp64d",
                         f"-Wl,-Tdata={DATA:#x}", "-Wl,--build-id=none", "-o", str(elf),
                         str(src)], check=True, capture_output=True)
         nm = subprocess.run(["riscv64-linux-gnu-nm", str(elf)], check=True,
@@ -755,22 +757,26 @@ def test_r14_cpi_stack_cache_levels(asm, body, part, amount, overrides):
     # A clean: B + 64 finds row 0x41 open and the bank idle: row hit 10 + 14 + 3 = 27 -> 28
     ("ld t1, 0(s0)", 28),
     # A dirty: its writeback goes to bank 1 at the fill's completion and reopens row 0x40;
-    # B + 64 waits for it and then conflicts -> 1 + 99 = 100 (worked out in the docstring)
-    ("sd t1, 0(s0)", 100),
+    # B + 64 waits for its write recovery and then conflicts -> 1 + 110 = 111 (docstring)
+    ("sd t1, 0(s0)", 111),
 ])
 def test_dram_writeback_occupies_the_bank(asm, first, gap_c):
-    """docs/caches.md: a dirty victim's writeback is issued when the fill completes and
+    """docs/dram.md: a dirty victim's writeback is issued when the fill completes and
     occupies its DRAM bank. No L2, L1D 1 KiB direct mapped (A and B share a set), DRAM
-    row_bank_column, 1 GHz (controller 10; device: row hit tCL + tBURST = 17, conflict
-    tRP + tRCD + tCL + tBURST = 45), no store buffer. A = buf (bank 1, row 0x40),
+    row_bank_column, 1 GHz (controller 10, tRCD = tCL = tRP = 14, tCWL 10, tRAS 32,
+    tRTP 8, tWR 15, tBURST 3), no store buffer. A = buf (bank 1, row 0x40),
     B = buf + 64 KiB (bank 1, row 0x41).
-      ld B at MEM m: L1 miss, fill asked at m+1, at bank m+11, row 0x40 open: conflict
-        45 -> done m+56: latency 1 + 55 = 56 (WB gap 56).
-      A dirty: writeback issued at m+56, at bank m+66, conflict (row 0x41) -> bank busy
-        until m+111, row 0x40 open again.
-      ld B+64 at MEM m+56: asked at m+57, at bank m+67, waits to m+111, conflict 45 ->
-        finish m+156: DRAM latency 156 - 57 = 99, MEM holds 1 + 99 = 100.
-      A clean (no writeback): at bank m+67, row 0x41 open: hit 17 -> 1 + 27 = 28."""
+      ld B at MEM m: L1 miss, fill asked at m+1, at the controller m+11, row 0x40 open:
+        conflict: PRE m+11, ACT m+25, RD m+39, data m+53..m+56: latency 1 + 55 = 56.
+      A dirty: writeback issued at m+56, at the controller m+66, conflict (row 0x41): PRE
+        m+66 (ACT m+25 + tRAS = m+57 allows it), ACT m+80, WR m+94, data m+104..m+107;
+        the bank may precharge again at m+107 + tWR = m+122; row 0x40 open.
+      ld B+64 at MEM m+56: asked at m+57, at the controller m+67, conflict: PRE m+122,
+        ACT m+136, RD m+150, data m+164..m+167: DRAM latency 167 - 57 = 110, MEM holds
+        1 + 110 = 111. (Before the DRAM model had tWR and tCWL, the write was timed like
+        a read and this was 100.)
+      A clean (no writeback): at the controller m+67, row 0x41 open: hit, RD m+67, data
+        m+81..m+84: 1 + 27 = 28."""
     body = (f"  lla s0, buf\n  li s1, 0x10000\n  add s1, s1, s0\n  {first}\n"
             "m_pre: addi t2, x0, 1\nm_b: ld t0, 0(s1)\nm_c: ld t0, 64(s1)\n")
     r = asm(body, base={"core.fetch_blocking": False, "l2": None, "memory.kind": "dram",
@@ -905,3 +911,88 @@ def test_r9_hitting_stores_never_fill_a_one_entry_buffer(asm):
     r = asm(WARM + "m_a: sd t1, 8(s0)\nm_b: sd t1, 16(s0)\nm_c: sd t1, 72(s0)\n"
             "m_d: sd t1, 80(s0)\n", core__store_buffer_entries=1)
     assert [r.gap("m_a", "m_b"), r.gap("m_b", "m_c"), r.gap("m_c", "m_d")] == [1, 1, 1]
+
+
+# ------------------------------------------------------------------ RVA22 op classes (R8, R15)
+def test_r8_bitmanip_latencies(asm):
+    """Rule 8 with the Zba/Zbb/Zbs/Zbc classes: sh1add, clz, rori, bset are single-cycle ALU
+    ops (dependent chain, WB gap 1); cpop has popcount_latency and clmul clmul_latency,
+    pipelined like mul:
+      cpop t0   IF0 ID1    EX2 MEM3 WB4
+      add  t1,t0    IF1 ID2..4 EX5 MEM6 WB7        WB gap 3 (latency 3)."""
+    body = ("m_a: sh1add t0, a0, a1\nm_b: clz t1, t0\nm_c: rori t2, t1, 3\n"
+            "m_d: bset t3, t2, t1\nm_p: cpop t4, t3\nm_q: add t5, t4, t4\n"
+            "m_m: clmul t6, a0, a1\nm_n: add s1, t6, t6\nm_x: clmul s2, a0, a1\n"
+            "m_y: clmul s3, a0, a1\n")
+    r = asm(body)
+    assert [r.gap(a, b) for a, b in (("m_a", "m_b"), ("m_b", "m_c"), ("m_c", "m_d"))] == \
+        [1, 1, 1]
+    assert r.gap("m_p", "m_q") == 3 and r.gap("m_m", "m_n") == 3
+    assert r.gap("m_x", "m_y") == 1                      # pipelined
+    r = asm(body, core__popcount_latency=5, core__clmul_latency=2)
+    assert r.gap("m_p", "m_q") == 5 and r.gap("m_m", "m_n") == 2
+    assert r.result.stats["core.op.popcount"] == 1 and r.result.stats["core.op.clmul"] == 3
+
+
+def test_r15_cbo_zero_does_not_fetch(asm):
+    """Rule 15: cbo.zero of a line not in L1D holds MEM for the L1 hit latency only (the
+    line is installed dirty without a fill), and a load of it then hits.
+      add a0     WB w;  cbo.zero  MEM 1 cycle: WB w + 1;  ld: L1 hit, WB w + 2."""
+    r = asm(WARM + "  li a0, 4096\nm_a: add a0, a0, s0\nm_z: cbo.zero (a0)\n"
+                   "m_ld: ld t0, 8(a0)\n")
+    assert r.gap("m_a", "m_z") == 1 and r.gap("m_z", "m_ld") == 1
+    assert r.col("m_ld", "level") == "l1"
+    assert r.result.stats["l1d.cbo_zero"] == 1
+
+
+def test_r15_cbo_clean_and_flush_write_back(asm):
+    """Rule 15: cbo.clean/flush of a dirty line hold MEM for the L1 lookup (1) plus the
+    writeback to memory (fixed, 40): 41 cycles, so its WB is 41 after the store's.
+    clean keeps the line (the next load hits), flush and inval drop it (the load misses,
+    41); of a clean line they cost the lookup alone (gap 1).
+      sd t0,0(s0)   drains into L1 (hit, 1) one cycle before cbo's MEM: no wait."""
+    for op, kept in (("cbo.clean", True), ("cbo.flush", False), ("cbo.inval", False)):
+        body = WARM + (f"m_s: sd t0, 0(s0)\nm_c: {op} (s0)\nm_n: nop\nm_2: {op} (s0)\n"
+                       "m_ld: ld t1, 0(s0)\n")
+        r = asm(body)
+        assert r.gap("m_s", "m_c") == MISS, op             # MEM 1 + writeback 40
+        assert r.gap("m_n", "m_2") == 1, op                 # now clean (or absent)
+        assert r.col("m_ld", "level") == ("l1" if kept else "memory"), op
+    assert r.result.stats["l1d.cbo_writebacks"] == 1
+
+
+def test_r15_prefetch_is_not_waited_for(asm):
+    """Rule 15: prefetch.r of a missing line does not hold MEM (WB gap 1 to the next
+    instruction), and a later load of the line finds it in L1D."""
+    body = WARM + ("  li a0, 8192\nm_a: add a0, a0, s0\nm_p: prefetch.r 0(a0)\nm_n: nop\n"
+                   "m_ld: ld t0, 16(a0)\n")
+    r = asm(body)
+    assert r.gap("m_a", "m_p") == 1 and r.gap("m_p", "m_n") == 1
+    assert r.col("m_ld", "level") == "l1"
+def test_r8_half_precision_and_zfa_latencies(asm):
+    """Rule 8 for Zfh and Zfa: they run on the FP unit that runs singles and doubles, in
+    the same op classes (docs/pipeline.md, "Half precision and Zfa"), so a dependent
+    fadd.d enters EX at E(producer, EX) + the class latency: fadd.h/fmin.h/fminm.d/fleq
+    4 (fadd), fmul.h 4, fmadd.h 5, the conversions, moves, fli and fround 2 (fcvt);
+    fdiv.h 20 and fsqrt.h 25 hold EX. Zfa is hand-encoded (binutils 2.40 lacks it):
+    fli.d fa0, 1.0 = 0xf2180553, fminm.d fa0, fa1, fa2 = 0x2ac5a553,
+    fround.d fa0, fa1 = 0x4245f553, fleq.d a0, fa1, fa2 = 0xa2c5c553."""
+    zfh = "  .option arch, +zfh\n"
+    cases = [("fadd.h fa0, fa1, fa2", 4), ("fmin.h fa0, fa1, fa2", 4),
+             ("fmul.h fa0, fa1, fa2", 4), ("fmadd.h fa0, fa1, fa2, fa3", 5),
+             ("fcvt.h.l fa0, a1", 2), ("fcvt.s.h fa0, fa1", 2), ("fcvt.h.d fa0, fa1", 2),
+             ("fmv.h.x fa0, a1", 2), (".insn 0xf2180553", 2), (".insn 0x2ac5a553", 4),
+             (".insn 0x4245f553", 2)]
+    for op, lat in cases:
+        r = asm(f"{zfh}m_p: {op}\nm_c: fadd.d fa4, fa0, fa0\n")
+        assert r.st("m_c")[2] == r.st("m_p")[2] + lat, op
+    for op in ("feq.h a0, fa1, fa2", ".insn 0xa2c5c553"):    # FP compare -> integer consumer
+        r = asm(f"{zfh}m_p: {op}\nm_c: addi a1, a0, 1\n")
+        assert r.st("m_c")[2] == r.st("m_p")[2] + 4, op
+    for op, lat in (("fdiv.h fa0, fa1, fa2", 20), ("fsqrt.h fa0, fa1", 25)):
+        r = asm(f"{zfh}m_b: addi t1, x0, 1\nm_p: {op}\nm_c: addi t0, x0, 1\n")
+        assert r.gap("m_b", "m_p") == lat and r.gap("m_p", "m_c") == 1, op
+    # flh is a load like flw: the same load-to-use distance for an FP consumer
+    flw = asm(WARM + "m_p: flw fa0, 8(s0)\nm_c: fadd.s fa4, fa0, fa0\n")
+    flh = asm(WARM + f"{zfh}m_p: flh fa0, 8(s0)\nm_c: fadd.h fa4, fa0, fa0\n")
+    assert flh.st("m_c")[2] - flh.st("m_p")[2] == flw.st("m_c")[2] - flw.st("m_p")[2]

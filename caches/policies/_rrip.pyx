@@ -20,7 +20,8 @@ class RRIPParams(Params):
     """Parameters of SRRIP."""
 
     rrpv_bits: int = param(2, unit="bits", help="Width M of each line's re-reference "
-                                                "prediction value, 1 to 8 (the paper's 2).")
+                                                "prediction value, 1 to 8 (the paper's 2).",
+                           min=1, max=8)
 
     def validate(self, path: str = "policy_params") -> None:
         self.check_fields(path)

@@ -25,12 +25,13 @@ class DRRIPParams(RRIPParams):
     """Parameters of DRRIP."""
 
     leader_sets: int = param(32, unit="sets", help="Leader sets dedicated to each of SRRIP "
-                                                   "and BRRIP (the paper's 32).")
+                                                   "and BRRIP (the paper's 32).",
+                             min=1, max=1 << 16)
     psel_bits: int = param(10, unit="bits", help="Width of the policy selection counter, "
-                                                 "1 to 16 (the paper's 10).")
+                                                 "1 to 16 (the paper's 10).", min=1, max=16)
     bimodal_throttle: int = param(32, unit="fills", help="BRRIP inserts one fill in this "
                                                          "many at long, the rest at distant "
-                                                         "(the paper's 1/32).")
+                                                         "(the paper's 1/32).", min=1, max=1 << 16)
 
     def validate(self, path: str = "policy_params") -> None:
         RRIPParams.validate(self, path)

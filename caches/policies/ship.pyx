@@ -32,9 +32,10 @@ class SHiPParams(RRIPParams):
 
     shct_entries: int = param(16384, unit="entries", help="Signature hit counter table "
                                                           "size; a power of two up to 2^20 "
-                                                          "(the paper's 16K).")
+                                                          "(the paper's 16K).",
+                              min=1, max=MAX_SHCT_ENTRIES)
     counter_bits: int = param(3, unit="bits", help="Width of each SHCT saturating counter, "
-                                                   "1 to 8 (the paper's 3).")
+                                                   "1 to 8 (the paper's 3).", min=1, max=8)
 
     def validate(self, path: str = "policy_params") -> None:
         RRIPParams.validate(self, path)

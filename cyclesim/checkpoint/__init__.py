@@ -26,6 +26,10 @@ def save(system, path, *, program: dict, config, mode: str) -> str:
         raise CheckpointError("the program has already ended; a checkpoint is taken of a "
                               "run stopped with stop_at=/max_insts= before its end")
     st, arrays = _state.capture(system)
+    if program.get("sha256") is None and program.get("path"):
+        from cyclesim.api import file_sha256   # run() leaves it to be computed here
+
+        program["sha256"] = file_sha256(program["path"])
     manifest = {
         "program": program,
         "config": json.loads(json.dumps(config.to_dict(), default=str)),

@@ -174,7 +174,7 @@ def _reopen(d, proc, arrays, n, echo):
         f = StdinFile(arrays[f"file{n}"].tobytes())
         f.pos = d["pos"]
     elif kind == "output":
-        f = OutputFile(d["which"], False)
+        f = OutputFile(d["which"], False, proc._stdout.capture.limit)
         f.buffer = bytearray(arrays[f"file{n}"].tobytes())
         f.echo = echo
     elif kind == "host":

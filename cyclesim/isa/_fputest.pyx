@@ -95,8 +95,66 @@ OPS = (
     "fcvt_d_s",
     "fmv_x_w",
     "fmv_w_x",
+    # Zfh, Zfhmin, Zfa
+    "fadd_h",
+    "fsub_h",
+    "fmul_h",
+    "fdiv_h",
+    "fsqrt_h",
+    "fmin_h",
+    "fmax_h",
+    "fmadd_h",
+    "fmsub_h",
+    "fnmsub_h",
+    "fnmadd_h",
+    "fsgnj_h",
+    "fsgnjn_h",
+    "fsgnjx_h",
+    "feq_h",
+    "flt_h",
+    "fle_h",
+    "fclass_h",
+    "fcvt_w_h",
+    "fcvt_wu_h",
+    "fcvt_l_h",
+    "fcvt_lu_h",
+    "fcvt_h_w",
+    "fcvt_h_wu",
+    "fcvt_h_l",
+    "fcvt_h_lu",
+    "fcvt_s_h",
+    "fcvt_d_h",
+    "fcvt_h_s",
+    "fcvt_h_d",
+    "fmv_x_h",
+    "fmv_h_x",
+    "fli_s",
+    "fli_d",
+    "fli_h",
+    "fminm_s",
+    "fmaxm_s",
+    "fminm_d",
+    "fmaxm_d",
+    "fminm_h",
+    "fmaxm_h",
+    "fround_s",
+    "froundnx_s",
+    "fround_d",
+    "froundnx_d",
+    "fround_h",
+    "froundnx_h",
+    "fleq_s",
+    "fltq_s",
+    "fleq_d",
+    "fltq_d",
+    "fleq_h",
+    "fltq_h",
+    "fcvtmod_w_d",
 )
 OP_INDEX = {name: i for i, name in enumerate(OPS)}
+FD_OPS = OPS[:OP_INDEX["fadd_h"]]                                  # F and D
+ZFH_OPS = OPS[len(FD_OPS):OP_INDEX["fli_s"]]                        # Zfh and Zfhmin
+ZFA_OPS = OPS[OP_INDEX["fli_s"]:]
 
 
 cdef uint64_t _run(int op, uint64_t a, uint64_t b, uint64_t c, int rm, uint32_t* fl) noexcept nogil:
@@ -212,6 +270,114 @@ cdef uint64_t _run(int op, uint64_t a, uint64_t b, uint64_t c, int rm, uint32_t*
         return fmv_x_w(a)
     elif op == 55:
         return fmv_w_x(a)
+    elif op == 56:
+        return fadd_h(a, b, rm, fl)
+    elif op == 57:
+        return fsub_h(a, b, rm, fl)
+    elif op == 58:
+        return fmul_h(a, b, rm, fl)
+    elif op == 59:
+        return fdiv_h(a, b, rm, fl)
+    elif op == 60:
+        return fsqrt_h(a, rm, fl)
+    elif op == 61:
+        return fmin_h(a, b, fl)
+    elif op == 62:
+        return fmax_h(a, b, fl)
+    elif op == 63:
+        return fmadd_h(a, b, c, rm, fl)
+    elif op == 64:
+        return fmsub_h(a, b, c, rm, fl)
+    elif op == 65:
+        return fnmsub_h(a, b, c, rm, fl)
+    elif op == 66:
+        return fnmadd_h(a, b, c, rm, fl)
+    elif op == 67:
+        return fsgnj_h(a, b)
+    elif op == 68:
+        return fsgnjn_h(a, b)
+    elif op == 69:
+        return fsgnjx_h(a, b)
+    elif op == 70:
+        return feq_h(a, b, fl)
+    elif op == 71:
+        return flt_h(a, b, fl)
+    elif op == 72:
+        return fle_h(a, b, fl)
+    elif op == 73:
+        return fclass_h(a)
+    elif op == 74:
+        return fcvt_w_h(a, rm, fl)
+    elif op == 75:
+        return fcvt_wu_h(a, rm, fl)
+    elif op == 76:
+        return fcvt_l_h(a, rm, fl)
+    elif op == 77:
+        return fcvt_lu_h(a, rm, fl)
+    elif op == 78:
+        return fcvt_h_w(a, rm, fl)
+    elif op == 79:
+        return fcvt_h_wu(a, rm, fl)
+    elif op == 80:
+        return fcvt_h_l(a, rm, fl)
+    elif op == 81:
+        return fcvt_h_lu(a, rm, fl)
+    elif op == 82:
+        return fcvt_s_h(a, rm, fl)
+    elif op == 83:
+        return fcvt_d_h(a, rm, fl)
+    elif op == 84:
+        return fcvt_h_s(a, rm, fl)
+    elif op == 85:
+        return fcvt_h_d(a, rm, fl)
+    elif op == 86:
+        return fmv_x_h(a)
+    elif op == 87:
+        return fmv_h_x(a)
+    elif op == 88:
+        return fli_s(<int>a)
+    elif op == 89:
+        return fli_d(<int>a)
+    elif op == 90:
+        return fli_h(<int>a)
+    elif op == 91:
+        return fminm_s(a, b, fl)
+    elif op == 92:
+        return fmaxm_s(a, b, fl)
+    elif op == 93:
+        return fminm_d(a, b, fl)
+    elif op == 94:
+        return fmaxm_d(a, b, fl)
+    elif op == 95:
+        return fminm_h(a, b, fl)
+    elif op == 96:
+        return fmaxm_h(a, b, fl)
+    elif op == 97:
+        return fround_s(a, rm, fl)
+    elif op == 98:
+        return froundnx_s(a, rm, fl)
+    elif op == 99:
+        return fround_d(a, rm, fl)
+    elif op == 100:
+        return froundnx_d(a, rm, fl)
+    elif op == 101:
+        return fround_h(a, rm, fl)
+    elif op == 102:
+        return froundnx_h(a, rm, fl)
+    elif op == 103:
+        return fleq_s(a, b, fl)
+    elif op == 104:
+        return fltq_s(a, b, fl)
+    elif op == 105:
+        return fleq_d(a, b, fl)
+    elif op == 106:
+        return fltq_d(a, b, fl)
+    elif op == 107:
+        return fleq_h(a, b, fl)
+    elif op == 108:
+        return fltq_h(a, b, fl)
+    elif op == 109:
+        return fcvtmod_w_d(a, fl)
     return 0
 
 

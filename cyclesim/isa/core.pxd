@@ -18,6 +18,9 @@ cdef class Core:
     cdef TimingModel timing          # None in functional mode
     cdef public uint64_t stop_pc     # run() stops before executing this pc (2**64-1: none)
     cdef object _x, _f               # numpy views of hart.x / hart.f
+    cdef uint8_t op_off[512]         # 1 = encoding-table entry the hart lacks (its ISA)
+    cdef bint isa_restricted         # some entry is off: decode with op_off
+    cdef uint32_t cbo_block          # cache-block size of cbo.* (bytes, power of two)
 
     cdef void flush(self) noexcept nogil
     cdef int fetch_decode(self, uint64_t pc, Decoded* d) noexcept nogil

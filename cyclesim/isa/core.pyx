@@ -44,6 +44,9 @@ OPCLASS_VALUES = {
     "OC_FCVT": <int> OC_FCVT,
     "OC_SYSTEM": <int> OC_SYSTEM,
     "OC_NOP": <int> OC_NOP,
+    "OC_POPCOUNT": <int> OC_POPCOUNT,
+    "OC_CLMUL": <int> OC_CLMUL,
+    "OC_CBO": <int> OC_CBO,
     "OC_COUNT": <int> OC_COUNT,
 }
 
@@ -79,6 +82,9 @@ cdef class Core:
         self.hart.time_den = 1
         self.stop_pc = NO_STOP_PC
         self.timing = None
+        memset(self.op_off, 0, sizeof(self.op_off))
+        self.isa_restricted = False
+        self.cbo_block = 64
         self.flush()
         self._x = _u64_view(self, self.hart.x)
         self._f = _u64_view(self, self.hart.f)
@@ -188,6 +194,32 @@ cdef class Core:
         self.hart.time_num = num
         self.hart.time_den = den
 
+    def set_isa(self, off_ops):
+        """The op ids (encoding.ENCODINGS indices) of the instructions this hart lacks: they
+        become illegal instructions (HINTs become their base instruction). Built from the
+        configured extensions by cyclesim.isa.extensions."""
+        cdef int i
+        memset(self.op_off, 0, sizeof(self.op_off))
+        self.isa_restricted = False
+        for i in off_ops:
+            if not 0 <= i < 512:
+                raise ValueError(f"op id {i} is outside the encoding table")
+            self.op_off[i] = 1
+            self.isa_restricted = True
+        self.flush()
+
+    @property
+    def cbo_block_size(self):
+        """Bytes cbo.zero writes and cbo.* act on (the L1D line size; hwprobe reports it)."""
+        return self.cbo_block
+
+    @cbo_block_size.setter
+    def cbo_block_size(self, uint32_t value):
+        if value < 8 or value & (value - 1):
+            raise ValueError(f"cache-block size {value} must be a power of two of at least "
+                             "8 bytes (the L1D line size)")
+        self.cbo_block = value
+
     def attach_timing(self, TimingModel model):
         """Send every retired instruction to `model` (None: functional mode)."""
         self.timing = model
@@ -224,7 +256,7 @@ cdef class Core:
             self.hart.fault_inst = 0
             return STOP_MEM_LIMIT if rc == MEM_LIMIT else STOP_FETCH_FAULT
         raw = lo | (<uint32_t> hi) << 16
-        if decode_word(raw, d) != 0:
+        if decode_word_isa(raw, d, self.op_off if self.isa_restricted else NULL) != 0:
             d.tag = 1
             self.hart.fault_inst = raw if (lo & 3) == 3 else lo
             self.hart.fault_addr = pc
@@ -250,6 +282,8 @@ cdef class Core:
         cdef uint8_t w8
         cdef int reason = STOP_NONE, rc, rm, xop
         cdef DynInst di
+        cdef uint64_t zero64 = 0
+        cdef uint32_t blk = self.cbo_block
 
         x[0] = 0                             # Python may have written it through core.x
         while n < max_insts:
@@ -585,6 +619,64 @@ cdef class Core:
                     h.fault_addr = pc
                 else:
                     reason = fp_rounded(d, xop, x, f, rm, flags)
+            # --- Bit manipulation (Zba/Zbb/Zbs/Zbc/Zbkb), Zicond, Zicbo*, Zihint* -------
+            elif xop in (X_ADD_UW, X_SH1ADD, X_SH1ADD_UW, X_SH2ADD, X_SH2ADD_UW, X_SH3ADD,
+                         X_SH3ADD_UW, X_SLLI_UW, X_ANDN, X_ORN, X_XNOR, X_CLZ,
+                         X_CTZ, X_CPOP, X_SEXT_B, X_SEXT_H, X_CLZW, X_CTZW,
+                         X_CPOPW, X_MAX, X_MAXU, X_MIN, X_MINU, X_ORC_B,
+                         X_REV8, X_ROL, X_ROR, X_ROLW, X_RORW, X_RORI,
+                         X_RORIW, X_ZEXT_H, X_BCLR, X_BCLRI, X_BEXT, X_BEXTI,
+                         X_BINV, X_BINVI, X_BSET, X_BSETI, X_CLMUL, X_CLMULR,
+                         X_CLMULH, X_PACK, X_PACKH, X_PACKW, X_BREV8, X_CZERO_EQZ,
+                         X_CZERO_NEZ):
+                x[d.rd] = bitmanip(xop, x[d.rs1], x[d.rs2], d.imm)
+            elif xop == X_CBO_ZERO:
+                # Zeros the whole cache block holding rs1 (a store for permissions).
+                ea = x[d.rs1] & ~(<uint64_t> (blk - 1))
+                for a in range(ea, ea + blk, 8):
+                    rc = mem_write(m, a, &zero64, 8)
+                    if rc != MEM_OK:
+                        reason = store_fault(h, rc, a)
+                        break
+                if reason == STOP_NONE and m.code_written:
+                    m.code_written = 0
+                    self.flush()
+            elif xop in (X_CBO_CLEAN, X_CBO_FLUSH, X_CBO_INVAL):
+                # No data effect here (caches hold tags only); the block must be accessible,
+                # and a fault is a store fault as the CMO spec says.
+                ea = x[d.rs1] & ~(<uint64_t> (blk - 1))
+                rc = mem_read(m, ea, &w8, 1)
+                if rc != MEM_OK:
+                    reason = store_fault(h, rc, ea)
+            elif xop in (X_PREFETCH_I, X_PREFETCH_R, X_PREFETCH_W):
+                ea = x[d.rs1] + <uint64_t> d.imm       # a hint: never faults
+            elif xop in (X_PAUSE, X_NTL_P1, X_NTL_PALL, X_NTL_S1, X_NTL_ALL):
+                pass            # hints with no architectural effect
+            # ---- Zfh, Zfhmin, Zfa --------------------------------------------------------
+            elif xop == X_FLH:
+                ea = x[d.rs1] + <uint64_t> d.imm
+                rc = mem_read(m, ea, &w16, 2)
+                if rc == MEM_OK:
+                    f[d.rd] = fpu.fmv_h_x(w16)
+                else:
+                    reason = load_fault(h, rc, ea)
+            elif xop == X_FSH:
+                ea = x[d.rs1] + <uint64_t> d.imm
+                rc = mem_write(m, ea, &f[d.rs2], 2)     # the low 16 bits, boxed or not
+                if rc != MEM_OK:
+                    reason = store_fault(h, rc, ea)
+                elif m.code_written:
+                    m.code_written = 0
+                    self.flush()
+            elif xop in (X_FMADD_H, X_FMSUB_H, X_FNMSUB_H, X_FNMADD_H, X_FADD_H, X_FSUB_H, X_FMUL_H,
+                        X_FDIV_H, X_FSQRT_H, X_FSGNJ_H, X_FSGNJN_H, X_FSGNJX_H, X_FMIN_H, X_FMAX_H,
+                        X_FLE_H, X_FLT_H, X_FEQ_H, X_FCVT_W_H, X_FCVT_H_W, X_FCVT_WU_H, X_FCVT_H_WU,
+                        X_FCVT_L_H, X_FCVT_H_L, X_FCVT_LU_H, X_FCVT_H_LU, X_FMV_X_H, X_FCLASS_H,
+                        X_FMV_H_X, X_FCVT_S_H, X_FCVT_H_S, X_FCVT_D_H, X_FCVT_H_D, X_FLI_S, X_FMINM_S,
+                        X_FMAXM_S, X_FROUND_S, X_FROUNDNX_S, X_FLEQ_S, X_FLTQ_S, X_FLI_D, X_FMINM_D,
+                        X_FMAXM_D, X_FROUND_D, X_FROUNDNX_D, X_FLEQ_D, X_FLTQ_D, X_FLI_H, X_FMINM_H,
+                        X_FMAXM_H, X_FROUND_H, X_FROUNDNX_H, X_FLEQ_H, X_FLTQ_H, X_FCVTMOD_W_D):
+                reason = fp_half_zfa(h, d, xop, x, f, flags)
             else:
                 reason = STOP_ILLEGAL
                 h.fault_addr = pc

@@ -165,6 +165,125 @@ cpdef enum Xop:
     X_FMV_D_X
     X_FCVT_S_D
     X_FCVT_D_S
+    # --- Bit manipulation (Zba/Zbb/Zbs/Zbc/Zbkb), Zicond, Zicbo*, Zihintpause, Zihintntl
+    X_ADD_UW
+    X_SH1ADD
+    X_SH1ADD_UW
+    X_SH2ADD
+    X_SH2ADD_UW
+    X_SH3ADD
+    X_SH3ADD_UW
+    X_SLLI_UW
+    X_ANDN
+    X_ORN
+    X_XNOR
+    X_CLZ
+    X_CTZ
+    X_CPOP
+    X_SEXT_B
+    X_SEXT_H
+    X_CLZW
+    X_CTZW
+    X_CPOPW
+    X_MAX
+    X_MAXU
+    X_MIN
+    X_MINU
+    X_ORC_B
+    X_REV8
+    X_ROL
+    X_ROR
+    X_ROLW
+    X_RORW
+    X_RORI
+    X_RORIW
+    X_ZEXT_H
+    X_BCLR
+    X_BCLRI
+    X_BEXT
+    X_BEXTI
+    X_BINV
+    X_BINVI
+    X_BSET
+    X_BSETI
+    X_CLMUL
+    X_CLMULR
+    X_CLMULH
+    X_PACK
+    X_PACKH
+    X_PACKW
+    X_BREV8
+    X_CZERO_EQZ
+    X_CZERO_NEZ
+    X_CBO_INVAL
+    X_CBO_CLEAN
+    X_CBO_FLUSH
+    X_CBO_ZERO
+    X_PREFETCH_I
+    X_PREFETCH_R
+    X_PREFETCH_W
+    X_PAUSE
+    X_NTL_P1
+    X_NTL_PALL
+    X_NTL_S1
+    X_NTL_ALL
+    # --- Half precision (Zfh, Zfhmin) and Zfa
+    X_FLH
+    X_FSH
+    X_FMADD_H
+    X_FMSUB_H
+    X_FNMSUB_H
+    X_FNMADD_H
+    X_FADD_H
+    X_FSUB_H
+    X_FMUL_H
+    X_FDIV_H
+    X_FSQRT_H
+    X_FSGNJ_H
+    X_FSGNJN_H
+    X_FSGNJX_H
+    X_FMIN_H
+    X_FMAX_H
+    X_FLE_H
+    X_FLT_H
+    X_FEQ_H
+    X_FCVT_W_H
+    X_FCVT_H_W
+    X_FCVT_WU_H
+    X_FCVT_H_WU
+    X_FCVT_L_H
+    X_FCVT_H_L
+    X_FCVT_LU_H
+    X_FCVT_H_LU
+    X_FMV_X_H
+    X_FCLASS_H
+    X_FMV_H_X
+    X_FCVT_S_H
+    X_FCVT_H_S
+    X_FCVT_D_H
+    X_FCVT_H_D
+    X_FLI_S
+    X_FMINM_S
+    X_FMAXM_S
+    X_FROUND_S
+    X_FROUNDNX_S
+    X_FLEQ_S
+    X_FLTQ_S
+    X_FLI_D
+    X_FMINM_D
+    X_FMAXM_D
+    X_FROUND_D
+    X_FROUNDNX_D
+    X_FLEQ_D
+    X_FLTQ_D
+    X_FLI_H
+    X_FMINM_H
+    X_FMAXM_H
+    X_FROUND_H
+    X_FROUNDNX_H
+    X_FLEQ_H
+    X_FLTQ_H
+    X_FCVTMOD_W_D
     X_COUNT
 
 # Register kinds of an operand slot, for DynInst register ids.
@@ -197,4 +316,7 @@ cdef struct Decoded:
 
 
 cdef int decode_word(uint32_t raw, Decoded* d) noexcept nogil
+# As decode_word, for a hart that lacks some extensions: off[op id] = 1 marks an entry the
+# hart does not have (an illegal instruction, or, for a HINT, its base instruction).
+cdef int decode_word_isa(uint32_t raw, Decoded* d, const uint8_t* off) noexcept nogil
 cdef uint32_t expand_c(uint32_t h) noexcept nogil

@@ -6,7 +6,7 @@ the immediate format. decode_word() finds the op id by scanning the entries of t
 word's major opcode, expands compressed forms with expand_c(), and extracts operands.
 It runs only on a decoded-instruction cache miss, so clarity beats speed here.
 """
-from libc.stdint cimport uint8_t, uint16_t, uint32_t, uint64_t, int64_t, int32_t
+from libc.stdint cimport uint8_t, uint16_t, uint32_t, uint64_t, int64_t, int32_t, int16_t
 
 from pipeline.types cimport REG_F0, REG_NONE
 
@@ -32,6 +32,7 @@ cdef uint8_t t_n_excl[MAX_OPS]
 cdef uint8_t t_opclass[MAX_OPS]
 cdef uint16_t t_xop[MAX_OPS]
 cdef uint8_t t_fmt[MAX_OPS]
+cdef int16_t t_hint_base[MAX_OPS]     # op id a HINT entry is carved from, else -1
 cdef int n_ops = 0
 # Op ids to try, by bucket: 32-bit words by opcode (bits 6:0), compressed by quadrant and
 # funct3 (128 + quadrant*8 + funct3).
@@ -68,7 +69,7 @@ def _kind(field):
 def _mem_size(name):
     if name in ("lb", "lbu", "sb"):
         return 1
-    if name in ("lh", "lhu", "sh"):
+    if name in ("lh", "lhu", "sh", "flh", "fsh"):
         return 2
     if name in ("lw", "lwu", "sw", "flw", "fsw") or name.endswith(".w") and (
             name.startswith("amo") or name[:2] in ("lr", "sc")):
@@ -76,6 +77,8 @@ def _mem_size(name):
     if name in ("ld", "sd", "fld", "fsd") or name.endswith(".d") and (
             name.startswith("amo") or name[:2] in ("lr", "sc")):
         return 8
+    if name.startswith(("cbo.", "prefetch.")):
+        return 1        # nonzero so DynInst carries the address; the block is an L1D line
     return 0
 
 
@@ -94,6 +97,8 @@ def _load_table():
             t_excl_mask[i][k] = m
             t_excl_val[i][k] = v
         t_opclass[i] = e.opclass
+        base = _enc.HINT_BASE.get(e.name)
+        t_hint_base[i] = _enc.OP_ID[base] if base is not None else -1
         if e.ext == "C":
             t_xop[i] = X_ILLEGAL        # executed as the expansion
             buckets[128 + (e.match & 3) * 8 + (e.match >> 13)].append(i)
@@ -139,7 +144,7 @@ _load_table()
 OPCLASS_OF_OP = tuple(e.opclass for e in _enc.ENCODINGS)
 
 
-cdef inline int find_op(uint32_t w, int bucket) noexcept nogil:
+cdef inline int find_op(uint32_t w, int bucket, const uint8_t* off) noexcept nogil:
     cdef int k, i, j
     cdef bint ok
     for k in range(bucket_start[bucket], bucket_start[bucket + 1]):
@@ -151,6 +156,8 @@ cdef inline int find_op(uint32_t w, int bucket) noexcept nogil:
             if (w & t_excl_mask[i][j]) == t_excl_val[i][j]:
                 ok = False
         if ok:
+            if off != NULL and off[i]:
+                return t_hint_base[i] if t_hint_base[i] >= 0 else -1
             return i
     return -1
 
@@ -314,25 +321,30 @@ cdef inline uint8_t reg_id(uint8_t kind, uint8_t r) noexcept nogil:
 
 cdef int decode_word(uint32_t raw, Decoded* d) noexcept nogil:
     """Fill `d` (all but tag) from `raw`; 0 on success, -1 if the word is illegal."""
+    return decode_word_isa(raw, d, NULL)
+
+
+cdef int decode_word_isa(uint32_t raw, Decoded* d, const uint8_t* off) noexcept nogil:
+    """decode_word for a hart without the entries marked in `off` (NULL: has all)."""
     cdef int op, wop
     cdef uint32_t w
     cdef uint8_t fmt
     if (raw & 3) != 3:
         raw &= 0xFFFF
-        op = find_op(raw, 128 + (raw & 3) * 8 + (raw >> 13))
+        op = find_op(raw, 128 + (raw & 3) * 8 + (raw >> 13), off)
         if op < 0:
             return -1
         w = expand_c(raw)
         if w == 0:
             return -1
-        wop = find_op(w, w & 0x7F)
+        wop = find_op(w, w & 0x7F, off)
         if wop < 0:
             return -1
         d.length = 2
     else:
         if (raw & 0x1F) == 0x1F:
             return -1
-        op = find_op(raw, raw & 0x7F)
+        op = find_op(raw, raw & 0x7F, off)
         if op < 0:
             return -1
         w = raw

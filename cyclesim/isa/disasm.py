@@ -256,6 +256,31 @@ _OPERAND32 = {
 _AQRL_SUFFIX = ("", ".rl", ".aq", ".aqrl")  # indexed by bits 26:25 (aq, rl)
 
 
+# --- Half precision (Zfh, Zfhmin) and Zfa
+# Zfa is newer than binutils 2.40 (it prints these words as .4byte); the syntax is the
+# spec's and what later binutils prints: the fli constant by name for entries 1, 30 and
+# 31 ("min", "inf", "nan") and otherwise as C's %a of the single-precision table value.
+_FLI_VALUES = (-1.0, None, 2.0**-16, 2.0**-15, 2.0**-8, 2.0**-7, 0.0625, 0.125, 0.25,
+               0.3125, 0.375, 0.4375, 0.5, 0.625, 0.75, 0.875, 1.0, 1.25, 1.5, 1.75, 2.0,
+               2.5, 3.0, 4.0, 8.0, 16.0, 128.0, 256.0, 2.0**15, 2.0**16, None, None)
+_FLI_NAMES = {1: "min", 30: "inf", 31: "nan"}
+
+
+def _hexfloat(v: float) -> str:
+    """C's %a: shortest hex significand, no trailing zeros (0x1.4p-2, -0x1p+0)."""
+    mant, exp = v.hex().split("p")
+    mant = mant.rstrip("0").rstrip(".")
+    return f"{mant}p{exp}"
+
+
+def _fli_operand(w: int) -> str:
+    idx = (w >> 15) & 31
+    return _FLI_NAMES.get(idx) or _hexfloat(_FLI_VALUES[idx])
+
+
+_OPERAND32["fli"] = _fli_operand
+
+
 def _generic32(name: str, operands: str, w: int) -> _Text:
     """The canonical form: mnemonic and the table's operand list in objdump syntax."""
     parts = []
@@ -459,7 +484,17 @@ _ALIAS32 = {
     "fsgnj.s": _fsgnj("fmv.s"), "fsgnj.d": _fsgnj("fmv.d"),
     "fsgnjn.s": _fsgnj("fneg.s"), "fsgnjn.d": _fsgnj("fneg.d"),
     "fsgnjx.s": _fsgnj("fabs.s"), "fsgnjx.d": _fsgnj("fabs.d"),
+    "fsgnj.h": _fsgnj("fmv.h"), "fsgnjn.h": _fsgnj("fneg.h"), "fsgnjx.h": _fsgnj("fabs.h"),
 }
+
+
+# --- Bit manipulation (Zba/Zbb/Zbs/Zbc/Zbkb), Zicond, Zicbo*, Zihint*: the generic form
+# serves all but these; binutils 2.40 prints the immediate rotates and single-bit ops
+# under their register mnemonic, and add.uw rd,rs1,zero as zext.w.
+_IMM_AS_REG.update({"rori": "ror", "roriw": "rorw", "bclri": "bclr", "bexti": "bext",
+                    "binvi": "binv", "bseti": "bset"})
+_ALIAS32["add.uw"] = lambda w: (_insn("zext.w", f"{XREG[_rd(w)]},{XREG[_rs1(w)]}")
+                                if _rs2(w) == 0 else None)
 
 
 # --------------------------------------------------------------------------- compressed
@@ -654,7 +689,7 @@ def _objdump_rejects(name: str, w: int) -> bool:
         return w & 0xF00F8F80 != 0 and w & 0xFFFFFFFF != 0x8330000F
     if name == "fence.i":
         return w != 0x0000100F
-    if name in ("fcvt.d.w", "fcvt.d.wu", "fcvt.d.s"):
+    if name in ("fcvt.d.w", "fcvt.d.wu", "fcvt.d.s", "fcvt.s.h", "fcvt.d.h"):
         return (w >> 12) & 7 != 0     # binutils only knows these exact conversions with rm=0
     return False
 

@@ -1,4 +1,6 @@
-"""The one table of RV64GC encodings (user level: I M A F D C Zicsr Zifencei).
+"""The one table of RV64GC encodings (user level: I M A F D C Zicsr Zifencei) and of the
+integer extensions around RVA22U64 (Zba Zbb Zbs Zbc Zbkb Zicond Zicbom Zicboz Zicbop
+Zihintpause Zihintntl). Which of them a hart has is cyclesim.isa.extensions' business.
 
 Every decoder and the disassembler are driven by `ENCODINGS`; an instruction's op id is its
 index in that tuple. A word `w` is instruction `e` when `w & e.mask == e.match` and none of
@@ -71,7 +73,10 @@ OC_FSQRT = 13
 OC_FCVT = 14
 OC_SYSTEM = 15
 OC_NOP = 16
-OC_COUNT = 17
+OC_POPCOUNT = 17
+OC_CLMUL = 18
+OC_CBO = 19
+OC_COUNT = 20
 
 # Region-of-interest marker codes (immediate of `slti x0, x0, K`).
 MARKER_BEGIN_ROI = 1
@@ -86,7 +91,7 @@ class Encoding(NamedTuple):
     mask: int       # bits that take part in the match
     operands: str   # operand fields in assembly order (see the module docstring)
     opclass: int    # pipeline.types OpClass value
-    ext: str        # "I" "M" "A" "F" "D" "C" "Zicsr" "Zifencei"
+    ext: str        # "I" "M" ... "Zicsr" "Zifencei" "Zba" "Zbb" ... "Zfh" "Zfa" (extensions.py)
 
 
 _T: list = []
@@ -258,6 +263,123 @@ _c("c.fsdsp", 0xA002, M_C, "cfrs2,csdsp_off(sp)", OC_STORE)
 _c("c.swsp", 0xC002, M_C, "crs2,cswsp_off(sp)", OC_STORE)
 _c("c.sdsp", 0xE002, M_C, "crs2,csdsp_off(sp)", OC_STORE)
 
+# ---- Bit manipulation (Zba/Zbb/Zbs/Zbc/Zbkb), Zicond, Zicbo*, Zihintpause, Zihintntl -------
+# Encodings from the RISC-V unprivileged spec (bitmanip 1.0.0, Zicond 1.0, CMO 1.0.1).
+M_SHAMT = 0xFC00707F        # funct6 + funct3 + opcode (RV64 6-bit shift amount)
+M_UNARY = 0xFFF0707F        # funct12 (imm) + funct3 + opcode: one-source forms
+M_FULL = 0xFFFFFFFF
+# Zba
+_r("add.uw", 0x04, 0, 0x3B, ext="Zba")
+for _n, _f3 in (("sh1add", 2), ("sh2add", 4), ("sh3add", 6)):
+    _r(_n, 0x10, _f3, 0x33, ext="Zba")
+    _r(_n + ".uw", 0x10, _f3, 0x3B, ext="Zba")
+_add("slli.uw", 0x0800101B, M_SHAMT, "rd,rs1,shamt", OC_ALU, "Zba")
+# Zbb
+for _n, _f3 in (("andn", 7), ("orn", 6), ("xnor", 4)):
+    _r(_n, 0x20, _f3, 0x33, ext="Zbb")
+# cpop is a multiplier-like unit, clz/ctz an ALU op on the SiFive U7 pipeline (docs/pipeline.md)
+for _n, _imm, _oc in (("clz", 0x600, OC_ALU), ("ctz", 0x601, OC_ALU),
+                      ("cpop", 0x602, OC_POPCOUNT), ("sext.b", 0x604, OC_ALU),
+                      ("sext.h", 0x605, OC_ALU)):
+    _add(_n, 0x13 | 1 << 12 | _imm << 20, M_UNARY, "rd,rs1", _oc, "Zbb")
+for _n, _imm, _oc in (("clzw", 0x600, OC_ALU), ("ctzw", 0x601, OC_ALU),
+                      ("cpopw", 0x602, OC_POPCOUNT)):
+    _add(_n, 0x1B | 1 << 12 | _imm << 20, M_UNARY, "rd,rs1", _oc, "Zbb")
+for _n, _f3 in (("max", 6), ("maxu", 7), ("min", 4), ("minu", 5)):
+    _r(_n, 0x05, _f3, 0x33, ext="Zbb")
+_add("orc.b", 0x28705013, M_UNARY, "rd,rs1", OC_ALU, "Zbb")
+_add("rev8", 0x6B805013, M_UNARY, "rd,rs1", OC_ALU, "Zbb")       # RV64 form
+_r("rol", 0x30, 1, 0x33, ext="Zbb")
+_r("ror", 0x30, 5, 0x33, ext="Zbb")
+_r("rolw", 0x30, 1, 0x3B, ext="Zbb")
+_r("rorw", 0x30, 5, 0x3B, ext="Zbb")
+_add("rori", 0x60005013, M_SHAMT, "rd,rs1,shamt", OC_ALU, "Zbb")
+_r("roriw", 0x30, 5, 0x1B, "rd,rs1,shamtw", ext="Zbb")
+_add("zext.h", 0x0800403B, M_UNARY, "rd,rs1", OC_ALU, "Zbb")     # RV64: packw rd,rs1,x0
+# Zbs
+for _n, _f7, _f3 in (("bclr", 0x24, 1), ("bext", 0x24, 5), ("binv", 0x34, 1),
+                     ("bset", 0x14, 1)):
+    _r(_n, _f7, _f3, 0x33, ext="Zbs")
+    _add(_n + "i", 0x13 | _f3 << 12 | (_f7 >> 1) << 26, M_SHAMT, "rd,rs1,shamt", OC_ALU,
+         "Zbs")
+# Zbc: carry-less multiply
+for _n, _f3 in (("clmul", 1), ("clmulr", 2), ("clmulh", 3)):
+    _r(_n, 0x05, _f3, 0x33, oc=OC_CLMUL, ext="Zbc")
+# Zbkb (what it does not share with Zbb: see ALSO_IN)
+_r("pack", 0x04, 4, 0x33, ext="Zbkb")
+_r("packh", 0x04, 7, 0x33, ext="Zbkb")
+_r("packw", 0x04, 4, 0x3B, ext="Zbkb")                          # rs2 = x0 is zext.h
+_add("brev8", 0x68705013, M_UNARY, "rd,rs1", OC_ALU, "Zbkb")
+# Zicond
+_r("czero.eqz", 0x07, 5, 0x33, ext="Zicond")
+_r("czero.nez", 0x07, 7, 0x33, ext="Zicond")
+# Zicbom / Zicboz: MISC-MEM, funct3 2, rd = 0, the operation in imm[11:0]
+for _n, _imm, _x in (("cbo.inval", 0, "Zicbom"), ("cbo.clean", 1, "Zicbom"),
+                     ("cbo.flush", 2, "Zicbom"), ("cbo.zero", 4, "Zicboz")):
+    _add(_n, 0x0F | 2 << 12 | _imm << 20, 0xFFF07FFF, "(rs1)", OC_CBO, _x)
+# Zicbop: ORI with rd = 0 and offset[4:0] = 0; the kind in bits 24:20 (the offset's
+# low bits are the S-type simm12's, which are the zero rd field here)
+for _n, _k in (("prefetch.i", 0), ("prefetch.r", 1), ("prefetch.w", 3)):
+    _add(_n, 0x13 | 6 << 12 | _k << 20, 0x01F07FFF, "simm12(rs1)", OC_CBO, "Zicbop")
+# Zihintpause: FENCE with pred = W, succ = 0, fm = 0, rd = rs1 = 0
+_add("pause", 0x0100000F, M_FULL, "", OC_NOP, "Zihintpause")
+# Zihintntl: ADD x0, x0, x2..x5 (c.ntl.* are c.add x0 HINTs and stay c.add: same effect)
+for _n, _r2 in (("ntl.p1", 2), ("ntl.pall", 3), ("ntl.s1", 4), ("ntl.all", 5)):
+    _add(_n, 0x33 | _r2 << 20, M_FULL, "", OC_ALU, "Zihintntl")   # timed as the add
+
+# Instructions of one extension that another one also contains (Zbkb shares these with
+# Zbb): a hart with either extension has them.
+ALSO_IN = {"Zbkb": frozenset({"andn", "orn", "xnor", "rol", "rolw", "ror", "rori", "roriw",
+                              "rev8"})}
+# HINT encodings carved out of a base instruction: on a hart without the hint's extension
+# they are that base instruction (which, with rd = x0, changes nothing).
+HINT_BASE = {"prefetch.i": "ori", "prefetch.r": "ori", "prefetch.w": "ori", "pause": "fence",
+             "ntl.p1": "add", "ntl.pall": "add", "ntl.s1": "add", "ntl.all": "add"}
+# ---- Half precision (Zfh, Zfhmin) and Zfa ---------------------------------------------------
+# Encodings from the RISC-V unprivileged spec ("Zfh" and "Zfa" chapters): fmt = 2 (H) in
+# bits 26:25, flh/fsh are funct3 1 of LOAD-FP/STORE-FP. Zfhmin is the moves, loads/stores
+# and the conversions between half and single/double; Zfh adds everything else. Half ops
+# run on the FP unit that runs singles (same op classes, docs/pipeline.md).
+_add("flh", 0x07 | 1 << 12, M_F3, "fd,imm12(rs1)", OC_LOAD, "Zfhmin")
+_add("fsh", 0x27 | 1 << 12, M_F3, "fs2,simm12(rs1)", OC_STORE, "Zfhmin")
+for _n, _opc in (("fmadd", 0x43), ("fmsub", 0x47), ("fnmsub", 0x4B), ("fnmadd", 0x4F)):
+    _add(f"{_n}.h", _opc | 2 << 25, 0x0600007F, "fd,fs1,fs2,fs3,rm", OC_FMA, "Zfh")
+for _n, _f7, _oc in (("fadd", 0x02, OC_FADD), ("fsub", 0x06, OC_FADD),
+                     ("fmul", 0x0A, OC_FMUL), ("fdiv", 0x0E, OC_FDIV)):
+    _add(f"{_n}.h", 0x53 | _f7 << 25, M_RM, "fd,fs1,fs2,rm", _oc, "Zfh")
+_add("fsqrt.h", 0x53 | 0x2E << 25, M_RM_RS2, "fd,fs1,rm", OC_FSQRT, "Zfh")
+for _n, _f3 in (("fsgnj", 0), ("fsgnjn", 1), ("fsgnjx", 2)):
+    _r(f"{_n}.h", 0x12, _f3, 0x53, "fd,fs1,fs2", OC_FADD, "Zfh")
+for _n, _f3 in (("fmin", 0), ("fmax", 1)):
+    _r(f"{_n}.h", 0x16, _f3, 0x53, "fd,fs1,fs2", OC_FADD, "Zfh")
+for _n, _f3 in (("fle", 0), ("flt", 1), ("feq", 2)):
+    _r(f"{_n}.h", 0x52, _f3, 0x53, "rd,fs1,fs2", OC_FADD, "Zfh")
+for _i_, _t in enumerate(("w", "wu", "l", "lu")):
+    _add(f"fcvt.{_t}.h", 0x53 | 0x62 << 25 | _i_ << 20, M_RM_RS2, "rd,fs1,rm", OC_FCVT, "Zfh")
+    _add(f"fcvt.h.{_t}", 0x53 | 0x6A << 25 | _i_ << 20, M_RM_RS2, "fd,rs1,rm", OC_FCVT, "Zfh")
+_add("fmv.x.h", 0x53 | 0x72 << 25, M_F7_RS2, "rd,fs1", OC_FCVT, "Zfhmin")
+_add("fclass.h", 0x53 | 0x72 << 25 | 1 << 12, M_F7_RS2, "rd,fs1", OC_FADD, "Zfh")
+_add("fmv.h.x", 0x53 | 0x7A << 25, M_F7_RS2, "fd,rs1", OC_FCVT, "Zfhmin")
+# half <-> single/double; widening is exact, so binutils takes no rm operand for it
+_add("fcvt.s.h", 0x53 | 0x20 << 25 | 2 << 20, M_RM_RS2, "fd,fs1", OC_FCVT, "Zfhmin")
+_add("fcvt.h.s", 0x53 | 0x22 << 25 | 0 << 20, M_RM_RS2, "fd,fs1,rm", OC_FCVT, "Zfhmin")
+_add("fcvt.d.h", 0x53 | 0x21 << 25 | 2 << 20, M_RM_RS2, "fd,fs1", OC_FCVT, "Zfhmin")
+_add("fcvt.h.d", 0x53 | 0x22 << 25 | 1 << 20, M_RM_RS2, "fd,fs1,rm", OC_FCVT, "Zfhmin")
+# Zfa (version 1.0). The .h forms also need Zfh, the .d forms D (the hart has D).
+# fmvh.x.d and fmvp.d.x are RV32-only, so on RV64 their encodings stay illegal.
+for _x, _fmt in (("s", 0), ("d", 1), ("h", 2)):
+    _add(f"fli.{_x}", 0x53 | (0x78 | _fmt) << 25 | 1 << 20, M_F7_RS2, "fd,fli", OC_FCVT, "Zfa")
+    _r(f"fminm.{_x}", 0x14 | _fmt, 2, 0x53, "fd,fs1,fs2", OC_FADD, "Zfa")
+    _r(f"fmaxm.{_x}", 0x14 | _fmt, 3, 0x53, "fd,fs1,fs2", OC_FADD, "Zfa")
+    _add(f"fround.{_x}", 0x53 | (0x20 | _fmt) << 25 | 4 << 20, M_RM_RS2, "fd,fs1,rm",
+         OC_FCVT, "Zfa")
+    _add(f"froundnx.{_x}", 0x53 | (0x20 | _fmt) << 25 | 5 << 20, M_RM_RS2, "fd,fs1,rm",
+         OC_FCVT, "Zfa")
+    _r(f"fleq.{_x}", 0x50 | _fmt, 4, 0x53, "rd,fs1,fs2", OC_FADD, "Zfa")
+    _r(f"fltq.{_x}", 0x50 | _fmt, 5, 0x53, "rd,fs1,fs2", OC_FADD, "Zfa")
+# rm must be rtz (the field is matched; other values are reserved)
+_add("fcvtmod.w.d", 0x53 | 0x61 << 25 | 8 << 20 | 1 << 12, M_F7_RS2, "rd,fs1,rm", OC_FCVT, "Zfa")
+
 ENCODINGS: tuple = tuple(_T)
 OP_ID = {e.name: i for i, e in enumerate(ENCODINGS)}
 
@@ -279,6 +401,13 @@ EXCLUDE = {
     "c.mv": (_RS2_0,),
     "c.jalr": (_RD0,),                   # rd = 0 with rs2 = 0 is c.ebreak
     "c.add": (_RS2_0,),
+    # the HINT encodings of HINT_BASE are their own entries
+    "ori": ((0x01E00F80, 0x00000000),    # prefetch.i / prefetch.r (rd = 0, bits 24:20 0 or 1)
+            (0x01F00F80, 0x00300000)),   # prefetch.w
+    "fence": ((0xFFFFFFFF, 0x0100000F),),  # pause
+    "add": ((0x01EF8F80, 0x00200000),    # ntl.p1 / ntl.pall (add x0, x0, x2 / x3)
+            (0x01EF8F80, 0x00400000)),   # ntl.s1 / ntl.all (x4 / x5)
+    "packw": ((0x01F00000, 0x00000000),),  # rs2 = x0 is zext.h
 }
 
 # Entries to try for a word, by its low 7 bits (32-bit opcodes) or its low 2 bits and
@@ -374,6 +503,7 @@ _FIELD = {
     "cbimm": lambda h: _sext(_b(h, 12, 12) << 8 | _b(h, 11, 10) << 3 | _b(h, 6, 5) << 6
                              | _b(h, 4, 3) << 1 | _b(h, 2, 2) << 5, 9),
 }
+_FIELD["fli"] = lambda w: _b(w, 19, 15)       # Zfa fli: index into the constant table
 FIELD_NAMES = frozenset(_FIELD)
 LITERAL_OPERANDS = frozenset({"sp"})     # operand tokens that are fixed registers
 

@@ -245,3 +245,371 @@ cdef inline int fp_rounded(Decoded* d, int xop, uint64_t* x, uint64_t* f, int rm
     else:
         return STOP_ILLEGAL
     return STOP_NONE
+
+
+# --- Bit manipulation (Zba/Zbb/Zbs/Zbc/Zbkb) and Zicond: register-to-register bodies, as
+# the RISC-V bitmanip 1.0.0 and Zicond 1.0 specifications define them.
+cdef extern from *:
+    """
+    static inline uint64_t cs_clz64(uint64_t a) { return a ? (uint64_t)__builtin_clzll(a) : 64; }
+    static inline uint64_t cs_ctz64(uint64_t a) { return a ? (uint64_t)__builtin_ctzll(a) : 64; }
+    static inline uint64_t cs_clz32(uint32_t a) { return a ? (uint64_t)__builtin_clz(a) : 32; }
+    static inline uint64_t cs_ctz32(uint32_t a) { return a ? (uint64_t)__builtin_ctz(a) : 32; }
+    static inline uint64_t cs_cpop(uint64_t a) { return (uint64_t)__builtin_popcountll(a); }
+    static inline uint64_t cs_bswap64(uint64_t a) { return __builtin_bswap64(a); }
+    """
+    uint64_t cs_clz64(uint64_t a) noexcept nogil
+    uint64_t cs_ctz64(uint64_t a) noexcept nogil
+    uint64_t cs_clz32(uint32_t a) noexcept nogil
+    uint64_t cs_ctz32(uint32_t a) noexcept nogil
+    uint64_t cs_cpop(uint64_t a) noexcept nogil
+    uint64_t cs_bswap64(uint64_t a) noexcept nogil
+
+
+cdef inline uint64_t rotl64(uint64_t a, uint32_t sh) noexcept nogil:
+    sh &= 63
+    return (a << sh) | (a >> ((64 - sh) & 63))
+
+
+cdef inline uint64_t rotl32(uint64_t a, uint32_t sh) noexcept nogil:
+    cdef uint32_t w = <uint32_t> a
+    sh &= 31
+    return sx32((w << sh) | (w >> ((32 - sh) & 31)))
+
+
+cdef inline uint64_t clmul_lo(uint64_t a, uint64_t b) noexcept nogil:
+    cdef uint64_t out = 0
+    cdef int i
+    for i in range(64):
+        if (b >> i) & 1:
+            out ^= a << i
+    return out
+
+
+cdef inline uint64_t clmul_hi(uint64_t a, uint64_t b) noexcept nogil:
+    cdef uint64_t out = 0
+    cdef int i
+    for i in range(1, 64):
+        if (b >> i) & 1:
+            out ^= a >> (64 - i)
+    return out
+
+
+cdef inline uint64_t clmul_rev(uint64_t a, uint64_t b) noexcept nogil:
+    cdef uint64_t out = 0
+    cdef int i
+    for i in range(64):
+        if (b >> i) & 1:
+            out ^= a >> (63 - i)
+    return out
+
+
+cdef inline uint64_t orc_b(uint64_t a) noexcept nogil:
+    cdef uint64_t out = 0
+    cdef int i
+    for i in range(0, 64, 8):
+        if (a >> i) & 0xFF:
+            out |= (<uint64_t> 0xFF) << i
+    return out
+
+
+cdef inline uint64_t brev8(uint64_t a) noexcept nogil:
+    """Reverse the bits of every byte (Zbkb)."""
+    a = ((a >> 1) & 0x5555555555555555ULL) | ((a & 0x5555555555555555ULL) << 1)
+    a = ((a >> 2) & 0x3333333333333333ULL) | ((a & 0x3333333333333333ULL) << 2)
+    return ((a >> 4) & 0x0F0F0F0F0F0F0F0FULL) | ((a & 0x0F0F0F0F0F0F0F0FULL) << 4)
+
+
+cdef inline uint64_t bitmanip(int xop, uint64_t a, uint64_t b, int64_t imm) noexcept nogil:
+    """Result of Zba/Zbb/Zbs/Zbc/Zbkb/Zicond operation `xop` on rs1 = a, rs2 = b (imm: the
+    shift amount of the immediate forms)."""
+    cdef uint32_t sh = <uint32_t> imm
+    if xop == X_SH1ADD:
+        return (a << 1) + b
+    if xop == X_SH2ADD:
+        return (a << 2) + b
+    if xop == X_SH3ADD:
+        return (a << 3) + b
+    if xop == X_ADD_UW:
+        return (a & 0xFFFFFFFFULL) + b
+    if xop == X_SH1ADD_UW:
+        return ((a & 0xFFFFFFFFULL) << 1) + b
+    if xop == X_SH2ADD_UW:
+        return ((a & 0xFFFFFFFFULL) << 2) + b
+    if xop == X_SH3ADD_UW:
+        return ((a & 0xFFFFFFFFULL) << 3) + b
+    if xop == X_SLLI_UW:
+        return (a & 0xFFFFFFFFULL) << sh
+    if xop == X_ANDN:
+        return a & ~b
+    if xop == X_ORN:
+        return a | ~b
+    if xop == X_XNOR:
+        return ~(a ^ b)
+    if xop == X_CLZ:
+        return cs_clz64(a)
+    if xop == X_CTZ:
+        return cs_ctz64(a)
+    if xop == X_CPOP:
+        return cs_cpop(a)
+    if xop == X_CLZW:
+        return cs_clz32(<uint32_t> a)
+    if xop == X_CTZW:
+        return cs_ctz32(<uint32_t> a)
+    if xop == X_CPOPW:
+        return cs_cpop(a & 0xFFFFFFFFULL)
+    if xop == X_SEXT_B:
+        return <uint64_t> <int64_t> <int8_t> a
+    if xop == X_SEXT_H:
+        return <uint64_t> <int64_t> <int16_t> a
+    if xop == X_ZEXT_H:
+        return a & 0xFFFF
+    if xop == X_MAX:
+        return a if <int64_t> a > <int64_t> b else b
+    if xop == X_MAXU:
+        return a if a > b else b
+    if xop == X_MIN:
+        return a if <int64_t> a < <int64_t> b else b
+    if xop == X_MINU:
+        return a if a < b else b
+    if xop == X_ORC_B:
+        return orc_b(a)
+    if xop == X_REV8:
+        return cs_bswap64(a)
+    if xop == X_ROL:
+        return rotl64(a, <uint32_t> b)
+    if xop == X_ROR:
+        return rotl64(a, (64 - (<uint32_t> b & 63)) & 63)
+    if xop == X_ROLW:
+        return rotl32(a, <uint32_t> b)
+    if xop == X_RORW:
+        return rotl32(a, (32 - (<uint32_t> b & 31)) & 31)
+    if xop == X_RORI:
+        return rotl64(a, (64 - sh) & 63)
+    if xop == X_RORIW:
+        return rotl32(a, (32 - sh) & 31)
+    if xop == X_BCLR:
+        return a & ~((<uint64_t> 1) << (b & 63))
+    if xop == X_BEXT:
+        return (a >> (b & 63)) & 1
+    if xop == X_BINV:
+        return a ^ ((<uint64_t> 1) << (b & 63))
+    if xop == X_BSET:
+        return a | ((<uint64_t> 1) << (b & 63))
+    if xop == X_BCLRI:
+        return a & ~((<uint64_t> 1) << sh)
+    if xop == X_BEXTI:
+        return (a >> sh) & 1
+    if xop == X_BINVI:
+        return a ^ ((<uint64_t> 1) << sh)
+    if xop == X_BSETI:
+        return a | ((<uint64_t> 1) << sh)
+    if xop == X_CLMUL:
+        return clmul_lo(a, b)
+    if xop == X_CLMULH:
+        return clmul_hi(a, b)
+    if xop == X_CLMULR:
+        return clmul_rev(a, b)
+    if xop == X_PACK:
+        return (a & 0xFFFFFFFFULL) | (b << 32)
+    if xop == X_PACKH:
+        return (a & 0xFF) | ((b & 0xFF) << 8)
+    if xop == X_PACKW:
+        return sx32((a & 0xFFFF) | ((b & 0xFFFF) << 16))
+    if xop == X_BREV8:
+        return brev8(a)
+    if xop == X_CZERO_EQZ:
+        return 0 if b == 0 else a
+    # X_CZERO_NEZ
+    return 0 if b != 0 else a
+# ---- Half precision (Zfh, Zfhmin) and Zfa -------------------------------------------------
+cdef inline int fp_half_zfa(Hart* h, Decoded* d, int xop, uint64_t* x, uint64_t* f,
+                            uint32_t* flags) noexcept nogil:
+    """Zfh/Zfhmin operations (but flh/fsh) and Zfa; resolves rm where the op has one."""
+    cdef int rm
+    if xop == X_FMADD_H:
+        rm = resolve_rm(h, d.rm)
+        if rm < 0:
+            return STOP_ILLEGAL
+        f[d.rd] = fpu.fmadd_h(f[d.rs1], f[d.rs2], f[d.rs3], rm, flags)
+    elif xop == X_FMSUB_H:
+        rm = resolve_rm(h, d.rm)
+        if rm < 0:
+            return STOP_ILLEGAL
+        f[d.rd] = fpu.fmsub_h(f[d.rs1], f[d.rs2], f[d.rs3], rm, flags)
+    elif xop == X_FNMSUB_H:
+        rm = resolve_rm(h, d.rm)
+        if rm < 0:
+            return STOP_ILLEGAL
+        f[d.rd] = fpu.fnmsub_h(f[d.rs1], f[d.rs2], f[d.rs3], rm, flags)
+    elif xop == X_FNMADD_H:
+        rm = resolve_rm(h, d.rm)
+        if rm < 0:
+            return STOP_ILLEGAL
+        f[d.rd] = fpu.fnmadd_h(f[d.rs1], f[d.rs2], f[d.rs3], rm, flags)
+    elif xop == X_FADD_H:
+        rm = resolve_rm(h, d.rm)
+        if rm < 0:
+            return STOP_ILLEGAL
+        f[d.rd] = fpu.fadd_h(f[d.rs1], f[d.rs2], rm, flags)
+    elif xop == X_FSUB_H:
+        rm = resolve_rm(h, d.rm)
+        if rm < 0:
+            return STOP_ILLEGAL
+        f[d.rd] = fpu.fsub_h(f[d.rs1], f[d.rs2], rm, flags)
+    elif xop == X_FMUL_H:
+        rm = resolve_rm(h, d.rm)
+        if rm < 0:
+            return STOP_ILLEGAL
+        f[d.rd] = fpu.fmul_h(f[d.rs1], f[d.rs2], rm, flags)
+    elif xop == X_FDIV_H:
+        rm = resolve_rm(h, d.rm)
+        if rm < 0:
+            return STOP_ILLEGAL
+        f[d.rd] = fpu.fdiv_h(f[d.rs1], f[d.rs2], rm, flags)
+    elif xop == X_FSQRT_H:
+        rm = resolve_rm(h, d.rm)
+        if rm < 0:
+            return STOP_ILLEGAL
+        f[d.rd] = fpu.fsqrt_h(f[d.rs1], rm, flags)
+    elif xop == X_FSGNJ_H:
+        f[d.rd] = fpu.fsgnj_h(f[d.rs1], f[d.rs2])
+    elif xop == X_FSGNJN_H:
+        f[d.rd] = fpu.fsgnjn_h(f[d.rs1], f[d.rs2])
+    elif xop == X_FSGNJX_H:
+        f[d.rd] = fpu.fsgnjx_h(f[d.rs1], f[d.rs2])
+    elif xop == X_FMIN_H:
+        f[d.rd] = fpu.fmin_h(f[d.rs1], f[d.rs2], flags)
+    elif xop == X_FMAX_H:
+        f[d.rd] = fpu.fmax_h(f[d.rs1], f[d.rs2], flags)
+    elif xop == X_FLE_H:
+        x[d.rd] = fpu.fle_h(f[d.rs1], f[d.rs2], flags)
+    elif xop == X_FLT_H:
+        x[d.rd] = fpu.flt_h(f[d.rs1], f[d.rs2], flags)
+    elif xop == X_FEQ_H:
+        x[d.rd] = fpu.feq_h(f[d.rs1], f[d.rs2], flags)
+    elif xop == X_FCVT_W_H:
+        rm = resolve_rm(h, d.rm)
+        if rm < 0:
+            return STOP_ILLEGAL
+        x[d.rd] = fpu.fcvt_w_h(f[d.rs1], rm, flags)
+    elif xop == X_FCVT_H_W:
+        rm = resolve_rm(h, d.rm)
+        if rm < 0:
+            return STOP_ILLEGAL
+        f[d.rd] = fpu.fcvt_h_w(x[d.rs1], rm, flags)
+    elif xop == X_FCVT_WU_H:
+        rm = resolve_rm(h, d.rm)
+        if rm < 0:
+            return STOP_ILLEGAL
+        x[d.rd] = fpu.fcvt_wu_h(f[d.rs1], rm, flags)
+    elif xop == X_FCVT_H_WU:
+        rm = resolve_rm(h, d.rm)
+        if rm < 0:
+            return STOP_ILLEGAL
+        f[d.rd] = fpu.fcvt_h_wu(x[d.rs1], rm, flags)
+    elif xop == X_FCVT_L_H:
+        rm = resolve_rm(h, d.rm)
+        if rm < 0:
+            return STOP_ILLEGAL
+        x[d.rd] = fpu.fcvt_l_h(f[d.rs1], rm, flags)
+    elif xop == X_FCVT_H_L:
+        rm = resolve_rm(h, d.rm)
+        if rm < 0:
+            return STOP_ILLEGAL
+        f[d.rd] = fpu.fcvt_h_l(x[d.rs1], rm, flags)
+    elif xop == X_FCVT_LU_H:
+        rm = resolve_rm(h, d.rm)
+        if rm < 0:
+            return STOP_ILLEGAL
+        x[d.rd] = fpu.fcvt_lu_h(f[d.rs1], rm, flags)
+    elif xop == X_FCVT_H_LU:
+        rm = resolve_rm(h, d.rm)
+        if rm < 0:
+            return STOP_ILLEGAL
+        f[d.rd] = fpu.fcvt_h_lu(x[d.rs1], rm, flags)
+    elif xop == X_FMV_X_H:
+        x[d.rd] = fpu.fmv_x_h(f[d.rs1])
+    elif xop == X_FCLASS_H:
+        x[d.rd] = fpu.fclass_h(f[d.rs1])
+    elif xop == X_FMV_H_X:
+        f[d.rd] = fpu.fmv_h_x(x[d.rs1])
+    elif xop == X_FCVT_S_H:
+        f[d.rd] = fpu.fcvt_s_h(f[d.rs1], 0, flags)
+    elif xop == X_FCVT_H_S:
+        rm = resolve_rm(h, d.rm)
+        if rm < 0:
+            return STOP_ILLEGAL
+        f[d.rd] = fpu.fcvt_h_s(f[d.rs1], rm, flags)
+    elif xop == X_FCVT_D_H:
+        f[d.rd] = fpu.fcvt_d_h(f[d.rs1], 0, flags)
+    elif xop == X_FCVT_H_D:
+        rm = resolve_rm(h, d.rm)
+        if rm < 0:
+            return STOP_ILLEGAL
+        f[d.rd] = fpu.fcvt_h_d(f[d.rs1], rm, flags)
+    elif xop == X_FLI_S:
+        f[d.rd] = fpu.fli_s(d.rs1)
+    elif xop == X_FMINM_S:
+        f[d.rd] = fpu.fminm_s(f[d.rs1], f[d.rs2], flags)
+    elif xop == X_FMAXM_S:
+        f[d.rd] = fpu.fmaxm_s(f[d.rs1], f[d.rs2], flags)
+    elif xop == X_FROUND_S:
+        rm = resolve_rm(h, d.rm)
+        if rm < 0:
+            return STOP_ILLEGAL
+        f[d.rd] = fpu.fround_s(f[d.rs1], rm, flags)
+    elif xop == X_FROUNDNX_S:
+        rm = resolve_rm(h, d.rm)
+        if rm < 0:
+            return STOP_ILLEGAL
+        f[d.rd] = fpu.froundnx_s(f[d.rs1], rm, flags)
+    elif xop == X_FLEQ_S:
+        x[d.rd] = fpu.fleq_s(f[d.rs1], f[d.rs2], flags)
+    elif xop == X_FLTQ_S:
+        x[d.rd] = fpu.fltq_s(f[d.rs1], f[d.rs2], flags)
+    elif xop == X_FLI_D:
+        f[d.rd] = fpu.fli_d(d.rs1)
+    elif xop == X_FMINM_D:
+        f[d.rd] = fpu.fminm_d(f[d.rs1], f[d.rs2], flags)
+    elif xop == X_FMAXM_D:
+        f[d.rd] = fpu.fmaxm_d(f[d.rs1], f[d.rs2], flags)
+    elif xop == X_FROUND_D:
+        rm = resolve_rm(h, d.rm)
+        if rm < 0:
+            return STOP_ILLEGAL
+        f[d.rd] = fpu.fround_d(f[d.rs1], rm, flags)
+    elif xop == X_FROUNDNX_D:
+        rm = resolve_rm(h, d.rm)
+        if rm < 0:
+            return STOP_ILLEGAL
+        f[d.rd] = fpu.froundnx_d(f[d.rs1], rm, flags)
+    elif xop == X_FLEQ_D:
+        x[d.rd] = fpu.fleq_d(f[d.rs1], f[d.rs2], flags)
+    elif xop == X_FLTQ_D:
+        x[d.rd] = fpu.fltq_d(f[d.rs1], f[d.rs2], flags)
+    elif xop == X_FLI_H:
+        f[d.rd] = fpu.fli_h(d.rs1)
+    elif xop == X_FMINM_H:
+        f[d.rd] = fpu.fminm_h(f[d.rs1], f[d.rs2], flags)
+    elif xop == X_FMAXM_H:
+        f[d.rd] = fpu.fmaxm_h(f[d.rs1], f[d.rs2], flags)
+    elif xop == X_FROUND_H:
+        rm = resolve_rm(h, d.rm)
+        if rm < 0:
+            return STOP_ILLEGAL
+        f[d.rd] = fpu.fround_h(f[d.rs1], rm, flags)
+    elif xop == X_FROUNDNX_H:
+        rm = resolve_rm(h, d.rm)
+        if rm < 0:
+            return STOP_ILLEGAL
+        f[d.rd] = fpu.froundnx_h(f[d.rs1], rm, flags)
+    elif xop == X_FLEQ_H:
+        x[d.rd] = fpu.fleq_h(f[d.rs1], f[d.rs2], flags)
+    elif xop == X_FLTQ_H:
+        x[d.rd] = fpu.fltq_h(f[d.rs1], f[d.rs2], flags)
+    elif xop == X_FCVTMOD_W_D:
+        x[d.rd] = fpu.fcvtmod_w_d(f[d.rs1], flags)
+    else:
+        return STOP_ILLEGAL
+    return STOP_NONE

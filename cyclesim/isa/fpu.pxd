@@ -13,7 +13,7 @@
 # Conversions to and from integers, min/max, compares, sign injection and classify are
 # done on the bits directly.
 cimport cython
-from libc.stdint cimport uint8_t, uint32_t, uint64_t, int32_t, int64_t
+from libc.stdint cimport uint8_t, uint16_t, uint32_t, uint64_t, int16_t, int32_t, int64_t
 from libc.string cimport memcpy
 from libc.math cimport sqrt, sqrtf, fma, fmaf
 
@@ -198,18 +198,16 @@ cdef inline uint64_t _fpu_rnd(uint64_t sig, int shift, int rm, int sign, bint* i
         return kept + (1 if cmp >= 0 else 0)
     return kept + (1 if cmp > 0 or (cmp == 0 and (kept & 1)) else 0)
 
-cdef inline uint64_t _fpu_round(int sign, uint64_t sig, int top, bint dbl, int rm,
-                                uint32_t* flags) noexcept nogil:
-    """Rounds (-1)^sign * sig * 2^(top-63) to single or double (unboxed bits).
+cdef inline uint64_t _fpu_round_fmt(int sign, uint64_t sig, int top, int p, int emin, int emax,
+                                    int rm, uint32_t* flags) noexcept nogil:
+    """Rounds (-1)^sign * sig * 2^(top-63) to the binary format of precision p and exponent
+    range emin..emax (unboxed bits: single, double or half).
 
     sig has bit 63 set; bits lost below bit 0 must have been ORed into bit 0 (sticky).
     Underflow is signalled when the result is inexact and tiny after rounding, i.e. when
     rounding to the format's precision with an unbounded exponent stays below 2^emin.
     """
-    cdef int p = 53 if dbl else 24
-    cdef int emin = -1022 if dbl else -126
-    cdef int emax = 1023 if dbl else 127
-    cdef uint64_t maxfield = 2047 if dbl else 255
+    cdef uint64_t maxfield = <uint64_t>(2 * emax + 1)    # all-ones exponent field
     cdef uint64_t out, kept
     cdef bint inexact, dummy, tiny
     cdef int shift = 64 - p
@@ -236,8 +234,15 @@ cdef inline uint64_t _fpu_round(int sign, uint64_t sig, int top, bint dbl, int r
     else:
         out = kept   # subnormal; rounding up to 2^emin lands in exponent field 1
     if sign:
-        out |= 1ULL << (63 if dbl else 31)
+        out |= 1ULL << (p + <int>_fpu_bitlen64(maxfield) - 1)
     return out
+
+cdef inline uint64_t _fpu_round(int sign, uint64_t sig, int top, bint dbl, int rm,
+                                uint32_t* flags) noexcept nogil:
+    """_fpu_round_fmt for single (dbl false) or double."""
+    if dbl:
+        return _fpu_round_fmt(sign, sig, top, 53, -1022, 1023, rm, flags)
+    return _fpu_round_fmt(sign, sig, top, 24, -126, 127, rm, flags)
 
 cdef inline uint64_t _fpu_round128(int sign, cs_u128 m, int e, bint sticky, bint dbl, int rm,
                                    uint32_t* flags) noexcept nogil:
@@ -776,3 +781,476 @@ cdef inline uint64_t fmv_x_w(uint64_t a) noexcept nogil:
 
 cdef inline uint64_t fmv_w_x(uint64_t x) noexcept nogil:
     return _fpu_box(<uint32_t>x)
+
+
+# ================================================================ Half precision (Zfh, Zfhmin) and Zfa
+#
+# Halves are NaN-boxed in the 64-bit registers: a half operand whose upper 48 bits are
+# not all ones reads as the canonical NaN (0x7e00), and half results come back boxed.
+#
+# Half arithmetic runs on the host in double with round-toward-zero, and the host's
+# inexact flag turns that result into "round to odd" (the last bit forced to 1 when
+# inexact); _fpu_round_fmt then rounds it to half in the requested mode. That is correct
+# in every mode, RMM and tininess after rounding included, because (docs/fpu.md has the
+# argument) a round-to-odd value with p' >= p + 2 bits lies on the same side of every
+# p-bit number and every p-bit midpoint as the exact value, and no half operation can
+# overflow or underflow in double: all operands are multiples of 2^-24 below 2^16, so
+# every exact nonzero result of add, sub, mul, div, sqrt and FMA lies in [2^-48, 2^33).
+# Conversions, min/max, compares, sign injection, classify and the Zfa operations work
+# on the bits. Half values widen exactly to double, which is how min/max and compares
+# reuse the double code (order, NaN-ness and signalling-ness are preserved).
+
+cdef extern from *:
+    """
+    #define CS_FPU_H_BOX 0xffffffffffff0000ULL
+    /* Zfa fli: the 32 constants of the spec's table (rs1 field = index), per format.
+       Half entries 2 and 3 (2^-16, 2^-15) are subnormal and entry 29 (2^16) is +inf. */
+    static const uint32_t cs_fli_s[32] = {
+        0xbf800000u, 0x00800000u, 0x37800000u, 0x38000000u, 0x3b800000u, 0x3c000000u,
+        0x3d800000u, 0x3e000000u, 0x3e800000u, 0x3ea00000u, 0x3ec00000u, 0x3ee00000u,
+        0x3f000000u, 0x3f200000u, 0x3f400000u, 0x3f600000u, 0x3f800000u, 0x3fa00000u,
+        0x3fc00000u, 0x3fe00000u, 0x40000000u, 0x40200000u, 0x40400000u, 0x40800000u,
+        0x41000000u, 0x41800000u, 0x43000000u, 0x43800000u, 0x47000000u, 0x47800000u,
+        0x7f800000u, 0x7fc00000u};
+    static const uint64_t cs_fli_d[32] = {
+        0xbff0000000000000ULL, 0x0010000000000000ULL, 0x3ef0000000000000ULL,
+        0x3f00000000000000ULL, 0x3f70000000000000ULL, 0x3f80000000000000ULL,
+        0x3fb0000000000000ULL, 0x3fc0000000000000ULL, 0x3fd0000000000000ULL,
+        0x3fd4000000000000ULL, 0x3fd8000000000000ULL, 0x3fdc000000000000ULL,
+        0x3fe0000000000000ULL, 0x3fe4000000000000ULL, 0x3fe8000000000000ULL,
+        0x3fec000000000000ULL, 0x3ff0000000000000ULL, 0x3ff4000000000000ULL,
+        0x3ff8000000000000ULL, 0x3ffc000000000000ULL, 0x4000000000000000ULL,
+        0x4004000000000000ULL, 0x4008000000000000ULL, 0x4010000000000000ULL,
+        0x4020000000000000ULL, 0x4030000000000000ULL, 0x4060000000000000ULL,
+        0x4070000000000000ULL, 0x40e0000000000000ULL, 0x40f0000000000000ULL,
+        0x7ff0000000000000ULL, 0x7ff8000000000000ULL};
+    static const uint16_t cs_fli_h[32] = {
+        0xbc00, 0x0400, 0x0100, 0x0200, 0x1c00, 0x2000, 0x2c00, 0x3000, 0x3400, 0x3500,
+        0x3600, 0x3700, 0x3800, 0x3900, 0x3a00, 0x3b00, 0x3c00, 0x3d00, 0x3e00, 0x3f00,
+        0x4000, 0x4100, 0x4200, 0x4400, 0x4800, 0x4c00, 0x5800, 0x5c00, 0x7800, 0x7c00,
+        0x7c00, 0x7e00};
+    """
+    uint64_t _FPU_H_BOX "CS_FPU_H_BOX"
+    const uint32_t* cs_fli_s
+    const uint64_t* cs_fli_d
+    const uint16_t* cs_fli_h
+
+cdef enum:
+    _FPU_H_CANON = 0x7e00        # canonical NaN, half
+    _FPU_H_SIGN = 0x8000
+    _FPU_SQRT = 5                # extra op code for the half path
+
+
+# ---------------------------------------------------------------- half: bits and boxing
+
+cdef inline uint32_t _fpu_unbox_h(uint64_t a) noexcept nogil:
+    """The half in a register; an improperly boxed value reads as the canonical NaN."""
+    if (a >> 16) != 0xffffffffffffULL:
+        return _FPU_H_CANON
+    return <uint32_t>(a & 0xffff)
+
+cdef inline uint64_t _fpu_box_h(uint32_t x) noexcept nogil:
+    return _FPU_H_BOX | (x & 0xffff)
+
+cdef inline bint _fpu_isnan_h(uint32_t x) noexcept nogil:
+    return (x & 0x7fff) > 0x7c00
+
+cdef inline bint _fpu_issnan_h(uint32_t x) noexcept nogil:
+    return _fpu_isnan_h(x) and not (x & 0x0200)
+
+cdef inline uint64_t _fpu_h_to_d(uint32_t h) noexcept nogil:
+    """The double with the same value (exact); NaNs keep payload and quiet bit."""
+    cdef uint64_t sign = <uint64_t>((h >> 15) & 1) << 63
+    cdef uint64_t e = (h >> 10) & 0x1f
+    cdef uint64_t frac = h & 0x3ff
+    cdef int n
+    if e == 0x1f:
+        return sign | 0x7ff0000000000000ULL | (frac << 42)
+    if e == 0:
+        if frac == 0:
+            return sign
+        n = _fpu_bitlen64(frac)       # value frac * 2^-24, top bit at 2^(n-25)
+        return sign | (<uint64_t>(n - 25 + 1023) << 52) | ((frac << (53 - n)) & 0xfffffffffffffULL)
+    return sign | ((e + 1023 - 15) << 52) | (frac << 42)
+
+cdef inline uint32_t _fpu_d_to_h_exact(uint64_t d) noexcept nogil:
+    """Inverse of _fpu_h_to_d for a double that holds a half value (not a NaN)."""
+    cdef uint32_t sign = <uint32_t>(d >> 48) & 0x8000
+    cdef int e = <int>((d >> 52) & 0x7ff)
+    cdef uint64_t frac = d & 0xfffffffffffffULL
+    if e == 0x7ff:
+        return sign | 0x7c00
+    if e == 0:
+        return sign
+    if e - 1023 >= -14:
+        return sign | (<uint32_t>(e - 1023 + 15) << 10) | <uint32_t>(frac >> 42)
+    return sign | <uint32_t>((frac | (1ULL << 52)) >> (42 + (-14 - (e - 1023))))
+
+cdef inline uint64_t _fpu_narrow_h(uint64_t x, bint dbl, int rm, uint32_t* flags) noexcept nogil:
+    """A single (dbl false, unboxed) or double rounded to half (unboxed bits)."""
+    cdef int sign, e, n
+    cdef uint64_t m
+    cdef uint32_t hs
+    if _fpu_isnan_d(x) if dbl else _fpu_isnan_s(<uint32_t>x):
+        if _fpu_issnan_d(x) if dbl else _fpu_issnan_s(<uint32_t>x):
+            flags[0] |= FPU_NV
+        return _FPU_H_CANON
+    hs = <uint32_t>(x >> 48) & 0x8000 if dbl else <uint32_t>(x >> 16) & 0x8000
+    if ((x >> 52) & 0x7ff) == 0x7ff if dbl else ((x >> 23) & 0xff) == 0xff:
+        return hs | 0x7c00
+    _fpu_unpack(x, dbl, &sign, &m, &e)
+    if m == 0:
+        return hs
+    n = _fpu_bitlen64(m)
+    return _fpu_round_fmt(sign, m << (64 - n), e + n - 1, 11, -14, 15, rm, flags)
+
+
+# ---------------------------------------------------------------- half: arithmetic
+
+cdef inline uint64_t _fpu_arith_h(int op, uint32_t a, uint32_t b, uint32_t c, int rm,
+                                  uint32_t* flags) noexcept nogil:
+    """add (b already negated for sub), mul, div, sqrt (of a) or FMA (a*b + c, signs
+    already applied) of unboxed halves; returns the boxed half result."""
+    cdef volatile double x = _fpu_d(_fpu_h_to_d(a))
+    cdef volatile double y = _fpu_d(_fpu_h_to_d(b))
+    cdef volatile double z = _fpu_d(_fpu_h_to_d(c))
+    cdef volatile double r
+    cdef unsigned saved = cs_fpu_enter(FPU_RTZ)
+    if op == _FPU_ADD:
+        r = x + y
+    elif op == _FPU_MUL:
+        r = x * y
+    elif op == _FPU_DIV:
+        r = x / y
+    elif op == _FPU_SQRT:
+        r = sqrt(x)
+    else:
+        r = fma(x, y, z)
+    cdef uint32_t hf = cs_fpu_leave(saved)
+    cdef uint64_t rb = _fpu_dbits(r)
+    cdef uint64_t m
+    cdef int e
+    if op == _FPU_FMA and (((a & 0x7fff) == 0 and (b & 0x7fff) == 0x7c00)
+                           or ((b & 0x7fff) == 0 and (a & 0x7fff) == 0x7c00)):
+        hf |= FPU_NV          # 0 * inf is invalid even when the addend is a quiet NaN
+    flags[0] |= hf & (FPU_NV | FPU_DZ)   # OF, UF and NX come from the rounding to half
+    if _fpu_isnan_d(rb):
+        return _fpu_box_h(_FPU_H_CANON)
+    e = <int>((rb >> 52) & 0x7ff)
+    if e == 0x7ff:
+        return _fpu_box_h(<uint32_t>(rb >> 48) & 0x8000 | 0x7c00)
+    if e == 0:
+        # An exact zero (nothing nonzero can be below 2^-48). The host ran in RTZ, which
+        # gives a zero sum the sign RNE/RUP/RMM give too; round-down makes it -0 unless
+        # both addends are +0.
+        if rm == FPU_RDN and rb == 0:
+            if op == _FPU_ADD and not (a == 0 and b == 0):
+                rb = _FPU_D_SIGN
+            elif op == _FPU_FMA and not (c == 0 and (((a ^ b) & 0x8000) == 0
+                                                     and ((a & 0x7fff) == 0 or (b & 0x7fff) == 0))):
+                rb = _FPU_D_SIGN
+        return _fpu_box_h(<uint32_t>(rb >> 48) & 0x8000)
+    # Round to odd: the truncated double with a sticky last bit, then round to half.
+    m = (rb & 0xfffffffffffffULL) | (1ULL << 52)
+    if hf & FPU_NX:
+        m |= 1
+    return _fpu_box_h(<uint32_t>_fpu_round_fmt(<int>(rb >> 63), m << 11, e - 1023, 11, -14, 15,
+                                               rm, flags))
+
+cdef inline uint64_t fadd_h(uint64_t a, uint64_t b, int rm, uint32_t* flags) noexcept nogil:
+    return _fpu_arith_h(_FPU_ADD, _fpu_unbox_h(a), _fpu_unbox_h(b), 0, rm, flags)
+
+cdef inline uint64_t fsub_h(uint64_t a, uint64_t b, int rm, uint32_t* flags) noexcept nogil:
+    return _fpu_arith_h(_FPU_ADD, _fpu_unbox_h(a), _fpu_unbox_h(b) ^ _FPU_H_SIGN, 0, rm, flags)
+
+cdef inline uint64_t fmul_h(uint64_t a, uint64_t b, int rm, uint32_t* flags) noexcept nogil:
+    return _fpu_arith_h(_FPU_MUL, _fpu_unbox_h(a), _fpu_unbox_h(b), 0, rm, flags)
+
+cdef inline uint64_t fdiv_h(uint64_t a, uint64_t b, int rm, uint32_t* flags) noexcept nogil:
+    return _fpu_arith_h(_FPU_DIV, _fpu_unbox_h(a), _fpu_unbox_h(b), 0, rm, flags)
+
+cdef inline uint64_t fsqrt_h(uint64_t a, int rm, uint32_t* flags) noexcept nogil:
+    return _fpu_arith_h(_FPU_SQRT, _fpu_unbox_h(a), 0, 0, rm, flags)
+
+cdef inline uint64_t fmadd_h(uint64_t a, uint64_t b, uint64_t c, int rm, uint32_t* flags) noexcept nogil:
+    return _fpu_arith_h(_FPU_FMA, _fpu_unbox_h(a), _fpu_unbox_h(b), _fpu_unbox_h(c), rm, flags)
+
+cdef inline uint64_t fmsub_h(uint64_t a, uint64_t b, uint64_t c, int rm, uint32_t* flags) noexcept nogil:
+    return _fpu_arith_h(_FPU_FMA, _fpu_unbox_h(a), _fpu_unbox_h(b),
+                        _fpu_unbox_h(c) ^ _FPU_H_SIGN, rm, flags)
+
+cdef inline uint64_t fnmsub_h(uint64_t a, uint64_t b, uint64_t c, int rm, uint32_t* flags) noexcept nogil:
+    return _fpu_arith_h(_FPU_FMA, _fpu_unbox_h(a) ^ _FPU_H_SIGN, _fpu_unbox_h(b),
+                        _fpu_unbox_h(c), rm, flags)
+
+cdef inline uint64_t fnmadd_h(uint64_t a, uint64_t b, uint64_t c, int rm, uint32_t* flags) noexcept nogil:
+    return _fpu_arith_h(_FPU_FMA, _fpu_unbox_h(a) ^ _FPU_H_SIGN, _fpu_unbox_h(b),
+                        _fpu_unbox_h(c) ^ _FPU_H_SIGN, rm, flags)
+
+
+# ---------------------------------------------------------------- half: min/max, compare, sign, class
+
+cdef inline uint64_t _fpu_minmax_h(uint64_t a, uint64_t b, bint is_max, uint32_t* flags) noexcept nogil:
+    cdef uint32_t ha = _fpu_unbox_h(a), hb = _fpu_unbox_h(b)
+    cdef uint64_t da = _fpu_h_to_d(ha), db = _fpu_h_to_d(hb)
+    cdef uint64_t r = _fpu_minmax(da, db, True, is_max, flags)
+    if r == da and not _fpu_isnan_d(da):
+        return _fpu_box_h(ha)
+    if r == db and not _fpu_isnan_d(db):
+        return _fpu_box_h(hb)
+    return _fpu_box_h(_FPU_H_CANON)
+
+cdef inline uint64_t fmin_h(uint64_t a, uint64_t b, uint32_t* flags) noexcept nogil:
+    return _fpu_minmax_h(a, b, False, flags)
+
+cdef inline uint64_t fmax_h(uint64_t a, uint64_t b, uint32_t* flags) noexcept nogil:
+    return _fpu_minmax_h(a, b, True, flags)
+
+cdef inline uint64_t feq_h(uint64_t a, uint64_t b, uint32_t* flags) noexcept nogil:
+    return _fpu_compare(_fpu_h_to_d(_fpu_unbox_h(a)), _fpu_h_to_d(_fpu_unbox_h(b)), True, 0, flags)
+
+cdef inline uint64_t flt_h(uint64_t a, uint64_t b, uint32_t* flags) noexcept nogil:
+    return _fpu_compare(_fpu_h_to_d(_fpu_unbox_h(a)), _fpu_h_to_d(_fpu_unbox_h(b)), True, 1, flags)
+
+cdef inline uint64_t fle_h(uint64_t a, uint64_t b, uint32_t* flags) noexcept nogil:
+    return _fpu_compare(_fpu_h_to_d(_fpu_unbox_h(a)), _fpu_h_to_d(_fpu_unbox_h(b)), True, 2, flags)
+
+cdef inline uint64_t fsgnj_h(uint64_t a, uint64_t b) noexcept nogil:
+    return _fpu_box_h((_fpu_unbox_h(a) & 0x7fff) | (_fpu_unbox_h(b) & _FPU_H_SIGN))
+
+cdef inline uint64_t fsgnjn_h(uint64_t a, uint64_t b) noexcept nogil:
+    return _fpu_box_h((_fpu_unbox_h(a) & 0x7fff) | (~_fpu_unbox_h(b) & _FPU_H_SIGN))
+
+cdef inline uint64_t fsgnjx_h(uint64_t a, uint64_t b) noexcept nogil:
+    return _fpu_box_h(_fpu_unbox_h(a) ^ (_fpu_unbox_h(b) & _FPU_H_SIGN))
+
+cdef inline uint64_t fclass_h(uint64_t a) noexcept nogil:
+    cdef uint32_t x = _fpu_unbox_h(a)
+    cdef uint32_t e = (x >> 10) & 0x1f, frac = x & 0x3ff
+    cdef bint neg = (x >> 15) & 1
+    if e == 0x1f:
+        if frac == 0:
+            return 1 if neg else 1 << 7
+        return 1 << 9 if frac >> 9 else 1 << 8
+    if e == 0:
+        if frac == 0:
+            return 1 << 3 if neg else 1 << 4
+        return 1 << 2 if neg else 1 << 5
+    return 1 << 1 if neg else 1 << 6
+
+
+# ---------------------------------------------------------------- half: conversions and moves
+
+cdef inline uint64_t fcvt_s_h(uint64_t a, int rm, uint32_t* flags) noexcept nogil:
+    # Exact, so rm does not matter; the double path keeps sNaN detection and the value.
+    cdef uint32_t h = _fpu_unbox_h(a)
+    if _fpu_isnan_h(h):
+        if _fpu_issnan_h(h):
+            flags[0] |= FPU_NV
+        return _fpu_box(_FPU_S_CANON)
+    cdef double v = _fpu_d(_fpu_h_to_d(h))
+    cdef float fv = <float>v            # exact: every half is a normal single or zero
+    return _fpu_box(_fpu_fbits(fv))
+
+cdef inline uint64_t fcvt_d_h(uint64_t a, int rm, uint32_t* flags) noexcept nogil:
+    cdef uint32_t h = _fpu_unbox_h(a)
+    if _fpu_isnan_h(h):
+        if _fpu_issnan_h(h):
+            flags[0] |= FPU_NV
+        return _FPU_D_CANON
+    return _fpu_h_to_d(h)
+
+cdef inline uint64_t fcvt_h_s(uint64_t a, int rm, uint32_t* flags) noexcept nogil:
+    return _fpu_box_h(<uint32_t>_fpu_narrow_h(_fpu_unbox(a), False, rm, flags))
+
+cdef inline uint64_t fcvt_h_d(uint64_t a, int rm, uint32_t* flags) noexcept nogil:
+    return _fpu_box_h(<uint32_t>_fpu_narrow_h(a, True, rm, flags))
+
+cdef inline uint64_t fcvt_w_h(uint64_t a, int rm, uint32_t* flags) noexcept nogil:
+    return _fpu_to_int(_fpu_h_to_d(_fpu_unbox_h(a)), True, rm, 0, flags)
+
+cdef inline uint64_t fcvt_wu_h(uint64_t a, int rm, uint32_t* flags) noexcept nogil:
+    return _fpu_to_int(_fpu_h_to_d(_fpu_unbox_h(a)), True, rm, 1, flags)
+
+cdef inline uint64_t fcvt_l_h(uint64_t a, int rm, uint32_t* flags) noexcept nogil:
+    return _fpu_to_int(_fpu_h_to_d(_fpu_unbox_h(a)), True, rm, 2, flags)
+
+cdef inline uint64_t fcvt_lu_h(uint64_t a, int rm, uint32_t* flags) noexcept nogil:
+    return _fpu_to_int(_fpu_h_to_d(_fpu_unbox_h(a)), True, rm, 3, flags)
+
+cdef inline uint64_t _fpu_from_int_h(uint64_t mag, int sign, int rm, uint32_t* flags) noexcept nogil:
+    if mag == 0:
+        return _fpu_box_h(0)
+    cdef int n = _fpu_bitlen64(mag)
+    return _fpu_box_h(<uint32_t>_fpu_round_fmt(sign, mag << (64 - n), n - 1, 11, -14, 15, rm, flags))
+
+cdef inline uint64_t fcvt_h_w(uint64_t x, int rm, uint32_t* flags) noexcept nogil:
+    cdef uint64_t v = <uint64_t><int64_t><int32_t><uint32_t>x
+    return _fpu_from_int_h(_fpu_abs64(v), <int>(v >> 63), rm, flags)
+
+cdef inline uint64_t fcvt_h_wu(uint64_t x, int rm, uint32_t* flags) noexcept nogil:
+    return _fpu_from_int_h(x & 0xffffffffULL, 0, rm, flags)
+
+cdef inline uint64_t fcvt_h_l(uint64_t x, int rm, uint32_t* flags) noexcept nogil:
+    return _fpu_from_int_h(_fpu_abs64(x), <int>(x >> 63), rm, flags)
+
+cdef inline uint64_t fcvt_h_lu(uint64_t x, int rm, uint32_t* flags) noexcept nogil:
+    return _fpu_from_int_h(x, 0, rm, flags)
+
+cdef inline uint64_t fmv_x_h(uint64_t a) noexcept nogil:
+    return <uint64_t><int64_t><int16_t><uint16_t>a
+
+cdef inline uint64_t fmv_h_x(uint64_t x) noexcept nogil:
+    return _fpu_box_h(<uint32_t>(x & 0xffff))
+
+
+# ---------------------------------------------------------------- Zfa
+
+cdef inline uint64_t fli_s(int idx) noexcept nogil:
+    return _fpu_box(cs_fli_s[idx & 31])
+
+cdef inline uint64_t fli_d(int idx) noexcept nogil:
+    return cs_fli_d[idx & 31]
+
+cdef inline uint64_t fli_h(int idx) noexcept nogil:
+    return _fpu_box_h(cs_fli_h[idx & 31])
+
+cdef inline uint64_t _fpu_minmaxm(uint64_t a, uint64_t b, bint dbl, bint is_max, uint32_t* flags) noexcept nogil:
+    """IEEE 754-2019 minimum/maximum on unboxed bits: any NaN operand gives the canonical NaN."""
+    if (_fpu_isnan_d(a) or _fpu_isnan_d(b)) if dbl else \
+            (_fpu_isnan_s(<uint32_t>a) or _fpu_isnan_s(<uint32_t>b)):
+        if (_fpu_issnan_d(a) or _fpu_issnan_d(b)) if dbl else \
+                (_fpu_issnan_s(<uint32_t>a) or _fpu_issnan_s(<uint32_t>b)):
+            flags[0] |= FPU_NV
+        return _FPU_D_CANON if dbl else _FPU_S_CANON
+    return _fpu_minmax(a, b, dbl, is_max, flags)
+
+cdef inline uint64_t fminm_s(uint64_t a, uint64_t b, uint32_t* flags) noexcept nogil:
+    return _fpu_box(<uint32_t>_fpu_minmaxm(_fpu_unbox(a), _fpu_unbox(b), False, False, flags))
+
+cdef inline uint64_t fmaxm_s(uint64_t a, uint64_t b, uint32_t* flags) noexcept nogil:
+    return _fpu_box(<uint32_t>_fpu_minmaxm(_fpu_unbox(a), _fpu_unbox(b), False, True, flags))
+
+cdef inline uint64_t fminm_d(uint64_t a, uint64_t b, uint32_t* flags) noexcept nogil:
+    return _fpu_minmaxm(a, b, True, False, flags)
+
+cdef inline uint64_t fmaxm_d(uint64_t a, uint64_t b, uint32_t* flags) noexcept nogil:
+    return _fpu_minmaxm(a, b, True, True, flags)
+
+cdef inline uint64_t _fpu_minmaxm_h(uint64_t a, uint64_t b, bint is_max, uint32_t* flags) noexcept nogil:
+    cdef uint32_t ha = _fpu_unbox_h(a), hb = _fpu_unbox_h(b)
+    if _fpu_isnan_h(ha) or _fpu_isnan_h(hb):
+        if _fpu_issnan_h(ha) or _fpu_issnan_h(hb):
+            flags[0] |= FPU_NV
+        return _fpu_box_h(_FPU_H_CANON)
+    return _fpu_minmax_h(a, b, is_max, flags)
+
+cdef inline uint64_t fminm_h(uint64_t a, uint64_t b, uint32_t* flags) noexcept nogil:
+    return _fpu_minmaxm_h(a, b, False, flags)
+
+cdef inline uint64_t fmaxm_h(uint64_t a, uint64_t b, uint32_t* flags) noexcept nogil:
+    return _fpu_minmaxm_h(a, b, True, flags)
+
+cdef inline uint64_t _fpu_round_int(uint64_t x, int p, int ebits, int rm, bint exact,
+                                    uint32_t* flags) noexcept nogil:
+    """fround/froundnx on unboxed bits of a format with precision p and ebits exponent
+    bits: x rounded to an integral value in mode rm, in the same format. NaN gives the
+    canonical NaN (NV if signalling); zeros and infinities are returned unchanged; NX
+    only for froundnx (exact) when the value changed."""
+    cdef int fracbits = p - 1
+    cdef int bias = (1 << (ebits - 1)) - 1
+    cdef uint64_t expmax = (1ULL << ebits) - 1
+    cdef uint64_t signbit = 1ULL << (fracbits + ebits)
+    cdef uint64_t e = (x >> fracbits) & expmax
+    cdef uint64_t frac = x & ((1ULL << fracbits) - 1)
+    cdef uint64_t m, r
+    cdef int sh, n
+    cdef bint inexact
+    if e == expmax:
+        if frac == 0:
+            return x                                   # infinity
+        if not (frac >> (fracbits - 1)):
+            flags[0] |= FPU_NV                         # signalling NaN
+        return (expmax << fracbits) | (1ULL << (fracbits - 1))
+    if e == 0 and frac == 0:
+        return x
+    if <int>e - bias >= fracbits:
+        return x                                       # already an integer
+    # value = m * 2^-sh with sh >= 1
+    if e == 0:
+        m = frac
+        sh = bias - 1 + fracbits
+    else:
+        m = frac | (1ULL << fracbits)
+        sh = bias + fracbits - <int>e
+    r = _fpu_rnd(m, sh, rm, <int>((x & signbit) != 0), &inexact)
+    if inexact and exact:
+        flags[0] |= FPU_NX
+    if r == 0:
+        return x & signbit                             # keeps the sign: -0.3 -> -0
+    n = _fpu_bitlen64(r)                               # r <= 2^fracbits: exact in the format
+    return (x & signbit) | (<uint64_t>(n - 1 + bias) << fracbits) \
+        | ((r << (p - n)) & ((1ULL << fracbits) - 1))
+
+cdef inline uint64_t fround_s(uint64_t a, int rm, uint32_t* flags) noexcept nogil:
+    return _fpu_box(<uint32_t>_fpu_round_int(_fpu_unbox(a), 24, 8, rm, False, flags))
+
+cdef inline uint64_t froundnx_s(uint64_t a, int rm, uint32_t* flags) noexcept nogil:
+    return _fpu_box(<uint32_t>_fpu_round_int(_fpu_unbox(a), 24, 8, rm, True, flags))
+
+cdef inline uint64_t fround_d(uint64_t a, int rm, uint32_t* flags) noexcept nogil:
+    return _fpu_round_int(a, 53, 11, rm, False, flags)
+
+cdef inline uint64_t froundnx_d(uint64_t a, int rm, uint32_t* flags) noexcept nogil:
+    return _fpu_round_int(a, 53, 11, rm, True, flags)
+
+cdef inline uint64_t fround_h(uint64_t a, int rm, uint32_t* flags) noexcept nogil:
+    return _fpu_box_h(<uint32_t>_fpu_round_int(_fpu_unbox_h(a), 11, 5, rm, False, flags))
+
+cdef inline uint64_t froundnx_h(uint64_t a, int rm, uint32_t* flags) noexcept nogil:
+    return _fpu_box_h(<uint32_t>_fpu_round_int(_fpu_unbox_h(a), 11, 5, rm, True, flags))
+
+cdef inline uint64_t fcvtmod_w_d(uint64_t a, uint32_t* flags) noexcept nogil:
+    """Truncate to an integer, keep bits 31:0 of the unbounded two's complement result,
+    sign-extend; +-inf and NaN give 0. Flags as fcvt.w.d with rtz on the same input."""
+    cdef int sign, e
+    cdef uint64_t m, v
+    fcvt_w_d(a, FPU_RTZ, flags)
+    if ((a >> 52) & 0x7ff) == 0x7ff:
+        return 0
+    _fpu_unpack(a, True, &sign, &m, &e)
+    if e >= 0:
+        v = 0 if e >= 32 else m << e        # only the low 32 bits matter
+    elif e <= -64:
+        v = 0
+    else:
+        v = m >> (-e)
+    if sign:
+        v = ~v + 1
+    return <uint64_t><int64_t><int32_t><uint32_t>v
+
+cdef inline uint64_t _fpu_compare_quiet(uint64_t a, uint64_t b, bint dbl, int how,
+                                        uint32_t* flags) noexcept nogil:
+    """fltq (how 1) / fleq (how 2): like flt/fle, but NV only for signalling NaNs."""
+    if (_fpu_isnan_d(a) or _fpu_isnan_d(b)) if dbl else \
+            (_fpu_isnan_s(<uint32_t>a) or _fpu_isnan_s(<uint32_t>b)):
+        return _fpu_compare(a, b, dbl, 0, flags)     # the quiet compare's NaN rule
+    return _fpu_compare(a, b, dbl, how, flags)
+
+cdef inline uint64_t fltq_s(uint64_t a, uint64_t b, uint32_t* flags) noexcept nogil:
+    return _fpu_compare_quiet(_fpu_unbox(a), _fpu_unbox(b), False, 1, flags)
+
+cdef inline uint64_t fleq_s(uint64_t a, uint64_t b, uint32_t* flags) noexcept nogil:
+    return _fpu_compare_quiet(_fpu_unbox(a), _fpu_unbox(b), False, 2, flags)
+
+cdef inline uint64_t fltq_d(uint64_t a, uint64_t b, uint32_t* flags) noexcept nogil:
+    return _fpu_compare_quiet(a, b, True, 1, flags)
+
+cdef inline uint64_t fleq_d(uint64_t a, uint64_t b, uint32_t* flags) noexcept nogil:
+    return _fpu_compare_quiet(a, b, True, 2, flags)
+
+cdef inline uint64_t fltq_h(uint64_t a, uint64_t b, uint32_t* flags) noexcept nogil:
+    return _fpu_compare_quiet(_fpu_h_to_d(_fpu_unbox_h(a)), _fpu_h_to_d(_fpu_unbox_h(b)), True, 1, flags)
+
+cdef inline uint64_t fleq_h(uint64_t a, uint64_t b, uint32_t* flags) noexcept nogil:
+    return _fpu_compare_quiet(_fpu_h_to_d(_fpu_unbox_h(a)), _fpu_h_to_d(_fpu_unbox_h(b)), True, 2, flags)

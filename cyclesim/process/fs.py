@@ -14,7 +14,6 @@ import errno as _host_errno
 import os
 import stat as _stat
 import struct
-import sys
 
 from cyclesim.errors import ConfigError
 
@@ -148,28 +147,35 @@ class StdinFile(OpenFile):
 
 
 class OutputFile(OpenFile):
-    """stdout or stderr: captured in a buffer and, with echo, copied to a host stream."""
+    """stdout or stderr: streamed to a host stream when echoing, and kept up to a cap
+    (cyclesim.process.output). echo is False, True (to the host's stream of the same
+    name) or "stderr" (both streams to the host's stderr, e.g. under --json)."""
     writable = True
 
-    def __init__(self, which: str, echo: bool):
+    def __init__(self, which: str, echo, limit: int | None = None):
+        from cyclesim.process.output import DEFAULT_OUTPUT_LIMIT, OutputCapture
+
         super().__init__()
         self.which = which
-        self.buffer = bytearray()
+        self.capture = OutputCapture(DEFAULT_OUTPUT_LIMIT if limit is None else limit)
         self.echo = echo
         self.status_flags = O_WRONLY
 
+    @property
+    def buffer(self) -> bytes:
+        """The kept bytes (the first `limit` written)."""
+        return self.capture.getvalue()
+
+    @buffer.setter
+    def buffer(self, data) -> None:
+        self.capture.restore(data)
+
     def write(self, data):
-        self.buffer += data
+        from cyclesim.process.output import echo_to
+
+        self.capture.write(data)
         if self.echo:
-            stream = sys.stdout if self.which == "stdout" else sys.stderr
-            raw = getattr(stream, "buffer", None)
-            if raw is not None:
-                stream.flush()
-                raw.write(data)
-                raw.flush()
-            else:                       # e.g. a Jupyter stream: text only
-                stream.write(bytes(data).decode("utf-8", "replace"))
-                stream.flush()
+            echo_to("stderr" if self.echo == "stderr" else self.which, data)
         return len(data)
 
     def stat(self):

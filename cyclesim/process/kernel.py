@@ -13,6 +13,7 @@ import os
 import random
 
 from cyclesim.errors import ConfigError, ProgramError
+from cyclesim.isa.extensions import HartIsa
 from cyclesim.process import fs, signals
 from cyclesim.process.fs import FdTable, GuestErrno, OutputFile, Sandbox, StdinFile
 from cyclesim.process.loader import load_elf, read_program
@@ -33,7 +34,6 @@ from cyclesim.process.stack import (
     AT_SECURE,
     AT_UID,
     CLOCK_TICKS,
-    HWCAP_RV64IMAFDC,
     build_stack,
 )
 from cyclesim.process.syscall_names import SYSCALL_NAMES
@@ -69,7 +69,8 @@ class Process(SyscallHandlers):
     argv is the whole argument vector, argv[0] included, as execve(2) takes it; without
     argv (or with an empty one) it is [program_name], by default the program path as given. env is the whole environment (default: empty, so runs do not
     depend on the host). stdin is the bytes the guest reads from descriptor 0; what it
-    writes to 1 and 2 is in .stdout / .stderr (and copied to the host's with echo=True).
+    writes to 1 and 2 is in .stdout / .stderr up to output_limit bytes each (streamed to
+    the host's with echo=True, both to its stderr with echo="stderr").
     """
 
     pid = 1000
@@ -78,8 +79,12 @@ class Process(SyscallHandlers):
 
     def __init__(self, program, argv=None, env=None, stdin: bytes = b"", allow_read=(),
                  allow_write=None, mem_limit: int = 1 << 30, seed: int = 0,
-                 echo: bool = False, program_name: str | None = None, cwd=None):
+                 echo: bool = False, program_name: str | None = None, cwd=None,
+                 output_limit: int | None = None, isa=None):
         data, real_path, shown = read_program(program)
+        # the hart's extensions (AT_HWCAP, riscv_hwprobe); the engine sets the hart's own
+        self.isa = isa if isa is not None else HartIsa()
+        self.cbo_block_size = 64
         if isinstance(program, (bytes, bytearray, memoryview)):
             shown = program_name or "program"
             real_path = shown if shown.startswith("/") else "/" + shown
@@ -117,8 +122,8 @@ class Process(SyscallHandlers):
 
         self.rng = random.Random(f"{self.seed}:getrandom")
         self.files = FdTable()
-        self._stdout = OutputFile("stdout", echo)
-        self._stderr = OutputFile("stderr", echo)
+        self._stdout = OutputFile("stdout", echo, output_limit)
+        self._stderr = OutputFile("stderr", echo, output_limit)
         self.files.install(StdinFile(bytes(stdin)), fd=0)
         self.files.install(self._stdout, fd=1)
         self.files.install(self._stderr, fd=2)
@@ -147,7 +152,7 @@ class Process(SyscallHandlers):
     # -- setup -----------------------------------------------------------------------
     def _build_stack(self, shown: str):
         img = self.image
-        aux = [(AT_HWCAP, HWCAP_RV64IMAFDC), (AT_PAGESZ, 4096), (AT_CLKTCK, CLOCK_TICKS),
+        aux = [(AT_HWCAP, self.isa.hwcap), (AT_PAGESZ, 4096), (AT_CLKTCK, CLOCK_TICKS),
                (AT_PHDR, img.phdr_addr), (AT_PHENT, img.phent), (AT_PHNUM, img.phnum),
                (AT_BASE, 0), (AT_FLAGS, 0), (AT_ENTRY, img.entry), (AT_UID, self.uid),
                (AT_EUID, self.uid), (AT_GID, self.gid), (AT_EGID, self.gid),
@@ -181,11 +186,17 @@ class Process(SyscallHandlers):
     # -- results ---------------------------------------------------------------------
     @property
     def stdout(self) -> bytes:
-        return bytes(self._stdout.buffer)
+        """What the guest wrote to stdout, up to the output limit (see .output_dropped)."""
+        return self._stdout.capture.getvalue()
 
     @property
     def stderr(self) -> bytes:
-        return bytes(self._stderr.buffer)
+        return self._stderr.capture.getvalue()
+
+    @property
+    def output_dropped(self) -> dict[str, int]:
+        """Bytes written past the output limit and not kept, per stream."""
+        return {"stdout": self._stdout.capture.dropped, "stderr": self._stderr.capture.dropped}
 
     @property
     def status(self) -> str:

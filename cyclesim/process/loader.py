@@ -72,8 +72,8 @@ def _fail(name: str, what: str) -> None:
 
 
 def read_program(program) -> tuple[bytes, str, str]:
-    """The ELF image, its host path (absolute) and the name to show for a program given as
-    a path or as the bytes of the file itself."""
+    """The ELF image (bytes, or a read-only mmap of the file), its host path (absolute) and
+    the name to show for a program given as a path or as the bytes of the file itself."""
     if isinstance(program, (bytes, bytearray, memoryview)):
         data = bytes(program)
         return data, "", "<program bytes>"
@@ -94,12 +94,24 @@ def read_program(program) -> tuple[bytes, str, str]:
         raise ProgramError(f"program {shown!r} is not a regular file; give the path of an "
                            f"ELF executable")
     try:
-        with open(shown, "rb") as f:
-            data = f.read()
+        data = map_file(shown)
     except OSError as e:
         raise ProgramError(f"cannot read program {shown!r} ({e.strerror}); check its "
                            f"permissions") from None
     return data, os.path.realpath(shown), shown
+
+
+def map_file(path):
+    """The file's bytes, memory-mapped read-only rather than read: the loader touches only
+    the ELF headers, the segments and the symbol table, so a program with a huge tail
+    (debug data, an appended archive) costs only the pages it reads. An mmap slices,
+    compares and unpacks like bytes; an empty file is b"" (it cannot be mapped)."""
+    import mmap
+
+    with open(path, "rb") as f:
+        if os.fstat(f.fileno()).st_size == 0:
+            return b""
+        return mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
 
 
 def _check_header(data: bytes, name: str):
@@ -225,6 +237,9 @@ def load_elf(memory, data: bytes, name: str = "program") -> ElfImage:
                                     _perm(p_flags)))
     segments.sort(key=lambda s: s.vaddr)
     entry = e_entry + bias
+    if entry & 1:
+        _fail(name, f"has an odd entry point {e_entry:#x} (RISC-V instructions are 2-byte "
+                    f"aligned); the file is corrupt, rebuild it")
     if not any(s.vaddr <= entry < s.vaddr + s.memsz and s.prot & PROT_X for s in segments):
         _fail(name, f"has its entry point {e_entry:#x} outside every executable segment; "
                     f"the file is corrupt or not a program, rebuild it")

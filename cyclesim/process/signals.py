@@ -97,7 +97,7 @@ def _push_frame(process, core, signo, handler, flags, mask) -> None:
     core.x[10] = signo
     core.x[11] = frame
     core.x[12] = uc
-    core.pc = handler
+    core.pc = handler & ~1      # sepc[0] is always zero (privileged spec, sepc register)
     process.signals_delivered[signo] += 1
 
 
@@ -108,7 +108,7 @@ def sigreturn(process, core) -> None:
     process.sigmask = int.from_bytes(mem.read(uc + UC_SIGMASK, 8), "little") & ~UNBLOCKABLE
     regs = struct.unpack("<32Q", mem.read(uc + UC_MCONTEXT, 256))
     fstate = struct.unpack("<32QI", mem.read(uc + UC_MCONTEXT + 256, 260))
-    core.pc = regs[0]
+    core.pc = regs[0] & ~1      # sret returns to sepc, whose bit 0 is always zero
     core.x[1:32] = np.array(regs[1:], dtype=np.uint64)
     core.f[:] = np.array(fstate[:32], dtype=np.uint64)
     core.fcsr = fstate[32]

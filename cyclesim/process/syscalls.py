@@ -86,8 +86,19 @@ class SyscallHandlers:
     def sys_rseq(self, *_):
         return -fs.ENOSYS           # glibc then runs without restartable sequences
 
-    def sys_riscv_hwprobe(self, *_):
-        return -fs.ENOSYS
+    def sys_riscv_hwprobe(self, pairs, count, cpusetsize, cpus, flags, *_):
+        """Fill each {s64 key; u64 value} pair from the hart's extensions (one hart, so the
+        cpu set changes nothing); an unknown key becomes -1, as Linux does."""
+        if flags != 0:
+            return -fs.EINVAL
+        for i in range(count):
+            addr = pairs + 16 * i
+            key = struct.unpack("<q", self.memory.read(addr, 8))[0]
+            value = self.isa.hwprobe(key, self.cbo_block_size)
+            if value is None:
+                key, value = -1, 0
+            self._put(addr, struct.pack("<qQ", key, value))
+        return 0
 
     def sys_riscv_flush_icache(self, *_):
         return 0                    # stores to code already invalidate decoded instructions

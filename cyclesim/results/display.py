@@ -49,6 +49,9 @@ def result_html(result) -> str:
     title = f"{result.program} {' '.join(result.args)}".strip()
     config_name = getattr(result.config, "name", "")
     facts = [("status", result.message or result.status)]
+    from cyclesim.results.report import _isa
+    if _isa(result):
+        facts.append(("isa", _isa(result)))
     instructions = int(s.get("core.instructions", 0))
     facts.append(("instructions", f"{instructions:,}"))
     timing = result.mode == "timing" and "core.cycles" in s

@@ -6,14 +6,33 @@ def _fmt_int(v) -> str:
     return f"{int(v):,}"
 
 
+def _isa(result) -> str:
+    """The hart's extensions as the run's config names them (canonical ISA string)."""
+    core = getattr(getattr(result, "config", None), "core", None)
+    isa = getattr(core, "isa", None)
+    if not isa:
+        return ""
+    from cyclesim.isa.extensions import HartIsa
+    try:
+        return HartIsa(isa).string
+    except Exception:           # a result saved by another version: show it as stored
+        return str(isa)
+
+
 def format_report(result) -> str:
     s = result.stats
     lines = []
     head = f"{result.program} {' '.join(result.args)}".strip()
     lines.append(f"== {head} ({result.mode} mode) ==")
     lines.append(f"status           {result.message}")
+    isa = _isa(result)
+    if isa:
+        lines.append(f"isa              {isa}")
     instructions = int(s.get("core.instructions", 0))
     lines.append(f"instructions     {instructions:,}")
+    note = result.output_note() if hasattr(result, "output_note") else ""
+    if note:
+        lines.append(f"guest output     {note}")
     if result.mode == "functional":
         lines.append(f"host time        {result.host_seconds:.2f} s ({result.mips:.1f} MIPS)")
         return "\n".join(lines)
@@ -54,10 +73,20 @@ def format_report(result) -> str:
             miss = int(s.get(f"{lv}.misses", 0))
             rate = 100.0 * (acc - miss) / acc if acc else float("nan")
             lines.append(f"  {lv:<6} {acc:>16,} {miss:>13,} {rate:>8.2f}% {s.get(f'{lv}.mpki', 0.0):>9.3f}")
+        for lv in caches:
+            if f"{lv}.pf_issued" in s:
+                lines.append(f"  {lv:<6} prefetches {int(s[f'{lv}.pf_issued']):,} issued, "
+                             f"{int(s[f'{lv}.pf_useful']):,} useful "
+                             f"({int(s[f'{lv}.pf_late']):,} late), "
+                             f"{int(s[f'{lv}.pf_useless']):,} useless; coverage "
+                             f"{100 * s[f'{lv}.pf_coverage']:.1f}%, accuracy "
+                             f"{100 * s[f'{lv}.pf_accuracy']:.1f}%")
     if "dram.accesses" in s:
         lines.append(f"  dram   {int(s['dram.accesses']):>16,} accesses, row hits "
                      f"{int(s.get('dram.row_hits', 0)):,}, row conflicts "
-                     f"{int(s.get('dram.row_conflicts', 0)):,}")
+                     f"{int(s.get('dram.row_conflicts', 0)):,}, avg latency "
+                     f"{float(s.get('dram.avg_latency', 0.0)):.1f} cycles, "
+                     f"{float(s.get('dram.bandwidth_GBps', 0.0)):.2f} GB/s")
     if result.unknown_syscalls:
         lines.append("")
         calls = ", ".join(f"{k} ×{v}" for k, v in result.unknown_syscalls.items())

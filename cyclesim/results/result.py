@@ -22,7 +22,7 @@ class SimResult:
 
     def __init__(self, *, program, path, args, mode, config, status, message, exit_code,
                  fault, stats, stdout, stderr, intervals, pipeline, memory_trace, dumps,
-                 unknown_syscalls, host_seconds, options=None):
+                 unknown_syscalls, host_seconds, options=None, output_dropped=None):
         self.program = program
         self.path = path
         self.args = list(args)
@@ -36,12 +36,15 @@ class SimResult:
         self.stats = stats
         self.stdout_bytes = stdout
         self.stderr_bytes = stderr
+        # bytes the guest wrote past the output limit, not kept: {"stdout": n, "stderr": n}
+        self.output_dropped = dict(output_dropped or {"stdout": 0, "stderr": 0})
         self.intervals = intervals
         self.pipeline = pipeline
         self.memory_trace = memory_trace
         self.dumps = dumps
         self.unknown_syscalls = dict(unknown_syscalls)
         self.host_seconds = host_seconds
+        self.trace_files = {}         # streamed traces (trace_dir): kind -> directory
 
     # -- construction -----------------------------------------------------------------
     @classmethod
@@ -51,7 +54,8 @@ class SimResult:
         stats.name = program
         intervals = traces.intervals_frame(outcome.samples)
         pipeline = memory = None
-        if system.timing is not None and options.trace:
+        streamed = getattr(system, "_spool", None)
+        if system.timing is not None and options.trace and streamed is None:
             if "pipeline" in options.trace or "cycles" in options.trace:
                 pipeline = traces.pipeline_frame(system.timing.pipeline_trace())
             if "memory" in options.trace:
@@ -63,7 +67,13 @@ class SimResult:
                    stdout=process.stdout, stderr=process.stderr, intervals=intervals,
                    pipeline=pipeline, memory_trace=memory, dumps=dumps,
                    unknown_syscalls=process.unknown_syscalls,
-                   host_seconds=outcome.host_seconds, options=options)
+                   host_seconds=outcome.host_seconds, options=options,
+                   output_dropped=process.output_dropped)._streamed(streamed)
+
+    def _streamed(self, spool):
+        """Where a streamed trace went: {"memory": DIR/memory, ...} (else empty)."""
+        self.trace_files = spool.paths() if spool is not None else {}
+        return self
 
     def checkpoint(self, path) -> str:
         """Save the run's state to the directory `path` (docs/checkpoints.md); only a run
@@ -86,6 +96,15 @@ class SimResult:
     @property
     def stderr(self) -> str:
         return self.stderr_bytes.decode("utf-8", errors="replace")
+
+    def output_note(self) -> str:
+        """One sentence when guest output was past the output limit, else ""."""
+        parts = [f"{n:,} bytes of {name}" for name, n in self.output_dropped.items() if n]
+        if not parts:
+            return ""
+        return (f"the result keeps the first {len(self.stdout_bytes):,} bytes of stdout and "
+                f"{len(self.stderr_bytes):,} of stderr; {' and '.join(parts)} past the output "
+                "limit were not kept (raise it with --output-limit / output_limit=)")
 
     @property
     def ok(self) -> bool:

@@ -145,6 +145,7 @@ def _write(result, d: Path):
         "stats_name": stats.name,
         "frames": frames,
         "streams": dict(STREAMS),
+        "output_dropped": dict(result.output_dropped),
     }
     (d / META).write_text(json.dumps(meta, indent=1, default=_json_default) + "\n",
                           encoding="utf-8")
@@ -207,7 +208,8 @@ def load_result(directory):
         intervals=frames["intervals"], pipeline=frames["pipeline"],
         memory_trace=frames["memory_trace"], dumps=frames["dumps"],
         unknown_syscalls={k: v for k, v in meta["unknown_syscalls"]},
-        host_seconds=meta["host_seconds"], options=_options(meta.get("options")))
+        host_seconds=meta["host_seconds"], options=_options(meta.get("options")),
+        output_dropped=meta.get("output_dropped"))
 
 
 def _read_meta(d: Path) -> dict:

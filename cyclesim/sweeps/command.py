@@ -1,6 +1,7 @@
 """`cyclesim sweep SWEEP.toml`: a sweep described in a TOML file.
 
     workloads = ["hello", "fib", { name = "sort", args = [3000] }, ["matmul", 32]]
+    (or address traces: workloads = [{ trace = "app.din" }, { trace = "b.gz", format = "lackey" }])
     preset = "default"             # or base = "machine.toml" (relative to this file)
     store = "l1d-results"          # default: <this file's name>-results next to it
     workers = 2                    # default: every core; --workers overrides
@@ -59,6 +60,12 @@ def load_spec(path: str | Path) -> dict:
     for w in spec["workloads"]:
         if isinstance(w, str):
             items.append(local(w) if "/" in w else w)
+        elif isinstance(w, dict) and "trace" in w:
+            # an address trace, run trace-driven through each point's caches
+            from caches.tracefile import Trace
+            if not isinstance(w["trace"], str):
+                raise CyclesimError(f"{path}: workload {w!r}: trace = \"file\" names a trace file")
+            items.append(Trace(str(here / w["trace"]), w.get("format")))
         elif isinstance(w, dict):
             program = w.get("name", w.get("path"))
             if not isinstance(program, str):

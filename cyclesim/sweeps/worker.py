@@ -71,6 +71,8 @@ def execute(task: dict, image: bytes | None = None) -> dict:
     point = task["point"]
     _maybe_die(point)
     image = task["image"] if image is None else image
+    if task.get("trace") is not None:
+        return _execute_trace(task, image)
     if image_hash(image) != task["image_sha256"]:
         return error_record(f"the program bytes of {task['name']!r} arrived damaged "
                             "(content hash differs); rerun the sweep")
@@ -85,6 +87,34 @@ def execute(task: dict, image: bytes | None = None) -> dict:
     stats = {k: float(v) for k, v in sorted(outcome.stats.items())}
     return {"status": status, "message": message, "run_status": outcome.status,
             "exit_code": None if outcome.exit_code is None else int(outcome.exit_code),
+            "stats": stats, "host_seconds": time.perf_counter() - started}
+
+
+def _execute_trace(task: dict, image: bytes) -> dict:
+    """One sweep point over an address trace: caches.simulate with the point's config."""
+    started = time.perf_counter()
+    spec = task["trace"]
+    try:
+        from caches.simulate import simulate as simulate_trace
+        from caches.tracefile import Trace
+        if spec["path"] is None:
+            import pickle
+            if image_hash(image) != task["image_sha256"]:
+                return error_record(f"the trace {task['name']!r} arrived damaged (content "
+                                    "hash differs); rerun the sweep")
+            cols = pickle.loads(image)
+            trace = Trace({k: v for k, v in cols.items() if v is not None},
+                          default_size=spec["default_size"])
+            if spec.get("instructions") is not None:
+                trace.instructions = spec["instructions"]
+        else:
+            trace = Trace(spec["path"], spec["format"], default_size=spec["default_size"])
+        o = task["options"]
+        r = simulate_trace(trace, config=task["config"], warmup=int(o.get("warmup") or 0))
+    except Exception as e:  # noqa: BLE001 (a bad point is a row, not a crash of the sweep)
+        return error_record(f"{type(e).__name__}: {e}")
+    stats = {k: float(v) for k, v in sorted(r.stats.items())}
+    return {"status": "ok", "message": "", "run_status": "trace", "exit_code": None,
             "stats": stats, "host_seconds": time.perf_counter() - started}
 
 

@@ -25,17 +25,23 @@ DEF MAX_TABLES = 16
 
 @dataclass(repr=False)
 class TageParams(Params):
-    num_tables: int = param(7, unit="tables", help="Tagged tables (1 to 16).")
-    min_history: int = param(5, unit="branches", help="History length of the first tagged table.")
+    num_tables: int = param(7, unit="tables", help="Tagged tables (1 to 16).",
+                            min=1, max=MAX_TABLES)
+    min_history: int = param(5, unit="branches", help="History length of the first tagged table.",
+                             min=1, max=1024)
     max_history: int = param(130, unit="branches",
-                             help="History length of the last tagged table (at most 1024).")
+                             help="History length of the last tagged table (at most 1024).",
+                             min=1, max=1024)
     log_table_entries: int = param(10, unit="log2 entries",
-                                   help="log2 of the entries of each tagged table (4 to 20).")
-    tag_bits: int = param(9, unit="bits", help="Partial tag width (2 to 16).")
+                                   help="log2 of the entries of each tagged table (4 to 20).",
+                                   min=4, max=20)
+    tag_bits: int = param(9, unit="bits", help="Partial tag width (2 to 16).", min=2, max=16)
     log_base_entries: int = param(12, unit="log2 entries",
-                                  help="log2 of the 2-bit counters of the bimodal base (4 to 24).")
+                                  help="log2 of the 2-bit counters of the bimodal base (4 to 24).",
+                                  min=4, max=24)
     reset_period: int = param(262144, unit="branches",
-                              help="Branches between two agings of the useful bits.")
+                              help="Branches between two agings of the useful bits.",
+                              min=1, max=1 << 40)
 
     def validate(self, path):
         self.check_fields(path)

@@ -14,6 +14,7 @@ cycle later, like caches.cache.Cache.access_py.
 from collections import OrderedDict
 
 IFETCH, LOAD, STORE, AMO, WRITEBACK = 0, 1, 2, 3, 4
+CBO_CLEAN, CBO_FLUSH, CBO_ZERO = 1, 2, 4        # cache-block operations (docs/caches.md)
 
 _clock = [0]      # cycle the previous top-level access completed (blocking requester)
 
@@ -37,6 +38,12 @@ class RefMemory:
         else:
             self.reads += 1
         return self.latency, 4
+
+    def block_op(self, addr, op, now=None):
+        return 0                 # memory is where cleaned and flushed data end up
+
+    def _block_op(self, addr, op, now):
+        return 0
 
 
 class RefCache:
@@ -361,3 +368,46 @@ class RefCache:
                 done += self._post_write(addr, WRITEBACK if kind == WRITEBACK else STORE,
                                          done)[0]
         return done - now, served, "m"
+
+    # ---- cache-block operations (docs/caches.md): returns the cycles until done ----
+    def block_op(self, addr, op, now=None):
+        """now=None: issued when the previous top-level access completed (as access)."""
+        t0 = _clock[0] if now is None else now
+        cycles = self._block_op(addr, op, t0)
+        _clock[0] = t0 + max(cycles, 1)
+        return cycles
+
+    def _block_op(self, addr, op, now):
+        line = addr // self.line_size
+        s, w = self._find(line)
+        t = now + self.hit_latency          # no port: block operations are rare
+        if op == CBO_ZERO:
+            # the whole line is written: present -> touched, absent -> installed, no fill,
+            # no MSHR (the victim's writeback may wait for the writeback buffer)
+            stall = 0
+            if w is not None:
+                self._touch(s, w)
+            else:
+                w, stall = self._install(s, line, t)
+            if self.write_back:
+                self.sets[s][w]["dirty"] = True
+            else:
+                self.write_throughs += 1
+                self.next._block_op(addr, op, t + stall)
+            return self.hit_latency + stall
+        # clean / flush: write a dirty copy back, drop it for flush, then the level below
+        dirty = w is not None and self.sets[s][w]["dirty"]
+        if w is not None:
+            if op == CBO_FLUSH:
+                self.sets[s][w] = None
+                if self.policy in ("srrip", "drrip", "ship"):
+                    self.rrpv[s][w] = self.distant
+                    self.outcome[s][w] = False
+                if self.policy in ("lru", "fifo"):
+                    self.last_used[s][w] = self.filled_at[s][w] = 0
+            else:
+                self.sets[s][w]["dirty"] = False
+        if dirty:
+            self.writebacks += 1
+            t += self.next._access(line * self.line_size, WRITEBACK, 0, t)[0]
+        return t + self.next._block_op(addr, op, t) - now

@@ -5,7 +5,8 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
-from cache_reference import AMO, IFETCH, LOAD, STORE, RefCache, RefMemory
+from cache_reference import (AMO, CBO_CLEAN, CBO_FLUSH, CBO_ZERO, IFETCH, LOAD, STORE,
+                             RefCache, RefMemory)
 from caches.cache import Cache
 from caches.dram import Dram, FixedMemory
 
@@ -53,16 +54,20 @@ def test_dram_timing_cases_and_busy_bank():
     assert d.access_py(0, LOAD, 0) == (3 + 7 + 9 + 2, 4)          # row closed, bank 0
     assert d.access_py(64, LOAD, 100) == (3 + 9 + 2, 4)           # row hit
     assert d.access_py(4096, LOAD, 200) == (3 + 11 + 7 + 9 + 2, 4)  # bank 0, row 1: conflict
-    # bank 0 busy: the access at 300 finishes at 300 + 3 + 9 + 2 = 314; the next one arrives
-    # at 301 + 3 = 304 and waits until 314, then a row hit: 314 + 11 - 301 = 24
+    # bank 0 busy: the access at 300 issues RD at 303, its burst is on the bus 312..314.
+    # A row hit does not hold the bank (docs/dram.md): the store arriving at 301 + 3 = 304
+    # issues WR at 304, its data (tCWL = tCL = 9) would start at 313, inside [312, 314), so
+    # it goes at 314..316: latency 316 - 301 = 15 (a write waits for the bus, not the bank)
     d.access_py(4096 + 64, LOAD, 300)
-    assert d.access_py(4096 + 128, STORE, 301) == (314 + 9 + 2 - 301, 4)
+    assert d.access_py(4096 + 128, STORE, 301) == (316 - 301, 4)
     # another bank is independent: bank 1 (addr 1024) closed row, no wait
     assert d.access_py(1024, LOAD, 301) == (3 + 7 + 9 + 2, 4)
     s = d.stats()
     assert (s["row_hits"], s["row_misses"], s["row_conflicts"]) == (3, 2, 1)
-    assert (s["reads"], s["writes"], s["bank_wait_cycles"]) == (5, 1, 314 - 304)
-    assert s["total_latency"] == 21 + 14 + 32 + 14 + 24 + 21
+    # bank_wait_cycles: first command - entry to the queue; only the store's WR moved (the
+    # bus pushed its burst one cycle: WR 305)
+    assert (s["reads"], s["writes"], s["bank_wait_cycles"]) == (5, 1, 1)
+    assert s["total_latency"] == 21 + 14 + 32 + 14 + 15 + 21
 
 
 def test_dram_address_mappings():
@@ -261,6 +266,59 @@ def test_two_levels_match_reference(inclusion, l1_write, l2_policy):
                 s["back_invalidations"], s["conflict_misses"]) == (
             ref.accesses, ref.misses, ref.writebacks, ref.evictions, ref.back_invalidations,
             ref.conflict)
+        assert sorted(dut.lines()) == ref.lines()
+    assert (mem.stats()["reads"], mem.stats()["writes"]) == (rmem.reads, rmem.writes)
+
+
+# ---- cache-block operations (cbo.clean / cbo.flush / cbo.zero) ----------------------------
+
+def test_block_ops_by_hand():
+    """docs/caches.md: clean writes a dirty line back and keeps it; flush also drops it, at
+    every level; zero installs a dirty line without a fill. Costs: L1 lookup 1, + the
+    writeback to L2 (hit 10), + L2's own lookup 10 + its writeback to memory 50."""
+    l1, l2, mem = small_pair("non_inclusive")
+    l1.access_py(0, STORE)                  # dirty in L1, clean in L2
+    assert l1.block_op_py(0, "clean") == 1 + 10 + 10 + 50   # L2 got it dirty, wrote it down
+    assert l1.contains(0) and not l1.is_dirty(0) and not l2.is_dirty(0)
+    assert mem.stats()["writes"] == 1
+    assert l1.block_op_py(0, "clean") == 1 + 10                 # clean everywhere: lookups
+    assert l1.block_op_py(0, "flush") == 1 + 10
+    assert not l1.contains(0) and not l2.contains(0)
+    reads = mem.stats()["reads"]
+    assert l1.block_op_py(4096, "zero") == 1                 # no fill from below
+    assert l1.is_dirty(4096) and not l2.contains(4096) and mem.stats()["reads"] == reads
+    assert l1.access_py(4096 + 8, LOAD) == (1, 1)
+    s = l1.stats()
+    assert (s["cbo_clean"], s["cbo_flush"], s["cbo_zero"], s["cbo_writebacks"]) == (2, 1, 1, 1)
+
+
+@pytest.mark.parametrize("l1_write", [("write_back", True), ("write_through", False)])
+@pytest.mark.parametrize("l2_policy", ["lru", "srrip"])
+def test_block_ops_match_reference(l1_write, l2_policy):
+    """Random accesses mixed with cbo.clean/flush/zero: latencies, contents and counters
+    agree with the plain reference model."""
+    mem = FixedMemory(40)
+    l2 = Cache(2048, 4, 64, 8, l2_policy, next=mem, level_id=2)
+    l1 = Cache(512, 2, 64, 1, "fifo", write_policy=l1_write[0], write_allocate=l1_write[1],
+               next=l2, level_id=1)
+    rmem = RefMemory(40)
+    rl2 = RefCache(2048, 4, 64, 8, l2_policy, next=rmem, level_id=2)
+    rl1 = RefCache(512, 2, 64, 1, "fifo", l1_write[0], l1_write[1], next=rl2)
+    names = {CBO_CLEAN: "clean", CBO_FLUSH: "flush", CBO_ZERO: "zero"}
+    rng = np.random.default_rng(11)
+    for i in range(4000):
+        a = int(rng.integers(0, 8192))
+        k = int(rng.choice([LOAD, STORE, CBO_CLEAN + 8, CBO_FLUSH + 8, CBO_ZERO + 8],
+                           p=[0.45, 0.3, 0.1, 0.08, 0.07]))
+        if k >= 8:
+            got, want = l1.block_op_py(a, names[k - 8]), rl1.block_op(a, k - 8)
+        else:
+            got, want = l1.access_py(a, k), rl1.access(a, k)[:2]
+        assert got == want, f"operation {i} ({a:#x}, {k})"
+    for dut, ref in ((l1, rl1), (l2, rl2)):
+        s = dut.stats()
+        assert (s["accesses"], s["misses"], s["writebacks"], s["evictions"]) == (
+            ref.accesses, ref.misses, ref.writebacks, ref.evictions)
         assert sorted(dut.lines()) == ref.lines()
     assert (mem.stats()["reads"], mem.stats()["writes"]) == (rmem.reads, rmem.writes)
 

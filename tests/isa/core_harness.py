@@ -63,9 +63,12 @@ class Result:
         self.seconds = seconds
 
 
-def run(path, max_insts=10**9, quantum=10**8):
-    """Run to exit (or a non-syscall stop); Result with stdout bytes and exit code."""
+def run(path, max_insts=10**9, quantum=10**8, configure=None):
+    """Run to exit (or a non-syscall stop); Result with stdout bytes and exit code.
+    `configure(core)`, if given, is called before the first instruction."""
     core, mem = load(path)
+    if configure is not None:
+        configure(core)
     out = bytearray()
     start = time.process_time()
     done = 0
@@ -90,7 +93,8 @@ def run(path, max_insts=10**9, quantum=10**8):
         return Result(bytes(out), None, stop, core, time.process_time() - start)
 
 
-def run_qemu(path):
-    p = subprocess.run(["qemu-riscv64", str(path)], capture_output=True, timeout=60,
-                       check=False)
+def run_qemu(path, cpu=None):
+    """(stdout, exit status) of `path` under qemu-riscv64 (with `-cpu cpu` if given)."""
+    p = subprocess.run(["qemu-riscv64", *(["-cpu", cpu] if cpu else []), str(path)],
+                       capture_output=True, timeout=60, check=False)
     return p.stdout, p.returncode

@@ -98,12 +98,13 @@ def explain(ours: bytes, ref: bytes) -> str:
     return "\n".join(msg + diffs)
 
 
-def compare(body: str, tmp: Path, name="t"):
-    """Assemble `body`, run it on qemu and on the core; assert identical stdout."""
+def compare(body: str, tmp: Path, name="t", march=None, cpu=None):
+    """Assemble `body` (for -march `march`), run it on qemu (-cpu `cpu`) and on the core;
+    assert identical stdout."""
     src = tmp / f"{name}.S"
     src.write_text(program(body))
-    exe = build(src, tmp / name)
-    ref, rc = run_qemu(exe)
+    exe = build(src, tmp / name, [f"-march={march}"] if march else ())
+    ref, rc = run_qemu(exe, cpu)
     assert rc == 0, f"qemu exit {rc}"
     r = run(exe, max_insts=10**7)
     assert r.exit_code == 0, f"core stopped: {STOP_NAMES[r.stop]} at pc {r.core.pc:#x}"

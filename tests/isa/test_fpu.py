@@ -244,7 +244,7 @@ def gen_from_int(rng, n):
 # ---------------------------------------------------------------- case table
 
 
-OPS = _fputest.OPS
+OPS = _fputest.FD_OPS           # half precision and Zfa: test_fpu_half.py
 ROUNDING = {n for n in OPS if n.split("_")[0] in ("fadd", "fsub", "fmul", "fdiv", "fsqrt", "fmadd",
                                                   "fmsub", "fnmsub", "fnmadd", "fcvt")}
 

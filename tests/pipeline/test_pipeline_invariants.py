@@ -179,7 +179,8 @@ def test_build_core_from_config_objects():
                                div_pipelined=False, fadd_latency=4, fmul_latency=4,
                                fma_latency=5, fdiv_latency=20, fsqrt_latency=25,
                                fcvt_latency=2, long_ops_pipelined=True, fetch_blocking=True,
-                               mem_blocking=True, store_buffer_entries=4)
+                               mem_blocking=True, store_buffer_entries=4,
+                               popcount_latency=3, clmul_latency=3)
     bp = SimpleNamespace(kind="static_nt", table_entries=4096, history_bits=12,
                          chooser_entries=4096, btb_entries=512, btb_assoc=4, ras_depth=8)
     core = build_core(core_cfg, bp, FixedLevel(1), FixedLevel(1))

@@ -5,7 +5,7 @@ moving instructions from WB back to IF each cycle (an instruction moves when its
 the stage is over, the next stage is free and its hazards are clear), the way a
 cycle-level simulator or a hand-drawn diagram does. It knows nothing of the closed-form
 max() recurrences of pipeline/inorder.pyx. Covered: ALU, loads, stores (store buffer or
-not), pipelined or iterative mul/div, conditional branches under static_nt, jal with a
+not), pipelined or iterative mul/div, popcount and clmul, cbo.clean and prefetch (rule 15), conditional branches under static_nt, jal with a
 BTB, forwarding full/none, every resolve stage, blocking or not I/D caches. Destination
 registers rotate over 31 registers, so WAW (rule 6) never binds here.
 """
@@ -25,15 +25,17 @@ def reference(insts, cfg, ilat, dlat):
     n = len(insts)
     E = [[None] * 5 for _ in range(n)]
     t_if, t_ex, t_mem = [1] * n, [1] * n, [1] * n
-    lat = {"mul": cfg["mul_latency"], "div": cfg["div_latency"]}
-    piped = {"mul": cfg["long_ops_pipelined"], "div": cfg["div_pipelined"]}
+    lat = {"mul": cfg["mul_latency"], "div": cfg["div_latency"],
+           "popcount": cfg["popcount_latency"], "clmul": cfg["clmul_latency"]}
+    piped = {"mul": cfg["long_ops_pipelined"], "div": cfg["div_pipelined"],
+             "popcount": cfg["long_ops_pipelined"], "clmul": cfg["long_ops_pipelined"]}
     full = cfg["forwarding"] == "full"
     S = {"ID": 1, "EX": 2, "MEM": 3}[cfg["branch_resolve_stage"]]
     N = cfg["store_buffer_entries"]
     fwd, rf = {}, {}                 # register -> cycle usable (bypass / register file)
     sb_finish, sb_last = [], 0       # drain finish of every store so far
     stage = [None] * 5
-    btb = set()
+    btb = {}                         # pc -> target of the last taken branch or jal there
     gate = None                      # (instruction, stage) the next fetch waits for
     line = None
     nxt, t, done = 0, 0, 0
@@ -68,6 +70,10 @@ def reference(insts, cfg, ilat, dlat):
                     L = max(dlat(d["mem_addr"]), 1)
                     t_mem[i] = L if cfg["mem_blocking"] else 1
                     fwd[d["rd"]] = t + L
+                elif d["opclass"] == "cbo" and d["raw"] & 0x7F == 0x0F:
+                    # rule 15: cbo.clean waits in MEM for the store buffer to drain, then
+                    # for the block operation (the scripted level has nothing to do: 1)
+                    t_mem[i] = max(t, sb_last) - t + 1
                 elif d["opclass"] == "store":
                     L = max(dlat(d["mem_addr"]), 1)
                     if N:
@@ -115,10 +121,13 @@ def reference(insts, cfg, ilat, dlat):
             gate = None
             if d["opclass"] == "branch" and d["taken"]:   # static_nt: mispredicted
                 gate = (i, S + 1)
+                btb[d["pc"]] = d["next_pc"]
             elif d["opclass"] == "jal":
-                if d["pc"] not in btb:
-                    gate = (i, 2)                         # decode redirect
-                btb.add(d["pc"])
+                # decode redirect unless the BTB holds this target (a pc that was a taken
+                # branch earlier in the random stream holds that branch's target)
+                if btb.get(d["pc"]) != d["next_pc"]:
+                    gate = (i, 2)
+                btb[d["pc"]] = d["next_pc"]
         t += 1
     return [tuple(e) for e in E]
 
@@ -129,19 +138,25 @@ def random_case(rng):
                mul_latency=rng.randint(1, 5), div_latency=rng.randint(1, 12),
                long_ops_pipelined=rng.random() < 0.5, div_pipelined=rng.random() < 0.5,
                fetch_blocking=rng.random() < 0.7, mem_blocking=rng.random() < 0.7,
-               store_buffer_entries=rng.choice([0, 1, 2, 4]))
+               store_buffer_entries=rng.choice([0, 1, 2, 4]),
+               popcount_latency=rng.randint(1, 4), clmul_latency=rng.randint(1, 4))
     ilines = {P + 64 * k: rng.choice([1, 3, 9]) for k in range(16)}
     dlines = {0x800000 + 64 * k: rng.choice([1, 1, 2, 7, 20]) for k in range(16)}
     insts, pc = [], P
     for i in range(300):
         op = rng.choice(["alu"] * 4 + ["load"] * 3 + ["store"] * 2 + ["mul", "div"]
-                        + ["branch"] * 2 + ["jal"])
+                        + ["branch"] * 2 + ["jal", "popcount", "clmul", "cbo"])
         rd = 1 + i % 31
         recent = [1 + (i - k) % 31 for k in range(1, 4)]
         d = dict(opclass=op, pc=pc, rs1=rng.choice(recent + [0]), rs2=rng.choice(recent + [0]))
         nxt = pc + 4
-        if op in ("alu", "load", "mul", "div"):
+        if op in ("alu", "load", "mul", "div", "popcount", "clmul"):
             d["rd"] = rd
+        if op == "cbo":     # cbo.clean (rs1 only) or a prefetch.r (not waited for)
+            d["raw"] = rng.choice([0x0010200F, 0x00106013])
+            d["rs2"] = 0
+            d["mem_addr"] = 0x800000 + 64 * rng.randrange(16)
+            d["mem_size"] = 1
         if op in ("load", "store"):
             d["mem_addr"] = 0x800000 + 64 * rng.randrange(16) + 8 * rng.randrange(8)
         if op == "branch":

@@ -303,9 +303,30 @@ def test_unknown_and_unsupported_syscalls_are_counted(elf):
     assert call(g.p, 1000) == -ENOSYS
     assert g.p.unknown_syscalls == {"syscall_1000": 2, "clone": 1}
     assert g("rseq", 0, 0, 0, 0) == -ENOSYS                     # known: glibc copes
-    assert g("riscv_hwprobe", 0, 0, 0, 0, 0) == -ENOSYS
+    assert g("riscv_hwprobe", 0, 0, 0, 0, 0) == 0                # no pairs: nothing to do
     assert "rseq" not in g.p.unknown_syscalls
     assert g.p.syscall_counts["clone"] == 1 and g.p.syscall_counts["mmap"] == 1
+
+
+def test_riscv_hwprobe_reports_the_hart_extensions(elf):
+    """Keys and bits of Linux's uapi asm/hwprobe.h: IMA_EXT_0 bit 0 FD, 1 C, 3 Zba, 4 Zbb,
+    5 Zbs, 6 Zicboz, 7 Zbc, 8 Zbkb, 29 Zihintntl, 35 Zicond, 36 Zihintpause; an unknown key
+    comes back as -1 with value 0; flags other than 0 are EINVAL."""
+    from cyclesim.isa.extensions import HartIsa
+    g = Guest(elf, isa=HartIsa("rv64gc_zba_zbb_zicboz_zicond"))
+    g.p.cbo_block_size = 64
+    keys = [3, 4, 5, 6, 99, 0]
+    pairs = g.put(b"".join(struct.pack("<qQ", k, 0xDEAD) for k in keys))
+    assert g("riscv_hwprobe", pairs, len(keys), 0, 0, 0) == 0
+    got = [struct.unpack("<qQ", g.read(pairs + 16 * i, 16)) for i in range(len(keys))]
+    ext0 = 1 | 2 | 1 << 3 | 1 << 4 | 1 << 6 | 1 << 35
+    assert got == [(3, 1), (4, ext0), (5, 3), (6, 64), (-1, 0), (0, 0)]
+    assert g("riscv_hwprobe", pairs, 1, 0, 0, 1) == -22
+    full = HartIsa()
+    assert full.hwprobe(4, 64) == (1 | 2 | 1 << 3 | 1 << 4 | 1 << 5 | 1 << 6 | 1 << 7
+                                   | 1 << 8 | 1 << 27 | 1 << 28 | 1 << 29 | 1 << 32
+                                       | 1 << 35 | 1 << 36)     # + zfh, zfhmin, zfa
+    assert HartIsa("rv64gc").hwprobe(6, 64) == 0               # no Zicboz: no block size
 
 
 def test_exit_and_signals(elf):
