@@ -320,3 +320,37 @@ def test_hierarchy_matches_reference_on_a_workload_stream(timed_streams, name):
         a, k, c = int(a), KINDS[k], int(c)
         assert duts[1].access_py(a, k, c) == refs[1].access(a, k, 0, c)[:2], f"access {i}"
     assert_same(duts, refs, name)
+
+
+# ---- prefetches on the non-blocking cache --------------------------------------------------
+
+def _next_line():
+    from caches.prefetchers import PREFETCHERS
+    plugin = PREFETCHERS.get("next_line")
+    return plugin.factory(plugin.params(), line_size=64, level="l1d")
+
+
+def test_prefetch_takes_an_mshr_and_a_demand_use_in_flight_is_late():
+    """next_line on the L1 (2 MSHRs). A load misses at 0 (MSHR 0 until 41); at its lookup
+    (cycle 1) next_line asks line 1: MSHR 1 is free, the prefetch goes to memory at 1 and
+    its line is ready at 41. A load of line 1 at 5 finds it in flight: a late prefetch
+    (useful and late), latency 41 - 5 = 36 instead of a 41-cycle miss."""
+    c = l1(size=4096, assoc=4, mshrs=2, prefetcher=_next_line())
+    assert c.access_py(0x000, "load", 0) == (41, 4)
+    assert c.ready_cycle(0x040) == 41
+    assert c.access_py(0x048, "load", 5) == (36, 1)
+    s = c.stats()
+    assert (s["pf_issued"], s["pf_useful"], s["pf_late"], s["mshr_allocations"]) == (1, 1, 1, 2)
+
+
+def test_prefetch_is_dropped_when_every_mshr_is_busy():
+    """1 MSHR: the demand miss at 0 holds it until 41, so the prefetch of line 1 asked at
+    cycle 1 is dropped (prefetches never wait for an MSHR); a load of line 1 at 5 is a
+    plain miss that waits for the MSHR (41) -> latency 41 + 40 - 5 = 76, and the prefetch
+    of line 2 it asks at its lookup (6) is dropped too."""
+    c = l1(size=4096, assoc=4, mshrs=1, prefetcher=_next_line())
+    c.access_py(0x000, "load", 0)
+    assert c.ready_cycle(0x040) is None
+    assert c.access_py(0x048, "load", 5) == (76, 4)
+    s = c.stats()
+    assert (s["pf_dropped_mshr"], s["pf_issued"], s["mshr_full_stall_cycles"]) == (2, 0, 41 - 6)
