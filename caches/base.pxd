@@ -5,6 +5,10 @@ from libc.stdint cimport uint8_t, uint32_t, uint64_t
 
 cdef class MemoryLevel:
     cdef public int level_id          # 1 = L1, 2 = L2, 3 = L3, 4 = main memory
+    # Cycles the last access waited before this level accepted it (a port, and for a miss
+    # an MSHR); part of the latency returned. A non-blocking requester is held that long
+    # (pipeline rule 13). Levels that accept at once leave it 0.
+    cdef uint64_t accept_wait
     # Access one line-sized request at `addr`, issued at cycle `now`, of AccessKind `kind`,
     # on behalf of the instruction at `pc` (0 when no instruction is behind it: writebacks,
     # page walks, prefetches, trace-driven accesses without pcs).

@@ -57,7 +57,9 @@ def make_cache(cfg, name, level_id, next_level, classify_misses=True):
                  inclusion=getattr(cfg, "inclusion", "non_inclusive"),
                  mshrs=int(getattr(cfg, "mshrs", 8)), seed=int(getattr(cfg, "seed", 1)),
                  next=next_level, level_id=level_id, name=name,
-                 classify_misses=classify_misses)
+                 classify_misses=classify_misses, ports=int(getattr(cfg, "ports", 1)),
+                 writeback_buffer=int(getattr(cfg, "writeback_buffer", 8)),
+                 write_through_buffer=int(getattr(cfg, "write_through_buffer", 8)))
 
 
 def make_prefetcher(cfg, name, line_size):

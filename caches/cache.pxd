@@ -18,6 +18,7 @@ cdef enum:
     KIND_PREFETCH = 5          # also between levels: a prefetch from above, filled like a load
                                # miss but not shown to this level's own prefetcher
     KIND_SLOTS = 8             # counter arrays are indexed by kind & 7
+    PORT_WINDOW = 1024         # cycles of port bookings remembered (power of two)
 
 cdef class Cache(MemoryLevel):
     cdef readonly str name
@@ -26,7 +27,10 @@ cdef class Cache(MemoryLevel):
     cdef readonly uint32_t line_size       # bytes
     cdef readonly uint32_t num_sets
     cdef readonly uint32_t hit_latency     # cycles
-    cdef readonly uint32_t mshrs           # reserved: validated, unused by the blocking model
+    cdef readonly uint32_t mshrs           # miss status holding registers (outstanding line fills)
+    cdef readonly uint32_t ports           # accesses accepted per cycle (pipelined tag/data arrays)
+    cdef readonly uint32_t writeback_buffer        # entries for dirty victims on their way down
+    cdef readonly uint32_t write_through_buffer    # entries for posted writes on their way down
     cdef readonly str policy_name
     cdef readonly str write_policy
     cdef readonly str inclusion
@@ -45,7 +49,15 @@ cdef class Cache(MemoryLevel):
     cdef uint64_t* tags                    # line address per (set, way); NO_LINE = invalid
     cdef uint8_t* dirty                    # 1 = modified since the fill
     cdef uint32_t* valid_ways              # per set: ways holding a line (full sets skip the search)
-    cdef object _bufs                      # numpy arrays owning tags and dirty
+    cdef uint64_t* ready                   # per (set, way): cycle the line's fill completes
+    cdef uint64_t* mshr_line               # per MSHR: the line being fetched
+    cdef uint64_t* mshr_free               # per MSHR: cycle it frees (its fill is in the array)
+    cdef uint8_t* mshr_served              # per MSHR: level_id that supplies its fill
+    cdef uint64_t* wbb_free                # per writeback-buffer entry: cycle it frees
+    cdef uint64_t* wtb_free                # per write-through-buffer entry: cycle it frees
+    cdef uint64_t* port_cycle              # port calendar, slot = cycle & (PORT_WINDOW - 1)
+    cdef uint32_t* port_used               # accesses booked in that slot's cycle
+    cdef object _bufs                      # numpy arrays owning the arrays above
     cdef LineSet seen                      # every line ever referenced (compulsory misses)
     cdef FullyAssocLRU shadow              # fully-associative LRU of the same size
 
@@ -64,6 +76,14 @@ cdef class Cache(MemoryLevel):
     cdef uint64_t n_compulsory
     cdef uint64_t n_capacity
     cdef uint64_t n_conflict
+    cdef uint64_t n_mshr_hit               # accesses that waited for a fill already under way
+    cdef uint64_t n_mshr_alloc             # fills started (MSHRs taken)
+    cdef uint64_t n_mshr_full              # misses that found every MSHR busy
+    cdef uint64_t n_mshr_full_cycles       # cycles those misses waited for one to free
+    cdef uint64_t n_port_stall             # accesses that found every port of their cycle taken
+    cdef uint64_t n_port_stall_cycles
+    cdef uint64_t n_wbb_full, n_wbb_full_cycles    # fills waiting for a writeback-buffer entry
+    cdef uint64_t n_wtb_full, n_wtb_full_cycles    # writes waiting for a write-through-buffer entry
     cdef uint64_t n_cbo[8]                 # cache-block operations, by CBO_* number
     cdef uint64_t n_cbo_writeback          # dirty lines written back by cbo.clean/flush
     # Prefetch statistics (docs/caches.md, "Prefetchers").
@@ -80,8 +100,28 @@ cdef class Cache(MemoryLevel):
     cdef uint32_t block_op(self, uint64_t pc, uint64_t addr, uint8_t op,
                            uint64_t now) noexcept nogil
     cdef int _find(self, uint64_t line, uint64_t base) noexcept nogil
+    # The cycle >= t at which a port is free (books it); every access goes through it.
+    cdef uint64_t _take_port(self, uint64_t t) noexcept nogil
+    # The MSHR already fetching `line` at cycle t, or -1 (a miss merges into it).
+    cdef int _mshr_match(self, uint64_t line, uint64_t t) noexcept nogil
+    # The MSHR that frees first; its mshr_free is when a new miss can take it.
+    cdef int _mshr_earliest(self) noexcept nogil
+    # Fetch `line` from the next level with the request leaving at cycle t (tag check done):
+    # waits for an MSHR, asks the next level, installs the line with its fill-ready cycle,
+    # writes back the victim. Returns the cycle the line is ready; way_out[0] = its way.
+    # A prefetcher's fill uses it too (with its own kind and pc 0).
+    cdef uint64_t _fetch_line(self, uint64_t pc, uint64_t addr, uint64_t line, uint32_t set_,
+                              uint64_t base, uint8_t kind, uint64_t t, uint8_t* served_by,
+                              int* way_out) noexcept nogil
+    # Post a write to the next level through the write-through buffer at cycle t;
+    # returns the cycles the writer waited for a free entry; served_by as from the next level.
+    cdef uint64_t _post_write(self, uint64_t pc, uint64_t addr, uint8_t kind,
+                              uint64_t t, uint8_t* served_by) noexcept nogil
+    # Put `line` into `set_` with fill-ready cycle `when`; evicts (and writes back through
+    # the writeback buffer) the victim; returns the way and adds the cycles the fill waited
+    # for a writeback-buffer entry to stall[0].
     cdef int _install(self, uint32_t set_, uint64_t base, uint64_t line,
-                      uint64_t when, uint64_t pc, uint8_t kind) noexcept nogil
+                      uint64_t when, uint64_t pc, uint8_t kind, uint64_t* stall) noexcept nogil
     cdef void _prefetch(self, uint64_t pc, uint64_t addr, uint8_t kind, uint8_t outcome,
                         uint64_t t) noexcept nogil
     cdef void _pf_issue(self, uint64_t addr, uint64_t t) noexcept nogil

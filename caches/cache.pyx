@@ -1,12 +1,21 @@
-"""A blocking set-associative cache level (tags and state only) and the Python entries
+"""A non-blocking set-associative cache level (tags and state only) and the Python entries
 that drive a hierarchy from tests and address streams.
 
-Latency model (see docs/caches.md): a hit costs hit_latency; a miss that allocates costs
-hit_latency plus whatever the next level returns for the fill, requested at
-now + hit_latency. Dirty victims go to the next level after the fill, through a writeback
-buffer whose latency is never on the requester's path. Posted writes (write-through
-stores, write-no-allocate store misses) cost hit_latency: the core's store buffer and this
-level's write buffer hide the rest.
+Timing model (docs/caches.md, "Non-blocking caches"): `now` is the cycle a request reaches
+this level. It first takes a port (`ports` accesses per cycle, whatever hit_latency: the
+arrays are pipelined). A hit on a line whose fill is complete costs hit_latency; a hit on a
+line still in flight waits for its fill (an MSHR hit, "hit under miss"). A miss is known
+hit_latency cycles after its port cycle; it then takes an MSHR (waiting for the earliest to
+free when all are busy, merging into the one already fetching the same line), asks the
+next level, and the line is ready when the fill returns. The dirty victim leaves through
+the writeback buffer after the fill (a fill waits when the buffer is full); posted writes
+(write-through stores, write-no-allocate store misses) cost hit_latency plus any wait for a
+write-through buffer entry.
+
+Requests reach a level in the order the model issues them, which is not always cycle order
+(a buffered store drains after younger loads were issued). MSHRs and buffers are allocated
+in issue order from their free-at cycles; the port calendar remembers the last PORT_WINDOW
+cycles, so bookings up to that far back in time are seen.
 """
 import numpy as np
 
@@ -33,6 +42,10 @@ except ImportError:          # the caches package also works on its own (tests, 
     _BadConfig = ValueError
 
 cdef uint64_t NO_LINE = 0xFFFFFFFFFFFFFFFFULL   # tag of an invalid way (never a line address)
+# access_py without `now`: the cycle the previous access_py call completed (shared by every
+# cache, so that a hierarchy driven from Python sees one requester's time).
+cdef uint64_t _py_clock = 0
+MAX_ENTRIES = 1024       # MSHRs, ports and buffer entries per level (searched linearly)
 
 WRITE_POLICIES = ("write_back", "write_through")
 INCLUSIONS = ("non_inclusive", "inclusive")
@@ -54,12 +67,13 @@ cdef inline int find_way(const uint64_t* t, uint32_t assoc, uint64_t line) noexc
 
 
 cdef class Cache(MemoryLevel):
-    """A set-associative, blocking cache level.
+    """A set-associative, non-blocking cache level.
 
     Cache(size, assoc, line_size=64, hit_latency=1, policy="lru",
           write_policy="write_back", write_allocate=True, inclusion="non_inclusive",
           mshrs=8, seed=1, next=None, level_id=1, name="cache", classify_misses=True,
-          policy_params=None, prefetcher=None)
+          policy_params=None, prefetcher=None, ports=1, writeback_buffer=8,
+          write_through_buffer=8)
 
     `next` is the MemoryLevel that serves misses (None: an ideal zero-latency memory);
     `prefetcher` a caches.prefetch.Prefetcher built for this line size, or None.
@@ -68,7 +82,8 @@ cdef class Cache(MemoryLevel):
     def __init__(self, size, assoc, line_size=64, hit_latency=1, policy="lru",
                  write_policy="write_back", write_allocate=True, inclusion="non_inclusive",
                  mshrs=8, seed=1, next=None, level_id=1, name="cache",
-                 classify_misses=True, policy_params=None, prefetcher=None):
+                 classify_misses=True, policy_params=None, prefetcher=None, ports=1,
+                 writeback_buffer=8, write_through_buffer=8):
         size, assoc, line_size = int(size), int(assoc), int(line_size)
         if line_size < 4 or not is_pow2(line_size):
             raise _BadConfig(f"{name}.line_size is {line_size} bytes; it must be a power of "
@@ -90,8 +105,12 @@ cdef class Cache(MemoryLevel):
         if inclusion not in INCLUSIONS:
             raise _BadConfig(f"{name}.inclusion is {inclusion!r}; use one of "
                              f"{', '.join(INCLUSIONS)}")
-        if int(mshrs) < 1:
-            raise _BadConfig(f"{name}.mshrs is {mshrs}; it must be at least 1")
+        for field, value in (("mshrs", mshrs), ("ports", ports),
+                             ("writeback_buffer", writeback_buffer),
+                             ("write_through_buffer", write_through_buffer)):
+            if not 1 <= int(value) <= MAX_ENTRIES:
+                raise _BadConfig(f"{name}.{field} is {value}; it must be between 1 and "
+                                 f"{MAX_ENTRIES}")
         if prefetcher is not None and not isinstance(prefetcher, Prefetcher):
             raise TypeError(f"{name}.prefetcher must be a caches.prefetch.Prefetcher or "
                             f"None, not {type(prefetcher).__name__}")
@@ -110,6 +129,9 @@ cdef class Cache(MemoryLevel):
         self.num_sets = sets
         self.hit_latency = hit_latency
         self.mshrs = mshrs
+        self.ports = ports
+        self.writeback_buffer = writeback_buffer
+        self.write_through_buffer = write_through_buffer
         self.policy_name = policy
         self.write_policy = write_policy
         self.inclusion = inclusion
@@ -132,15 +154,40 @@ cdef class Cache(MemoryLevel):
         tags = np.full(sets * assoc, NO_LINE, dtype=np.uint64)
         dirty = np.zeros(sets * assoc, dtype=np.uint8)
         valid = np.zeros(sets, dtype=np.uint32)
+        ready = np.zeros(sets * assoc, dtype=np.uint64)
+        mline = np.full(mshrs, NO_LINE, dtype=np.uint64)
+        mfree = np.zeros(mshrs, dtype=np.uint64)
+        mserved = np.zeros(mshrs, dtype=np.uint8)
+        wbb = np.zeros(writeback_buffer, dtype=np.uint64)
+        wtb = np.zeros(write_through_buffer, dtype=np.uint64)
+        pcyc = np.full(PORT_WINDOW, NO_LINE, dtype=np.uint64)
+        pused = np.zeros(PORT_WINDOW, dtype=np.uint32)
         pfb = np.zeros(sets * assoc if self.has_pf else 1, dtype=np.uint8)
-        self._bufs = (tags, dirty, valid, pfb)
+        self._bufs = (tags, dirty, valid, ready, mline, mfree, mserved, wbb, wtb, pcyc, pused,
+                      pfb)
         cdef uint64_t[::1] tv = tags
         cdef uint8_t[::1] dv = dirty
         cdef uint32_t[::1] vv = valid
+        cdef uint64_t[::1] rv = ready
+        cdef uint64_t[::1] mlv = mline
+        cdef uint64_t[::1] mfv = mfree
+        cdef uint8_t[::1] msv = mserved
+        cdef uint64_t[::1] wbv = wbb
+        cdef uint64_t[::1] wtv = wtb
+        cdef uint64_t[::1] pcv = pcyc
+        cdef uint32_t[::1] puv = pused
         cdef uint8_t[::1] pv = pfb
         self.tags = &tv[0]
         self.dirty = &dv[0]
         self.valid_ways = &vv[0]
+        self.ready = &rv[0]
+        self.mshr_line = &mlv[0]
+        self.mshr_free = &mfv[0]
+        self.mshr_served = &msv[0]
+        self.wbb_free = &wbv[0]
+        self.wtb_free = &wtv[0]
+        self.port_cycle = &pcv[0]
+        self.port_used = &puv[0]
         self.pf_bit = &pv[0]
         if self.classify_misses:
             self.seen = LineSet()
@@ -173,6 +220,26 @@ cdef class Cache(MemoryLevel):
     cdef int _find(self, uint64_t line, uint64_t base) noexcept nogil:
         return find_way(self.tags + base, self.assoc, line)
 
+    cdef uint64_t _take_port(self, uint64_t t) noexcept nogil:
+        # A pipelined array starts `ports` accesses a cycle; the rest slip to later cycles.
+        cdef uint32_t slot
+        cdef uint64_t t0 = t
+        while True:
+            slot = <uint32_t> (t & (PORT_WINDOW - 1))
+            if self.port_cycle[slot] != t:
+                self.port_cycle[slot] = t
+                self.port_used[slot] = 1
+                break
+            if self.port_used[slot] < self.ports:
+                self.port_used[slot] += 1
+                break
+            t += 1
+        self.accept_wait = t - t0
+        if t != t0:
+            self.n_port_stall += 1
+            self.n_port_stall_cycles += t - t0
+        return t
+
     cdef uint32_t access(self, uint64_t pc, uint64_t addr, uint8_t kind, uint64_t now,
                          uint8_t* served_by) noexcept nogil:
         cdef uint64_t line = addr >> self.line_shift
@@ -185,6 +252,23 @@ cdef class Cache(MemoryLevel):
         cdef bint allocate = self.write_allocate or not is_store
         cdef bint shadow_hit = 0
         cdef int way = find_way(self.tags + base, self.assoc, line)
+        cdef uint32_t slot = <uint32_t> (now & (PORT_WINDOW - 1))
+        cdef uint64_t t = now
+        # a free port in the request's own cycle (the common case) is booked inline
+        if self.port_cycle[slot] != now:
+            self.port_cycle[slot] = now
+            self.port_used[slot] = 1
+            self.accept_wait = 0
+        elif self.port_used[slot] < self.ports:
+            self.port_used[slot] += 1
+            self.accept_wait = 0
+        else:
+            t = self._take_port(now)
+        cdef uint64_t done = t + self.hit_latency       # tag check (and data, on a hit)
+        cdef uint64_t look = done                      # the lookup's outcome is known
+        cdef uint64_t r
+        cdef int m
+        cdef bint in_flight = 0
         cdef uint8_t dummy
         cdef uint8_t outcome
         self.n_access[k] += 1
@@ -193,24 +277,32 @@ cdef class Cache(MemoryLevel):
 
         if way >= 0:                                   # hit
             self.n_hit[k] += 1
+            r = self.ready[base + way]
+            if r > done:                               # its fill is still under way
+                self.n_mshr_hit += 1
+                in_flight = 1
+                done = r
             self.policy.touch(set_, <uint32_t> way, pc, k)
             if is_write:
                 if self.write_through:
                     self.n_write_through += 1
-                    self.next.access(pc, addr, K_STORE if k != KIND_WRITEBACK else KIND_WRITEBACK,
-                                     now + self.hit_latency, &dummy)
+                    done += self._post_write(pc, addr, K_STORE if k != KIND_WRITEBACK
+                                             else KIND_WRITEBACK, done, &dummy)
                 else:
                     self.dirty[base + way] = 1
             served_by[0] = <uint8_t> self.level_id
             if self.has_pf and k != KIND_WRITEBACK:
-                outcome = PF_HIT
+                outcome = PF_HIT_IN_FLIGHT if in_flight else PF_HIT
                 if self.pf_bit[base + way]:            # first use of a prefetched line
                     self.pf_bit[base + way] = 0
                     self.n_pf_useful += 1
                     outcome = PF_HIT_PREFETCHED
+                    if in_flight:
+                        self.n_pf_late += 1
+                        outcome = PF_LATE
                 if k < KIND_WRITEBACK:                 # a demand access: show it
-                    self._prefetch(pc, addr, k, outcome, now + self.hit_latency)
-            return self.hit_latency
+                    self._prefetch(pc, addr, k, outcome, look)
+            return <uint32_t> (done - now)
 
         # miss
         self.n_miss[k] += 1
@@ -224,40 +316,110 @@ cdef class Cache(MemoryLevel):
 
         if not allocate:                               # write-no-allocate store: post it
             self.n_write_through += 1
-            self.next.access(pc, addr, k, now + self.hit_latency, served_by)
+            done += self._post_write(pc, addr, k, done, served_by)
             if self.has_pf:
-                self._prefetch(pc, addr, k, PF_MISS, now + self.hit_latency)
-            return self.hit_latency
+                self._prefetch(pc, addr, k, PF_MISS, look)
+            return <uint32_t> (done - now)
 
-        cdef uint32_t latency = 0
+        cdef uint64_t stall = 0
         if k == KIND_WRITEBACK:
-            # a full dirty line from above: nothing to fetch
+            # a full dirty line from above: nothing to fetch, no MSHR
             served_by[0] = <uint8_t> self.level_id
+            way = self._install(set_, base, line, done, pc, k, &stall)
+            done += stall
+            self.ready[base + way] = done
         else:
-            latency = self.next.access(pc, addr, K_IFETCH if k == K_IFETCH else K_LOAD,
-                                       now + self.hit_latency, served_by)
-        # Pick the victim after the fill returns: an inclusive level below may have
-        # back-invalidated a line of this set while serving it.
-        way = self._install(set_, base, line, now + self.hit_latency + latency, pc, k)
+            m = self._mshr_match(line, done)
+            if m >= 0:
+                # the line left the array while its fill was under way: wait for that fill
+                self.n_mshr_hit += 1
+                if self.mshr_free[m] > done:
+                    done = self.mshr_free[m]
+                served_by[0] = self.mshr_served[m]
+                way = self._install(set_, base, line, done, pc, k, &stall)
+                done += stall
+                self.ready[base + way] = done
+            else:
+                done = self._fetch_line(pc, addr, line, set_, base,
+                                        K_IFETCH if k == K_IFETCH else K_LOAD, done,
+                                        served_by, &way)
+                if self.has_pf and k < KIND_WRITEBACK:
+                    self.prefetcher.on_fill(addr, 0, done)
         if is_write:
             if self.write_through:
                 self.n_write_through += 1
-                self.next.access(pc, addr, K_STORE if k != KIND_WRITEBACK else KIND_WRITEBACK,
-                                 now + self.hit_latency + latency, &dummy)
+                done += self._post_write(pc, addr, K_STORE if k != KIND_WRITEBACK
+                                         else KIND_WRITEBACK, done, &dummy)
             else:
                 self.dirty[base + way] = 1
         if self.has_pf and k < KIND_WRITEBACK:
-            self.prefetcher.on_fill(addr, 0, now + self.hit_latency + latency)
-            self._prefetch(pc, addr, k, PF_MISS, now + self.hit_latency)
-        return self.hit_latency + latency
+            self._prefetch(pc, addr, k, PF_MISS, look)
+        return <uint32_t> (done - now)
+
+    cdef int _mshr_match(self, uint64_t line, uint64_t t) noexcept nogil:
+        cdef uint32_t i
+        for i in range(self.mshrs):
+            if self.mshr_line[i] == line and self.mshr_free[i] > t:
+                return <int> i
+        return -1
+
+    cdef int _mshr_earliest(self) noexcept nogil:
+        cdef uint32_t i
+        cdef int best = 0
+        for i in range(1, self.mshrs):
+            if self.mshr_free[i] < self.mshr_free[best]:
+                best = <int> i
+        return best
+
+    cdef uint64_t _fetch_line(self, uint64_t pc, uint64_t addr, uint64_t line, uint32_t set_,
+                              uint64_t base, uint8_t kind, uint64_t t, uint8_t* served_by,
+                              int* way_out) noexcept nogil:
+        cdef int m = self._mshr_earliest()
+        cdef uint64_t stall = 0
+        cdef uint64_t fill
+        cdef int way
+        if self.mshr_free[m] > t:                      # every MSHR busy: wait for the first
+            self.n_mshr_full += 1
+            self.n_mshr_full_cycles += self.mshr_free[m] - t
+            self.accept_wait += self.mshr_free[m] - t
+            t = self.mshr_free[m]
+        self.n_mshr_alloc += 1
+        fill = t + self.next.access(pc, addr, kind, t, served_by)
+        # Pick the victim after the fill returns: an inclusive level below may have
+        # back-invalidated a line of this set while serving it.
+        way = self._install(set_, base, line, fill, pc, kind, &stall)
+        fill += stall
+        self.ready[base + way] = fill
+        self.mshr_line[m] = line
+        self.mshr_free[m] = fill
+        self.mshr_served[m] = served_by[0]
+        way_out[0] = way
+        return fill
+
+    cdef uint64_t _post_write(self, uint64_t pc, uint64_t addr, uint8_t kind,
+                              uint64_t t, uint8_t* served_by) noexcept nogil:
+        cdef uint32_t i
+        cdef uint32_t e = 0
+        cdef uint64_t wait = 0
+        for i in range(1, self.write_through_buffer):
+            if self.wtb_free[i] < self.wtb_free[e]:
+                e = i
+        if self.wtb_free[e] > t:
+            wait = self.wtb_free[e] - t
+            self.n_wtb_full += 1
+            self.n_wtb_full_cycles += wait
+        # the entry holds the write until the next level has done it
+        self.wtb_free[e] = t + wait + self.next.access(pc, addr, kind, t + wait, served_by)
+        return wait
 
     cdef int _install(self, uint32_t set_, uint64_t base, uint64_t line,
-                      uint64_t when, uint64_t pc, uint8_t kind) noexcept nogil:
+                      uint64_t when, uint64_t pc, uint8_t kind, uint64_t* stall) noexcept nogil:
         """Put `line` in a way of `set_` (an invalid way first, else the policy's victim),
         evicting and writing back the old line; returns the way."""
         cdef uint32_t w
+        cdef uint32_t e = 0
         cdef int way = -1
-        cdef uint64_t old
+        cdef uint64_t old, wait
         cdef bint was_dirty
         cdef uint8_t dummy
         if self.valid_ways[set_] < self.assoc:
@@ -277,10 +439,23 @@ cdef class Cache(MemoryLevel):
                 if self._back_invalidate(old << self.line_shift):
                     was_dirty = 1          # the newest data was above: it goes down now
             if was_dirty:
+                # The victim leaves through the writeback buffer when the fill arrives;
+                # with every entry busy the fill waits for the first to free.
                 self.n_writeback += 1
-                self.next.access(0, old << self.line_shift, KIND_WRITEBACK, when, &dummy)
+                for w in range(1, self.writeback_buffer):
+                    if self.wbb_free[w] < self.wbb_free[e]:
+                        e = w
+                wait = 0
+                if self.wbb_free[e] > when:
+                    wait = self.wbb_free[e] - when
+                    self.n_wbb_full += 1
+                    self.n_wbb_full_cycles += wait
+                    stall[0] += wait
+                self.wbb_free[e] = when + wait + self.next.access(
+                    0, old << self.line_shift, KIND_WRITEBACK, when + wait, &dummy)
         self.tags[base + way] = line
         self.dirty[base + way] = 0
+        self.ready[base + way] = when
         if self.has_pf:
             self.pf_bit[base + way] = 0            # the prefetch path sets it after
         self.policy.insert(set_, <uint32_t> way, pc, kind)
@@ -299,20 +474,25 @@ cdef class Cache(MemoryLevel):
 
     cdef void _pf_issue(self, uint64_t addr, uint64_t t) noexcept nogil:
         """One prefetch of the line holding `addr`, requested at cycle t: dropped when the
-        line is present or being fetched; otherwise fetched from the next level (pc 0,
-        KIND_PREFETCH) and installed marked prefetched."""
+        line is present or being fetched, or when every MSHR is busy (a prefetch never
+        waits); otherwise it takes an MSHR, is fetched from the next level (pc 0,
+        KIND_PREFETCH) and installed marked prefetched, ready when its fill returns."""
         cdef uint64_t line = addr >> self.line_shift
         cdef uint32_t set_ = <uint32_t> (line & self.set_mask)
         cdef uint64_t base = <uint64_t> set_ * self.assoc
         cdef uint8_t dummy
         cdef uint64_t fill
         cdef int way
-        if find_way(self.tags + base, self.assoc, line) >= 0:
+        if (find_way(self.tags + base, self.assoc, line) >= 0
+                or self._mshr_match(line, t) >= 0):
             self.n_pf_dropped_present += 1
             return
+        if self.mshr_free[self._mshr_earliest()] > t:
+            self.n_pf_dropped_mshr += 1
+            return
         self.n_pf_issued += 1
-        fill = t + self.next.access(0, line << self.line_shift, KIND_PREFETCH, t, &dummy)
-        way = self._install(set_, base, line, fill, 0, KIND_PREFETCH)
+        fill = self._fetch_line(0, line << self.line_shift, line, set_, base, KIND_PREFETCH,
+                                t, &dummy, &way)
         self.pf_bit[base + way] = 1
         self.prefetcher.on_fill(line << self.line_shift, 1, fill)
 
@@ -364,6 +544,7 @@ cdef class Cache(MemoryLevel):
         cdef uint64_t base = <uint64_t> set_ * self.assoc
         cdef int way = find_way(self.tags + base, self.assoc, line)
         cdef uint64_t t = now + self.hit_latency
+        cdef uint64_t stall = 0
         cdef bint was_dirty
         cdef uint8_t dummy
         self.n_cbo[op & 7] += 1
@@ -371,13 +552,16 @@ cdef class Cache(MemoryLevel):
             if way >= 0:
                 self.policy.touch(set_, <uint32_t> way, pc, K_STORE)
             else:
-                way = self._install(set_, base, line, t, pc, K_STORE)
+                # a full-line write: no fetch, no MSHR; the victim may wait for the
+                # writeback buffer
+                way = self._install(set_, base, line, t, pc, K_STORE, &stall)
+                self.ready[base + way] = t + stall
             if self.write_through:
                 self.n_write_through += 1
-                self.next.block_op(pc, addr, op, t)
+                self.next.block_op(pc, addr, op, t + stall)
             else:
                 self.dirty[base + way] = 1
-            return self.hit_latency
+            return <uint32_t> (self.hit_latency + stall)
         was_dirty = way >= 0 and self.dirty[base + way]
         if way >= 0:
             if op == CBO_FLUSH:
@@ -397,13 +581,31 @@ cdef class Cache(MemoryLevel):
 
     # ---- Python side --------------------------------------------------------------------
 
-    def access_py(self, uint64_t addr, kind, uint64_t now=0, uint64_t pc=0):
+    def access_py(self, uint64_t addr, kind, now=None, uint64_t pc=0):
         """One access from Python: returns (latency in cycles, level_id that served it).
-        `kind` is an AccessKind value or one of "ifetch", "load", "store", "amo"."""
+        `kind` is an AccessKind value or one of "ifetch", "load", "store", "amo".
+        Without `now` the access is issued when the previous access_py call (to any cache)
+        completed, at least one cycle later: one blocking requester, one access at a time."""
+        global _py_clock
         cdef uint8_t k = KIND_NAMES[kind] if isinstance(kind, str) else <uint8_t> int(kind)
         cdef uint8_t served = 0
-        cdef uint32_t lat = self.access(pc, addr, k, now, &served)
+        cdef uint64_t t = _py_clock if now is None else <uint64_t> now
+        cdef uint32_t lat = self.access(pc, addr, k, t, &served)
+        _py_clock = t + (lat if lat > 1 else 1)
         return lat, served
+
+    def ready_cycle(self, uint64_t addr):
+        """The cycle the fill of the line holding `addr` completes (None: not present)."""
+        cdef uint64_t line = addr >> self.line_shift
+        cdef uint64_t base = (line & self.set_mask) * self.assoc
+        cdef int way = self._find(line, base)
+        return None if way < 0 else int(self.ready[base + way])
+
+    def mshr_busy(self, uint64_t now):
+        """Lines whose fill is still under way at cycle `now`, with the cycle each MSHR frees."""
+        cdef uint32_t i
+        return sorted((int(self.mshr_line[i]) << self.line_shift, int(self.mshr_free[i]))
+                      for i in range(self.mshrs) if self.mshr_free[i] > now)
 
     def contains(self, uint64_t addr):
         """True if the line holding `addr` is present (tests, debugging)."""
@@ -431,6 +633,16 @@ cdef class Cache(MemoryLevel):
         self.n_compulsory = 0
         self.n_capacity = 0
         self.n_conflict = 0
+        self.n_mshr_hit = 0
+        self.n_mshr_alloc = 0
+        self.n_mshr_full = 0
+        self.n_mshr_full_cycles = 0
+        self.n_port_stall = 0
+        self.n_port_stall_cycles = 0
+        self.n_wbb_full = 0
+        self.n_wbb_full_cycles = 0
+        self.n_wtb_full = 0
+        self.n_wtb_full_cycles = 0
         memset(self.n_cbo, 0, sizeof(self.n_cbo))
         self.n_cbo_writeback = 0
         self.n_pf_requests = 0
@@ -441,10 +653,15 @@ cdef class Cache(MemoryLevel):
         self.n_pf_late = 0
         self.n_pf_useless = 0
 
-    def block_op_py(self, uint64_t addr, op, uint64_t now=0, uint64_t pc=0):
-        """One cache-block operation from Python ("clean", "flush" or "zero"): its cycles."""
+    def block_op_py(self, uint64_t addr, op, now=None, uint64_t pc=0):
+        """One cache-block operation from Python ("clean", "flush" or "zero"): its cycles.
+        Without `now` it is issued as access_py issues (when the previous call completed)."""
+        global _py_clock
         cdef uint8_t code = {"clean": CBO_CLEAN, "flush": CBO_FLUSH, "zero": CBO_ZERO}[op]
-        return self.block_op(pc, addr, code, now)
+        cdef uint64_t t = _py_clock if now is None else <uint64_t> now
+        cdef uint32_t lat = self.block_op(pc, addr, code, t)
+        _py_clock = t + (lat if lat > 1 else 1)
+        return lat
 
     def reset_stats(self):
         """Zero the counters and keep the contents (end of warm-up)."""
@@ -455,6 +672,13 @@ cdef class Cache(MemoryLevel):
         memset(self.tags, 0xFF, <size_t> self.num_sets * self.assoc * sizeof(uint64_t))
         memset(self.dirty, 0, <size_t> self.num_sets * self.assoc)
         memset(self.valid_ways, 0, <size_t> self.num_sets * sizeof(uint32_t))
+        memset(self.ready, 0, <size_t> self.num_sets * self.assoc * sizeof(uint64_t))
+        memset(self.mshr_line, 0xFF, <size_t> self.mshrs * sizeof(uint64_t))
+        memset(self.mshr_free, 0, <size_t> self.mshrs * sizeof(uint64_t))
+        memset(self.wbb_free, 0, <size_t> self.writeback_buffer * sizeof(uint64_t))
+        memset(self.wtb_free, 0, <size_t> self.write_through_buffer * sizeof(uint64_t))
+        memset(self.port_cycle, 0xFF, <size_t> PORT_WINDOW * sizeof(uint64_t))
+        memset(self.port_used, 0, <size_t> PORT_WINDOW * sizeof(uint32_t))
         self.policy.reset()
         if self.has_pf:
             memset(self.pf_bit, 0, <size_t> self.num_sets * self.assoc)
@@ -493,6 +717,16 @@ cdef class Cache(MemoryLevel):
             "evictions": self.n_eviction,
             "back_invalidations": self.n_back_invalidation,
             "write_throughs": self.n_write_through,
+            "mshr_hits": self.n_mshr_hit,
+            "mshr_allocations": self.n_mshr_alloc,
+            "mshr_full_stalls": self.n_mshr_full,
+            "mshr_full_stall_cycles": self.n_mshr_full_cycles,
+            "port_stalls": self.n_port_stall,
+            "port_stall_cycles": self.n_port_stall_cycles,
+            "writeback_buffer_full_stalls": self.n_wbb_full,
+            "writeback_buffer_full_stall_cycles": self.n_wbb_full_cycles,
+            "write_through_buffer_full_stalls": self.n_wtb_full,
+            "write_through_buffer_full_stall_cycles": self.n_wtb_full_cycles,
             "cbo_clean": self.n_cbo[CBO_CLEAN],
             "cbo_flush": self.n_cbo[CBO_FLUSH],
             "cbo_zero": self.n_cbo[CBO_ZERO],
@@ -536,7 +770,8 @@ cdef class Cache(MemoryLevel):
         return (f"Cache({self.name}: {self.size} B, {self.assoc}-way, {self.line_size} B lines, "
                 f"{self.num_sets} sets, {self.policy_name}, {self.write_policy}, "
                 f"{'allocate' if self.write_allocate else 'no-allocate'}, {self.inclusion}, "
-                f"hit {self.hit_latency} cycles)")
+                f"hit {self.hit_latency} cycles, {self.ports} port{'s' if self.ports != 1 else ''}, "
+                f"{self.mshrs} MSHR{'s' if self.mshrs != 1 else ''})")
 
 
 def run_stream(MemoryLevel l1i not None, MemoryLevel l1d not None, addrs, kinds,

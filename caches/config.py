@@ -37,6 +37,8 @@ DRAM_SCHEDULERS = ("frfcfs", "fcfs")
 
 # Smallest line: an aligned access of up to 8 bytes (RV64 ld/sd/fld/fsd) stays in one line.
 MIN_LINE_SIZE = 8
+# Most MSHRs, ports or buffer entries of one level (the cache searches them linearly).
+MAX_ENTRIES = 1024
 # Largest capacity of one level: above the biggest caches built (AMD Genoa-X's 1152 MiB of
 # stacked L3 over 12 dies); the host memory this needs is checked separately.
 MAX_CACHE_SIZE = 2 << 30
@@ -79,8 +81,23 @@ class CacheConfig(Params):
     prefetcher_params: Params = plugin_params("prefetcher", help="Parameters of the chosen "
                                                                  "prefetcher.")
     mshrs: int = param(8, unit="entries",
-                       help="Miss status holding registers: outstanding misses to distinct "
-                            "lines; at least 1.", min=1, max=1024)
+                       help="Miss status holding registers: fills under way at once; a miss "
+                            "to a line already being fetched merges into its MSHR; when all "
+                            "are busy a miss waits for the first to free.",
+                       min=1, max=MAX_ENTRIES)
+    ports: int = param(1, unit="accesses/cycle",
+                       help="Accesses the pipelined arrays start per cycle, whatever "
+                            "hit_latency (latency and occupancy are separate).",
+                       min=1, max=MAX_ENTRIES)
+    writeback_buffer: int = param(8, unit="entries",
+                                  help="Dirty victims on their way to the next level; a fill "
+                                       "whose victim finds it full waits.",
+                                  min=1, max=MAX_ENTRIES)
+    write_through_buffer: int = param(8, unit="entries",
+                                      help="Posted writes (write-through stores, "
+                                           "write-no-allocate store misses) on their way to "
+                                           "the next level; a write finding it full waits.",
+                                      min=1, max=MAX_ENTRIES)
     seed: int = param(1, help="Seed of the random replacement policy.", min=0, max=(1 << 64) - 1)
 
     @property
@@ -112,8 +129,9 @@ class CacheConfig(Params):
                                            "pseudo-LRU); use lru or change assoc")
         if self.hit_latency < 1:
             raise self.fail(path, "hit_latency", "must be at least 1 cycle")
-        if self.mshrs < 1:
-            raise self.fail(path, "mshrs", "must be at least 1")
+        for name in ("mshrs", "ports", "writeback_buffer", "write_through_buffer"):
+            if not 1 <= getattr(self, name) <= MAX_ENTRIES:
+                raise self.fail(path, name, f"must be at least 1 (and at most {MAX_ENTRIES})")
         if self.seed < 0:
             raise self.fail(path, "seed", "must be 0 or more")
 

@@ -20,11 +20,21 @@ from cyclesim.errors import ConfigError
 
 __all__ = ["estimate", "check", "available_host_memory", "human_size"]
 
-# Per cache line: tag (8 B) and dirty flag (1 B) in caches/cache.pyx, the miss classifier's
-# fully-associative shadow (key 8 B, two links 2 x 4 B, hash table of 2-4 slots x 4 B per
-# line: caches/shadow.pyx) and the replacement state (at most 8 B a line: fifo's uint64;
-# lru, plru, srrip, drrip and ship need less).
-CACHE_BYTES_PER_LINE = 8 + 1 + 8 + 8 + 16 + 8
+# Per cache line: tag (8 B), dirty flag (1 B), fill-ready cycle (8 B) and prefetched bit
+# (1 B) in caches/cache.pyx, the miss classifier's fully-associative shadow (key 8 B, two
+# links 2 x 4 B, hash table of 2-4 slots x 4 B per line: caches/shadow.pyx) and the
+# replacement state (at most 8 B a line: fifo's uint64; lru, plru, srrip, drrip and ship
+# need less).
+CACHE_BYTES_PER_LINE = 8 + 1 + 8 + 1 + 8 + 8 + 16 + 8
+
+
+def cache_level_fixed_bytes(c) -> int:
+    """Per cache level, whatever its size: the port calendar (1024 cycles x 12 B), per MSHR
+    its line, free-at cycle and serving level (17 B), per writeback / write-through buffer
+    entry a free-at cycle (8 B) (caches/cache.pyx)."""
+    return (1024 * 12 + 17 * int(c.mshrs)
+            + 8 * (int(getattr(c, "writeback_buffer", 8))
+                   + int(getattr(c, "write_through_buffer", 8))))
 # Per branch-predictor entry: a 1-byte 2-bit counter (pipeline/bpred.pyx); BTB entries hold
 # tag, target and LRU stamp (3 x 8 B); RAS entries one 8-byte address.
 BTB_BYTES_PER_ENTRY = 24
@@ -54,7 +64,7 @@ def estimate(config, trace_count: int = 0, pipeline: bool = True,
         table = getattr(c, "policy_params", None)
         if table is not None and hasattr(table, "shct_entries"):
             extra = int(table.shct_entries)
-        parts[name] = lines * CACHE_BYTES_PER_LINE + extra
+        parts[name] = lines * CACHE_BYTES_PER_LINE + extra + cache_level_fixed_bytes(c)
     b = config.bpred
     nbytes = BTB_BYTES_PER_ENTRY * b.btb_entries + RAS_BYTES_PER_ENTRY * b.ras_depth
     kp = getattr(b, "kind_params", None)

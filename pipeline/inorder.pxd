@@ -31,6 +31,8 @@ cdef class InOrderCore(TimingModel):
     cdef uint32_t sb_entries       # store buffer entries (0 = stores wait for the cache)
     cdef uint32_t line_shift       # log2 of the fetch line size
     cdef uint32_t dline_shift      # log2 of the L1D line size (to split crossing accesses)
+    cdef uint64_t d_accept_wait    # cycles the last data access waited for the L1D to accept it
+    cdef uint32_t dhit_tail        # L1D hit_latency - 1: the pipelined part of an access (R13)
     # pipeline state: stage entry cycles of the previous instruction
     cdef int64_t prev[N_STAGES]
     cdef int64_t fetch_ready       # earliest IF entry of the next instruction

@@ -142,6 +142,10 @@ cdef class InOrderCore(TimingModel):
             raise ConfigError(f"data line size {data_line_size!r} must be a power of two "
                               "of at least 2 bytes.")
         self.dline_shift = int(data_line_size).bit_length() - 1
+        # R13: the L1D is pipelined; of an access's latency, hit_latency - 1 cycles are spent
+        # after MEM in the array's later stages, not holding MEM.
+        h = int(getattr(l1d, "hit_latency", 1))
+        self.dhit_tail = h - 1 if h > 1 else 0
         # A virtual instruction before the first one (entered IF at -1) makes the first
         # instruction enter IF at 0 and WB at 4.
         for i in range(N_STAGES):
@@ -312,9 +316,16 @@ cdef class InOrderCore(TimingModel):
                     lat = 1
                 data_ready = e3 + lat
                 if self.mem_blocking or not is_load:
-                    t_mem = lat
-                    if lat > 1:
+                    # R13: MEM is held until the data is due out of the array's last
+                    # stage: a pipelined hit holds it one cycle, a miss for the rest.
+                    t_mem = lat - self.dhit_tail if lat > self.dhit_tail + 1 else 1
+                    if t_mem > 1:
                         c_mem = _level_part(PART_DCACHE_L1, lvl)
+                elif self.d_accept_wait:
+                    # R13: a non-blocking load waits in MEM until the L1D accepts it (a
+                    # free port; on a miss a free MSHR), then leaves after one cycle.
+                    t_mem = 1 + <int64_t> self.d_accept_wait
+                    c_mem = _level_part(PART_DCACHE_L1, lvl)
             data_level = lvl
             if is_load:
                 self.loads += 1
@@ -337,7 +348,8 @@ cdef class InOrderCore(TimingModel):
         if rd:
             if is_load or is_amo:
                 r = data_ready
-                self.wait_cause[rd] = PART_DATA if (t_mem > 1 or lat <= 1) \
+                # the consumer's wait is the miss's only if MEM did not already hold it
+                self.wait_cause[rd] = PART_DATA if (t_mem + self.dhit_tail >= lat or lat <= 1) \
                     else _level_part(PART_DCACHE_L1, lvl)
             else:
                 r = e2 + self.latency[oc]
@@ -443,9 +455,12 @@ cdef class InOrderCore(TimingModel):
         cdef uint32_t lat2
         cdef uint8_t lvl2 = 0
         cdef uint64_t last = addr + (size if size else 1) - 1
+        self.d_accept_wait = self.l1d.accept_wait
         if (last >> self.dline_shift) != (addr >> self.dline_shift):
             lat2 = self.l1d.access(pc, (last >> self.dline_shift) << self.dline_shift, kind,
                                    start, &lvl2)
+            if self.l1d.accept_wait > self.d_accept_wait:
+                self.d_accept_wait = self.l1d.accept_wait
             if lat2 > lat:
                 lat = lat2
                 lvl[0] = lvl2

@@ -801,8 +801,8 @@ def test_r11_btfn_compressed_backward_branch(asm):
 def test_r13_nonblocking_misses_overlap(asm):
     """Rules 13, 3 (mem_blocking False): two independent missing loads one cycle apart
     each take 1 cycle in MEM; their data exist at E(MEM) + 41 each, so the consumers of
-    both run 1 cycle apart (rule 13 as written: no limit on outstanding misses; the
-    caches' `mshrs` has no effect yet)."""
+    both run 1 cycle apart (two misses fit in the default 8 MSHRs; fewer MSHRs are in
+    test_timing_asm_mshr.py)."""
     r = asm("  lla s0, buf\nm_a: ld t0, 0x200(s0)\nm_b: ld t1, 0x300(s0)\n"
             "m_ua: add t2, t0, t0\nm_ub: add t3, t1, t1\n", core__mem_blocking=False)
     assert r.st("m_b")[3] == r.st("m_a")[3] + 1

@@ -1,13 +1,22 @@
 """A deliberately plain Python model of one cache level, written from the rules in
 docs/caches.md for clarity, not speed, to check caches.cache.Cache against.
 
-Each set is a list of ways; each way is a dict {"line", "dirty"} or None (invalid). The
-policies are spelled out literally (timestamps, a tree of bits, a 2-bit counter list).
+Each set is a list of ways; each way is a dict {"line", "dirty", "ready"} or None (invalid).
+The policies are spelled out literally (timestamps, a tree of bits, a 2-bit counter list).
+
+Timing, event by event, from the rules of docs/caches.md ("Non-blocking caches"): a
+dictionary of port bookings per cycle (never forgotten), the fill-ready cycle of every line,
+a list of MSHRs [line, free-at cycle, serving level], and a list of free-at cycles per
+writeback / write-through buffer entry. access(addr, kind, pc, now) with now=None issues the
+access when the previous top-level access (of any reference cache) completed, at least one
+cycle later, like caches.cache.Cache.access_py.
 """
 from collections import OrderedDict
 
 IFETCH, LOAD, STORE, AMO, WRITEBACK = 0, 1, 2, 3, 4
 CBO_CLEAN, CBO_FLUSH, CBO_ZERO = 1, 2, 4        # cache-block operations (docs/caches.md)
+
+_clock = [0]      # cycle the previous top-level access completed (blocking requester)
 
 
 class RefMemory:
@@ -19,7 +28,10 @@ class RefMemory:
         self.writes = 0
         self.log = []
 
-    def access(self, addr, kind):
+    def access(self, addr, kind, pc=0, now=None):
+        return self._access(addr, kind, pc, 0 if now is None else now)
+
+    def _access(self, addr, kind, pc, now):
         self.log.append((addr, kind))
         if kind in (STORE, WRITEBACK):
             self.writes += 1
@@ -27,14 +39,18 @@ class RefMemory:
             self.reads += 1
         return self.latency, 4
 
-    def block_op(self, addr, op):
+    def block_op(self, addr, op, now=None):
         return 0                 # memory is where cleaned and flushed data end up
+
+    def _block_op(self, addr, op, now):
+        return 0
 
 
 class RefCache:
     def __init__(self, size, assoc, line_size, hit_latency=1, policy="lru",
                  write_policy="write_back", write_allocate=True, inclusive=False,
-                 seed=1, next=None, level_id=1, params=None):
+                 seed=1, next=None, level_id=1, params=None, mshrs=8, ports=1,
+                 writeback_buffer=8, write_through_buffer=8):
         self.assoc = assoc
         self.line_size = line_size
         self.num_sets = size // (assoc * line_size)
@@ -81,6 +97,17 @@ class RefCache:
         self.seen = set()
         self.fa = OrderedDict()            # fully-associative LRU of the same number of lines
         self.fa_lines = self.num_sets * assoc
+        # timing state
+        self.ports = ports
+        self.port_bookings = {}                    # cycle -> accesses started in it
+        self.mshr = [[None, 0, 0] for _ in range(mshrs)]     # [line, free at, served by]
+        self.wbb = [0] * writeback_buffer          # free-at cycle per entry
+        self.wtb = [0] * write_through_buffer
+        self.mshr_hits = self.mshr_allocations = 0
+        self.mshr_full_stalls = self.mshr_full_stall_cycles = 0
+        self.port_stalls = self.port_stall_cycles = 0
+        self.wbb_full_stalls = self.wbb_full_stall_cycles = 0
+        self.wtb_full_stalls = self.wtb_full_stall_cycles = 0
 
     # ---- policy, literally ----
     def _touch(self, s, w):
@@ -199,54 +226,38 @@ class RefCache:
         return sorted(w["line"] * self.line_size for st in self.sets for w in st
                       if w and w["dirty"])
 
-    # ---- one access: returns (latency, served_by, "h" or "m") ----
-    def access(self, addr, kind, pc=0):
-        self.pc = pc
-        line = addr // self.line_size
-        is_store = kind in (STORE, WRITEBACK)
-        is_write = is_store or kind == AMO
-        allocate = self.write_allocate or not is_store
-        self.accesses += 1
-        # fully-associative LRU shadow sees every reference
-        fa_hit = line in self.fa
-        if fa_hit:
-            self.fa.move_to_end(line)
-        elif allocate:
-            if len(self.fa) == self.fa_lines:
-                self.fa.popitem(last=False)
-            self.fa[line] = True
+    # ---- timing helpers ----
+    def _take_port(self, now):
+        t = now
+        while self.port_bookings.get(t, 0) >= self.ports:
+            t += 1
+        self.port_bookings[t] = self.port_bookings.get(t, 0) + 1
+        if t != now:
+            self.port_stalls += 1
+            self.port_stall_cycles += t - now
+        return t
 
-        s, w = self._find(line)
-        if w is not None:
-            self.hits += 1
-            self._touch(s, w)
-            if is_write:
-                if self.write_back:
-                    self.sets[s][w]["dirty"] = True
-                else:
-                    self.write_throughs += 1
-                    self.next.access(addr, WRITEBACK if kind == WRITEBACK else STORE)
-            return self.hit_latency, self.level_id, "h"
+    @staticmethod
+    def _earliest(free_list):
+        """Index of the entry that frees first (the lowest index among equals)."""
+        return min(range(len(free_list)), key=lambda i: (free_list[i], i))
 
-        self.misses += 1
-        if line not in self.seen:
-            self.seen.add(line)
-            self.compulsory += 1
-        elif fa_hit:
-            self.conflict += 1
-        else:
-            self.capacity += 1
+    def _post_write(self, addr, kind, t):
+        """A posted write enters the write-through buffer at t (waiting for the first entry
+        to free when all are busy); the entry is busy until the next level has done it."""
+        e = self._earliest(self.wtb)
+        wait = max(0, self.wtb[e] - t)
+        if wait:
+            self.wtb_full_stalls += 1
+            self.wtb_full_stall_cycles += wait
+        lat, served = self.next._access(addr, kind, self.pc, t + wait)[:2]
+        self.wtb[e] = t + wait + lat
+        return wait, served
 
-        if not allocate:
-            self.write_throughs += 1
-            _, served = self.next.access(addr, kind)[:2]
-            return self.hit_latency, served, "m"
-
-        if kind == WRITEBACK:
-            latency, served = 0, self.level_id
-        else:
-            latency, served = self.next.access(addr, IFETCH if kind == IFETCH else LOAD)[:2]
+    def _install(self, s, line, when):
+        """Put line into set s, the fill arriving at `when`; returns (way, stall)."""
         ways = self.sets[s]
+        stall = 0
         if None in ways:
             w = ways.index(None)
         else:
@@ -259,51 +270,132 @@ class RefCache:
                     dirty |= up.invalidate(old["line"] * self.line_size, self.line_size)
             if dirty:
                 self.writebacks += 1
-                self.next.access(old["line"] * self.line_size, WRITEBACK)
-        ways[w] = {"line": line, "dirty": False}
+                e = self._earliest(self.wbb)
+                stall = max(0, self.wbb[e] - when)
+                if stall:
+                    self.wbb_full_stalls += 1
+                    self.wbb_full_stall_cycles += stall
+                lat = self.next._access(old["line"] * self.line_size, WRITEBACK, 0,
+                                        when + stall)[0]
+                self.wbb[e] = when + stall + lat
+        ways[w] = {"line": line, "dirty": False, "ready": when + stall}
         self._insert(s, w)
-        if is_write:
-            if self.write_back:
-                ways[w]["dirty"] = True
-            else:
-                self.write_throughs += 1
-                self.next.access(addr, WRITEBACK if kind == WRITEBACK else STORE)
-        return self.hit_latency + latency, served, "m"
+        return w, stall
 
-    # ---- cache-block operations (docs/caches.md): returns the cycles until done ----
-    def block_op(self, addr, op):
+    # ---- one access: returns (latency, served_by, "h" or "m") ----
+    def access(self, addr, kind, pc=0, now=None):
+        t = _clock[0] if now is None else now
+        out = self._access(addr, kind, pc, t)
+        _clock[0] = t + max(out[0], 1)
+        return out
+
+    def _access(self, addr, kind, pc, now):
+        self.pc = pc
         line = addr // self.line_size
+        is_store = kind in (STORE, WRITEBACK)
+        is_write = is_store or kind == AMO
+        allocate = self.write_allocate or not is_store
+        self.accesses += 1
+        done = self._take_port(now) + self.hit_latency
+        # fully-associative LRU shadow sees every reference
+        fa_hit = line in self.fa
+        if fa_hit:
+            self.fa.move_to_end(line)
+        elif allocate:
+            if len(self.fa) == self.fa_lines:
+                self.fa.popitem(last=False)
+            self.fa[line] = True
+
         s, w = self._find(line)
-        if op == CBO_ZERO:
-            # the whole line is written: present -> touched, absent -> installed, no fill
-            if w is not None:
-                self._touch(s, w)
-            else:
-                ways = self.sets[s]
-                if None in ways:
-                    w = ways.index(None)
+        if w is not None:
+            self.hits += 1
+            if self.sets[s][w]["ready"] > done:        # hit under miss: wait for the fill
+                self.mshr_hits += 1
+                done = self.sets[s][w]["ready"]
+            self._touch(s, w)
+            if is_write:
+                if self.write_back:
+                    self.sets[s][w]["dirty"] = True
                 else:
-                    w = self._victim(s)
-                    old = ways[w]
-                    self.evictions += 1
-                    dirty = old["dirty"]
-                    if self.inclusive:
-                        for up in self.uppers:
-                            dirty |= up.invalidate(old["line"] * self.line_size,
-                                                   self.line_size)
-                    if dirty:
-                        self.writebacks += 1
-                        self.next.access(old["line"] * self.line_size, WRITEBACK)
-                ways[w] = {"line": line, "dirty": False}
-                self._insert(s, w)
+                    self.write_throughs += 1
+                    done += self._post_write(addr, WRITEBACK if kind == WRITEBACK else STORE,
+                                             done)[0]
+            return done - now, self.level_id, "h"
+
+        self.misses += 1
+        if line not in self.seen:
+            self.seen.add(line)
+            self.compulsory += 1
+        elif fa_hit:
+            self.conflict += 1
+        else:
+            self.capacity += 1
+
+        if not allocate:
+            self.write_throughs += 1
+            wait, served = self._post_write(addr, kind, done)
+            return done + wait - now, served, "m"
+
+        merged = [m for m in self.mshr if m[0] == line and m[1] > done]
+        if kind == WRITEBACK:                      # a whole line from above: no fetch
+            served = self.level_id
+            w, stall = self._install(s, line, done)
+            done += stall
+        elif merged:                               # its fill is under way: wait for it
+            self.mshr_hits += 1
+            m = merged[0]
+            done = max(done, m[1])
+            served = m[2]
+            w, stall = self._install(s, line, done)
+            done += stall
+        else:
+            e = self._earliest([m[1] for m in self.mshr])
+            if self.mshr[e][1] > done:             # every MSHR busy: wait for the first
+                self.mshr_full_stalls += 1
+                self.mshr_full_stall_cycles += self.mshr[e][1] - done
+                done = self.mshr[e][1]
+            self.mshr_allocations += 1
+            latency, served = self.next._access(addr, IFETCH if kind == IFETCH else LOAD,
+                                                pc, done)[:2]
+            w, stall = self._install(s, line, done + latency)
+            done += latency + stall
+            self.mshr[e] = [line, done, served]
+        if is_write:
             if self.write_back:
                 self.sets[s][w]["dirty"] = True
             else:
                 self.write_throughs += 1
-                self.next.block_op(addr, op)
-            return self.hit_latency
+                done += self._post_write(addr, WRITEBACK if kind == WRITEBACK else STORE,
+                                         done)[0]
+        return done - now, served, "m"
+
+    # ---- cache-block operations (docs/caches.md): returns the cycles until done ----
+    def block_op(self, addr, op, now=None):
+        """now=None: issued when the previous top-level access completed (as access)."""
+        t0 = _clock[0] if now is None else now
+        cycles = self._block_op(addr, op, t0)
+        _clock[0] = t0 + max(cycles, 1)
+        return cycles
+
+    def _block_op(self, addr, op, now):
+        line = addr // self.line_size
+        s, w = self._find(line)
+        t = now + self.hit_latency          # no port: block operations are rare
+        if op == CBO_ZERO:
+            # the whole line is written: present -> touched, absent -> installed, no fill,
+            # no MSHR (the victim's writeback may wait for the writeback buffer)
+            stall = 0
+            if w is not None:
+                self._touch(s, w)
+            else:
+                w, stall = self._install(s, line, t)
+            if self.write_back:
+                self.sets[s][w]["dirty"] = True
+            else:
+                self.write_throughs += 1
+                self.next._block_op(addr, op, t + stall)
+            return self.hit_latency + stall
         # clean / flush: write a dirty copy back, drop it for flush, then the level below
-        cycles = self.hit_latency
         dirty = w is not None and self.sets[s][w]["dirty"]
         if w is not None:
             if op == CBO_FLUSH:
@@ -317,5 +409,5 @@ class RefCache:
                 self.sets[s][w]["dirty"] = False
         if dirty:
             self.writebacks += 1
-            cycles += self.next.access(line * self.line_size, WRITEBACK)[0]
-        return cycles + self.next.block_op(addr, op)
+            t += self.next._access(line * self.line_size, WRITEBACK, 0, t)[0]
+        return t + self.next._block_op(addr, op, t) - now

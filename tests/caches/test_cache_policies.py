@@ -155,7 +155,7 @@ def compare(policy, write_policy, write_allocate, addrs, kinds, size=1024, assoc
         pcs = [0x10000 + 2 * ((int(a) // 256) % 11) for a in addrs]
     for i, (a, k, pc) in enumerate(zip(addrs, kinds, pcs)):
         a, k, pc = int(a), int(k), int(pc)
-        got = dut.access_py(a, k, 0, pc)
+        got = dut.access_py(a, k, None, pc)      # one access at a time (blocking requester)
         want = ref.access(a, k, pc)[:2]
         assert got == want, f"access {i} ({a:#x}, kind {k}): got {got}, reference {want}"
     s = dut.stats()
