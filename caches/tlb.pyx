@@ -26,6 +26,10 @@ except ImportError:
     _BadConfig = ValueError
 
 # Key kinds of the page-table map (top two bits of a key).
+
+# issue cycle of the next Python-side walk_once / access_py without a `now`
+cdef uint64_t _py_clock = 0
+
 cdef uint64_t KEY_TABLE = (<uint64_t> 1) << 62     # (level, prefix) -> table page
 cdef uint64_t KEY_FRAME = (<uint64_t> 2) << 62     # (size, vpn) -> data frame
 cdef uint64_t KEY_SUPER = (<uint64_t> 3) << 62     # 2 MiB region mapped by a superpage
@@ -353,11 +357,16 @@ cdef class PageTableWalker:
             n += 1
         return n
 
-    def walk_once(self, uint64_t va, uint64_t now=0):
-        """Run one walk (counted): (cycles, ppn, size)."""
+    def walk_once(self, uint64_t va, now=None):
+        """Run one walk (counted): (cycles, ppn, size). Without `now` it starts when the
+        previous Python-issued walk or access completed (the caches are non-blocking: a
+        second walk at the same cycle would wait for the first one's fills)."""
+        global _py_clock
         cdef uint64_t ppn = 0
         cdef uint8_t size = 0
-        cdef uint32_t c = self.walk(va, now, &ppn, &size)
+        cdef uint64_t t = _py_clock if now is None else <uint64_t> now
+        cdef uint32_t c = self.walk(va, t, &ppn, &size)
+        _py_clock = t + (c if c > 1 else 1)
         return int(c), int(ppn), int(size)
 
     def flush(self):
@@ -491,10 +500,14 @@ cdef class Translator(MemoryLevel):
             + (addr & (((<uint64_t> 1) << (PAGE_SHIFT + LEVEL_BITS * size)) - 1)),
             kind, now + t, served_by)
 
-    def access_py(self, uint64_t addr, kind, uint64_t now=0, uint64_t pc=0):
-        """One translated access from Python: (latency, level_id that served it)."""
+    def access_py(self, uint64_t addr, kind, now=None, uint64_t pc=0):
+        """One translated access from Python: (latency, level_id that served it). Without
+        `now` it is issued when the previous Python-issued walk or access completed."""
+        global _py_clock
         cdef uint8_t served = 0
-        cdef uint32_t lat = self.access(pc, addr, <uint8_t> int(kind), now, &served)
+        cdef uint64_t t = _py_clock if now is None else <uint64_t> now
+        cdef uint32_t lat = self.access(pc, addr, <uint8_t> int(kind), t, &served)
+        _py_clock = t + (lat if lat > 1 else 1)
         return lat, served
 
     def stats(self):

@@ -17,7 +17,11 @@ import pytest
 from test_timing_asm import BASE, DATA, asm  # noqa: F401 (asm is the fixture)
 
 MISS = 41
-TLB = dict(BASE, **{"tlb.enabled": True, "tlb.l2tlb_latency": 3, "tlb.dtlb_entries": 32,
+# Blocking fetch: the code walk's PTE fills (in flight until cycle 123, then the code
+# line's own fill) complete before the first load executes, so the PTE lines the
+# derivations below call hits are complete lines (with non-blocking caches a line still
+# being filled is waited for, docs/caches.md).
+TLB = dict(BASE, **{"core.fetch_blocking": True, "tlb.enabled": True, "tlb.l2tlb_latency": 3, "tlb.dtlb_entries": 32,
                     "tlb.dtlb_assoc": 32, "tlb.itlb_entries": 32, "tlb.itlb_assoc": 32,
                     "tlb.pwc_entries": 8})
 L2TLB = 3
