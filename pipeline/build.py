@@ -2,11 +2,15 @@
 from cyclesim.errors import ConfigError
 from pipeline.bpred import BTB, RAS, make_predictor
 from pipeline.inorder import InOrderCore
+from pipeline.superscalar import SuperscalarCore
 
 _CORE_FIELDS = ("forwarding", "branch_resolve_stage", "mul_latency", "div_latency",
                 "div_pipelined", "fadd_latency", "fmul_latency", "fma_latency",
                 "fdiv_latency", "fsqrt_latency", "fcvt_latency", "long_ops_pipelined",
                 "fetch_blocking", "mem_blocking", "store_buffer_entries")
+# Fields of the superscalar in-order model (docs/pipeline.md, rules S1..S9).
+_WIDE_FIELDS = ("width", "fetch_stages", "decode_stages", "mem_per_cycle", "branch_per_cycle",
+                "muldiv_per_cycle", "fp_per_cycle", "no_pair", "late_alu", "late_alu_delay")
 
 
 def build_predictor(bpred_cfg):
@@ -27,6 +31,12 @@ def build_core(core_cfg, bpred_cfg, l1i, l1d):
         raise ConfigError(f"core.model = {core_cfg.model!r} is not available; use 'inorder'.")
     predictor, btb, ras = build_predictor(bpred_cfg)
     kwargs = {name: getattr(core_cfg, name) for name in _CORE_FIELDS}
-    return InOrderCore(l1i, l1d, predictor, btb, ras,
-                       fetch_line_size=getattr(l1i, "line_size", 64),
-                       data_line_size=getattr(l1d, "line_size", 64), **kwargs)
+    wide = {name: getattr(core_cfg, name) for name in _WIDE_FIELDS}
+    cls = InOrderCore
+    if wide["width"] > 1 or wide["fetch_stages"] > 1 or wide["decode_stages"] > 1 \
+            or wide["late_alu"]:
+        # The scalar class stays the single-issue model: nothing of S1..S9 costs it time.
+        cls = SuperscalarCore
+        kwargs.update(wide)
+    return cls(l1i, l1d, predictor, btb, ras, fetch_line_size=getattr(l1i, "line_size", 64),
+               data_line_size=getattr(l1d, "line_size", 64), **kwargs)
