@@ -278,7 +278,7 @@ def test_from_dict_with_preset_key():
     ({"l1i": None}, "l1i = None: must be a table"),
     ({"l3": "yes please"}, "l3 = 'yes please': use none to remove the level"),
     ({"preset": "bogus"}, "unknown preset 'bogus'; known presets are default, textbook, "
-                          "embedded, application"),
+                          "embedded, application, u74"),
 ])
 def test_from_dict_errors(data, message):
     with pytest.raises(ConfigError) as e:
@@ -419,7 +419,7 @@ def test_resolve_config_errors(args, message):
 # -- presets ----------------------------------------------------------------------------------
 
 def test_presets():
-    assert presets.names() == ["default", "textbook", "embedded", "application"]
+    assert presets.names() == ["default", "textbook", "embedded", "application", "u74"]
     for name in presets.names():
         c = presets.get(name)
         assert c.name == name
@@ -436,7 +436,7 @@ def test_presets():
     a.l1d.size = "4KiB"
     assert presets.get("embedded").l1d.size == 16 * KiB  # presets are fresh copies
     with pytest.raises(ConfigError, match="unknown preset 'big'; known presets are default, "
-                                          "textbook, embedded, application"):
+                                          "textbook, embedded, application, u74"):
         presets.get("big")
 
 
