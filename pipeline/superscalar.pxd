@@ -22,6 +22,7 @@ cdef class SuperscalarCore(InOrderCore):
     cdef int8_t group_next[N_GROUP_STATES][N_ISSUE_CLASSES]   # -1: cannot join the group
     cdef int8_t group_start[N_ISSUE_CLASSES]
     cdef int64_t hist[MAX_SUB][RING]  # entry cycle of sub-stage s of instruction n - k
+    cdef int64_t known_at[64]         # S7: cycle a register's result time is decided
     cdef uint64_t n_seen              # instructions consumed (ring position)
     cdef int64_t group_cycle          # EX entry cycle of the current issue group
     cdef int group_state, group_size

@@ -131,6 +131,8 @@ cdef class SuperscalarCore(InOrderCore):
                 self.hist[s][k] = -1
         for k in range(RING):
             self.hist[self.sw][k] = self.n_sub - 2
+        for k in range(64):
+            self.known_at[k] = 0
         self.n_seen = 0
         self.group_cycle = -1
         self.group_state = 0
@@ -230,13 +232,21 @@ cdef class SuperscalarCore(InOrderCore):
                 # S7: the late ALU takes operands late_alu_delay cycles after EX entry.
                 extra = -self.late_delay
             src = di.rs1 & (N_REGS - 1)
-            if src and self.fwd_ready[src] + extra >= x:
-                x = self.fwd_ready[src] + extra
-                c[sx] = self.wait_cause[src]
+            if src:
+                need = self.fwd_ready[src] + extra
+                if late_candidate and self.known_at[src] > need:
+                    need = self.known_at[src]
+                if need >= x:
+                    x = need
+                    c[sx] = self.wait_cause[src]
             src = di.rs2 & (N_REGS - 1)
-            if src and not (is_store or is_amo) and self.fwd_ready[src] + extra >= x:
-                x = self.fwd_ready[src] + extra
-                c[sx] = self.wait_cause[src]
+            if src and not (is_store or is_amo):
+                need = self.fwd_ready[src] + extra
+                if late_candidate and self.known_at[src] > need:
+                    need = self.known_at[src]
+                if need >= x:
+                    x = need
+                    c[sx] = self.wait_cause[src]
             src = di.rs3 & (N_REGS - 1)
             if src and self.fwd_ready[src] >= x:
                 x = self.fwd_ready[src]
@@ -356,16 +366,21 @@ cdef class SuperscalarCore(InOrderCore):
         if rd:
             if is_load or is_amo:
                 r = data_ready
+                self.known_at[rd] = e[sm]
                 self.wait_cause[rd] = PART_DATA if (t_mem > 1 or lat <= 1) \
                     else _level_part(PART_DCACHE_L1, lvl)
             elif late:
                 r = e[sm] + self.late_delay
+                self.known_at[rd] = e[sm]
                 self.wait_cause[rd] = PART_DATA
             else:
                 r = e[sx] + self.latency[oc]
+                self.known_at[rd] = e[sx]
                 self.wait_cause[rd] = PART_DATA
             self.fwd_ready[rd] = r
-            if r > e[sw]:
+            # S7: the late ALU sits before WB in the hardware (M2), so its write is in
+            # order and never a late write of rule 6.
+            if r > e[sw] and not late:
                 self.waw_ready[rd] = r
                 self.rf_ready[rd] = r + 1
             else:
