@@ -15,6 +15,7 @@ instruction streams and on the instruction streams of real workloads, for widths
 and several rule settings.
 """
 import random
+import zlib
 
 import pytest
 
@@ -67,7 +68,19 @@ def reference(insts, cfg, ilat, dlat):
     own = [dict() for _ in range(n)]                      # time needed in a sub-stage
     late = [False] * n
     value = [None] * n                                    # cycle the result is usable
-    fwd, rf, writer = {}, {}, {}
+    # Registers are tracked by producer: prod[i] names, for each source of i, the last older
+    # instruction (in program order) writing it; value[j] is the cycle j's result is usable
+    # through the bypasses (None while unknown), rfw[j] the cycle it is usable from the
+    # register file (rule 5).
+    writer, prod, waw_prev, rfw = {}, [None] * n, [None] * n, [None] * n
+
+    def usable(i, k, via_rf=False):
+        j = prod[i][k]
+        if j is None:
+            return 0
+        v = rfw[j] if via_rf else value[j]
+        return INF if v is None else v
+
     sb_finish, sb_last = [], 0
     stage = [[] for _ in range(WB + 1)]
     btb, ras = {}, []
@@ -92,10 +105,10 @@ def reference(insts, cfg, ilat, dlat):
             if not r:
                 continue
             if not full:
-                if rf.get(r, 0) > t:
+                if usable(i, k, True) > t:
                     return False, False
                 continue
-            need = fwd.get(r, 0) + (extra if k < 2 else 0)
+            need = usable(i, k) + (extra if k < 2 else 0)
             if need <= t:
                 continue
             if cand and k < 2 and need <= t + D:
@@ -103,8 +116,8 @@ def reference(insts, cfg, ilat, dlat):
                 continue
             return False, False
         rd = d.get("rd")
-        if rd and rd in writer:                            # rule 6: writes in order
-            j = writer[rd]
+        j = waw_prev[i]
+        if rd and j is not None and not late[j]:           # rule 6 (not for late ALU, S7)
             lat = 2 if op in ("load", "amo") else cfg.get(LONG.get(op, ""), 1)
             v = value[j]
             if v is None:
@@ -112,6 +125,9 @@ def reference(insts, cfg, ilat, dlat):
             if WB in E[j]:
                 is_late = v > E[j][WB] and not late[j]
             elif M in E[j] and v <= E[j][M] + own[j].get(M, 1):
+                is_late = False                             # WB comes no earlier than v
+            elif insts[j]["opclass"] not in ("load", "store", "amo") and \
+                    v <= E[j][X] + own[j].get(X, 1) + 1:
                 is_late = False
             else:
                 is_late = v - lat + 1 > t               # undecided yet: wait while it binds
@@ -156,16 +172,13 @@ def reference(insts, cfg, ilat, dlat):
                         own[i][X] = 1 if piped else cfg[LONG[op]]
                     if d.get("rd"):
                         rd = d["rd"]
-                        writer[rd] = i
                         if op in ("load", "amo") or go_late:
-                            fwd[rd] = INF
                             value[i] = None
                         else:
-                            value[i] = fwd[rd] = t + cfg.get(LONG.get(op, ""), 1)
-                        rf[rd] = INF
+                            value[i] = t + cfg.get(LONG.get(op, ""), 1)
                 if s == X:                                # EX -> MEM
                     if op in ("store", "amo"):
-                        if full and d.get("rs2") and fwd.get(d["rs2"], 0) > t:
+                        if full and d.get("rs2") and usable(i, 1) > t:
                             break
                         if op == "store" and N and len(sb_finish) >= N and sb_finish[-N] > t:
                             break
@@ -180,16 +193,16 @@ def reference(insts, cfg, ilat, dlat):
                             sb_finish.append(sb_last)
                         elif op == "load":
                             own[i][M] = L if cfg["mem_blocking"] else 1
-                            value[i] = fwd[d["rd"]] = t + L if d.get("rd") else None
+                            value[i] = t + L
                         else:
                             own[i][M] = L
                             if d.get("rd"):
-                                value[i] = fwd[d["rd"]] = t + L
+                                value[i] = t + L
                     if late[i] and d.get("rd"):
-                        value[i] = fwd[d["rd"]] = t + D
+                        value[i] = t + D
                 if s == M and d.get("rd"):                # MEM -> WB: register file write
                     v = value[i]
-                    rf[d["rd"]] = (v + 1) if (v > t and not late[i]) else t + 1
+                    rfw[i] = (v + 1) if (v > t and not late[i]) else t + 1
                 E[i][s + 1] = t
                 stage[s + 1].append(i)
                 moved.append(i)
@@ -211,6 +224,10 @@ def reference(insts, cfg, ilat, dlat):
             held = ls[-1]
             E[i][0] = t
             stage[0].append(i)
+            prod[i] = [writer.get(d.get(r)) if d.get(r) else None for r in ("rs1", "rs2", "rs3")]
+            if d.get("rd"):
+                waw_prev[i] = writer.get(d["rd"])
+                writer[d["rd"]] = i
             nxt += 1
             fetched += 1
             op = d["opclass"]
@@ -318,3 +335,86 @@ def test_random_streams_match_the_cycle_by_cycle_model(seed, width):
     ilines = {P + 64 * k: rng.choice([1, 3, 9]) for k in range(16)}
     dlines = {0x800000 + 64 * k: rng.choice([1, 1, 2, 7, 20]) for k in range(16)}
     run_both(cfg, random_stream(rng), ilines, dlines)
+
+
+# ------------------------------------------------------------------ real workload streams
+_streams: dict = {}
+
+
+def workload_stream(name, skip, count):
+    """DynInsts number skip .. skip+count-1 of workload `name`, as feed() dicts."""
+    key = (name, skip, count)
+    if key in _streams:
+        return _streams[key]
+    import cyclesim
+    import pipeline.build
+    from cyclesim.isa._coretest import RecordingModel
+
+    class Recorder(RecordingModel):
+        def stats(self):
+            return {}
+
+        def reset_stats(self):
+            pass
+
+    made = []
+
+    def build(*args, **kwargs):
+        made.append(Recorder(skip + count))
+        return made[-1]
+
+    real = pipeline.build.build_core
+    pipeline.build.build_core = build
+    try:
+        cyclesim.run(name, *cyclesim.workloads.info(name)["default_args"],
+                     max_insts=skip + count, sample_interval=None)
+    finally:
+        pipeline.build.build_core = real
+    recs = made[0].records()[skip:]
+    fields = ("pc", "next_pc", "mem_addr", "raw", "op", "length", "rd", "rs1", "rs2",
+              "rs3", "mem_size", "taken")
+    out = [dict({f: int(r[f]) for f in fields}, opclass=OC[int(r["opclass"])]) for r in recs]
+    _streams[key] = out
+    return out
+
+
+WORKLOAD_CONFIGS = [
+    # the u74 preset's core rules
+    dict(width=2, fetch_stages=2, decode_stages=2, late_alu=True, late_alu_delay=2,
+         mem_per_cycle=1, branch_per_cycle=1, muldiv_per_cycle=1, fp_per_cycle=1,
+         no_pair="branch+muldiv,branch+fp,muldiv+fp", mem_blocking=False, mul_latency=3,
+         fadd_latency=5, fmul_latency=5, fma_latency=5, store_buffer_entries=8),
+    # three-wide, two memory ops per cycle, no late ALU, branches resolved in MEM
+    dict(width=3, fetch_stages=1, decode_stages=3, mem_per_cycle=2, branch_per_cycle=1,
+         muldiv_per_cycle=1, fp_per_cycle=2, branch_resolve_stage="MEM", mem_blocking=True,
+         store_buffer_entries=2, long_ops_pipelined=False),
+    # dual issue without forwarding, blocking fetch, ID-resolved branches
+    dict(width=2, fetch_stages=3, decode_stages=1, forwarding="none",
+         branch_resolve_stage="ID", mem_per_cycle=2, branch_per_cycle=2, no_pair="mem+branch",
+         store_buffer_entries=0),
+    # three-wide with a late ALU one cycle after EX, every class twice per cycle
+    dict(width=3, fetch_stages=2, decode_stages=2, late_alu=True, late_alu_delay=1,
+         mem_per_cycle=2, branch_per_cycle=2, muldiv_per_cycle=2, fp_per_cycle=2,
+         mem_blocking=True, div_pipelined=True),
+]
+_DEFAULTS = dict(forwarding="full", branch_resolve_stage="EX", late_alu=False,
+                 late_alu_delay=2, no_pair="", mul_latency=3, div_latency=20,
+                 fadd_latency=4, fmul_latency=4, fma_latency=5, fdiv_latency=20,
+                 fsqrt_latency=25, fcvt_latency=2, long_ops_pipelined=True,
+                 div_pipelined=False, fetch_blocking=True, mem_blocking=True,
+                 store_buffer_entries=4, mem_per_cycle=1, branch_per_cycle=1,
+                 muldiv_per_cycle=1, fp_per_cycle=1, fetch_stages=1, decode_stages=1)
+
+
+@pytest.mark.parametrize("k", range(len(WORKLOAD_CONFIGS)))
+@pytest.mark.parametrize("name", ["matmul", "sort", "crc32", "nbody", "interp"])
+def test_workload_streams_match_the_cycle_by_cycle_model(name, k):
+    insts = workload_stream(name, 20_000, 2500)
+    cfg = dict(_DEFAULTS, **WORKLOAD_CONFIGS[k])
+    rng = random.Random(zlib.crc32(name.encode()) + k)
+    code = sorted({d["pc"] >> 6 for d in insts})
+    data = sorted({d["mem_addr"] >> 6 for d in insts if d["mem_size"]})
+    ilines = {a << 6: rng.choice([2, 5, 12]) for a in rng.sample(code, min(20, len(code)))}
+    dlines = {a << 6: rng.choice([2, 3, 9, 30]) for a in rng.sample(data, min(40, len(data)))}
+    core = run_both(cfg, insts, ilines, dlines)
+    assert core.stats()["core.issue_cycles.2"] > 0      # the stream really dual-issues
