@@ -2,7 +2,6 @@
 from cyclesim.errors import ConfigError
 from pipeline.bpred import BTB, RAS, make_predictor
 from pipeline.inorder import InOrderCore
-from pipeline.superscalar import SuperscalarCore
 
 _CORE_FIELDS = ("forwarding", "branch_resolve_stage", "mul_latency", "div_latency",
                 "div_pipelined", "fadd_latency", "fmul_latency", "fma_latency",
@@ -36,6 +35,8 @@ def build_core(core_cfg, bpred_cfg, l1i, l1d):
     if wide["width"] > 1 or wide["fetch_stages"] > 1 or wide["decode_stages"] > 1 \
             or wide["late_alu"]:
         # The scalar class stays the single-issue model: nothing of S1..S9 costs it time.
+        from pipeline.superscalar import SuperscalarCore
+
         cls = SuperscalarCore
         kwargs.update(wide)
     return cls(l1i, l1d, predictor, btb, ras, fetch_line_size=getattr(l1i, "line_size", 64),

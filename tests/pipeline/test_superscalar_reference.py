@@ -418,3 +418,25 @@ def test_workload_streams_match_the_cycle_by_cycle_model(name, k):
     dlines = {a << 6: rng.choice([2, 3, 9, 30]) for a in rng.sample(data, min(40, len(data)))}
     core = run_both(cfg, insts, ilines, dlines)
     assert core.stats()["core.issue_cycles.2"] > 0      # the stream really dual-issues
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_width_one_is_exactly_the_scalar_pipeline(seed):
+    """With width 1 and depths 1 rules S1..S9 are rules 1, 2, 11 and 14: the superscalar
+    class gives the scalar class's trace and CPI stack on the scalar reference streams."""
+    from test_reference_model import random_case
+    from pipeline.inorder import InOrderCore
+
+    cfg, ilines, dlines, insts = random_case(random.Random(1000 + seed))
+    out = []
+    for cls, extra in ((InOrderCore, {}), (SuperscalarCore, {"width": 1})):
+        l1i, l1d = ScriptedLevel(1, 1), ScriptedLevel(1, 1)
+        for a, L in ilines.items():
+            l1i.set(a, L, 2)
+        for a, L in dlines.items():
+            l1d.set(a, L, 2)
+        core = cls(l1i, l1d, make_predictor("static_nt"), BTB(512, 4), RAS(8), **cfg, **extra)
+        core.enable_trace(0, len(insts))
+        feed(core, insts)
+        out.append((core.pipeline_trace().tolist(), core.cpi_stack(), core.cycle))
+    assert out[0] == out[1]
