@@ -2,6 +2,7 @@
 presets and the generated reference. Expected defaults are copied by hand from the config
 contract (/tmp/config-spec.md at the time of writing), not read back from the code."""
 
+import re
 import dataclasses
 import json
 import tomllib
@@ -474,3 +475,16 @@ def test_text_forms_and_module_attributes():
     assert json.loads(c.to_json())["core"]["frequency"] == "320MHz"
     assert yaml.safe_load(c.to_yaml())["memory"]["latency"] == 40
     assert SystemConfig.from_dict(tomllib.loads(c.to_toml())) == c
+
+
+@pytest.mark.parametrize("core, message", [
+    ({"width": 4}, "core.width = 4: must be 1, 2 or 3 instructions per cycle"),
+    ({"fetch_stages": 0}, "core.fetch_stages = 0: must be between 1 and 4 stages"),
+    ({"width": 2, "mem_per_cycle": 3}, "core.mem_per_cycle = 3: must be between 1 and width (2)"),
+    ({"no_pair": "branch+foo"}, "has 'branch+foo'; write pairs like 'branch+muldiv'"),
+    ({"late_alu": True, "forwarding": "none"}, "core.late_alu = True: needs forwarding = 'full'"),
+    ({"late_alu_delay": 0}, "core.late_alu_delay = 0: must be at least 1 cycle"),
+])
+def test_superscalar_fields_are_checked(core, message):
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        SystemConfig.from_dict({"core": core})
