@@ -2,9 +2,9 @@
 presets and the generated reference. Expected defaults are copied by hand from the config
 contract (/tmp/config-spec.md at the time of writing), not read back from the code."""
 
-import re
 import dataclasses
 import json
+import re
 import tomllib
 from pathlib import Path
 
