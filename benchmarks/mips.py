@@ -4,6 +4,7 @@
     python benchmarks/mips.py matmul ptrchase --modes functional
     python benchmarks/mips.py --max-insts 20000000
     python benchmarks/mips.py --modes timing --set tlb.enabled=true   (config overrides)
+    python benchmarks/mips.py --preset u74 --set core.width=3
 
 Each (workload, mode) runs in a fresh child process so that its peak RSS is its own.
 Prints a Markdown table and the medians; the numbers quoted in the README come from here.
@@ -26,20 +27,20 @@ import json, sys, time
 import cyclesim
 from cyclesim.footprint import own_peak_rss
 name, mode, max_insts = sys.argv[1], sys.argv[2], int(sys.argv[3])
-overrides = json.loads(sys.argv[4]) if len(sys.argv) > 4 else []
+preset, overrides = sys.argv[4] or None, json.loads(sys.argv[5])
 args = cyclesim.workloads.info(name)["default_args"]
 r = cyclesim.run(name, *args, mode=mode, max_insts=max_insts or None, sample_interval=None,
-                 overrides=overrides or None)
+                 preset=preset, overrides=overrides or None)
 print(json.dumps({"instructions": r.instructions, "seconds": r.host_seconds,
                   "status": r.status, "ipc": float(r.stats["core.ipc"]),
                   "rss_mib": own_peak_rss() / 2**20}))
 """
 
 
-def measure(name, mode, max_insts, overrides=()):
+def measure(name, mode, max_insts, preset="", overrides=None):
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([ROOT, os.environ.get("PYTHONPATH", "")]))
-    out = subprocess.run([sys.executable, "-c", CHILD, name, mode, str(max_insts),
-                          json.dumps(list(overrides))],
+    out = subprocess.run([sys.executable, "-c", CHILD, name, mode, str(max_insts), preset or "",
+                          json.dumps(overrides or {})],
                          capture_output=True, text=True, check=True, env=env)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -61,19 +62,31 @@ def main():
     p.add_argument("workloads", nargs="*")
     p.add_argument("--modes", default="functional,timing")
     p.add_argument("--max-insts", type=int, default=0)
+    p.add_argument("--preset", default="", help="machine preset (default: the defaults)")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                   help="config override for every run, e.g. tlb.enabled=true (repeatable)")
+                   help="config override, e.g. core.width=2 (repeatable)")
     a = p.parse_args()
+    overrides = {}
+    for item in a.set:
+        key, sep, value = item.partition("=")
+        if not sep:
+            p.error(f"--set {item!r}: write KEY=VALUE, e.g. core.width=2")
+        try:
+            overrides[key] = json.loads(value)
+        except ValueError:
+            overrides[key] = value
     names = a.workloads or cyclesim.workloads.names()
     modes = a.modes.split(",")
-    print(f"host: {cpu_name()}, Python {platform.python_version()}, one core\n")
+    machine = (a.preset or "default") + "".join(f" {k}={v}" for k, v in overrides.items())
+    print(f"host: {cpu_name()}, Python {platform.python_version()}, one core; "
+          f"machine: {machine}\n")
     print("| workload | instructions | " + " | ".join(f"{m} MIPS | {m} peak RSS MiB" for m in modes) + " |")
     print("|---|---:|" + "---:|---:|" * len(modes))
     per_mode = {m: [] for m in modes}
     for name in names:
         cells, insts = [], 0
         for m in modes:
-            r = measure(name, m, a.max_insts, a.set)
+            r = measure(name, m, a.max_insts, a.preset, overrides)
             mips = r["instructions"] / r["seconds"] / 1e6
             per_mode[m].append(mips)
             insts = r["instructions"]

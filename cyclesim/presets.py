@@ -1,9 +1,8 @@
 """Named starting configurations: ``presets.names()``, ``presets.get(name)``.
 
 Each preset is a function whose docstring says where its numbers come from. Figures taken
-from public documents are approximations: cyclesim models one single-issue in-order
-pipeline, so a preset resembling a real core reproduces its caches, latencies and predictor
-sizes, not its exact pipeline. ``get`` returns a fresh, validated SystemConfig each call.
+from public documents are approximations; docs/presets.md lists each value of a preset
+named after a real core with its source. ``get`` returns a fresh, validated SystemConfig each call.
 """
 
 from __future__ import annotations
@@ -72,16 +71,15 @@ def embedded() -> SystemConfig:
 
 
 def application() -> SystemConfig:
-    """An application-class in-order core resembling the SiFive U74 in the FU740 SoC
-    (HiFive Unmatched) or a Cortex-A53-class core: 1.2 GHz; 32 KiB 4-way L1I and 32 KiB
-    8-way L1D with 64-byte lines (2-cycle L1D hit here); a 2 MiB 16-way shared L2 (about 20
-    cycles here); DDR4-2400 CL17 DRAM (17 clocks of 0.833 ns = 14.16 ns for tRCD/tCL/tRP, a
-    BL8 burst of 3.33 ns), 16 banks (4 bank groups of 4 in a x8 DDR4 device) with 8 KiB
-    rows (1 KiB pages on each of the eight x8 chips of a 64-bit rank), 20 ns of controller
-    latency. The U74 is an 8-stage dual-issue pipeline; cyclesim
-    runs it as single-issue, so expect lower IPC than the silicon. Predictor sizes are
-    plausible values, not the U74's documented ones. Translation on, Sv39 as on the U74
-    (SiFive U74 Core Complex Manual 21G1.01.00, "Virtual Memory Support"): 40-entry fully
+    """A generic single-issue application-class in-order core with the memory system of the
+    SiFive FU740 SoC (HiFive Unmatched): 1.2 GHz; 32 KiB 4-way L1I and 32 KiB 8-way L1D with
+    64-byte lines (2-cycle L1D hit here); a 2 MiB 16-way shared L2 (about 20 cycles here);
+    DDR4-2400 CL17 DRAM (17 clocks of 0.833 ns = 14.16 ns for tRCD/tCL/tRP, a BL8 burst of
+    3.33 ns), 16 banks (4 bank groups of 4 in a x8 DDR4 device) with 8 KiB rows (1 KiB pages
+    on each of the eight x8 chips of a 64-bit rank), 20 ns of controller latency. The core is
+    the classic 5-stage single-issue pipeline, not the FU740's U74 (that one is the `u74`
+    preset); predictor sizes are plausible values. Translation on, Sv39 as on the FU740's
+    U74 cores (SiFive U74 Core Complex Manual 21G1.01.00, "Virtual Memory Support"): 40-entry fully
     associative L1 ITLB and DTLB, a 512-entry direct-mapped L2 TLB; the L2 TLB latency
     (4 cycles) and the 8-entry page-walk cache are assumptions, not documented numbers."""
     return SystemConfig(
@@ -103,9 +101,37 @@ def application() -> SystemConfig:
     )
 
 
+def u74() -> SystemConfig:
+    """The SiFive U74 application core as the U74-MC Core Complex Manual describes it, in the
+    FU740 SoC memory system (HiFive Unmatched, 1.2 GHz): dual-issue in-order, 8 stages (F1 F2
+    D1 D2 AG M1 M2 WB), one memory op per cycle and one of branch / mul-div / FP (the two
+    pipes of SiFive's LLVM scheduling model), a late ALU in M2 so that an ALU op or branch
+    whose operand is not ready at AG issues anyway, 3-cycle pipelined multiply, 2-cycle L1D
+    (load-to-use 3 for addresses, 1 for late ALU ops), branches resolved in AG; the TLBs of
+    the `application` preset (the U74's, from the same manual). Every value and its source:
+    docs/presets.md."""
+    app = application()
+    return SystemConfig(
+        name="u74",
+        core=CoreConfig(frequency=1.2e9, width=2, fetch_stages=2, decode_stages=2,
+                        mem_per_cycle=1, branch_per_cycle=1, muldiv_per_cycle=1,
+                        fp_per_cycle=1, no_pair="branch+muldiv,branch+fp,muldiv+fp",
+                        late_alu=True, late_alu_delay=2, branch_resolve_stage="EX",
+                        mul_latency=3, long_ops_pipelined=True, div_latency=34,
+                        div_pipelined=False, fadd_latency=5, fmul_latency=5, fma_latency=5,
+                        fdiv_latency=56, fsqrt_latency=56, fcvt_latency=3,
+                        mem_blocking=False, store_buffer_entries=8),
+        bpred=BranchPredictorConfig(kind="gshare", table_entries=16384, history_bits=14,
+                                    btb_entries=32, btb_assoc=32, ras_depth=6),
+        l1i=CacheConfig(size=32 * KiB, assoc=4, hit_latency=1),
+        l1d=CacheConfig(size=32 * KiB, assoc=8, hit_latency=2),
+        l2=app.l2, l3=None, memory=app.memory, tlb=app.tlb,
+    )
+
+
 _PRESETS: dict[str, Callable[[], SystemConfig]] = {
     "default": default, "textbook": textbook, "embedded": embedded,
-    "application": application,
+    "application": application, "u74": u74,
 }
 
 

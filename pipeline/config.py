@@ -19,6 +19,9 @@ __all__ = ["CoreConfig", "BranchPredictorConfig", "CORE_MODELS"]
 
 CORE_MODELS = ("inorder",)
 
+# Pairing classes of the superscalar in-order model (pipeline/superscalar.pyx, rule S5).
+ISSUE_CLASSES = ("alu", "mem", "branch", "muldiv", "fp", "system")
+
 # Latency fields checked as "at least 1 cycle" (1 = the result is ready like a simple ALU op).
 _UNIT_LATENCIES = ("mul_latency", "div_latency", "fadd_latency", "fmul_latency",
                    "fma_latency", "fdiv_latency", "fsqrt_latency", "fcvt_latency",
@@ -83,6 +86,35 @@ class CoreConfig(Params):
                                            "D-cache; 0 = no buffer, a store waits for the "
                                            "cache in MEM.", min=0, max=256)
 
+    # Superscalar in-order (docs/pipeline.md rules S1..S9); the defaults are the scalar core.
+    width: int = param(1, unit="instructions",
+                       help="Instructions per cycle in every stage (1 to 3); more than 1 "
+                            "selects the superscalar in-order model.")
+    fetch_stages: int = param(1, unit="stages",
+                              help="Fetch sub-stages (1 to 4): cycles from fetch to decode; "
+                                   "the mispredict penalty grows with them.")
+    decode_stages: int = param(1, unit="stages",
+                               help="Decode sub-stages (1 to 4): cycles from decode to EX.")
+    mem_per_cycle: int = param(1, unit="instructions",
+                               help="Loads, stores and AMOs that may enter EX in one cycle "
+                                    "(1 to width).")
+    branch_per_cycle: int = param(1, unit="instructions",
+                                  help="Branches and jumps that may enter EX in one cycle.")
+    muldiv_per_cycle: int = param(1, unit="instructions",
+                                  help="Integer multiplies/divides that may enter EX in one "
+                                       "cycle.")
+    fp_per_cycle: int = param(1, unit="instructions",
+                              help="FP operations that may enter EX in one cycle.")
+    no_pair: str = param("", help="Issue classes that cannot enter EX in the same cycle, "
+                                  "as pairs: e.g. 'branch+muldiv,muldiv+fp' (classes: alu, "
+                                  "mem, branch, muldiv, fp, system).")
+    late_alu: bool = param(False,
+                           help="ALU ops and branches whose operands are not ready at EX "
+                                "entry execute late_alu_delay cycles later instead of "
+                                "stalling (SiFive U74 style).")
+    late_alu_delay: int = param(2, unit="cycles",
+                                help="Cycles from EX entry to the late ALU stage.")
+
     def validate(self, path: str = "core") -> None:
         self.check_fields(path)
         HartIsa(self.isa)           # one sentence naming what is wrong
@@ -95,6 +127,23 @@ class CoreConfig(Params):
         if self.store_buffer_entries < 0:
             raise self.fail(path, "store_buffer_entries",
                             "must be 0 (no store buffer) or more")
+        if not 1 <= self.width <= 3:
+            raise self.fail(path, "width", "must be 1, 2 or 3 instructions per cycle")
+        for name in ("fetch_stages", "decode_stages"):
+            if not 1 <= getattr(self, name) <= 4:
+                raise self.fail(path, name, "must be between 1 and 4 stages")
+        for name in ("mem_per_cycle", "branch_per_cycle", "muldiv_per_cycle", "fp_per_cycle"):
+            if not 1 <= getattr(self, name) <= self.width:
+                raise self.fail(path, name, f"must be between 1 and width ({self.width})")
+        for item in self.no_pair.replace(" ", "").split(","):
+            names = item.split("+")
+            if item and (len(names) != 2 or any(n not in ISSUE_CLASSES for n in names)):
+                raise self.fail(path, "no_pair", f"has {item!r}; write pairs like "
+                                "'branch+muldiv' of the classes " + ", ".join(ISSUE_CLASSES))
+        if self.late_alu and self.forwarding != "full":
+            raise self.fail(path, "late_alu", "needs forwarding = 'full'")
+        if self.late_alu_delay < 1:
+            raise self.fail(path, "late_alu_delay", "must be at least 1 cycle")
 
 
 @dataclass(repr=False)

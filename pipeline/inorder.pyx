@@ -33,47 +33,10 @@ OPCLASS_NAMES = ("alu", "branch", "jal", "jalr", "load", "store", "amo", "mul", 
                  "popcount", "clmul", "cbo")
 
 
-cdef inline uint8_t _level_part(uint8_t first, uint8_t level) noexcept nogil:
-    if level < 1:
-        level = 1
-    elif level > 4:
-        level = 4
-    return first + level - 1
-
-
-cdef inline uint64_t _branch_target(DynInst* di) noexcept nogil:
-    """Taken target of a conditional branch, decoded from its encoding (B-type or c.beqz/c.bnez)."""
-    cdef uint32_t raw = di.raw
-    cdef int64_t imm
-    if di.taken:
-        return di.next_pc
-    if di.length == 2:
-        imm = (((raw >> 12) & 1) << 8) | (((raw >> 10) & 3) << 3) | (((raw >> 5) & 3) << 6) \
-            | (((raw >> 3) & 3) << 1) | (((raw >> 2) & 1) << 5)
-        if imm & 0x100:
-            imm -= 0x200
-    else:
-        imm = (((raw >> 31) & 1) << 12) | (((raw >> 7) & 1) << 11) \
-            | (((raw >> 25) & 0x3f) << 5) | (((raw >> 8) & 0xf) << 1)
-        if imm & 0x1000:
-            imm -= 0x2000
-    return di.pc + <uint64_t> imm
-
-
 def _positive(name, value):
     if int(value) < 1:
         raise ConfigError(f"core.{name} = {value!r} must be at least 1 cycle.")
     return int(value)
-
-
-cdef inline bint _btb_lookup(InOrderCore core, uint64_t pc, uint64_t* target) noexcept nogil:
-    """BTB lookup at fetch, counted as a hit or a miss."""
-    cdef bint hit = core.btb.lookup(pc, target)
-    if hit:
-        core.btb_hits += 1
-    else:
-        core.btb_misses += 1
-    return hit
 
 
 cdef class InOrderCore(TimingModel):

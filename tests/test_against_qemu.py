@@ -71,3 +71,18 @@ def test_bitmanip_workload_needs_its_extensions():
     """On a hart without Zbb the same ELF stops at its first Zbb instruction."""
     r = cyclesim.run("bitcount", "100", mode="functional", overrides={"core.isa": "rv64gc"})
     assert r.status == "fault" and "illegal instruction" in r.message
+
+
+@pytest.mark.parametrize("name", workloads.names())
+def test_superscalar_u74_computes_what_qemu_computes(run_qemu, name):
+    """The dual-issue u74 preset (pipeline/superscalar.pyx) changes timing only: qemu's
+    output and exit code, the functional run's instruction count, a CPI stack that sums."""
+    args = workloads.info(name)["test_args"][0]
+    code, out, _ = run_qemu(workloads.path(name), args)
+    functional = cyclesim.run(name, *args, mode="functional")
+    timed = cyclesim.run(name, *args, preset="u74")
+    assert timed.status == "exited", timed.message
+    assert timed.stdout_bytes == out and timed.exit_code == code == 0
+    assert timed.instructions == functional.instructions
+    assert timed.stats["core.width"] == 2
+    assert int(timed.cpi_stack().sum()) == int(timed.stats["core.cycles"])

@@ -4,6 +4,7 @@ contract (/tmp/config-spec.md at the time of writing), not read back from the co
 
 import dataclasses
 import json
+import re
 import tomllib
 from pathlib import Path
 
@@ -282,7 +283,7 @@ def test_from_dict_with_preset_key():
     ({"l1i": None}, "l1i = None: must be a table"),
     ({"l3": "yes please"}, "l3 = 'yes please': use none to remove the level"),
     ({"preset": "bogus"}, "unknown preset 'bogus'; known presets are default, textbook, "
-                          "embedded, application"),
+                          "embedded, application, u74"),
 ])
 def test_from_dict_errors(data, message):
     with pytest.raises(ConfigError) as e:
@@ -423,7 +424,7 @@ def test_resolve_config_errors(args, message):
 # -- presets ----------------------------------------------------------------------------------
 
 def test_presets():
-    assert presets.names() == ["default", "textbook", "embedded", "application"]
+    assert presets.names() == ["default", "textbook", "embedded", "application", "u74"]
     for name in presets.names():
         c = presets.get(name)
         assert c.name == name
@@ -440,7 +441,7 @@ def test_presets():
     a.l1d.size = "4KiB"
     assert presets.get("embedded").l1d.size == 16 * KiB  # presets are fresh copies
     with pytest.raises(ConfigError, match="unknown preset 'big'; known presets are default, "
-                                          "textbook, embedded, application"):
+                                          "textbook, embedded, application, u74"):
         presets.get("big")
 
 
@@ -479,3 +480,16 @@ def test_text_forms_and_module_attributes():
     assert json.loads(c.to_json())["core"]["frequency"] == "320MHz"
     assert yaml.safe_load(c.to_yaml())["memory"]["latency"] == 40
     assert SystemConfig.from_dict(tomllib.loads(c.to_toml())) == c
+
+
+@pytest.mark.parametrize("core, message", [
+    ({"width": 4}, "core.width = 4: must be 1, 2 or 3 instructions per cycle"),
+    ({"fetch_stages": 0}, "core.fetch_stages = 0: must be between 1 and 4 stages"),
+    ({"width": 2, "mem_per_cycle": 3}, "core.mem_per_cycle = 3: must be between 1 and width (2)"),
+    ({"no_pair": "branch+foo"}, "has 'branch+foo'; write pairs like 'branch+muldiv'"),
+    ({"late_alu": True, "forwarding": "none"}, "core.late_alu = True: needs forwarding = 'full'"),
+    ({"late_alu_delay": 0}, "core.late_alu_delay = 0: must be at least 1 cycle"),
+])
+def test_superscalar_fields_are_checked(core, message):
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        SystemConfig.from_dict({"core": core})

@@ -996,3 +996,147 @@ def test_r8_half_precision_and_zfa_latencies(asm):
     flw = asm(WARM + "m_p: flw fa0, 8(s0)\nm_c: fadd.s fa4, fa0, fa0\n")
     flh = asm(WARM + f"{zfh}m_p: flh fa0, 8(s0)\nm_c: fadd.h fa4, fa0, fa0\n")
     assert flh.st("m_c")[2] - flh.st("m_p")[2] == flw.st("m_c")[2] - flw.st("m_p")[2]
+# ------------------------------------------------------------------ superscalar (S1..S9)
+# `WIDE2`/`WIDE3`: BASE with 2 or 3 instructions per stage. The tested part starts at a
+# fresh I-cache line (`.balign 64`, padded with nops), so by rule S3 its first instruction
+# is fetched one cycle after the padding and starts a new fetch group and, the pipe being
+# empty of stalls, a new issue group.
+WIDE2 = dict(BASE, **{"core.width": 2})
+WIDE3 = dict(BASE, **{"core.width": 3})
+LINE = ".balign 64\n"
+
+
+def ex(r, label, k=0):
+    return r.st(label, k)[2]
+
+
+def test_s1_s2_independent_ops_issue_width_per_cycle(asm):
+    """Rules S1, S2: 9 independent addi in one line enter every stage `width` at a time.
+    Width 2: the i-th enters each stage i // 2 cycles after the first; width 3: i // 3."""
+    body = LINE + "".join(f"m_{i}: addi t{i % 6}, x0, {i}\n" for i in range(9))
+    for base, w in ((WIDE2, 2), (WIDE3, 3)):
+        r = asm(body, base=base)
+        first = r.st("m_0")
+        assert [tuple(c - f for c, f in zip(r.st(f"m_{i}"), first)) for i in range(9)] == \
+            [(i // w,) * 5 for i in range(9)]
+        assert r.result.stats[f"core.issue_cycles.{w}"] >= 3
+
+
+def test_s1_fill_of_a_deeper_pipeline(asm):
+    """Rule S1: with fetch_stages = 2 and decode_stages = 3 the first instruction enters
+    F1 at 0, D1 at 2, EX at 5, MEM 6, WB 7: 8 cycles for one instruction, all base."""
+    r = asm("m_a: addi t0, x0, 1\n", base=WIDE2, core__fetch_stages=2, core__decode_stages=3)
+    assert r.st("m_a") == (0, 2, 5, 6, 7)
+    assert r.result.stats["cpi_stack.base"] == r.result.stats["core.cycles"]
+
+
+def test_s3_a_new_line_starts_a_new_fetch_group(asm):
+    """Rule S3, width 3: 16 nops fill one 64-byte line; they are fetched 3, 3, 3, 3, 3
+    and then the 16th alone (the next instruction is in a new line), so the first of the
+    next line enters IF 6 cycles after the first of this one, not 5."""
+    body = LINE + "".join(f"m_{i}: addi x0, x0, 0\n" for i in range(19))
+    r = asm(body, base=WIDE3)
+    f = r.st("m_0")[0]
+    assert [r.st(f"m_{i}")[0] - f for i in (12, 14, 15, 16, 18)] == [4, 4, 5, 6, 6]
+
+
+def test_s5_dependent_pair_cannot_dual_issue_without_late_alu(asm):
+    """Rules S4 (R3 within a group): add t1 <- t0 cannot enter EX with the addi that makes
+    t0 (usable at EX + 1); the independent third op pairs with it:
+      addi t0   EX x      add t1,t0  EX x+1      addi t2  EX x+1."""
+    r = asm(LINE + "m_a: addi t0, x0, 1\nm_b: add t1, t0, t0\nm_c: addi t2, x0, 2\n",
+            base=WIDE2)
+    assert (ex(r, "m_b") - ex(r, "m_a"), ex(r, "m_c") - ex(r, "m_a")) == (1, 1)
+
+
+@pytest.mark.parametrize("pair, key, limit", [
+    ("m_a: ld t0, 8(s0)\nm_b: ld t1, 16(s0)\n", "core.mem_per_cycle", 2),
+    ("m_a: sd t0, 8(s0)\nm_b: ld t1, 16(s0)\n", "core.mem_per_cycle", 2),
+    ("m_a: bne x0, x0, m_a\nm_b: bne x0, x0, m_a\n", "core.branch_per_cycle", 2),
+    ("m_a: mul t0, t1, t2\nm_b: mul t3, t4, t5\n", "core.muldiv_per_cycle", 2),
+    ("m_a: fadd.d fa0, fa1, fa2\nm_b: fmul.d fa3, fa4, fa5\n", "core.fp_per_cycle", 2),
+])
+def test_s5_per_class_issue_limits(asm, pair, key, limit):
+    """Rule S5: two independent ops of one class enter EX in the same cycle only when the
+    class limit allows 2; with the limit 1 the second waits one cycle (a pair stall)."""
+    body = WARM + LINE + pair
+    one = asm(body, base=dict(WIDE2, **{key: 1}))
+    two = asm(body, base=dict(WIDE2, **{key: limit}))
+    assert ex(one, "m_b") - ex(one, "m_a") == 1
+    assert one.result.stats["core.pair_stalls"] >= 1
+    assert ex(two, "m_b") - ex(two, "m_a") == 0
+
+
+@pytest.mark.parametrize("pair, rule", [
+    ("m_a: mul t0, t1, t2\nm_b: bne x0, x0, m_a\n", "branch+muldiv"),
+    ("m_a: fadd.d fa0, fa1, fa2\nm_b: bne x0, x0, m_a\n", "branch+fp"),
+    ("m_a: fadd.d fa0, fa1, fa2\nm_b: mul t0, t1, t2\n", "muldiv+fp"),
+    ("m_a: addi t0, x0, 1\nm_b: addi t1, x0, 1\n", "alu+alu"),
+])
+def test_s5_forbidden_pairs(asm, pair, rule):
+    """Rule S5, `no_pair`: the two classes never enter EX together; other pairs do."""
+    body = LINE + pair
+    assert ex(asm(body, base=WIDE2), "m_b") == ex(asm(body, base=WIDE2), "m_a")
+    r = asm(body, base=dict(WIDE2, **{"core.no_pair": rule}))
+    assert ex(r, "m_b") - ex(r, "m_a") == 1
+
+
+def test_s5_system_instructions_issue_alone(asm):
+    """Rule S5: a fence enters EX alone; the addi after it goes one cycle later."""
+    r = asm(LINE + "m_a: fence\nm_b: addi t0, x0, 1\n", base=WIDE2)
+    assert ex(r, "m_b") - ex(r, "m_a") == 1
+
+
+LATE = dict(WIDE2, **{"core.late_alu": True, "core.late_alu_delay": 2,
+                      "core.mem_blocking": False, "l1d.hit_latency": 2})
+
+
+def test_s7_late_alu_pairs_a_dependent_alu_op(asm):
+    """Rule S7, delay 2: add t1 <- t0 issues with the addi that makes t0 (usable at
+    EX + 1 <= EX + 2, decided at EX) and executes late; its result is usable at
+    MEM + 2 = EX + 3, so an early consumer (sd's address... here `ld` using t1 as base)
+    waits until EX + 3, while a late consumer (`add t2 <- t1`) issues at EX + 1:
+      addi t0  EX x    add t1 (late) EX x    add t2,t1 (late) EX x+1    ld (t1) EX x+3."""
+    r = asm(WARM + LINE + "m_a: addi t0, s0, 8\nm_b: add t1, t0, x0\nm_c: add t2, t1, t1\n"
+            "m_d: ld t3, 0(t1)\n", base=LATE)
+    x = ex(r, "m_a")
+    assert [ex(r, m) - x for m in ("m_b", "m_c", "m_d")] == [0, 1, 3]
+    assert r.result.stats["core.late_alu_ops"] >= 2
+    plain = asm(WARM + LINE + "m_a: addi t0, s0, 8\nm_b: add t1, t0, x0\nm_c: add t2, t1, t1\n"
+                "m_d: ld t3, 0(t1)\n", base=dict(LATE, **{"core.late_alu": False}))
+    # without it: b at x + 1, c at x + 2 and the load (t1 usable at x + 2) pairs with c
+    x = ex(plain, "m_a")
+    assert [ex(plain, m) - x for m in ("m_b", "m_c", "m_d")] == [1, 2, 2]
+
+
+def test_s7_load_to_use_with_the_late_alu(asm):
+    """Rule S7 with a 2-cycle L1D hit (L = 2, data usable at MEM + 2 = EX + 3):
+    - an ALU consumer runs late: EX(ld) + 1 (it needs the data at its EX + 2, and the
+      load's data time is decided once the load is in MEM): no load-use bubble;
+    - an address consumer (a load using it as base) needs it at EX entry: EX(ld) + 3;
+    - without the late ALU the ALU consumer also waits until EX(ld) + 3."""
+    body = WARM + LINE + "m_ld: ld t0, 8(s0)\nm_use: add t1, t0, t0\n"
+    assert ex(asm(body, base=LATE), "m_use") - ex(asm(body, base=LATE), "m_ld") == 1
+    r = asm(body, base=dict(LATE, **{"core.late_alu": False}))
+    assert ex(r, "m_use") - ex(r, "m_ld") == 3
+    r = asm(WARM + "sd s0, 8(s0)\n" + LINE + "m_ld: ld t0, 8(s0)\nm_use: ld t1, 0(t0)\n",
+            base=LATE)
+    assert ex(r, "m_use") - ex(r, "m_ld") == 3
+
+
+@pytest.mark.parametrize("nf, nd, late, expected", [
+    (1, 1, False, 3),      # scalar R11: fetch at EX + 1, target EX = EX(br) + 1 + 2
+    (2, 2, False, 5),      # S8: target EX = EX(br) + 1 + 4
+    (2, 2, True, 7),       # S8: late branch resolved at MEM + 2 - 1: fetch at EX + 3
+])
+def test_s8_mispredict_penalty_follows_the_depth(asm, nf, nd, late, expected):
+    """Rule S8: a taken beq (static not-taken: mispredicted) resolved in EX; the target is
+    fetched the cycle after it resolves and needs fetch_stages + decode_stages cycles to
+    reach EX. Executed late (its operand from the addi just before, delay 2), it resolves
+    in the late stage MEM + 1 and the target is fetched at MEM + 2 = EX + 3."""
+    body = LINE + "m_a: addi t0, x0, 0\nm_br: beq t0, x0, m_t\nnop\nnop\nm_t: nop\n"
+    base = dict(LATE if late else WIDE2, **{"core.fetch_stages": nf, "core.decode_stages": nd})
+    r = asm(body, base=base)
+    assert ex(r, "m_t") - ex(r, "m_br") == expected
+    assert r.st("m_t")[0] == r.st("m_br")[3] + (2 if late else 0)
+    assert r.col("m_t", "stall_cause") == "branch_mispredict"
