@@ -18,7 +18,7 @@ from pipeline.trace cimport *
 from pipeline.types cimport (ACC_AMO, ACC_IFETCH, ACC_LOAD, ACC_STORE, OC_ALU, OC_AMO, OC_BRANCH,
                              OC_COUNT, OC_DIV, OC_FADD, OC_FCVT, OC_FDIV, OC_FMA, OC_FMUL,
                              OC_FSQRT, OC_JAL, OC_JALR, OC_LOAD, OC_MUL, OC_NOP, OC_STORE,
-                             OC_SYSTEM, REG_NONE, DynInst)
+                             OC_SYSTEM, OC_CBO, OC_POPCOUNT, OC_CLMUL, REG_NONE, DynInst)
 
 from cyclesim.errors import ConfigError
 from pipeline.inorder import InOrderCore as _Scalar
@@ -31,7 +31,10 @@ cdef enum:
 ISSUE_CLASSES = ("alu", "mem", "branch", "muldiv", "fp", "system")
 _CLASS_OF = {OC_ALU: 0, OC_NOP: 0, OC_LOAD: 1, OC_STORE: 1, OC_AMO: 1, OC_BRANCH: 2,
              OC_JAL: 2, OC_JALR: 2, OC_MUL: 3, OC_DIV: 3, OC_FADD: 4, OC_FMUL: 4,
-             OC_FMA: 4, OC_FDIV: 4, OC_FSQRT: 4, OC_FCVT: 4, OC_SYSTEM: 5}
+             OC_FMA: 4, OC_FDIV: 4, OC_FSQRT: 4, OC_FCVT: 4, OC_SYSTEM: 5,
+             # cpop and clmul run on the multiplier (docs/pipeline.md, RVA22 op classes);
+             # cache-block ops go through the memory pipe
+             OC_POPCOUNT: 3, OC_CLMUL: 3, OC_CBO: 1}
 
 
 def parse_pairs(text):
@@ -320,7 +323,9 @@ cdef class SuperscalarCore(InOrderCore):
             if is_amo and self.sb_last_finish >= e[sm]:
                 e[sm] = self.sb_last_finish
                 c[sm] = PART_STRUCTURAL
-        if is_load or is_store or is_amo:
+        if oc == OC_CBO:
+            self._cache_block(di, e[sm], &t_mem, &c_mem, &data_level)
+        elif is_load or is_store or is_amo:
             if is_store and self.sb_entries:
                 start = e[sm] if e[sm] > self.sb_last_finish else self.sb_last_finish
                 lat = self._data_access(di.pc, di.mem_addr, di.mem_size, ACC_STORE, start, &lvl)
@@ -338,9 +343,15 @@ cdef class SuperscalarCore(InOrderCore):
                     lat = 1
                 data_ready = e[sm] + lat
                 if self.mem_blocking or not is_load:
-                    t_mem = lat
-                    if lat > 1:
+                    # R13: MEM is held until the data is due out of the array's last
+                    # stage: a pipelined hit holds it one cycle, a miss for the rest.
+                    t_mem = lat - self.dhit_tail if lat > self.dhit_tail + 1 else 1
+                    if t_mem > 1:
                         c_mem = _level_part(PART_DCACHE_L1, lvl)
+                elif self.d_accept_wait:
+                    # R13: a non-blocking load waits in MEM until the L1D accepts it
+                    t_mem = 1 + <int64_t> self.d_accept_wait
+                    c_mem = _level_part(PART_DCACHE_L1, lvl)
             data_level = lvl
             if is_load:
                 self.loads += 1
@@ -367,7 +378,8 @@ cdef class SuperscalarCore(InOrderCore):
             if is_load or is_amo:
                 r = data_ready
                 self.known_at[rd] = e[sm]
-                self.wait_cause[rd] = PART_DATA if (t_mem > 1 or lat <= 1) \
+                # the consumer's wait is the miss's only if MEM did not already hold it
+                self.wait_cause[rd] = PART_DATA if (t_mem + self.dhit_tail >= lat or lat <= 1) \
                     else _level_part(PART_DCACHE_L1, lvl)
             elif late:
                 r = e[sm] + self.late_delay
