@@ -17,7 +17,8 @@ def run(program=None, *args, config=None, preset=None, overrides=None, mode: str
         max_cycles: int | None = None, stop_at: int | str | None = None,
         warmup: int | None = None, roi: bool = False, sample_interval: int | None = 100_000,
         trace: str | Iterable[str] | None = None, trace_window: tuple[int, int] = (0, 10_000),
-        seed: int = 0, echo: bool = False, progress: bool | None = None, checkpoint=None):
+        seed: int = 0, echo: bool = False, progress: bool | None = None, checkpoint=None,
+        sampling=None):
     """Run `program` (a workload name or an ELF path) with guest arguments `args`.
 
     config / preset / overrides choose the machine (see cyclesim.config.resolve_config):
@@ -38,6 +39,11 @@ def run(program=None, *args, config=None, preset=None, overrides=None, mode: str
     mode, on any config, with cold caches and predictors; max_insts counts from the
     program's start. result.checkpoint(dir) saves a run stopped by max_insts.
 
+    sampling= runs SMARTS systematic sampling (docs/sampling.md): True for the defaults,
+    or a dict / cyclesim.sampling.SamplingSpec of unit, warmup, period or samples,
+    confidence and target_error. result.sampling then holds the CPI estimate with its
+    confidence interval, and result.stats the estimates.
+
     Returns a SimResult; a guest fault or limit is a status in it, not an exception.
     Bad input (unknown workload, invalid config, not a static RISC-V ELF) raises a
     CyclesimError whose message says what to do.
@@ -51,7 +57,7 @@ def run(program=None, *args, config=None, preset=None, overrides=None, mode: str
                                 max_cycles=max_cycles, stop_at=stop_at, warmup=warmup,
                                 roi=roi, sample_interval=sample_interval, trace=trace,
                                 trace_window=trace_window, seed=seed, echo=echo,
-                                progress=progress, checkpoint=checkpoint)
+                                progress=progress, checkpoint=checkpoint, sampling=sampling)
     outcome = system.run()
     result = SimResult.from_run(program=info["name"], path=info["path"], args=info["args"],
                                 config=cfg, options=system.options, system=system,
@@ -67,7 +73,7 @@ def prepare(program=None, *args, config=None, preset=None, overrides=None,
             mode: str = "timing", env=None, stdin=b"", allow_read=(), allow_write=None,
             mem_limit="1GiB", max_insts=None, max_cycles=None, stop_at=None, warmup=None,
             roi=False, sample_interval=100_000, trace=None, trace_window=(0, 10_000),
-            seed=0, echo=False, progress=None, checkpoint=None):
+            seed=0, echo=False, progress=None, checkpoint=None, sampling=None):
     """(System ready to run, program facts for a checkpoint manifest, resolved config):
     the checked inputs of run(), optionally restored from a checkpoint."""
     import hashlib
@@ -86,7 +92,8 @@ def prepare(program=None, *args, config=None, preset=None, overrides=None,
     options = RunOptions(mode=mode, max_insts=max_insts, max_cycles=max_cycles,
                          stop_at=stop_at, warmup=warmup, roi=roi,
                          sample_interval=sample_interval, trace=traces,
-                         trace_window=_window(trace_window), progress=progress)
+                         trace_window=_window(trace_window), progress=progress,
+                         sampling=_sampling(sampling))
     cfg = resolve_config(config, preset=preset, overrides=overrides)
     saved = None
     if checkpoint is not None:
@@ -155,6 +162,12 @@ def build_system(image, name: str, args, config, options: RunOptions, *, env=Non
                       env=env, stdin=stdin, allow_read=tuple(allow_read),
                       allow_write=allow_write, mem_limit=mem_limit, seed=seed, echo=echo)
     return System(config, process, options)
+
+
+def _sampling(value):
+    from cyclesim.sampling import SamplingSpec
+
+    return SamplingSpec.parse(value)
 
 
 def _trace_kinds(trace) -> tuple[str, ...]:

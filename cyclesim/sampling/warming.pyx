@@ -1,0 +1,141 @@
+"""Functional warming: every instruction updates the caches and the branch predictor
+exactly as the in-order core's consume() would, and nothing is timed.
+
+The in-order core (pipeline/inorder.pyx) touches its structures in this order per
+instruction, and so does the warmer:
+  * the L1I once per new fetch line (R1/R12 of docs/pipeline.md: the fetch buffer holds
+    one line; an instruction straddling two lines fetches both);
+  * the L1D for a load, store or AMO, both lines of a line-crossing access (R13);
+  * for a conditional branch: direction predict, BTB lookup, direction update, BTB insert
+    when taken; for jal: BTB lookup and insert, RAS push on a call; for jalr: RAS pop on a
+    return (when the RAS exists), else BTB lookup and insert, RAS push on a call (R11).
+The caches modelled here are blocking and keep tags, dirty bits and replacement state
+that depend only on the order of accesses, not on their cycle; the predictors likewise.
+So after the same instructions the warmed structures hold exactly what a detailed run
+leaves in them (tests/sampling/test_warming.py checks it). Time advances one cycle per
+instruction, which only orders DRAM bank-busy times; the pipeline is restarted empty
+at that cycle when detailed simulation resumes (InOrderCore.restart_at).
+"""
+from libc.stdint cimport int64_t, uint8_t, uint32_t, uint64_t
+
+from caches.base cimport MemoryLevel
+from pipeline.bpred cimport BTB, RAS, DirectionPredictor
+from pipeline.inorder cimport InOrderCore
+from pipeline.model cimport TimingModel
+from pipeline.types cimport (ACC_AMO, ACC_IFETCH, ACC_LOAD, ACC_STORE, OC_AMO, OC_BRANCH,
+                             OC_JAL, OC_JALR, OC_LOAD, OC_STORE, REG_NONE, DynInst)
+
+
+cdef inline uint64_t _branch_target(DynInst* di) noexcept nogil:
+    """Taken target of a conditional branch (B-type or c.beqz/c.bnez), as the core sees it."""
+    cdef uint32_t raw = di.raw
+    cdef int64_t imm
+    if di.taken:
+        return di.next_pc
+    if di.length == 2:
+        imm = (((raw >> 12) & 1) << 8) | (((raw >> 10) & 3) << 3) | (((raw >> 5) & 3) << 6) \
+            | (((raw >> 3) & 3) << 1) | (((raw >> 2) & 1) << 5)
+        if imm & 0x100:
+            imm -= 0x200
+    else:
+        imm = (((raw >> 31) & 1) << 12) | (((raw >> 7) & 1) << 11) \
+            | (((raw >> 25) & 0x3f) << 5) | (((raw >> 8) & 0xf) << 1)
+        if imm & 0x1000:
+            imm -= 0x2000
+    return di.pc + <uint64_t> imm
+
+
+cdef class FunctionalWarmer(TimingModel):
+    """Warms the L1s (and, through them, every level below) and the predictor, BTB and
+    RAS of `detailed` without timing its pipeline. Attach it to the functional core in
+    place of the in-order core; take_over() / hand_back() move between the two."""
+
+    def __init__(self, InOrderCore detailed not None):
+        self.detailed = detailed
+        self.l1i = detailed.l1i
+        self.l1d = detailed.l1d
+        self.dirpred = detailed.dirpred
+        self.btb = detailed.btb
+        self.ras = detailed.ras
+        self.line_shift = detailed.line_shift
+        self.dline_shift = detailed.dline_shift
+        self.fetch_line = 0
+        self.fetch_line_valid = False
+        self.instructions = 0
+
+    def take_over(self):
+        """Continue from where the detailed core stopped: its clock and fetch buffer."""
+        self.cycle = self.detailed.cycle
+        line = self.detailed.fetch_buffer_line
+        self.fetch_line_valid = line is not None
+        self.fetch_line = line if line is not None else 0
+
+    def hand_back(self):
+        """Give the detailed core an empty pipeline at this clock, with this fetch line."""
+        self.detailed.restart_at(self.cycle, self.fetch_line if self.fetch_line_valid else None)
+
+    cdef void consume(self, DynInst* di) noexcept nogil:
+        cdef uint8_t lvl = 0
+        cdef uint8_t oc = di.opclass
+        cdef uint64_t line, last_line, last, target, predicted
+        cdef uint64_t now = self.cycle
+        cdef uint8_t kind
+        cdef bint pred_taken, hit
+        # fetch (R1, R12)
+        line = di.pc >> self.line_shift
+        if not self.fetch_line_valid or line != self.fetch_line:
+            self.l1i.access(di.pc, line << self.line_shift, ACC_IFETCH, now, &lvl)
+        last_line = (di.pc + (di.length if di.length > 1 else 2) - 1) >> self.line_shift
+        if last_line != line:
+            self.l1i.access(di.pc, last_line << self.line_shift, ACC_IFETCH, now, &lvl)
+        self.fetch_line = last_line
+        self.fetch_line_valid = True
+        # data (R13)
+        if oc == OC_LOAD or oc == OC_STORE or oc == OC_AMO:
+            kind = ACC_LOAD if oc == OC_LOAD else (ACC_STORE if oc == OC_STORE else ACC_AMO)
+            self.l1d.access(di.pc, di.mem_addr, kind, now, &lvl)
+            last = di.mem_addr + (di.mem_size if di.mem_size else 1) - 1
+            if (last >> self.dline_shift) != (di.mem_addr >> self.dline_shift):
+                self.l1d.access(di.pc, (last >> self.dline_shift) << self.dline_shift, kind,
+                                now, &lvl)
+        # control flow (R11): the same calls, in the same order, as InOrderCore.consume
+        elif oc == OC_BRANCH:
+            target = _branch_target(di)
+            pred_taken = self.dirpred.predict(di.pc, target)
+            self.btb.lookup(di.pc, &predicted)
+            self.dirpred.update(di.pc, di.taken, target)
+            if di.taken:
+                self.btb.insert(di.pc, target)
+        elif oc == OC_JAL:
+            self.btb.lookup(di.pc, &predicted)
+            self.btb.insert(di.pc, di.next_pc)
+            if di.rd == 1 or di.rd == 5:
+                self.ras.push(di.pc + di.length)
+        elif oc == OC_JALR:
+            if di.rd == REG_NONE and (di.rs1 == 1 or di.rs1 == 5) and self.ras.depth > 0:
+                self.ras.pop(&predicted)
+            else:
+                self.btb.lookup(di.pc, &predicted)
+                self.btb.insert(di.pc, di.next_pc)
+            if di.rd == 1 or di.rd == 5:
+                self.ras.push(di.pc + di.length)
+        self.cycle = now + 1
+        self.instructions += 1
+
+
+def predictor_state(InOrderCore core not None):
+    """The BTB and RAS contents of `core` as plain Python values (for tests that compare
+    warmed and detailed state): BTB tags, targets, LRU stamps and clock; RAS stack, top
+    and count."""
+    cdef BTB b = core.btb
+    cdef RAS r = core.ras
+    n = b.sets * b.assoc
+    return {
+        "btb.tags": [b.tags[i] for i in range(n)],
+        "btb.targets": [b.targets[i] for i in range(n)],
+        "btb.stamps": [b.stamps[i] for i in range(n)],
+        "btb.clock": b.clock,
+        "ras.stack": [r.stack[i] for i in range(r.depth)],
+        "ras.top": r.top,
+        "ras.count": r.count,
+    }
