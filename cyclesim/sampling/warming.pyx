@@ -19,7 +19,7 @@ at that cycle when detailed simulation resumes (InOrderCore.restart_at).
 from libc.stdint cimport int64_t, uint8_t, uint32_t, uint64_t
 
 from caches.base cimport MemoryLevel
-from pipeline.bpred cimport BTB, RAS, DirectionPredictor
+from pipeline.bpred cimport BTB, RAS, Bimodal, DirectionPredictor, GShare, Tournament
 from pipeline.inorder cimport InOrderCore
 from pipeline.model cimport TimingModel
 from pipeline.types cimport (ACC_AMO, ACC_IFETCH, ACC_LOAD, ACC_STORE, OC_AMO, OC_BRANCH,
@@ -124,13 +124,32 @@ cdef class FunctionalWarmer(TimingModel):
 
 
 def predictor_state(InOrderCore core not None):
-    """The BTB and RAS contents of `core` as plain Python values (for tests that compare
-    warmed and detailed state): BTB tags, targets, LRU stamps and clock; RAS stack, top
-    and count."""
+    """The predictor state of `core` as plain Python values (for tests that compare warmed
+    and detailed state): the counter tables and global history of a bimodal, gshare or
+    tournament direction predictor (empty for others, e.g. TAGE, whose state is not
+    exposed); BTB tags, targets, LRU stamps and clock; RAS stack, top and count."""
     cdef BTB b = core.btb
     cdef RAS r = core.ras
+    cdef Bimodal bi
+    cdef GShare gs
+    cdef Tournament tn
     n = b.sets * b.assoc
+    direction = {}
+    if isinstance(core.dirpred, Bimodal):
+        bi = core.dirpred
+        direction = {"counters": [bi.counters[i] for i in range(bi.mask + 1)]}
+    elif isinstance(core.dirpred, GShare):
+        gs = core.dirpred
+        direction = {"counters": [gs.counters[i] for i in range(gs.mask + 1)],
+                     "history": gs.history}
+    elif isinstance(core.dirpred, Tournament):
+        tn = core.dirpred
+        direction = {"local": [tn.local[i] for i in range(tn.mask + 1)],
+                     "global": [tn.glob[i] for i in range(tn.mask + 1)],
+                     "chooser": [tn.chooser[i] for i in range(tn.chooser_mask + 1)],
+                     "history": tn.history}
     return {
+        "direction": direction,
         "btb.tags": [b.tags[i] for i in range(n)],
         "btb.targets": [b.targets[i] for i in range(n)],
         "btb.stamps": [b.stamps[i] for i in range(n)],
