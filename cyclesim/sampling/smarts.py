@@ -231,10 +231,13 @@ def estimate(rows, spec: SamplingSpec, period: int, instructions: int) -> Sampli
         why = (f"only {n} units were measured (the normal approximation needs at least "
                f"{MIN_SAMPLES_FOR_NORMAL})" if n < MIN_SAMPLES_FOR_NORMAL else
                f"the interval is ±{100 * half:.2f} %")
+        least = -(-spec.warmup // spec.unit) + 1         # the smallest period W fits in
+        advice = (f"rerun with period={better}" if better >= least else
+                  f"even period={least} measures too few: run it in full (no sampling), "
+                  "or sample a longer run")
         message = (f"target ±{100 * spec.target_error:g} % at {pct:g} % confidence NOT met: "
                    f"{why}; it needs n >= {max(needed, MIN_SAMPLES_FOR_NORMAL):,} units, "
-                   f"this run measured {n:,}: rerun with period={better}"
-                   + (" (every unit: a full detailed run)" if better == 1 else ""))
+                   f"this run measured {n:,}: {advice}")
     return SamplingEstimate(
         cpi=cpi, ipc=1 / cpi if cpi else 0.0, cpi_low=low, cpi_high=high,
         ipc_low=1 / high if high > 0 and math.isfinite(high) else 0.0,
