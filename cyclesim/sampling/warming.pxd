@@ -1,6 +1,6 @@
 # Functional warming: a timing model that keeps the caches and the branch predictor of an
 # in-order core up to date without timing the pipeline (SMARTS, docs/sampling.md).
-from libc.stdint cimport uint32_t, uint64_t
+from libc.stdint cimport uint8_t, uint32_t, uint64_t
 from caches.base cimport MemoryLevel
 from pipeline.bpred cimport BTB, RAS, DirectionPredictor
 from pipeline.inorder cimport InOrderCore
@@ -18,5 +18,12 @@ cdef class FunctionalWarmer(TimingModel):
     cdef uint64_t fetch_line             # line held by the fetch buffer
     cdef bint fetch_line_valid
     cdef public uint64_t instructions    # instructions warmed since construction
+    # Same-line filter of the L1D (see _data): on only where it is exact.
+    cdef readonly bint filter_l1d
+    cdef uint64_t last_dline             # line of the last L1D access made
+    cdef bint last_dline_valid
+    cdef bint last_dline_dirty           # that line is dirty in the L1D for certain
 
     cdef void consume(self, DynInst* di) noexcept nogil
+    cdef void _warm(self, DynInst* di) noexcept nogil
+    cdef void _data(self, uint64_t pc, uint64_t addr, uint8_t kind, uint64_t now) noexcept nogil

@@ -26,6 +26,32 @@ from pipeline.types cimport (ACC_AMO, ACC_IFETCH, ACC_LOAD, ACC_STORE, OC_AMO, O
                              OC_JAL, OC_JALR, OC_LOAD, OC_STORE, REG_NONE, DynInst)
 
 
+# Replacement policies whose state a repeated hit on the most recently used way leaves
+# as it is (fifo, random: hits change nothing; plru: the touch is idempotent and an insert
+# is a touch) or ordered as it is (lru: the stamp stays the newest). Not srrip/drrip
+# (an insert then a hit change the RRPV twice) nor ship (hits train its counters).
+_FILTER_POLICIES = ("lru", "fifo", "plru", "random")
+
+
+def _filter_is_exact(l1d, dline_shift):
+    """Whether skipping repeated same-line L1D accesses leaves every state unchanged."""
+    from caches.cache import Cache
+
+    if not isinstance(l1d, Cache) or (1 << dline_shift) != l1d.line_size:
+        return False
+    if (l1d.policy_name not in _FILTER_POLICIES or l1d.write_through
+            or not l1d.write_allocate or l1d.classify_misses):
+        return False
+    if any(getattr(l1d, name, None) is not None for name in ("prefetcher", "prefetchers")):
+        return False
+    level = l1d.next
+    while isinstance(level, Cache):
+        if level.inclusive:
+            return False
+        level = level.next
+    return True
+
+
 cdef inline uint64_t _branch_target(DynInst* di) noexcept nogil:
     """Taken target of a conditional branch (B-type or c.beqz/c.bnez), as the core sees it."""
     cdef uint32_t raw = di.raw
@@ -62,9 +88,13 @@ cdef class FunctionalWarmer(TimingModel):
         self.fetch_line = 0
         self.fetch_line_valid = False
         self.instructions = 0
+        self.last_dline_valid = False
+        self.last_dline_dirty = False
+        self.filter_l1d = _filter_is_exact(detailed.l1d, detailed.dline_shift)
 
     def take_over(self):
         """Continue from where the detailed core stopped: its clock and fetch buffer."""
+        self.last_dline_valid = False        # the detailed core's accesses are not tracked
         self.cycle = self.detailed.cycle
         line = self.detailed.fetch_buffer_line
         self.fetch_line_valid = line is not None
@@ -75,12 +105,26 @@ cdef class FunctionalWarmer(TimingModel):
         self.detailed.restart_at(self.cycle, self.fetch_line if self.fetch_line_valid else None)
 
     cdef void consume(self, DynInst* di) noexcept nogil:
+        # Most instructions neither touch memory nor change the control flow and sit in
+        # the fetch-buffer line: they cost a compare and an add.
+        cdef uint8_t oc = di.opclass
+        cdef uint64_t line = di.pc >> self.line_shift
+        if (self.fetch_line_valid and line == self.fetch_line
+                and ((di.pc + di.length - 1) >> self.line_shift) == line
+                and oc != OC_LOAD and oc != OC_STORE and oc != OC_AMO and oc != OC_BRANCH
+                and oc != OC_JAL and oc != OC_JALR):
+            self.cycle += 1
+            self.instructions += 1
+            return
+        self._warm(di)
+
+    cdef void _warm(self, DynInst* di) noexcept nogil:
         cdef uint8_t lvl = 0
         cdef uint8_t oc = di.opclass
         cdef uint64_t line, last_line, last, target, predicted
         cdef uint64_t now = self.cycle
         cdef uint8_t kind
-        cdef bint pred_taken, hit
+        cdef bint pred_taken
         # fetch (R1, R12)
         line = di.pc >> self.line_shift
         if not self.fetch_line_valid or line != self.fetch_line:
@@ -93,11 +137,10 @@ cdef class FunctionalWarmer(TimingModel):
         # data (R13)
         if oc == OC_LOAD or oc == OC_STORE or oc == OC_AMO:
             kind = ACC_LOAD if oc == OC_LOAD else (ACC_STORE if oc == OC_STORE else ACC_AMO)
-            self.l1d.access(di.pc, di.mem_addr, kind, now, &lvl)
+            self._data(di.pc, di.mem_addr, kind, now)
             last = di.mem_addr + (di.mem_size if di.mem_size else 1) - 1
             if (last >> self.dline_shift) != (di.mem_addr >> self.dline_shift):
-                self.l1d.access(di.pc, (last >> self.dline_shift) << self.dline_shift, kind,
-                                now, &lvl)
+                self._data(di.pc, (last >> self.dline_shift) << self.dline_shift, kind, now)
         # control flow (R11): the same calls, in the same order, as InOrderCore.consume
         elif oc == OC_BRANCH:
             target = _branch_target(di)
@@ -121,6 +164,25 @@ cdef class FunctionalWarmer(TimingModel):
                 self.ras.push(di.pc + di.length)
         self.cycle = now + 1
         self.instructions += 1
+
+    cdef void _data(self, uint64_t pc, uint64_t addr, uint8_t kind, uint64_t now) noexcept nogil:
+        """One L1D line access, or none when it cannot change any state: a load, or a
+        store to a line known dirty, to the line of the L1D's previous access. That line
+        is then resident and most recently used (the L1D allocates on every miss and
+        nothing but its own accesses evicts from it: filter_l1d is on only for a
+        write-back, write-allocate L1D with no inclusive level below, no miss
+        classification and no prefetcher), and a repeated hit on the most recently used
+        way leaves lru/fifo/plru/random replacement decisions unchanged."""
+        cdef uint8_t lvl = 0
+        cdef uint64_t line = addr >> self.dline_shift
+        cdef bint same = self.last_dline_valid and line == self.last_dline
+        if (self.filter_l1d and same and kind != ACC_AMO
+                and (kind == ACC_LOAD or self.last_dline_dirty)):
+            return
+        self.l1d.access(pc, addr, kind, now, &lvl)
+        self.last_dline_dirty = (same and self.last_dline_dirty) or kind != ACC_LOAD
+        self.last_dline = line
+        self.last_dline_valid = True
 
 
 def predictor_state(InOrderCore core not None):

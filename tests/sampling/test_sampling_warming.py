@@ -92,3 +92,30 @@ def test_detailed_run_after_warming_counts_the_same_events(name, args, kind):
     assert f["bpred.mispredicts"] > 0
     if name != "interp":     # interp's loop fits even these caches after start-up
         assert f["l1i.misses"] + f["l1d.misses"] > 0
+
+
+# The warmer skips an L1D access that repeats the previous one's line (a load, or a store
+# to a line known dirty) only where that changes nothing (warming.pyx, _filter_is_exact).
+FILTER_CASES = [
+    ({"l1d.policy": "plru"}, True),
+    ({"l1d.policy": "fifo"}, True),
+    ({"l1d.policy": "random"}, True),
+    ({"l1d.policy": "srrip"}, False),            # insert then hit: two different RRPVs
+    ({"l1d.write_policy": "write_through"}, False),   # every store goes to the L2
+    ({"l1d.write_allocate": False}, False),      # a store miss does not install the line
+    ({"l2.inclusion": "inclusive"}, False),      # L1I misses may back-invalidate L1D lines
+]
+
+
+@pytest.mark.parametrize("extra,on", FILTER_CASES)
+def test_same_line_filter_only_where_exact(extra, on):
+    name, args, n = "sort", ["3000"], 120_000
+    overrides = dict(SMALL, **extra)
+    detailed, _, _ = prepare(name, *args, overrides=overrides, max_insts=n, sample_interval=None)
+    detailed.run()
+    warmed, _, _ = prepare(name, *args, overrides=overrides, max_insts=n, sample_interval=None,
+                           sampling={"unit": 1000, "warmup": 0, "period": n // 1000 + 1})
+    warmed.run()
+    assert warmed.smarts.warmer.filter_l1d == on
+    assert _cache_state(warmed) == _cache_state(detailed)
+    assert predictor_state(warmed.timing) == predictor_state(detailed.timing)
