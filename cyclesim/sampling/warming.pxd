@@ -18,11 +18,12 @@ cdef class FunctionalWarmer(TimingModel):
     cdef uint64_t fetch_line             # line held by the fetch buffer
     cdef bint fetch_line_valid
     cdef public uint64_t instructions    # instructions warmed since construction
-    # Same-line filter of the L1D (see _data): on only where it is exact.
+    # Most-recently-used filter of the L1D (see _data): on only where it is exact.
     cdef readonly bint filter_l1d
-    cdef uint64_t last_dline             # line of the last L1D access made
-    cdef bint last_dline_valid
-    cdef bint last_dline_dirty           # that line is dirty in the L1D for certain
+    cdef uint64_t* mru_line              # per L1D set: line of its last access + 1 (0: none)
+    cdef uint8_t* mru_dirty              # per set: that line is dirty for certain
+    cdef uint64_t set_mask               # L1D sets - 1
+    cdef object _mru_owner               # numpy arrays owning mru_line / mru_dirty
 
     cdef void consume(self, DynInst* di) noexcept nogil
     cdef void _warm(self, DynInst* di) noexcept nogil

@@ -16,6 +16,8 @@ leaves in them (tests/sampling/test_warming.py checks it). Time advances one cyc
 instruction, which only orders DRAM bank-busy times; the pipeline is restarted empty
 at that cycle when detailed simulation resumes (InOrderCore.restart_at).
 """
+import numpy as np
+
 from libc.stdint cimport int64_t, uint8_t, uint32_t, uint64_t
 
 from caches.base cimport MemoryLevel
@@ -34,7 +36,8 @@ _FILTER_POLICIES = ("lru", "fifo", "plru", "random")
 
 
 def _filter_is_exact(l1d, dline_shift):
-    """Whether skipping repeated same-line L1D accesses leaves every state unchanged."""
+    """Whether skipping repeated accesses to the most recent line of an L1D set leaves
+    every state unchanged."""
     from caches.cache import Cache
 
     if not isinstance(l1d, Cache) or (1 << dline_shift) != l1d.line_size:
@@ -88,13 +91,18 @@ cdef class FunctionalWarmer(TimingModel):
         self.fetch_line = 0
         self.fetch_line_valid = False
         self.instructions = 0
-        self.last_dline_valid = False
-        self.last_dline_dirty = False
         self.filter_l1d = _filter_is_exact(detailed.l1d, detailed.dline_shift)
+        sets = detailed.l1d.num_sets if self.filter_l1d else 1
+        self._mru_owner = (np.zeros(sets, np.uint64), np.zeros(sets, np.uint8))
+        cdef uint64_t[::1] lines = self._mru_owner[0]
+        cdef uint8_t[::1] dirty = self._mru_owner[1]
+        self.mru_line = &lines[0]
+        self.mru_dirty = &dirty[0]
+        self.set_mask = sets - 1
 
     def take_over(self):
         """Continue from where the detailed core stopped: its clock and fetch buffer."""
-        self.last_dline_valid = False        # the detailed core's accesses are not tracked
+        self._mru_owner[0][:] = 0            # the detailed core's accesses are not tracked
         self.cycle = self.detailed.cycle
         line = self.detailed.fetch_buffer_line
         self.fetch_line_valid = line is not None
@@ -167,22 +175,22 @@ cdef class FunctionalWarmer(TimingModel):
 
     cdef void _data(self, uint64_t pc, uint64_t addr, uint8_t kind, uint64_t now) noexcept nogil:
         """One L1D line access, or none when it cannot change any state: a load, or a
-        store to a line known dirty, to the line of the L1D's previous access. That line
-        is then resident and most recently used (the L1D allocates on every miss and
-        nothing but its own accesses evicts from it: filter_l1d is on only for a
+        store to a line known dirty, to the line its set last accessed. That line is
+        resident and most recently used in its set (the L1D allocates on every miss and
+        only accesses to the same set evict from it: filter_l1d is on only for a
         write-back, write-allocate L1D with no inclusive level below, no miss
         classification and no prefetcher), and a repeated hit on the most recently used
-        way leaves lru/fifo/plru/random replacement decisions unchanged."""
+        way of a set leaves lru/fifo/plru/random replacement decisions unchanged."""
         cdef uint8_t lvl = 0
         cdef uint64_t line = addr >> self.dline_shift
-        cdef bint same = self.last_dline_valid and line == self.last_dline
+        cdef uint64_t s = line & self.set_mask
+        cdef bint same = self.mru_line[s] == line + 1
         if (self.filter_l1d and same and kind != ACC_AMO
-                and (kind == ACC_LOAD or self.last_dline_dirty)):
+                and (kind == ACC_LOAD or self.mru_dirty[s])):
             return
         self.l1d.access(pc, addr, kind, now, &lvl)
-        self.last_dline_dirty = (same and self.last_dline_dirty) or kind != ACC_LOAD
-        self.last_dline = line
-        self.last_dline_valid = True
+        self.mru_dirty[s] = (same and self.mru_dirty[s]) or kind != ACC_LOAD
+        self.mru_line[s] = line + 1
 
 
 def predictor_state(InOrderCore core not None):

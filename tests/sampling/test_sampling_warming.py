@@ -94,7 +94,7 @@ def test_detailed_run_after_warming_counts_the_same_events(name, args, kind):
         assert f["l1i.misses"] + f["l1d.misses"] > 0
 
 
-# The warmer skips an L1D access that repeats the previous one's line (a load, or a store
+# The warmer skips an L1D access to the line its set last accessed (a load, or a store
 # to a line known dirty) only where that changes nothing (warming.pyx, _filter_is_exact).
 FILTER_CASES = [
     ({"l1d.policy": "plru"}, True),
