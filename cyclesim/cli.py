@@ -226,7 +226,7 @@ def _cmd_run(a) -> int:
     if a.json:
         if not a.quiet and result.stdout_bytes:
             sys.stderr.write(result.stdout)
-        stats = {k: (None if isinstance(v, float) and math.isnan(v) else
+        stats = {k: (None if isinstance(v, float) and not math.isfinite(v) else
                      int(v) if float(v).is_integer() and not k.endswith(("ipc", "cpi", "rate",
                                                                          "mpki", "accuracy"))
                      else float(v))

@@ -82,3 +82,13 @@ def test_sampling_a_resumed_checkpoint(tmp_path):
 def test_api_refuses_a_bad_spec():
     with pytest.raises(CyclesimError, match="give True, a dict"):
         cyclesim.run("hello", sampling=7)
+
+
+def test_a_run_too_short_to_sample_says_so():
+    code, out, err = cli("run", "hello", "--sample", "--quiet")
+    assert code == 0, err
+    assert "no unit was measured" in out and "lower period or unit" in out
+    code, out, err = cli("run", "hello", "--sample", "--json", "--quiet")
+    stats = json.loads(out)                  # strict JSON: no NaN or Infinity
+    assert stats["sampling.units"] == 0 and stats["core.cpi"] is None
+    assert stats["sampling.half_width"] is None
