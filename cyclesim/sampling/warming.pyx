@@ -28,6 +28,23 @@ from pipeline.types cimport (ACC_AMO, ACC_IFETCH, ACC_LOAD, ACC_STORE, OC_AMO, O
                              OC_JAL, OC_JALR, OC_LOAD, OC_STORE, REG_NONE, DynInst)
 
 
+# Op classes the warmer was written for: those that touch the caches or the predictor
+# (handled in _warm, as InOrderCore.consume handles them) and those that touch neither.
+# A class added to pipeline/types.pxd later (cache-block operations, say) may touch a
+# cache: the warmer refuses to run until it is taught what the in-order core does.
+_WARMED_CLASSES = {"OC_LOAD", "OC_STORE", "OC_AMO", "OC_BRANCH", "OC_JAL", "OC_JALR"}
+_PLAIN_CLASSES = {"OC_ALU", "OC_MUL", "OC_DIV", "OC_FADD", "OC_FMUL", "OC_FMA", "OC_FDIV",
+                  "OC_FSQRT", "OC_FCVT", "OC_SYSTEM", "OC_NOP", "OC_COUNT",
+                  "OC_POPCOUNT", "OC_CLMUL"}
+
+
+def unknown_op_classes():
+    """Op classes of pipeline.types the warmer does not know (empty when it is complete)."""
+    from pipeline.types import OpClass
+
+    return sorted(set(OpClass.__members__) - _WARMED_CLASSES - _PLAIN_CLASSES)
+
+
 # Replacement policies whose state a repeated hit on the most recently used way leaves
 # as it is (fifo, random: hits change nothing; plru: the touch is idempotent and an insert
 # is a touch) or ordered as it is (lru: the stamp stays the newest). Not srrip/drrip
@@ -80,6 +97,14 @@ cdef class FunctionalWarmer(TimingModel):
     place of the in-order core; take_over() / hand_back() move between the two."""
 
     def __init__(self, InOrderCore detailed not None):
+        unknown = unknown_op_classes()
+        if unknown:
+            from cyclesim.errors import CyclesimError
+
+            raise CyclesimError(f"functional warming does not know op class "
+                                f"{', '.join(unknown)}: sampling is off until "
+                                "cyclesim/sampling/warming.pyx makes the cache and predictor "
+                                "updates InOrderCore.consume makes for it")
         self.detailed = detailed
         self.l1i = detailed.l1i
         self.l1d = detailed.l1d

@@ -119,3 +119,11 @@ def test_same_line_filter_only_where_exact(extra, on):
     assert warmed.smarts.warmer.filter_l1d == on
     assert _cache_state(warmed) == _cache_state(detailed)
     assert predictor_state(warmed.timing) == predictor_state(detailed.timing)
+
+
+def test_the_warmer_knows_every_op_class():
+    # A new op class (pipeline/types.pxd) may touch the caches; the warmer must be taught
+    # what the in-order core does with it before sampling can be exact again.
+    from cyclesim.sampling.warming import unknown_op_classes
+
+    assert unknown_op_classes() == []
