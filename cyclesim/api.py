@@ -19,7 +19,8 @@ def run(program=None, *args, config=None, preset=None, overrides=None, mode: str
         trace: str | Iterable[str] | None = None, trace_window: tuple[int, int] | None = None,
         trace_dir: str | os.PathLike | None = None,
         seed: int = 0, echo: bool = False, progress: bool | None = None, checkpoint=None,
-        output_limit: int | str = "16MiB"):
+        output_limit: int | str = "16MiB",
+        sampling=None):
     """Run `program` (a workload name or an ELF path) with guest arguments `args`.
 
     config / preset / overrides choose the machine (see cyclesim.config.resolve_config):
@@ -49,6 +50,11 @@ def run(program=None, *args, config=None, preset=None, overrides=None, mode: str
     mode, on any config, with cold caches and predictors; max_insts counts from the
     program's start. result.checkpoint(dir) saves a run stopped by max_insts.
 
+    sampling= runs SMARTS systematic sampling (docs/sampling.md): True for the defaults,
+    or a dict / cyclesim.sampling.SamplingSpec of unit, warmup, period or samples,
+    confidence and target_error. result.sampling then holds the CPI estimate with its
+    confidence interval, and result.stats the estimates.
+
     Returns a SimResult; a guest fault or limit is a status in it, not an exception.
     Bad input (unknown workload, invalid config, not a static RISC-V ELF) raises a
     CyclesimError whose message says what to do.
@@ -63,7 +69,7 @@ def run(program=None, *args, config=None, preset=None, overrides=None, mode: str
                                 roi=roi, sample_interval=sample_interval, trace=trace,
                                 trace_window=trace_window, trace_dir=trace_dir, seed=seed,
                                 echo=echo, progress=progress, checkpoint=checkpoint,
-                                output_limit=output_limit)
+                                output_limit=output_limit, sampling=sampling)
     outcome = system.run()
     result = SimResult.from_run(program=info["name"], path=info["path"], args=info["args"],
                                 config=cfg, options=system.options, system=system,
@@ -80,7 +86,7 @@ def prepare(program=None, *args, config=None, preset=None, overrides=None,
             mem_limit="1GiB", max_insts=None, max_cycles=None, stop_at=None, warmup=None,
             roi=False, sample_interval=100_000, trace=None, trace_window=None,
             trace_dir=None, seed=0, echo=False, progress=None, checkpoint=None,
-            output_limit="16MiB"):
+            output_limit="16MiB", sampling=None):
     """(System ready to run, program facts for a checkpoint manifest, resolved config):
     the checked inputs of run(), optionally restored from a checkpoint."""
     import hashlib
@@ -111,7 +117,8 @@ def prepare(program=None, *args, config=None, preset=None, overrides=None,
                          sample_interval=inputs.sample_interval(sample_interval),
                          trace=traces,
                          trace_window=_window(trace_window), trace_dir=trace_dir,
-                         progress=progress)
+                         progress=progress,
+                         sampling=_sampling(sampling))
     cfg = resolve_config(config, preset=preset, overrides=overrides)
     saved = None
     if checkpoint is not None:
@@ -211,6 +218,12 @@ def file_sha256(path) -> str:
         for block in iter(lambda: f.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
+
+
+def _sampling(value):
+    from cyclesim.sampling import SamplingSpec
+
+    return SamplingSpec.parse(value)
 
 
 def _trace_kinds(trace) -> tuple[str, ...]:

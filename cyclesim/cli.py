@@ -61,6 +61,10 @@ def _parser() -> tuple[argparse.ArgumentParser, dict]:
     s.add_argument("--roi", action="store_true",
                    help="measure only between the program's roi_begin/roi_end markers")
     s.add_argument("--sample-interval", type=int, default=100_000, metavar="CYCLES")
+    s.add_argument("--sample", nargs="?", const="", default=None, metavar="KEY=VALUE,...",
+                   help="SMARTS sampling (docs/sampling.md): functional warming between "
+                        "measured units; e.g. --sample or --sample unit=1000,warmup=2000,"
+                        "period=100,confidence=0.95,target_error=0.02")
     t = r.add_argument_group("traces and output")
     t.add_argument("--trace", action="append", default=[],
                    choices=("pipeline", "cycles", "memory"), help="record a trace (repeatable)")
@@ -235,14 +239,15 @@ def _cmd_run(a) -> int:
             max_cycles=a.max_cycles, stop_at=a.stop_at, warmup=a.warmup, roi=a.roi,
             sample_interval=a.sample_interval or None, trace=trace or None,
             trace_window=window, trace_dir=a.trace_dir, seed=a.seed, echo=echo,
-            progress=a.progress, checkpoint=a.checkpoint, output_limit=a.output_limit)
+            progress=a.progress, checkpoint=a.checkpoint, output_limit=a.output_limit,
+            sampling=None if a.sample is None else (a.sample or True))
     except CyclesimError as e:
         raise _Usage(str(e)) from None
     _write_exports(result, a)
     if result.output_note() and (not echo or a.save):
         print(f"[cyclesim] warning: {result.output_note()}", file=sys.stderr)
     if a.json:
-        stats = {k: (None if isinstance(v, float) and math.isnan(v) else
+        stats = {k: (None if isinstance(v, float) and not math.isfinite(v) else
                      int(v) if float(v).is_integer() and not k.endswith(("ipc", "cpi", "rate",
                                                                          "mpki", "accuracy"))
                      else float(v))

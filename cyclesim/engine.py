@@ -62,10 +62,19 @@ class RunOptions:
     trace_window: tuple[int, int] = (0, 10_000)  # (first instruction, count)
     trace_dir: str | None = None         # stream traces to chunked Parquet files here
     progress: bool | None = False       # None: automatic (cyclesim.progress.wanted)
+    sampling: object = None              # a cyclesim.sampling.SamplingSpec: SMARTS sampling
 
     def __post_init__(self):
         if self.mode not in ("timing", "functional"):
             raise CyclesimError(f"mode {self.mode!r} is not known: use 'timing' or 'functional'")
+        if self.sampling is not None:
+            clash = [name for name, on in (("mode='functional'", self.mode != "timing"),
+                                           ("warmup", self.warmup is not None),
+                                           ("roi", self.roi), ("traces", bool(self.trace)),
+                                           ("max_cycles", self.max_cycles is not None)) if on]
+            if clash:
+                raise CyclesimError(f"sampling does not combine with {', '.join(clash)}: "
+                                    "SMARTS times only its measured units (docs/sampling.md)")
 
 
 @dataclass
@@ -80,6 +89,7 @@ class RunOutcome:
     samples: list = field(default_factory=list)
     dumps: list = field(default_factory=list)
     host_seconds: float = 0.0
+    sampling: object = None              # SamplingEstimate of a sampled run
 
 
 class System:
@@ -118,8 +128,11 @@ class System:
             footprint.check(config, traced, "pipeline" in options.trace
                             or "cycles" in options.trace, "memory" in options.trace)
 
+            # Sampling warms the caches between samples at functional speed: the 3C
+            # miss classification (a fully-associative shadow per level) is left out.
             self.hierarchy = build_hierarchy(config.l1i, config.l1d, config.l2, config.l3,
                                              config.memory, self.frequency,
+                                             classify_misses=options.sampling is None,
                                              tlb=getattr(config, "tlb", None))
             tlb = getattr(config, "tlb", None)
             if self.hierarchy.tlbs and getattr(tlb, "superpages", "never") == "always":
@@ -148,12 +161,14 @@ class System:
         self._stats_base_inst = 0             # instret when statistics were last reset
         self._stats_base_cycle = 0
         self._outcome: RunOutcome | None = None
+        self.smarts = None                    # SmartsSchedule of a sampled run (run() makes it)
         self._progress = None
 
     # -- clock and statistics ----------------------------------------------------------
     @property
     def cycle(self) -> int:
-        return int(self.timing.cycle) if self.timing is not None else int(self.core.instret)
+        # the attached model's clock: the in-order core, or the warmer of a sampled run
+        return int(self.core.cycle)
 
     def _resolve_stop(self, where):
         from cyclesim.errors import ArgumentError
@@ -192,6 +207,8 @@ class System:
 
     def snapshot(self) -> dict:
         """All statistics now, as a flat dict with dotted names."""
+        if self.smarts is not None:
+            return self._sampled_stats()
         instructions = int(self.core.instret) - self._stats_base_inst
         stats: dict = {}
         if self.timing is not None:
@@ -244,15 +261,19 @@ class System:
                                         f"stopped after the instruction limit of {opts.max_insts:,}")
             if opts.warmup is not None and instret < opts.warmup:
                 budget = min(budget, opts.warmup - instret)
+            if self.smarts is not None:
+                budget = min(budget, self.smarts.budget(instret))
             next_event = self.env.peek()
             if self.timing is not None:
-                self.timing.stop_cycle = (int(next_event) if next_event != float("inf")
+                self.core.timing.stop_cycle = (int(next_event) if next_event != float("inf")
                                           else (1 << 64) - 1)
             elif next_event != float("inf"):
                 budget = max(1, min(budget, int(next_event) - self.env.now))
             if self._spool is not None:
                 budget = min(budget, self._trace_room())
             reason = core.run(budget)
+            if self.smarts is not None:
+                self.smarts.boundary(int(core.instret))
             now = self.cycle
             if now > self.env.now:
                 yield self.env.timeout(now - self.env.now)
@@ -350,16 +371,24 @@ class System:
             self._spool.write(*self.timing.drain_traces(copy=False))
 
     def _finish(self, status, message, exit_code=None, fault=None):
+        estimate = self._sampling_estimate() if self.smarts is not None else None
         stats = self.frozen if self.frozen is not None else self.snapshot()
         self._outcome = RunOutcome(status=status, message=message, exit_code=exit_code,
                                    fault=fault, stats=stats, samples=self.samples,
-                                   dumps=self.dumps)
+                                   dumps=self.dumps, sampling=estimate)
 
     # -- running ------------------------------------------------------------------------
     def run(self) -> RunOutcome:
         opts = self.options
         start = time.perf_counter()
-        if opts.sample_interval and self.timing is not None:
+        if opts.sampling is not None and self.timing is not None:
+            from cyclesim.sampling.smarts import SmartsSchedule
+            from cyclesim.sampling.warming import FunctionalWarmer
+
+            self.smarts = SmartsSchedule(opts.sampling, opts.sampling.resolve_period(
+                opts.max_insts), self.core, self.timing, self.hierarchy,
+                FunctionalWarmer(self.timing), start=int(self.core.instret))
+        elif opts.sample_interval and self.timing is not None:
             self.env.process(self._sampler(int(opts.sample_interval)))
         if opts.max_cycles is not None:
             self.env.process(self._cycle_limit(int(opts.max_cycles)))
@@ -379,6 +408,24 @@ class System:
         outcome = self._outcome
         outcome.host_seconds = time.perf_counter() - start
         return outcome
+
+
+    # -- sampled runs (cyclesim.sampling, docs/sampling.md) -----------------------------
+    def _sampling_estimate(self):
+        from cyclesim.sampling.smarts import estimate
+
+        return estimate(self.smarts.rows, self.options.sampling, self.smarts.period,
+                        int(self.core.instret) - self._stats_base_inst)
+
+    def _sampled_stats(self) -> dict:
+        from cyclesim.sampling.smarts import sampled_stats
+
+        stats = sampled_stats(self._sampling_estimate())
+        stats["core.frequency_hz"] = self.frequency
+        stats["sim.seconds"] = stats["core.cycles"] / self.frequency
+        stats["syscalls.total"] = sum(self.process.syscall_counts.values())
+        stats["syscalls.unknown"] = sum(self.process.unknown_syscalls.values())
+        return stats
 
 
 # An in-memory trace window larger than this is refused: stream it with trace_dir instead.

@@ -627,6 +627,35 @@ cdef class InOrderCore(TimingModel):
             return np.zeros(0, MEM_DTYPE)
         return self._mtrace_owner[:self.n_mtrace]
 
+    def restart_at(self, int64_t cycle, fetch_line=None):
+        """Functional warming (cyclesim.sampling) ran the program up to `cycle`: the
+        pipeline is empty there, as at reset shifted to `cycle` (the next instruction
+        enters IF at `cycle`), every register is ready and the store buffer has drained.
+        `fetch_line` (a line number) is the line the warmer left in the fetch buffer, so
+        the I-cache sees the access sequence a detailed run would. Counters are kept."""
+        cdef int i
+        for i in range(N_STAGES):
+            self.prev[i] = cycle + i - 1
+        self.fetch_ready = cycle
+        self.fetch_cause = C_FLOW
+        self.fetch_line_valid = fetch_line is not None
+        self.fetch_line = fetch_line if fetch_line is not None else 0
+        for i in range(N_REGS):
+            self.fwd_ready[i] = 0
+            self.rf_ready[i] = 0
+            self.waw_ready[i] = 0
+            self.wait_cause[i] = PART_DATA
+        for i in range(max(self.sb_entries, 1)):
+            self.sb_finish[i] = 0
+        self.sb_next = 0
+        self.sb_last_finish = 0
+        self.cycle = <uint64_t> cycle
+
+    @property
+    def fetch_buffer_line(self):
+        """Line number held by the fetch buffer, or None (functional warming takes it over)."""
+        return self.fetch_line if self.fetch_line_valid else None
+
     @property
     def last_entry_cycles(self):
         """Stage entry cycles (IF, ID, EX, MEM, WB) of the last consumed instruction."""

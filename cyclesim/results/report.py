@@ -43,6 +43,8 @@ def format_report(result) -> str:
     if freq:
         lines.append(f"simulated time   {_seconds(cycles / freq)} at {freq / 1e9:g} GHz")
     lines.append(f"host time        {result.host_seconds:.2f} s ({result.mips:.1f} MIPS)")
+    if getattr(result, "sampling", None) is not None:
+        lines += _sampling_lines(result.sampling)
 
     stack = result.cpi_stack()
     if len(stack):
@@ -111,6 +113,24 @@ def format_report(result) -> str:
         calls = ", ".join(f"{k} ×{v}" for k, v in result.unknown_syscalls.items())
         lines.append(f"unimplemented syscalls (returned -ENOSYS): {calls}")
     return "\n".join(lines)
+
+
+def _sampling_lines(est) -> list[str]:
+    """The SMARTS estimate: CPI and IPC with their interval, V, n, MPKIs, the verdict."""
+    pct = f"{100 * est.confidence:g} %"
+    out = ["", f"SMARTS sampling  {est.n:,} units of {est.unit:,} instructions, one in "
+               f"{est.period}, after {est.warmup:,} of detailed warm-up"]
+    if est.n:
+        out.append(f"  CPI            {est.cpi:.4f} ± {100 * est.half_width:.2f} %  "
+                   f"[{est.cpi_low:.4f}, {est.cpi_high:.4f}] at {pct} confidence")
+        out.append(f"  IPC            {est.ipc:.4f}           [{est.ipc_low:.4f}, "
+                   f"{est.ipc_high:.4f}]")
+        out.append(f"  variation      V = {est.cv:.3f}; ±{100 * est.target_error:g} % needs "
+                   f"n >= {est.needed:,}")
+        for name, (value, low, high) in est.mpki.items():
+            out.append(f"  {name:<14} {value:.3f}  [{max(low, 0.0):.3f}, {high:.3f}]")
+    out.append(f"  {est.message}")
+    return out
 
 
 def _seconds(t: float) -> str:

@@ -17,6 +17,7 @@ class SimResult:
     """The outcome of `cyclesim.run`. A fault or limit is a status here, not an exception."""
 
     restored_from = None        # the checkpoint directory this run resumed, if any
+    sampling = None             # SamplingEstimate of a sampled run (docs/sampling.md)
     _total_instructions = None  # instructions since the program's start (set by run())
     _checkpoint_source = None   # (System, program facts, config) of a run that can be saved
 
@@ -61,7 +62,7 @@ class SimResult:
             if "memory" in options.trace:
                 memory = traces.memory_frame(system.timing.memory_trace())
         dumps = pd.DataFrame(outcome.dumps) if outcome.dumps else pd.DataFrame()
-        return cls(program=program, path=path, args=args, mode=options.mode, config=config,
+        result = cls(program=program, path=path, args=args, mode=options.mode, config=config,
                    status=outcome.status, message=outcome.message,
                    exit_code=outcome.exit_code, fault=outcome.fault, stats=stats,
                    stdout=process.stdout, stderr=process.stderr, intervals=intervals,
@@ -69,6 +70,8 @@ class SimResult:
                    unknown_syscalls=process.unknown_syscalls,
                    host_seconds=outcome.host_seconds, options=options,
                    output_dropped=process.output_dropped)._streamed(streamed)
+        result.sampling = getattr(outcome, "sampling", None)
+        return result
 
     def _streamed(self, spool):
         """Where a streamed trace went: {"memory": DIR/memory, ...} (else empty)."""

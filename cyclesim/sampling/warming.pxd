@@ -1,0 +1,30 @@
+# Functional warming: a timing model that keeps the caches and the branch predictor of an
+# in-order core up to date without timing the pipeline (SMARTS, docs/sampling.md).
+from libc.stdint cimport uint8_t, uint32_t, uint64_t
+from caches.base cimport MemoryLevel
+from pipeline.bpred cimport BTB, RAS, DirectionPredictor
+from pipeline.inorder cimport InOrderCore
+from pipeline.model cimport TimingModel
+from pipeline.types cimport DynInst
+
+cdef class FunctionalWarmer(TimingModel):
+    cdef readonly InOrderCore detailed   # the core whose structures are warmed
+    cdef MemoryLevel l1i, l1d            # its L1 caches (the levels below follow)
+    cdef DirectionPredictor dirpred      # its direction predictor, BTB and RAS
+    cdef BTB btb
+    cdef RAS ras
+    cdef uint32_t line_shift             # log2 of the fetch line (as the core's fetch buffer)
+    cdef uint32_t dline_shift            # log2 of the L1D line (crossing accesses split)
+    cdef uint64_t fetch_line             # line held by the fetch buffer
+    cdef bint fetch_line_valid
+    cdef public uint64_t instructions    # instructions warmed since construction
+    # Most-recently-used filter of the L1D (see _data): on only where it is exact.
+    cdef readonly bint filter_l1d
+    cdef uint64_t* mru_line              # per L1D set: line of its last access + 1 (0: none)
+    cdef uint8_t* mru_dirty              # per set: that line is dirty for certain
+    cdef uint64_t set_mask               # L1D sets - 1
+    cdef object _mru_owner               # numpy arrays owning mru_line / mru_dirty
+
+    cdef void consume(self, DynInst* di) noexcept nogil
+    cdef void _warm(self, DynInst* di) noexcept nogil
+    cdef void _data(self, uint64_t pc, uint64_t addr, uint8_t kind, uint64_t now) noexcept nogil

@@ -1,0 +1,255 @@
+"""Functional warming: every instruction updates the caches and the branch predictor
+exactly as the in-order core's consume() would, and nothing is timed.
+
+The in-order core (pipeline/inorder.pyx) touches its structures in this order per
+instruction, and so does the warmer:
+  * the L1I once per new fetch line (R1/R12 of docs/pipeline.md: the fetch buffer holds
+    one line; an instruction straddling two lines fetches both);
+  * the L1D for a load, store or AMO, both lines of a line-crossing access (R13);
+  * for a conditional branch: direction predict, BTB lookup, direction update, BTB insert
+    when taken; for jal: BTB lookup and insert, RAS push on a call; for jalr: RAS pop on a
+    return (when the RAS exists), else BTB lookup and insert, RAS push on a call (R11).
+The caches modelled here are blocking and keep tags, dirty bits and replacement state
+that depend only on the order of accesses, not on their cycle; the predictors likewise.
+So after the same instructions the warmed structures hold exactly what a detailed run
+leaves in them (tests/sampling/test_warming.py checks it). Time advances one cycle per
+instruction, which only orders DRAM bank-busy times; the pipeline is restarted empty
+at that cycle when detailed simulation resumes (InOrderCore.restart_at).
+"""
+import numpy as np
+
+from libc.stdint cimport int64_t, uint8_t, uint32_t, uint64_t
+
+from caches.base cimport MemoryLevel
+from pipeline.bpred cimport BTB, RAS, Bimodal, DirectionPredictor, GShare, Tournament
+from pipeline.inorder cimport InOrderCore
+from pipeline.model cimport TimingModel
+from pipeline.types cimport (ACC_AMO, ACC_IFETCH, ACC_LOAD, ACC_STORE, OC_AMO, OC_BRANCH,
+                             OC_JAL, OC_JALR, OC_LOAD, OC_STORE, REG_NONE, DynInst)
+
+
+# Op classes the warmer was written for: those that touch the caches or the predictor
+# (handled in _warm, as InOrderCore.consume handles them) and those that touch neither.
+# A class added to pipeline/types.pxd later (cache-block operations, say) may touch a
+# cache: the warmer refuses to run until it is taught what the in-order core does.
+_WARMED_CLASSES = {"OC_LOAD", "OC_STORE", "OC_AMO", "OC_BRANCH", "OC_JAL", "OC_JALR"}
+_PLAIN_CLASSES = {"OC_ALU", "OC_MUL", "OC_DIV", "OC_FADD", "OC_FMUL", "OC_FMA", "OC_FDIV",
+                  "OC_FSQRT", "OC_FCVT", "OC_SYSTEM", "OC_NOP", "OC_COUNT",
+                  "OC_POPCOUNT", "OC_CLMUL"}
+
+
+def unknown_op_classes():
+    """Op classes of pipeline.types the warmer does not know (empty when it is complete)."""
+    from pipeline.types import OpClass
+
+    return sorted(set(OpClass.__members__) - _WARMED_CLASSES - _PLAIN_CLASSES)
+
+
+# Replacement policies whose state a repeated hit on the most recently used way leaves
+# as it is (fifo, random: hits change nothing; plru: the touch is idempotent and an insert
+# is a touch) or ordered as it is (lru: the stamp stays the newest). Not srrip/drrip
+# (an insert then a hit change the RRPV twice) nor ship (hits train its counters).
+_FILTER_POLICIES = ("lru", "fifo", "plru", "random")
+
+
+def _filter_is_exact(l1d, dline_shift):
+    """Whether skipping repeated accesses to the most recent line of an L1D set leaves
+    every state unchanged."""
+    from caches.cache import Cache
+
+    if not isinstance(l1d, Cache) or (1 << dline_shift) != l1d.line_size:
+        return False
+    if (l1d.policy_name not in _FILTER_POLICIES or l1d.write_through
+            or not l1d.write_allocate or l1d.classify_misses):
+        return False
+    if any(getattr(l1d, name, None) is not None for name in ("prefetcher", "prefetchers")):
+        return False
+    level = l1d.next
+    while isinstance(level, Cache):
+        if level.inclusive:
+            return False
+        level = level.next
+    return True
+
+
+cdef inline uint64_t _branch_target(DynInst* di) noexcept nogil:
+    """Taken target of a conditional branch (B-type or c.beqz/c.bnez), as the core sees it."""
+    cdef uint32_t raw = di.raw
+    cdef int64_t imm
+    if di.taken:
+        return di.next_pc
+    if di.length == 2:
+        imm = (((raw >> 12) & 1) << 8) | (((raw >> 10) & 3) << 3) | (((raw >> 5) & 3) << 6) \
+            | (((raw >> 3) & 3) << 1) | (((raw >> 2) & 1) << 5)
+        if imm & 0x100:
+            imm -= 0x200
+    else:
+        imm = (((raw >> 31) & 1) << 12) | (((raw >> 7) & 1) << 11) \
+            | (((raw >> 25) & 0x3f) << 5) | (((raw >> 8) & 0xf) << 1)
+        if imm & 0x1000:
+            imm -= 0x2000
+    return di.pc + <uint64_t> imm
+
+
+cdef class FunctionalWarmer(TimingModel):
+    """Warms the L1s (and, through them, every level below) and the predictor, BTB and
+    RAS of `detailed` without timing its pipeline. Attach it to the functional core in
+    place of the in-order core; take_over() / hand_back() move between the two."""
+
+    def __init__(self, InOrderCore detailed not None):
+        unknown = unknown_op_classes()
+        if unknown:
+            from cyclesim.errors import CyclesimError
+
+            raise CyclesimError(f"functional warming does not know op class "
+                                f"{', '.join(unknown)}: sampling is off until "
+                                "cyclesim/sampling/warming.pyx makes the cache and predictor "
+                                "updates InOrderCore.consume makes for it")
+        self.detailed = detailed
+        self.l1i = detailed.l1i
+        self.l1d = detailed.l1d
+        self.dirpred = detailed.dirpred
+        self.btb = detailed.btb
+        self.ras = detailed.ras
+        self.line_shift = detailed.line_shift
+        self.dline_shift = detailed.dline_shift
+        self.fetch_line = 0
+        self.fetch_line_valid = False
+        self.instructions = 0
+        self.filter_l1d = _filter_is_exact(detailed.l1d, detailed.dline_shift)
+        sets = detailed.l1d.num_sets if self.filter_l1d else 1
+        self._mru_owner = (np.zeros(sets, np.uint64), np.zeros(sets, np.uint8))
+        cdef uint64_t[::1] lines = self._mru_owner[0]
+        cdef uint8_t[::1] dirty = self._mru_owner[1]
+        self.mru_line = &lines[0]
+        self.mru_dirty = &dirty[0]
+        self.set_mask = sets - 1
+
+    def take_over(self):
+        """Continue from where the detailed core stopped: its clock and fetch buffer."""
+        self._mru_owner[0][:] = 0            # the detailed core's accesses are not tracked
+        self.cycle = self.detailed.cycle
+        line = self.detailed.fetch_buffer_line
+        self.fetch_line_valid = line is not None
+        self.fetch_line = line if line is not None else 0
+
+    def hand_back(self):
+        """Give the detailed core an empty pipeline at this clock, with this fetch line."""
+        self.detailed.restart_at(self.cycle, self.fetch_line if self.fetch_line_valid else None)
+
+    cdef void consume(self, DynInst* di) noexcept nogil:
+        # Most instructions neither touch memory nor change the control flow and sit in
+        # the fetch-buffer line: they cost a compare and an add.
+        cdef uint8_t oc = di.opclass
+        cdef uint64_t line = di.pc >> self.line_shift
+        if (self.fetch_line_valid and line == self.fetch_line
+                and ((di.pc + di.length - 1) >> self.line_shift) == line
+                and oc != OC_LOAD and oc != OC_STORE and oc != OC_AMO and oc != OC_BRANCH
+                and oc != OC_JAL and oc != OC_JALR):
+            self.cycle += 1
+            self.instructions += 1
+            return
+        self._warm(di)
+
+    cdef void _warm(self, DynInst* di) noexcept nogil:
+        cdef uint8_t lvl = 0
+        cdef uint8_t oc = di.opclass
+        cdef uint64_t line, last_line, last, target, predicted
+        cdef uint64_t now = self.cycle
+        cdef uint8_t kind
+        cdef bint pred_taken
+        # fetch (R1, R12)
+        line = di.pc >> self.line_shift
+        if not self.fetch_line_valid or line != self.fetch_line:
+            self.l1i.access(di.pc, line << self.line_shift, ACC_IFETCH, now, &lvl)
+        last_line = (di.pc + (di.length if di.length > 1 else 2) - 1) >> self.line_shift
+        if last_line != line:
+            self.l1i.access(di.pc, last_line << self.line_shift, ACC_IFETCH, now, &lvl)
+        self.fetch_line = last_line
+        self.fetch_line_valid = True
+        # data (R13)
+        if oc == OC_LOAD or oc == OC_STORE or oc == OC_AMO:
+            kind = ACC_LOAD if oc == OC_LOAD else (ACC_STORE if oc == OC_STORE else ACC_AMO)
+            self._data(di.pc, di.mem_addr, kind, now)
+            last = di.mem_addr + (di.mem_size if di.mem_size else 1) - 1
+            if (last >> self.dline_shift) != (di.mem_addr >> self.dline_shift):
+                self._data(di.pc, (last >> self.dline_shift) << self.dline_shift, kind, now)
+        # control flow (R11): the same calls, in the same order, as InOrderCore.consume
+        elif oc == OC_BRANCH:
+            target = _branch_target(di)
+            pred_taken = self.dirpred.predict(di.pc, target)
+            self.btb.lookup(di.pc, &predicted)
+            self.dirpred.update(di.pc, di.taken, target)
+            if di.taken:
+                self.btb.insert(di.pc, target)
+        elif oc == OC_JAL:
+            self.btb.lookup(di.pc, &predicted)
+            self.btb.insert(di.pc, di.next_pc)
+            if di.rd == 1 or di.rd == 5:
+                self.ras.push(di.pc + di.length)
+        elif oc == OC_JALR:
+            if di.rd == REG_NONE and (di.rs1 == 1 or di.rs1 == 5) and self.ras.depth > 0:
+                self.ras.pop(&predicted)
+            else:
+                self.btb.lookup(di.pc, &predicted)
+                self.btb.insert(di.pc, di.next_pc)
+            if di.rd == 1 or di.rd == 5:
+                self.ras.push(di.pc + di.length)
+        self.cycle = now + 1
+        self.instructions += 1
+
+    cdef void _data(self, uint64_t pc, uint64_t addr, uint8_t kind, uint64_t now) noexcept nogil:
+        """One L1D line access, or none when it cannot change any state: a load, or a
+        store to a line known dirty, to the line its set last accessed. That line is
+        resident and most recently used in its set (the L1D allocates on every miss and
+        only accesses to the same set evict from it: filter_l1d is on only for a
+        write-back, write-allocate L1D with no inclusive level below, no miss
+        classification and no prefetcher), and a repeated hit on the most recently used
+        way of a set leaves lru/fifo/plru/random replacement decisions unchanged."""
+        cdef uint8_t lvl = 0
+        cdef uint64_t line = addr >> self.dline_shift
+        cdef uint64_t s = line & self.set_mask
+        cdef bint same = self.mru_line[s] == line + 1
+        if (self.filter_l1d and same and kind != ACC_AMO
+                and (kind == ACC_LOAD or self.mru_dirty[s])):
+            return
+        self.l1d.access(pc, addr, kind, now, &lvl)
+        self.mru_dirty[s] = (same and self.mru_dirty[s]) or kind != ACC_LOAD
+        self.mru_line[s] = line + 1
+
+
+def predictor_state(InOrderCore core not None):
+    """The predictor state of `core` as plain Python values (for tests that compare warmed
+    and detailed state): the counter tables and global history of a bimodal, gshare or
+    tournament direction predictor (empty for others, e.g. TAGE, whose state is not
+    exposed); BTB tags, targets, LRU stamps and clock; RAS stack, top and count."""
+    cdef BTB b = core.btb
+    cdef RAS r = core.ras
+    cdef Bimodal bi
+    cdef GShare gs
+    cdef Tournament tn
+    n = b.sets * b.assoc
+    direction = {}
+    if isinstance(core.dirpred, Bimodal):
+        bi = core.dirpred
+        direction = {"counters": [bi.counters[i] for i in range(bi.mask + 1)]}
+    elif isinstance(core.dirpred, GShare):
+        gs = core.dirpred
+        direction = {"counters": [gs.counters[i] for i in range(gs.mask + 1)],
+                     "history": gs.history}
+    elif isinstance(core.dirpred, Tournament):
+        tn = core.dirpred
+        direction = {"local": [tn.local[i] for i in range(tn.mask + 1)],
+                     "global": [tn.glob[i] for i in range(tn.mask + 1)],
+                     "chooser": [tn.chooser[i] for i in range(tn.chooser_mask + 1)],
+                     "history": tn.history}
+    return {
+        "direction": direction,
+        "btb.tags": [b.tags[i] for i in range(n)],
+        "btb.targets": [b.targets[i] for i in range(n)],
+        "btb.stamps": [b.stamps[i] for i in range(n)],
+        "btb.clock": b.clock,
+        "ras.stack": [r.stack[i] for i in range(r.depth)],
+        "ras.top": r.top,
+        "ras.count": r.count,
+    }

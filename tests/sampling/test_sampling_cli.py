@@ -1,0 +1,94 @@
+"""`cyclesim run --sample` and `cyclesim.run(sampling=...)`: the report, the JSON, the
+result object, bad input in one sentence, and sampling a resumed checkpoint."""
+import json
+import subprocess
+import sys
+
+import pytest
+
+import cyclesim
+from cyclesim.errors import CyclesimError
+
+
+def cli(*args):
+    proc = subprocess.run([sys.executable, "-m", "cyclesim", *map(str, args)],
+                          capture_output=True, text=True, timeout=600)
+    return proc.returncode, proc.stdout, proc.stderr
+
+
+def test_report_shows_the_estimate_and_the_verdict():
+    code, out, err = cli("run", "sort", "12000", "--sample", "period=10", "--quiet")
+    assert code == 0, err
+    r = cyclesim.run("sort", "12000", sampling={"period": 10})
+    est = r.sampling
+    assert "SMARTS sampling" in out
+    assert f"{est.n:,} units of 1,000 instructions, one in 10" in out
+    assert f"CPI            {est.cpi:.4f} ± {100 * est.half_width:.2f} %" in out
+    assert f"[{est.cpi_low:.4f}, {est.cpi_high:.4f}] at 95 % confidence" in out
+    assert est.message in out
+    code, out, err = cli("run", "sort", "12000", "--sample", "period=10", "--json")
+    stats = json.loads(out)
+    assert stats["core.cpi"] == pytest.approx(est.cpi)
+    assert stats["sampling.units"] == est.n
+    assert stats["sampling.cpi_low"] == pytest.approx(est.cpi_low)
+
+
+def test_default_sampling_and_the_target_sentence():
+    r = cyclesim.run("crc32", "24000", sampling=True)
+    est = r.sampling
+    # 1.24 M instructions, one unit in 100: 12 units, too few for the normal approximation
+    assert (est.period, est.unit, est.warmup, est.n) == (100, 1000, 2000, 12)
+    assert not est.met
+    assert "NOT met" in est.message and "rerun with period=" in est.message
+    assert list(est.units.columns[:2]) == ["start", "cycles"]
+    assert set(est.units.columns) >= {"cpi", "l1d.misses", "l2.misses", "bpred.mispredicts"}
+    assert est.summary()["n"] == 12 and "units" not in est.summary()
+
+
+@pytest.mark.parametrize("args,needle", [
+    (["--sample", "period=2"], "does not fit"),
+    (["--sample", "unit=zero"], "not a number"),
+    (["--sample", "--roi"], "does not combine with roi"),
+    (["--sample", "--mode", "functional"], "does not combine with mode='functional'"),
+    (["--sample", "samples=10"], "needs the program's length"),
+])
+def test_bad_sampling_input_is_one_sentence(args, needle):
+    code, out, err = cli("run", "hello", *args)
+    lines = [line for line in err.strip().splitlines() if line.strip()]
+    assert code != 0 and len(lines) == 1 and "Traceback" not in err, err
+    assert needle in lines[0]
+
+
+def test_samples_over_max_insts():
+    # samples=50 over max_insts 1,000,000 with U = 1000: k = 1e6 // 5e4 = 20; the run
+    # stops at 1e6 instructions after exactly 50 periods of 20,000: 50 units.
+    r = cyclesim.run("matmul", "64", max_insts=1_000_000, sampling={"samples": 50})
+    assert r.status == "max_insts"
+    assert (r.sampling.period, r.sampling.n) == (20, 50)
+
+
+def test_sampling_a_resumed_checkpoint(tmp_path):
+    first = cyclesim.run("sort", "12000", mode="functional", max_insts=500_000)
+    first.checkpoint(tmp_path / "ck")
+    r = cyclesim.run(checkpoint=tmp_path / "ck", sampling={"period": 10})
+    # the same instructions timed in full (statistics from instruction 500,000 on)
+    full = cyclesim.run("sort", "12000", sample_interval=None, warmup=500_000)
+    assert r.ok and r.stdout.endswith(full.stdout[-20:])
+    assert r.sampling.units["start"].iloc[0] == 500_000 + 9_000
+    assert r.instructions == full.instructions
+    assert abs(r.sampling.cpi / full.stats["core.cpi"] - 1) < 0.03
+
+
+def test_api_refuses_a_bad_spec():
+    with pytest.raises(CyclesimError, match="give True, a dict"):
+        cyclesim.run("hello", sampling=7)
+
+
+def test_a_run_too_short_to_sample_says_so():
+    code, out, err = cli("run", "hello", "--sample", "--quiet")
+    assert code == 0, err
+    assert "no unit was measured" in out and "lower period or unit" in out
+    code, out, err = cli("run", "hello", "--sample", "--json", "--quiet")
+    stats = json.loads(out)                  # strict JSON: no NaN or Infinity
+    assert stats["sampling.units"] == 0 and stats["core.cpi"] is None
+    assert stats["sampling.half_width"] is None
