@@ -27,4 +27,5 @@ cdef class FunctionalWarmer(TimingModel):
 
     cdef void consume(self, DynInst* di) noexcept nogil
     cdef void _warm(self, DynInst* di) noexcept nogil
-    cdef void _data(self, uint64_t pc, uint64_t addr, uint8_t kind, uint64_t now) noexcept nogil
+    cdef uint32_t _data(self, uint64_t pc, uint64_t addr, uint8_t kind, uint64_t now) noexcept nogil
+    cdef uint32_t _cache_block(self, DynInst* di, uint64_t now) noexcept nogil

@@ -24,15 +24,17 @@ from caches.base cimport MemoryLevel
 from pipeline.bpred cimport BTB, RAS, Bimodal, DirectionPredictor, GShare, Tournament
 from pipeline.inorder cimport InOrderCore
 from pipeline.model cimport TimingModel
+from caches.base cimport CBO_FLUSH
 from pipeline.types cimport (ACC_AMO, ACC_IFETCH, ACC_LOAD, ACC_STORE, OC_AMO, OC_BRANCH,
-                             OC_JAL, OC_JALR, OC_LOAD, OC_STORE, REG_NONE, DynInst)
+                             OC_CBO, OC_JAL, OC_JALR, OC_LOAD, OC_STORE, REG_NONE, DynInst)
 
 
 # Op classes the warmer was written for: those that touch the caches or the predictor
 # (handled in _warm, as InOrderCore.consume handles them) and those that touch neither.
 # A class added to pipeline/types.pxd later (cache-block operations, say) may touch a
 # cache: the warmer refuses to run until it is taught what the in-order core does.
-_WARMED_CLASSES = {"OC_LOAD", "OC_STORE", "OC_AMO", "OC_BRANCH", "OC_JAL", "OC_JALR"}
+_WARMED_CLASSES = {"OC_LOAD", "OC_STORE", "OC_AMO", "OC_BRANCH", "OC_JAL", "OC_JALR",
+                   "OC_CBO"}
 _PLAIN_CLASSES = {"OC_ALU", "OC_MUL", "OC_DIV", "OC_FADD", "OC_FMUL", "OC_FMA", "OC_FDIV",
                   "OC_FSQRT", "OC_FCVT", "OC_SYSTEM", "OC_NOP", "OC_COUNT",
                   "OC_POPCOUNT", "OC_CLMUL"}
@@ -145,7 +147,7 @@ cdef class FunctionalWarmer(TimingModel):
         if (self.fetch_line_valid and line == self.fetch_line
                 and ((di.pc + di.length - 1) >> self.line_shift) == line
                 and oc != OC_LOAD and oc != OC_STORE and oc != OC_AMO and oc != OC_BRANCH
-                and oc != OC_JAL and oc != OC_JALR):
+                and oc != OC_JAL and oc != OC_JALR and oc != OC_CBO):
             self.cycle += 1
             self.instructions += 1
             return
@@ -158,22 +160,30 @@ cdef class FunctionalWarmer(TimingModel):
         cdef uint64_t now = self.cycle
         cdef uint8_t kind
         cdef bint pred_taken
+        # Untimed, but the clock moves as a blocking requester's would (each access issued
+        # when the previous one completed), so that no fill is still in flight when the
+        # detailed core takes over and the MSHRs, ports and DRAM see the accesses spaced as
+        # they can serve them (with the non-blocking caches, a warmer issuing one access
+        # per cycle would queue fills far past the hand-over).
         # fetch (R1, R12)
         line = di.pc >> self.line_shift
         if not self.fetch_line_valid or line != self.fetch_line:
-            self.l1i.access(di.pc, line << self.line_shift, ACC_IFETCH, now, &lvl)
+            now += self.l1i.access(di.pc, line << self.line_shift, ACC_IFETCH, now, &lvl)
         last_line = (di.pc + (di.length if di.length > 1 else 2) - 1) >> self.line_shift
         if last_line != line:
-            self.l1i.access(di.pc, last_line << self.line_shift, ACC_IFETCH, now, &lvl)
+            now += self.l1i.access(di.pc, last_line << self.line_shift, ACC_IFETCH, now, &lvl)
         self.fetch_line = last_line
         self.fetch_line_valid = True
         # data (R13)
         if oc == OC_LOAD or oc == OC_STORE or oc == OC_AMO:
             kind = ACC_LOAD if oc == OC_LOAD else (ACC_STORE if oc == OC_STORE else ACC_AMO)
-            self._data(di.pc, di.mem_addr, kind, now)
+            now += self._data(di.pc, di.mem_addr, kind, now)
             last = di.mem_addr + (di.mem_size if di.mem_size else 1) - 1
             if (last >> self.dline_shift) != (di.mem_addr >> self.dline_shift):
-                self._data(di.pc, (last >> self.dline_shift) << self.dline_shift, kind, now)
+                now += self._data(di.pc, (last >> self.dline_shift) << self.dline_shift, kind,
+                                  now)
+        elif oc == OC_CBO:
+            now += self._cache_block(di, now)
         # control flow (R11): the same calls, in the same order, as InOrderCore.consume
         elif oc == OC_BRANCH:
             target = _branch_target(di)
@@ -198,7 +208,8 @@ cdef class FunctionalWarmer(TimingModel):
         self.cycle = now + 1
         self.instructions += 1
 
-    cdef void _data(self, uint64_t pc, uint64_t addr, uint8_t kind, uint64_t now) noexcept nogil:
+    cdef uint32_t _data(self, uint64_t pc, uint64_t addr, uint8_t kind,
+                        uint64_t now) noexcept nogil:
         """One L1D line access, or none when it cannot change any state: a load, or a
         store to a line known dirty, to the line its set last accessed. That line is
         resident and most recently used in its set (the L1D allocates on every miss and
@@ -212,10 +223,34 @@ cdef class FunctionalWarmer(TimingModel):
         cdef bint same = self.mru_line[s] == line + 1
         if (self.filter_l1d and same and kind != ACC_AMO
                 and (kind == ACC_LOAD or self.mru_dirty[s])):
-            return
-        self.l1d.access(pc, addr, kind, now, &lvl)
+            return 0
+        cdef uint32_t lat = self.l1d.access(pc, addr, kind, now, &lvl)
         self.mru_dirty[s] = (same and self.mru_dirty[s]) or kind != ACC_LOAD
         self.mru_line[s] = line + 1
+        return lat
+
+    cdef uint32_t _cache_block(self, DynInst* di, uint64_t now) noexcept nogil:
+        """R15 as InOrderCore._cache_block makes it, untimed: prefetch.i/r/w access the
+        L1I/L1D line; cbo.clean/flush/zero (cbo.inval as flush) go to the L1D's block_op.
+        A block op may drop or dirty the line, so its set's same-line filter entry is
+        forgotten."""
+        cdef uint32_t raw = di.raw
+        cdef uint8_t lvl = 0
+        cdef uint8_t op
+        cdef uint64_t line = (di.mem_addr >> self.dline_shift) << self.dline_shift
+        if (raw & 0x7F) == 0x13:
+            if ((raw >> 20) & 31) == 0:
+                self.l1i.access(di.pc, (di.mem_addr >> self.line_shift) << self.line_shift,
+                                ACC_IFETCH, now, &lvl)
+            else:
+                self._data(di.pc, line, ACC_LOAD, now)
+            return 0                    # a hint nobody waits for
+        op = <uint8_t> ((raw >> 20) & 0xFFF)
+        if op == 0:
+            op = CBO_FLUSH
+        cdef uint32_t lat = self.l1d.block_op(di.pc, line, op, now)
+        self.mru_line[(line >> self.dline_shift) & self.set_mask] = 0
+        return lat
 
 
 def predictor_state(InOrderCore core not None):
