@@ -143,3 +143,53 @@ def test_builder_attaches_the_configured_prefetchers():
     assert h.l1d.prefetcher.name == "ip_stride" and h.l1d.prefetcher.level == "l1d"
     assert h.levels["l2"].prefetcher.name == "stream"
     assert "l2.pf_issued" in h.stats() and "l1i.pf_issued" not in h.stats()
+
+
+# ---- timing: timely vs late, MSHRs (needs the non-blocking cache) ---------------------------
+
+def test_timely_and_late_prefetch_exact_cycles():
+    # L1 hit 1, fixed memory 40, next_line degree 1.
+    # Load A = 0x1000 at cycle 0: port cycle 0, miss known at 0 + 1 = 1, MSHR 0 taken, the
+    # fill returns at 1 + 40 = 41: latency 41. The prefetcher, shown the miss at cycle 1,
+    # asks A + 64; MSHR 1 is free, so that fill also returns at 1 + 40 = 41.
+    timely = l1(pf("next_line"))
+    assert timely.access_py(0x1000, LOAD, 0) == (41, 4)
+    assert timely.is_prefetched(0x1040)
+    # Timely: A + 64 loaded at cycle 60 > 41: an ordinary 1-cycle hit, counted useful; its
+    # first use triggers the tagged prefetch of A + 128 (next_line's tagged = true).
+    assert timely.access_py(0x1040, LOAD, 60) == (1, 1)
+    s = timely.stats()
+    assert (s["pf_issued"], s["pf_useful"], s["pf_late"]) == (2, 1, 0)
+    assert timely.is_prefetched(0x1080)
+    # Late: the same, but A + 64 loaded at cycle 20: port 20, hit known at 21, the line
+    # arrives at 41, so the load waits: latency 41 - 20 = 21 (a miss would have cost
+    # 1 + 40 = 41: the prefetch hid 20 of its 40 cycles).
+    late = l1(pf("next_line"))
+    late.access_py(0x1000, LOAD, 0)
+    assert late.access_py(0x1040, LOAD, 20) == (21, 1)
+    s = late.stats()
+    # (the late first use also triggers the tagged prefetch of A + 128)
+    assert (s["pf_issued"], s["pf_useful"], s["pf_late"]) == (2, 1, 1)
+    assert s["mshr_hits"] >= 1
+
+
+def test_prefetches_need_a_free_mshr():
+    # One MSHR: the demand miss of A holds it until 41, so the prefetch asked at cycle 1
+    # is dropped (never waits), and A + 64 later misses in full.
+    c = l1(pf("next_line"), mshrs=1)
+    assert c.access_py(0x1000, LOAD, 0) == (41, 4)
+    s = c.stats()
+    assert (s["pf_requests"], s["pf_issued"], s["pf_dropped_mshr"]) == (1, 0, 1)
+    assert not c.contains(0x1040)
+    assert c.access_py(0x1040, LOAD, 100) == (41, 4)
+    # Three MSHRs, degree 4: the demand miss takes one, two prefetches take the others,
+    # the last two are dropped.
+    d = l1(pf("next_line", degree=4), mshrs=3)
+    d.access_py(0x1000, LOAD, 0)
+    s = d.stats()
+    assert (s["pf_issued"], s["pf_dropped_mshr"]) == (2, 2)
+    assert d.is_prefetched(0x1040) and d.is_prefetched(0x1080) and not d.contains(0x10c0)
+    # At cycle 41 every fill is back and the MSHRs are free again: a demand miss at 50
+    # and its prefetches proceed.
+    d.access_py(0x8000, LOAD, 50)
+    assert d.stats()["pf_issued"] == 4
