@@ -89,22 +89,25 @@ class CoreConfig(Params):
     # Superscalar in-order (docs/pipeline.md rules S1..S9); the defaults are the scalar core.
     width: int = param(1, unit="instructions",
                        help="Instructions per cycle in every stage (1 to 3); more than 1 "
-                            "selects the superscalar in-order model.")
+                            "selects the superscalar in-order model.", min=1, max=3)
     fetch_stages: int = param(1, unit="stages",
                               help="Fetch sub-stages (1 to 4): cycles from fetch to decode; "
-                                   "the mispredict penalty grows with them.")
+                                   "the mispredict penalty grows with them.", min=1, max=4)
     decode_stages: int = param(1, unit="stages",
-                               help="Decode sub-stages (1 to 4): cycles from decode to EX.")
+                               help="Decode sub-stages (1 to 4): cycles from decode to EX.",
+                               min=1, max=4)
     mem_per_cycle: int = param(1, unit="instructions",
                                help="Loads, stores and AMOs that may enter EX in one cycle "
-                                    "(1 to width).")
+                                    "(1 to width).", min=1, max=3)
     branch_per_cycle: int = param(1, unit="instructions",
-                                  help="Branches and jumps that may enter EX in one cycle.")
+                                  help="Branches and jumps that may enter EX in one cycle.",
+                                  min=1, max=3)
     muldiv_per_cycle: int = param(1, unit="instructions",
                                   help="Integer multiplies/divides that may enter EX in one "
-                                       "cycle.")
+                                       "cycle.", min=1, max=3)
     fp_per_cycle: int = param(1, unit="instructions",
-                              help="FP operations that may enter EX in one cycle.")
+                              help="FP operations that may enter EX in one cycle.",
+                              min=1, max=3)
     no_pair: str = param("", help="Issue classes that cannot enter EX in the same cycle, "
                                   "as pairs: e.g. 'branch+muldiv,muldiv+fp' (classes: alu, "
                                   "mem, branch, muldiv, fp, system).")
@@ -113,7 +116,8 @@ class CoreConfig(Params):
                                 "entry execute late_alu_delay cycles later instead of "
                                 "stalling (SiFive U74 style).")
     late_alu_delay: int = param(2, unit="cycles",
-                                help="Cycles from EX entry to the late ALU stage.")
+                                help="Cycles from EX entry to the late ALU stage.",
+                                min=1, max=8)
 
     def validate(self, path: str = "core") -> None:
         self.check_fields(path)
