@@ -83,6 +83,7 @@ class System:
         self.config = config
         self.process = process
         self.options = options
+        self.roi_seen = False            # a roi_begin marker was reached
         self.frequency = float(config.core.frequency)
         self.core = Core(process.memory)
         self.timing = None
@@ -266,6 +267,7 @@ class System:
 
     def _marker(self, code: int):
         if code == MARKER_ROI_BEGIN:
+            self.roi_seen = True
             if self.options.roi:
                 self.reset_stats()
                 self.frozen = None

@@ -53,7 +53,7 @@ CPI_COLORS = {
     "other": "#7f7f7f",
 }
 CPI_LABELS = {
-    "base": "base (1 per instruction)", "branch_mispredict": "branch mispredict",
+    "base": "base (1 per instruction + pipeline fill)", "branch_mispredict": "branch mispredict",
     "icache_l1": "I-cache (L1)", "icache_l2": "I-cache (L2)", "icache_l3": "I-cache (L3)",
     "icache_mem": "I-cache (memory)", "dcache_l1": "D-cache (L1)", "dcache_l2": "D-cache (L2)",
     "dcache_l3": "D-cache (L3)", "dcache_mem": "D-cache (memory)", "data_hazard": "data hazard",

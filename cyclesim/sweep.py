@@ -37,7 +37,7 @@ log = logging.getLogger("cyclesim.sweep")
 
 # run() options a sweep passes through; traces and display options make no sense for a
 # table of statistics.
-_RUN_OPTIONS = ("mode", "env", "stdin", "allow_read", "allow_write", "mem_limit",
+_RUN_OPTIONS = ("mode", "env", "clear_env", "stdin", "allow_read", "allow_write", "mem_limit",
                 "max_insts", "max_cycles", "stop_at", "warmup", "roi", "sample_interval",
                 "seed")
 _LEADING = ("workload", "args")

@@ -35,7 +35,7 @@ def _close_figures():
 @pytest.fixture(scope="module")
 def sort_window():
     # a window in the sorting loop: mispredicted branches and load-use stalls
-    return cyclesim.run("sort", "500", trace="pipeline", trace_window=(20_000, 60),
+    return cyclesim.run("sort", "500", trace="pipeline", trace_window=(22_550, 60),
                         sample_interval=20_000)
 
 
