@@ -205,7 +205,7 @@ def _warnings(system, info, program, outcome, denied) -> list[str]:
                    f"(an existing file wins; give another path to run the workload)")
     if opts.roi and not system.roi_seen:
         out.append("--roi / roi=True: the program never reached a roi_begin marker "
-                   "(include/cyclesim.h), so the statistics cover the whole run")
+                   "(workloads/include/cyclesim.h), so the statistics cover the whole run")
     if opts.stop_at is not None and outcome.status != "stopped":
         out.append(f"--stop-at / stop_at={opts.stop_at!r} was never reached: the run "
                    f"ended first ({outcome.message})")

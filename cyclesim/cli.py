@@ -315,10 +315,8 @@ def _cmd_run(a) -> int:
     if a.json:
         if not a.quiet and result.stdout_bytes:
             sys.stderr.write(result.stdout)
-        stats = {k: (None if isinstance(v, float) and math.isnan(v) else
-                     int(v) if float(v).is_integer() and not k.endswith(("ipc", "cpi", "rate",
-                                                                         "mpki", "accuracy"))
-                     else float(v))
+        # counts are ints in result.stats, rates floats; NaN is not JSON
+        stats = {k: (None if isinstance(v, float) and math.isnan(v) else v)
                  for k, v in result.stats.items()}
         stats["status"] = result.status
         stats["exit_code"] = result.exit_code

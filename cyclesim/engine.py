@@ -283,6 +283,12 @@ class System:
 
     def _finish(self, status, message, exit_code=None, fault=None):
         stats = self.frozen if self.frozen is not None else self.snapshot()
+        if self.options.sample_interval and self.timing is not None and (
+                not self.samples or self.samples[-1]["cycle"] < self.cycle):
+            # the last, partial interval: the run ended between two samples
+            row = self.snapshot()
+            row["cycle"] = self.cycle
+            self.samples.append(row)
         self._outcome = RunOutcome(status=status, message=message, exit_code=exit_code,
                                    fault=fault, stats=stats, samples=self.samples,
                                    dumps=self.dumps)

@@ -6,6 +6,7 @@ cycles() (one row per cycle, derived exactly from the pipeline trace), cpi_stack
 """
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from cyclesim.results import traces
@@ -47,8 +48,7 @@ class SimResult:
     @classmethod
     def from_run(cls, *, program, path, args, config, options, system, outcome):
         process = system.process
-        stats = pd.Series(outcome.stats, dtype="float64").sort_index()
-        stats.name = program
+        stats = stats_series(outcome.stats, program)
         intervals = traces.intervals_frame(outcome.samples)
         pipeline = memory = None
         if system.timing is not None and options.trace:
@@ -209,7 +209,25 @@ class SimResult:
         return plot.timeline(self, metrics=metrics, ax=ax)
 
     def hotspots(self, by="pc", top=15):
-        """Instructions or functions costing the most stall cycles in the pipeline trace."""
-        from cyclesim import plot
+        """Instructions or functions costing the most stall cycles in the pipeline trace
+        (a table; cyclesim.results.hotspots.hotspots; plot.hotspots draws it)."""
+        from cyclesim.results.hotspots import hotspots
 
-        return plot.hotspots(self, by=by, top=top)
+        return hotspots(self, by=by, top=top)
+
+
+def stats_series(values: dict, name=None) -> pd.Series:
+    """The statistics as a Series, counts as Python ints and rates as floats (a float64
+    Series would turn every count into a float, inexact beyond 2**53)."""
+    clean = {}
+    for k, v in values.items():
+        if isinstance(v, (bool, np.bool_)):
+            v = int(v)
+        elif isinstance(v, (int, np.integer)):
+            v = int(v)
+        else:
+            v = float("nan") if v is None else float(v)
+        clean[k] = v
+    stats = pd.Series(clean, dtype=object).sort_index()
+    stats.name = name
+    return stats

@@ -124,7 +124,13 @@ def _write(result, d: Path):
         frames[name] = f"{name}.parquet"
         df.to_parquet(d / frames[name], engine="pyarrow")
     stats = result.stats
-    pd.DataFrame({"value": stats}).to_parquet(d / "stats.parquet", engine="pyarrow")
+    # counts and rates in their own columns, so that both come back exact and typed
+    counts = [isinstance(v, int) for v in stats.tolist()]
+    pd.DataFrame({"value": [float("nan") if c else float(v) for v, c in
+                            zip(stats.tolist(), counts)],
+                  "count": pd.array([v if c else None for v, c in zip(stats.tolist(), counts)],
+                                    dtype="Int64")},
+                 index=stats.index).to_parquet(d / "stats.parquet", engine="pyarrow")
     readable = {str(k): (None if isinstance(v, float) and math.isnan(v) else v)
                 for k, v in stats.items()}
     (d / "stats.json").write_text(json.dumps(readable, indent=1) + "\n", encoding="utf-8")
@@ -179,8 +185,16 @@ def load_result(directory):
     meta = _read_meta(d)
     try:
         stats_frame = pd.read_parquet(d / "stats.parquet", engine="pyarrow")
-        stats = stats_frame["value"]
-        stats.name = meta.get("stats_name")
+        if "count" in stats_frame.columns:
+            from cyclesim.results.result import stats_series
+
+            stats = stats_series({k: (int(c) if not pd.isna(c) else float(v))
+                                  for k, v, c in zip(stats_frame.index, stats_frame["value"],
+                                                     stats_frame["count"])},
+                                 meta.get("stats_name"))
+        else:                       # saved before counts were kept as integers
+            stats = stats_frame["value"]
+            stats.name = meta.get("stats_name")
         frames = {}
         for name in FRAMES:
             file = meta["frames"].get(name)
