@@ -156,7 +156,7 @@ def prepare(program=None, *args, config=None, preset=None, overrides=None,
                           keep_tmp=keep_tmp,
                           allow_read=tuple(allow_read), allow_write=allow_write,
                           mem_limit=limit, seed=seed, echo=echo)
-    info = {"name": name, "path": str(path), "sha256": digest, "args": guest_args,
+    info = {"name": name, "path": os.path.abspath(path), "sha256": digest, "args": guest_args,
             "bundled": bundled,
             "env": dict(system.process.env), "seed": int(seed), "mem_limit": limit,
             "allow_read": [str(d) for d in allow_read],

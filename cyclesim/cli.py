@@ -326,8 +326,9 @@ def _cmd_run(a) -> int:
         sys.stdout.flush()
         since = (f", {result.total_instructions:,} since the program's start"
                  if result.restored_from else "")
-        print(f"[cyclesim] {result.message}; {result.instructions:,} instructions{since} "
-              f"({result.mips:.1f} MIPS)", file=sys.stderr)
+        count = ("" if result.status == "interrupted" and not since
+                 else f"; {result.instructions:,} instructions{since}")
+        print(f"[cyclesim] {result.message}{count} ({result.mips:.1f} MIPS)", file=sys.stderr)
     elif a.mode == "timing":
         sys.stdout.flush()
         print(result.report())
@@ -431,8 +432,8 @@ def _cmd_config(a) -> int:
 def _split_guest(parser, tokens):
     """(cyclesim's options, [PROGRAM, guest args...]): the first token that is not an
     option or an option's value is the program, and it and all after it are the guest's.
-    A `--` before the program ends the options; one right after it is dropped (the old
-    way of passing guest options)."""
+    A `--` before the program ends the options; after the program even `--` is the
+    guest's, as with env(1) and qemu-riscv64."""
     takes_value = {opt: action.nargs != 0 for action in parser._actions
                    for opt in action.option_strings}
     i = 0
@@ -441,10 +442,7 @@ def _split_guest(parser, tokens):
         if t == "--":
             return tokens[:i], tokens[i + 1:]
         if not t.startswith("-") or t == "-":
-            guest = tokens[i:]
-            if guest[1:2] == ["--"]:
-                guest = guest[:1] + guest[2:]
-            return tokens[:i], guest
+            return tokens[:i], tokens[i:]
         name = t.split("=", 1)[0]
         if name not in takes_value and name.startswith("--"):
             # argparse accepts a unique prefix of a long option
