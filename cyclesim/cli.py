@@ -58,8 +58,8 @@ def _parser() -> tuple[argparse.ArgumentParser, dict]:
                        usage=_RUN_USAGE, epilog=EXIT_STATUS_HELP,
                        formatter_class=argparse.RawDescriptionHelpFormatter,
                        description="Run PROGRAM on the modeled machine. Options come "
-                       "before PROGRAM; everything after it is the guest's argv. PROGRAM "
-                       "is a file path or a bundled workload name; an existing file of "
+                       "before PROGRAM;\neverything after it is the guest's argv. PROGRAM "
+                       "is a file path or a\nbundled workload name; an existing file of "
                        "that name wins.")
     r.add_argument("program", nargs="?",
                    help="workload name (see `cyclesim list`) or path to an ELF")
@@ -160,13 +160,17 @@ def _parser() -> tuple[argparse.ArgumentParser, dict]:
                    help="instruction counts to checkpoint after")
     k.add_argument("-o", "--out", required=True, metavar="DIR",
                    help="checkpoint directory (one per count, DIR/N, when several)")
-    k.add_argument("--env", action="append", default=[], metavar="KEY=VALUE")
-    k.add_argument("--clear-env", action="store_true")
+    k.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
+                   help="add or override a guest environment variable, as for run")
+    k.add_argument("--clear-env", action="store_true",
+                   help="start the guest's environment empty (then only --env)")
     k.add_argument("--stdin", metavar="FILE|-", help="the guest's stdin, as for run")
-    k.add_argument("--allow-read", action="append", default=[], metavar="DIR")
-    k.add_argument("--allow-write", metavar="DIR")
-    k.add_argument("--mem-limit", default="1GiB", metavar="SIZE")
-    k.add_argument("--seed", type=int, default=0)
+    k.add_argument("--allow-read", action="append", default=[], metavar="DIR",
+                   help="directory the guest may read (repeatable)")
+    k.add_argument("--allow-write", metavar="DIR",
+                   help="directory the guest may read and write")
+    k.add_argument("--mem-limit", default="1GiB", metavar="SIZE", help="guest memory cap (1GiB)")
+    k.add_argument("--seed", type=int, default=0, help="seed of getrandom and AT_RANDOM")
     return p, commands
 
 

@@ -235,6 +235,11 @@ def _workloads(workloads) -> list[_Workload]:
         else:
             raise CyclesimError(f"workload {item!r} is not a name, a path or a (program, "
                                 "args) pair such as ('fib', [20])")
+        for a in args:
+            if not isinstance(a, (str, int, float, os.PathLike)) or isinstance(a, bool):
+                raise CyclesimError(f"workload {item!r} has the argument {a!r}; give the "
+                                    "guest's arguments as strings or numbers, e.g. "
+                                    "('matmul', [250])")
         name = os.fspath(program)
         path = registry.resolve(program)
         key = str(path)
