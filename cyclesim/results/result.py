@@ -18,6 +18,10 @@ class SimResult:
     """The outcome of `cyclesim.run`. A fault or limit is a status here, not an exception."""
 
     restored_from = None        # the checkpoint directory this run resumed, if any
+    bundled = False             # the program was a bundled workload (not a file)
+    denied_paths = {"count": 0, "first": []}   # what the sandbox refused the guest
+    warnings: list = []         # things asked for that did not happen as asked
+    tmp_dir = None              # the guest's /tmp, when kept (keep_tmp=True)
     _total_instructions = None  # instructions since the program's start (set by run())
     _checkpoint_source = None   # (System, program facts, config) of a run that can be saved
 
@@ -216,7 +220,7 @@ class SimResult:
         return hotspots(self, by=by, top=top)
 
 
-def stats_series(values: dict, name=None) -> pd.Series:
+def stats_series(values: dict, name=None, sort: bool = True) -> pd.Series:
     """The statistics as a Series, counts as Python ints and rates as floats (a float64
     Series would turn every count into a float, inexact beyond 2**53)."""
     clean = {}
@@ -228,6 +232,8 @@ def stats_series(values: dict, name=None) -> pd.Series:
         else:
             v = float("nan") if v is None else float(v)
         clean[k] = v
-    stats = pd.Series(clean, dtype=object).sort_index()
+    stats = pd.Series(clean, dtype=object)
+    if sort:
+        stats = stats.sort_index()
     stats.name = name
     return stats

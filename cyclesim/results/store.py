@@ -149,6 +149,8 @@ def _write(result, d: Path):
         "host_seconds": result.host_seconds,
         "options": _options_dict(result.options),
         "stats_name": stats.name,
+        "run_facts": {"bundled": result.bundled, "denied_paths": result.denied_paths,
+                      "warnings": list(result.warnings), "tmp_dir": result.tmp_dir},
         "frames": frames,
         "streams": dict(STREAMS),
     }
@@ -191,7 +193,7 @@ def load_result(directory):
             stats = stats_series({k: (int(c) if not pd.isna(c) else float(v))
                                   for k, v, c in zip(stats_frame.index, stats_frame["value"],
                                                      stats_frame["count"])},
-                                 meta.get("stats_name"))
+                                 meta.get("stats_name"), sort=False)
         else:                       # saved before counts were kept as integers
             stats = stats_frame["value"]
             stats.name = meta.get("stats_name")
@@ -213,7 +215,7 @@ def load_result(directory):
     except CyclesimError as e:
         raise ResultStoreError(f"the config saved in {d} is not valid in this version of "
                                f"cyclesim ({e})") from None
-    return SimResult(
+    loaded = SimResult(
         program=meta["program"], path=meta["path"], args=meta["args"], mode=meta["mode"],
         config=config, status=meta["status"], message=meta["message"],
         exit_code=meta["exit_code"], fault=meta["fault"], stats=stats,
@@ -222,6 +224,10 @@ def load_result(directory):
         memory_trace=frames["memory_trace"], dumps=frames["dumps"],
         unknown_syscalls={k: v for k, v in meta["unknown_syscalls"]},
         host_seconds=meta["host_seconds"], options=_options(meta.get("options")))
+    for key, value in (meta.get("run_facts") or {}).items():
+        if key in ("bundled", "denied_paths", "warnings", "tmp_dir"):
+            setattr(loaded, key, value)
+    return loaded
 
 
 def _read_meta(d: Path) -> dict:

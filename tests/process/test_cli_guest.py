@@ -89,6 +89,7 @@ def test_guest_exit_codes_pass_through(argv_elf, tmp_path):
 
 
 FAULT = "int main(void){ volatile int *p = (int *)16; return *p; }\n"
+ILLEGAL = "int main(void){ __asm__ volatile(\".word 0\"); return 0; }\n"   # all zeros: illegal
 LOOP = "int main(void){ for(;;) __asm__ volatile(\"\"); }\n"
 
 
@@ -100,6 +101,7 @@ LOOP = "int main(void){ for(;;) __asm__ volatile(\"\"); }\n"
     ("instruction limit", 124, "instruction limit"),
     ("abort", 128 + signal.SIGABRT, "SIGABRT"),
     ("memory fault", 128 + signal.SIGSEGV, "pc 0x"),
+    ("illegal instruction", 128 + signal.SIGILL, "illegal instruction"),
 ])
 def test_cyclesims_own_exit_statuses(tmp_path, case, status, words):
     if case == "bad option":
@@ -115,6 +117,8 @@ def test_cyclesims_own_exit_statuses(tmp_path, case, status, words):
         args = ["run", "--mode", "functional", "--max-insts", "100000", build(LOOP, name="loop")]
     elif case == "abort":
         args = ["run", "--mode", "functional", build("abort.c", name="abort")]
+    elif case == "illegal instruction":
+        args = ["run", "--mode", "functional", build(ILLEGAL, name="illegal")]
     else:
         args = ["run", "--mode", "functional", build(FAULT, name="fault")]
     p = cli(*args, cwd=tmp_path)
