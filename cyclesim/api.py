@@ -5,13 +5,15 @@ import os
 from collections.abc import Iterable, Mapping
 
 from cyclesim.engine import RunOptions, System
-from cyclesim.errors import ArgumentError, CyclesimError
+from cyclesim.errors import ArgumentError, ConfigError, CyclesimError
 
 _TRACE_KINDS = ("pipeline", "cycles", "memory")
 
 
 def run(program=None, *args, config=None, preset=None, overrides=None, mode: str = "timing",
-        env: Mapping[str, str] | None = None, stdin: bytes | str = b"",
+        env: Mapping[str, str] | None = None, stdin=b"", clear_env: bool = False,
+        cwd: str | os.PathLike | None = None, tmp_size: int | str = "64MiB",
+        keep_tmp: bool = False,
         allow_read: Iterable[str | os.PathLike] = (), allow_write: str | os.PathLike | None = None,
         mem_limit: int | str = "1GiB", max_insts: int | None = None,
         max_cycles: int | None = None, stop_at: int | str | None = None,
@@ -28,7 +30,12 @@ def run(program=None, *args, config=None, preset=None, overrides=None, mode: str
     overrides such as ``{"l1d.size": "64KiB"}``. ``mode="functional"`` runs the ISA only.
 
     The guest sees only files under `allow_read` (read-only) and `allow_write`
-    (read-write); its memory is capped at `mem_limit` and its instructions at `max_insts`.
+    (read-write), from the working directory `cwd` (default: this process's), and a
+    private writable /tmp of `tmp_size` (removed after the run unless `keep_tmp`; then
+    result.tmp_dir names it); result.denied_paths lists the paths it was refused. Its
+    environment is cyclesim.process.kernel.DEFAULT_ENV plus `env` (`clear_env=True`:
+    `env` only). `stdin` is bytes, text, or a binary file object read as the guest asks.
+    Its memory is capped at `mem_limit` and its instructions at `max_insts`.
     Statistics cover the whole run, or start after `warmup` instructions, or cover only
     the region between the roi_begin/roi_end markers when `roi=True`.
     Traces are off unless `trace` names some of "pipeline", "cycles", "memory"; they
@@ -63,6 +70,8 @@ def run(program=None, *args, config=None, preset=None, overrides=None, mode: str
 
     system, info, cfg = prepare(program, *args, config=config, preset=preset,
                                 overrides=overrides, mode=mode, env=env, stdin=stdin,
+                                clear_env=clear_env, cwd=cwd, tmp_size=tmp_size,
+                                keep_tmp=keep_tmp,
                                 allow_read=allow_read, allow_write=allow_write,
                                 mem_limit=mem_limit, max_insts=max_insts,
                                 max_cycles=max_cycles, stop_at=stop_at, warmup=warmup,
@@ -70,11 +79,22 @@ def run(program=None, *args, config=None, preset=None, overrides=None, mode: str
                                 trace_window=trace_window, trace_dir=trace_dir, seed=seed,
                                 echo=echo, progress=progress, checkpoint=checkpoint,
                                 output_limit=output_limit, sampling=sampling)
-    outcome = system.run()
+    try:
+        outcome = system.run()
+    finally:
+        # The private /tmp goes with the run (a checkpoint cannot hold its files).
+        if not system.process.keep_tmp:
+            system.process.remove_tmp()
     result = SimResult.from_run(program=info["name"], path=info["path"], args=info["args"],
                                 config=cfg, options=system.options, system=system,
                                 outcome=outcome)
     result.restored_from = info.get("restored_from")
+    sandbox = system.process.sandbox
+    result.denied_paths = {"count": sandbox.denied_count,
+                           "first": [{"path": p, "refused": how} for p, how in sandbox.denied]}
+    result.tmp_dir = system.process.tmp_dir
+    result.bundled = info["bundled"]
+    result.warnings = _warnings(system, info, program, outcome, result.denied_paths)
     result._total_instructions = int(system.core.instret)
     result._checkpoint_source = (system, info, cfg) if outcome.status in (
         "max_insts", "max_cycles", "stopped", "interrupted") else None
@@ -82,7 +102,8 @@ def run(program=None, *args, config=None, preset=None, overrides=None, mode: str
 
 
 def prepare(program=None, *args, config=None, preset=None, overrides=None,
-            mode: str = "timing", env=None, stdin=b"", allow_read=(), allow_write=None,
+            mode: str = "timing", env=None, stdin=b"", clear_env=False, cwd=None,
+            tmp_size="64MiB", keep_tmp=False, allow_read=(), allow_write=None,
             mem_limit="1GiB", max_insts=None, max_cycles=None, stop_at=None, warmup=None,
             roi=False, sample_interval=100_000, trace=None, trace_window=None,
             trace_dir=None, seed=0, echo=False, progress=None, checkpoint=None,
@@ -93,7 +114,6 @@ def prepare(program=None, *args, config=None, preset=None, overrides=None,
 
     from cyclesim import inputs, workloads
     from cyclesim.config import resolve_config
-    from cyclesim.units import parse_size
 
     traces = _trace_kinds(trace)
     if traces and mode != "timing":
@@ -131,7 +151,8 @@ def prepare(program=None, *args, config=None, preset=None, overrides=None,
         if args or env is not None or stdin or tuple(allow_read) or allow_write is not None:
             raise CyclesimError("a resumed run takes its guest arguments, env, stdin and "
                                 "sandbox from the checkpoint; drop them")
-        args, env, seed = prog["args"], prog["env"], prog["seed"]
+        # the saved environment is the whole one the guest had
+        args, env, seed, clear_env = prog["args"], prog["env"], prog["seed"], True
         mem_limit = prog["mem_limit"]
         allow_read, allow_write = prog["allow_read"], prog["allow_write"]
     elif program is None:
@@ -144,13 +165,15 @@ def prepare(program=None, *args, config=None, preset=None, overrides=None,
     if isinstance(stdin, str):
         stdin = stdin.encode()
     limit = inputs.mem_limit(mem_limit)
+    tmp_bytes = _tmp_size(tmp_size)
     # A bundled workload is loaded from its bytes under its bare name, so that argv[0],
     # AT_EXECFN and hence the stack layout and instruction count do not depend on where
     # the package is installed. A path is used as the user gave it.
     name = str(program)
     # A path is mapped by the loader, not read whole; its digest (for checkpoints) is
-    # computed only when a checkpoint needs it (file_sha256).
-    bundled = name in workloads.names()
+    # computed only when a checkpoint needs it (file_sha256). An existing file wins over
+    # a bundled workload of the same name (workloads.resolve).
+    bundled = workloads.is_bundled(program, path)
     image = path.read_bytes() if bundled else name
     digest = hashlib.sha256(image).hexdigest() if bundled else None
     if saved is not None and digest is None:
@@ -163,11 +186,14 @@ def prepare(program=None, *args, config=None, preset=None, overrides=None,
                               "with the program it was taken of")
     system = build_system(image, name, guest_args, cfg, options,
                           env=dict(env) if env is not None else None, stdin=stdin,
+                          clear_env=clear_env, cwd=cwd, tmp_size=tmp_bytes,
+                          keep_tmp=keep_tmp,
                           allow_read=tuple(allow_read), allow_write=allow_write,
                           mem_limit=limit, seed=seed, echo=echo,
                           output_limit=_output_limit(output_limit))
-    info = {"name": name, "path": str(path), "sha256": digest, "args": guest_args,
-            "env": dict(env or {}), "seed": int(seed), "mem_limit": limit,
+    info = {"name": name, "path": os.path.abspath(path), "sha256": digest, "args": guest_args,
+            "bundled": bundled,
+            "env": dict(system.process.env), "seed": int(seed), "mem_limit": limit,
             "allow_read": [str(d) for d in allow_read],
             "allow_write": None if allow_write is None else str(allow_write)}
     if saved is not None:
@@ -180,9 +206,10 @@ def prepare(program=None, *args, config=None, preset=None, overrides=None,
 
 
 def build_system(image, name: str, args, config, options: RunOptions, *, env=None,
-                 stdin: bytes = b"", allow_read=(), allow_write=None, mem_limit: int = 1 << 30,
-                 seed: int = 0, echo: bool = False, output_limit: int | None = None
-                 ) -> System:
+                 stdin=b"", allow_read=(), allow_write=None, mem_limit: int = 1 << 30,
+                 seed: int = 0, echo: bool = False, output_limit: int | None = None,
+                 clear_env: bool = False, cwd=None, tmp_size: int = 64 << 20,
+                 keep_tmp: bool = False) -> System:
     """The guest process and the modeled machine of one run, ready to `.run()`.
 
     `image` is an ELF path or its bytes, loaded with `name` as argv[0]; `config` is a
@@ -190,13 +217,33 @@ def build_system(image, name: str, args, config, options: RunOptions, *, env=Non
     point is the same run as cyclesim.run with the same arguments.
     """
     from cyclesim.isa.extensions import HartIsa
-    from cyclesim.process.kernel import Process
+    from cyclesim.process.kernel import DEFAULT_ENV, Process
 
+    if env is not None and not isinstance(env, Mapping):
+        raise CyclesimError(f"env must be a mapping of names to values (a dict), not "
+                            f"{type(env).__name__}")
+    full_env = {} if clear_env else dict(DEFAULT_ENV)
+    full_env.update({str(k): str(v) for k, v in (env or {}).items()})
     process = Process(image, argv=[name] + [str(a) for a in args], program_name=name,
-                      env=env, stdin=stdin, allow_read=tuple(allow_read),
+                      env=full_env, stdin=stdin, allow_read=tuple(allow_read),
                       allow_write=allow_write, mem_limit=mem_limit, seed=seed, echo=echo,
-                      output_limit=output_limit, isa=HartIsa(config.core.isa))
+                      output_limit=output_limit, isa=HartIsa(config.core.isa),
+                      cwd=cwd, tmp_size=tmp_size, keep_tmp=keep_tmp)
     return System(config, process, options)
+
+
+def _tmp_size(value) -> int:
+    from cyclesim.units import parse_size
+
+    try:
+        if isinstance(value, bool):
+            raise ConfigError("")
+        size = parse_size(value, "tmp_size")
+    except ConfigError:
+        raise ArgumentError(f"tmp_size = {value!r}: give a size such as 64MiB") from None
+    if not 0 <= size <= 1 << 40:
+        raise ArgumentError(f"tmp_size = {value!r}: give a size from 0 to 1TiB, such as 64MiB")
+    return size
 
 
 def _output_limit(value) -> int:
@@ -224,6 +271,31 @@ def _sampling(value):
     from cyclesim.sampling import SamplingSpec
 
     return SamplingSpec.parse(value)
+
+
+def _warnings(system, info, program, outcome, denied) -> list[str]:
+    """Sentences about things the user asked for that did not happen as asked."""
+    from cyclesim import workloads
+
+    out = []
+    opts = system.options
+    if not info["bundled"] and isinstance(program, str) and program in workloads.names():
+        out.append(f"ran the file {info['path']}, not the bundled workload {program!r} "
+                   f"(an existing file wins; give another path to run the workload)")
+    if opts.roi and not system.roi_seen:
+        out.append("--roi / roi=True: the program never reached a roi_begin marker "
+                   "(workloads/include/cyclesim.h), so the statistics cover the whole run")
+    if opts.stop_at is not None and outcome.status != "stopped":
+        out.append(f"--stop-at / stop_at={opts.stop_at!r} was never reached: the run "
+                   f"ended first ({outcome.message})")
+    if denied["count"]:
+        shown = ", ".join(f"{d['path']} ({'hidden' if d['refused'] == 'read' else 'read-only'})"
+                          for d in denied["first"])
+        more = denied["count"] - len(denied["first"])
+        out.append(f"the sandbox refused the guest {denied['count']} time(s): {shown}"
+                   f"{f' and {more} more' if more > 0 else ''}; allow directories with "
+                   "--allow-read DIR / --allow-write DIR (allow_read= / allow_write=)")
+    return out
 
 
 def _trace_kinds(trace) -> tuple[str, ...]:

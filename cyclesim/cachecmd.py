@@ -11,9 +11,11 @@ def add_parser(sub):
     c.add_argument("trace", metavar="TRACE", help="trace file (may be .xz/.gz/.bz2)")
     c.add_argument("--format", choices=("lackey", "din", "dinx", "champsim", "cyclesim"),
                    help="trace format (default: from the file name, else its first bytes)")
-    c.add_argument("--config", metavar="FILE")
-    c.add_argument("--preset", metavar="NAME")
-    c.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+    c.add_argument("--config", metavar="FILE",
+                   help="machine config whose caches are simulated (.toml, .yaml, .json)")
+    c.add_argument("--preset", metavar="NAME", help="machine preset (see `cyclesim presets`)")
+    c.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="override one config field, e.g. l1d.size=64KiB (repeatable)")
     c.add_argument("--issue", choices=("blocking", "gap", "trace"), default="blocking",
                    help="when each record is issued: after the previous one completes "
                         "(default), every --gap cycles, or at the trace's own cycles")

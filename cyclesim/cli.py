@@ -1,16 +1,16 @@
 """The `cyclesim` command.
 
     cyclesim run matmul                      default machine, readable report
-    cyclesim run matmul 64 --mode functional run the ISA only
-    cyclesim run prog.elf --preset embedded --set l1d.size=64KiB --json
+    cyclesim run --mode functional matmul 64 run the ISA only
+    cyclesim run --preset embedded --set l1d.size=64KiB --json prog.elf
     cyclesim list                            the bundled workloads
     cyclesim presets                         the machine presets
     cyclesim config --preset embedded        a resolved config as TOML
     cyclesim sweep sweep.toml --workers 2    workloads over a grid of configs, resumable
 
-Options may come before or after the program; guest arguments that look like options
-go after `--`. Bad input gets one sentence on stderr and exit status 2; a guest fault or
-limit gets one sentence and status 3; otherwise the status is the guest's exit code.
+cyclesim's options come before the program; everything after the program is the guest's
+(as with env, time and qemu-riscv64), so `cyclesim run lua -e 'print(1)'` works. The exit
+status is the guest's, or one of the codes in EXIT_STATUS_HELP (shown by --help).
 """
 from __future__ import annotations
 
@@ -20,22 +20,56 @@ import math
 import sys
 from pathlib import Path
 
-EXIT_BAD_INPUT = 2
-EXIT_GUEST_FAULT = 3
+# Exit statuses of cyclesim's own outcomes, in the range shells and `timeout`/`env`
+# reserve for them, so that every guest exit code 0-123 passes through unambiguous.
+EXIT_LIMIT = 124            # --max-insts, --max-cycles or --mem-limit reached (timeout: 124)
+EXIT_BAD_INPUT = 125        # bad option, config or input (env: 125)
+EXIT_CANNOT_LOAD = 126      # the program exists but cannot be loaded (sh: 126)
+EXIT_NOT_FOUND = 127        # no such program or workload (sh: 127)
+EXIT_SIGNAL_BASE = 128      # + N: the guest was killed by signal N, as a shell reports it
+_FAULT_SIGNALS = {"illegal instruction": 4, "misaligned atomic access": 7}   # else SIGSEGV
+
+EXIT_STATUS_HELP = """\
+exit status:
+  N        the guest exited with code N
+  124      a limit was reached (--max-insts, --max-cycles, --mem-limit), or the guest
+           can never continue (a deadlock)
+  125      cyclesim was given bad input (an option, config, checkpoint or file),
+           or a Python prefetcher it was given failed
+  126      the program exists but cannot be loaded (not a static RISC-V ELF)
+  127      the program (file or bundled workload) was not found
+  128+N    the guest was killed by signal N (a fault as Linux delivers it: 132
+           illegal instruction, 135 misaligned atomic, 139 memory fault);
+           130 when cyclesim is interrupted with Ctrl-C
+"""
+
+_RUN_USAGE = "cyclesim run [OPTIONS] PROGRAM [GUEST ARGS...]"
 
 
 def _parser() -> tuple[argparse.ArgumentParser, dict]:
     p = argparse.ArgumentParser(prog="cyclesim",
-                                description="Cycle-accurate RISC-V microarchitecture simulator")
+                                description="Cycle-accurate RISC-V microarchitecture simulator",
+                                epilog=EXIT_STATUS_HELP,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     commands = sub.choices
 
-    r = sub.add_parser("run", help="run a program (a workload name or a static RISC-V ELF)")
+    r = sub.add_parser("run", help="run a program (a workload name or a static RISC-V ELF)",
+                       usage=_RUN_USAGE, epilog=EXIT_STATUS_HELP,
+                       formatter_class=argparse.RawDescriptionHelpFormatter,
+                       description="Run PROGRAM on the modeled machine. Options come "
+                       "before PROGRAM;\neverything after it is the guest's argv. PROGRAM "
+                       "is a file path or a\nbundled workload name; an existing file of "
+                       "that name wins.")
     r.add_argument("program", nargs="?",
                    help="workload name (see `cyclesim list`) or path to an ELF")
-    r.add_argument("args", nargs="*", help="arguments for the guest program")
-    r.add_argument("--mode", choices=("timing", "functional"), default="timing")
+    r.add_argument("args", nargs="*", help="arguments for the guest program (all that "
+                   "follows PROGRAM, options included)")
+    r.add_argument("--mode", choices=("timing", "functional"), default="timing",
+                   help="timing: the cycle-accurate model (cycles, CPI stack, caches); "
+                   "functional: the ISA only, much faster, instruction counts only "
+                   "(default: timing)")
     r.add_argument("--from", dest="checkpoint", metavar="DIR",
                    help="resume the run saved in this checkpoint (docs/checkpoints.md)")
     m = r.add_argument_group("machine")
@@ -45,8 +79,18 @@ def _parser() -> tuple[argparse.ArgumentParser, dict]:
                    help="override one config field, e.g. l1d.size=64KiB (repeatable)")
     g = r.add_argument_group("guest")
     g.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
-                   help="guest environment variable (repeatable)")
-    g.add_argument("--stdin", metavar="FILE", help="file whose bytes are the guest's stdin")
+                   help="add or override a guest environment variable (repeatable); the "
+                   "default environment is PATH, HOME=/tmp, TMPDIR=/tmp, LANG=C.UTF-8, "
+                   "USER, LOGNAME, SHELL, TERM (docs/process.md)")
+    g.add_argument("--clear-env", action="store_true",
+                   help="start the guest's environment empty (then only --env)")
+    g.add_argument("--stdin", metavar="FILE|-",
+                   help="the guest's stdin: a file, or - for this process's stdin. "
+                   "Default: a pipe or file on stdin is passed on, a terminal is not read")
+    g.add_argument("--tmp-size", default="64MiB", metavar="SIZE",
+                   help="size cap of the guest's private /tmp (64MiB)")
+    g.add_argument("--keep-tmp", action="store_true",
+                   help="keep the guest's /tmp after the run and print where it is")
     g.add_argument("--allow-read", action="append", default=[], metavar="DIR",
                    help="directory the guest may read (repeatable)")
     g.add_argument("--allow-write", metavar="DIR", help="directory the guest may read and write")
@@ -60,7 +104,9 @@ def _parser() -> tuple[argparse.ArgumentParser, dict]:
                    help="reset statistics after N instructions")
     s.add_argument("--roi", action="store_true",
                    help="measure only between the program's roi_begin/roi_end markers")
-    s.add_argument("--sample-interval", type=int, default=100_000, metavar="CYCLES")
+    s.add_argument("--sample-interval", type=int, default=100_000, metavar="CYCLES",
+                   help="cycles between interval samples of the statistics (the "
+                   "timeline, result.intervals); 0 turns sampling off (100000)")
     s.add_argument("--sample", nargs="?", const="", default=None, metavar="KEY=VALUE,...",
                    help="SMARTS sampling (docs/sampling.md): functional warming between "
                         "measured units; e.g. --sample or --sample unit=1000,warmup=2000,"
@@ -94,10 +140,16 @@ def _parser() -> tuple[argparse.ArgumentParser, dict]:
 
     sub.add_parser("list", help="list the bundled workloads")
     sub.add_parser("presets", help="list the machine presets")
-    c = sub.add_parser("config", help="print a resolved machine config as TOML")
-    c.add_argument("--config", metavar="FILE")
-    c.add_argument("--preset", metavar="NAME")
-    c.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+    c = sub.add_parser("config", help="print a resolved machine config as TOML",
+                       description="Print the machine config that `cyclesim run` would use "
+                       "with the same --config, --preset and --set, every field resolved, "
+                       "as TOML (a valid --config file).")
+    c.add_argument("--config", metavar="FILE",
+                   help="start from this machine config (.toml, .yaml, .json)")
+    c.add_argument("--preset", metavar="NAME",
+                   help="start from this preset (see `cyclesim presets`)")
+    c.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="override one config field, e.g. l1d.size=64KiB (repeatable)")
     w = sub.add_parser("sweep", help="run workloads over a grid of configs (see docs/sweeps.md)")
     w.add_argument("spec", metavar="SWEEP.toml",
                    help="the workloads, base config, grid and run options")
@@ -112,19 +164,27 @@ def _parser() -> tuple[argparse.ArgumentParser, dict]:
     from cyclesim import cachecmd
     cachecmd.add_parser(sub)
     k = sub.add_parser("checkpoint", help="save the run's state after N instructions "
-                       "(functional mode; see docs/checkpoints.md)")
-    k.add_argument("program", help="workload name or path to an ELF")
+                       "(functional mode; see docs/checkpoints.md)",
+                       usage="cyclesim checkpoint --at N -o DIR [OPTIONS] PROGRAM "
+                       "[GUEST ARGS...]", epilog=EXIT_STATUS_HELP,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    k.add_argument("program", nargs="?", help="workload name or path to an ELF")
     k.add_argument("args", nargs="*", help="arguments for the guest program")
     k.add_argument("--at", required=True, metavar="N[,N...]",
                    help="instruction counts to checkpoint after")
     k.add_argument("-o", "--out", required=True, metavar="DIR",
                    help="checkpoint directory (one per count, DIR/N, when several)")
-    k.add_argument("--env", action="append", default=[], metavar="KEY=VALUE")
-    k.add_argument("--stdin", metavar="FILE", help="file whose bytes are the guest's stdin")
-    k.add_argument("--allow-read", action="append", default=[], metavar="DIR")
-    k.add_argument("--allow-write", metavar="DIR")
-    k.add_argument("--mem-limit", default="1GiB", metavar="SIZE")
-    k.add_argument("--seed", type=int, default=0)
+    k.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
+                   help="add or override a guest environment variable, as for run")
+    k.add_argument("--clear-env", action="store_true",
+                   help="start the guest's environment empty (then only --env)")
+    k.add_argument("--stdin", metavar="FILE|-", help="the guest's stdin, as for run")
+    k.add_argument("--allow-read", action="append", default=[], metavar="DIR",
+                   help="directory the guest may read (repeatable)")
+    k.add_argument("--allow-write", metavar="DIR",
+                   help="directory the guest may read and write")
+    k.add_argument("--mem-limit", default="1GiB", metavar="SIZE", help="guest memory cap (1GiB)")
+    k.add_argument("--seed", type=int, default=0, help="seed of getrandom and AT_RANDOM")
     return p, commands
 
 
@@ -155,35 +215,75 @@ def _pairs(items, what) -> dict:
 
 
 class _Usage(Exception):
-    pass
+    """Bad input: one sentence, exit status `code`."""
+
+    def __init__(self, message, code=None):
+        super().__init__(message)
+        self.code = EXIT_BAD_INPUT if code is None else code
 
 
-def _read_stdin(name) -> bytes:
-    if not name:
+def _failure(e) -> _Usage:
+    """A CyclesimError as the one sentence and status the command line gives it."""
+    from cyclesim.errors import ProgramError, WorkloadNotFound
+
+    if isinstance(e, WorkloadNotFound):
+        return _Usage(str(e), EXIT_NOT_FOUND)
+    if isinstance(e, ProgramError):
+        missing = "not found" in str(e)
+        return _Usage(str(e), EXIT_NOT_FOUND if missing else EXIT_CANNOT_LOAD)
+    return _Usage(str(e))
+
+
+def _open_stdin(name, resuming=False):
+    """The guest's stdin: a stream read as the guest asks (never whole), or b"".
+    --stdin FILE opens the file, --stdin - takes ours even from a terminal; without
+    --stdin a pipe or file on our stdin is passed on, a terminal is not read."""
+    if name == "-":
+        return sys.stdin.buffer if sys.stdin is not None else b""
+    if name:
+        try:
+            return open(name, "rb")
+        except OSError as e:
+            raise _Usage(f"cannot read --stdin file {name}: {e.strerror}") from None
+    if resuming or sys.stdin is None:
         return b""
     try:
-        with open(name, "rb") as f:
-            return f.read()
-    except OSError as e:
-        raise _Usage(f"cannot read --stdin file {name}: {e.strerror}") from None
+        if sys.stdin.isatty():
+            return b""
+        sys.stdin.fileno()
+    except (OSError, ValueError, AttributeError):
+        return b""                  # closed or not a real stream
+    return sys.stdin.buffer
+
+
+def _close_stdin(stream):
+    if hasattr(stream, "close") and stream is not getattr(sys.stdin, "buffer", None):
+        stream.close()
 
 
 def _cmd_checkpoint(a) -> int:
     import cyclesim.checkpoint
     from cyclesim.errors import CyclesimError
 
+    if a.program is None:
+        raise _Usage("checkpoint needs a program (a workload name or an ELF path) after "
+                     "its options")
     try:
         counts = [int(n.replace("_", "")) for n in a.at.split(",")]
     except ValueError:
         raise _Usage(f"--at {a.at!r} is not a list of instruction counts (e.g. 1000000,2000000)"
                      ) from None
+    stdin = _open_stdin(a.stdin)
     try:
         written = cyclesim.checkpoint.checkpoint(
-            a.program, *a.args, at=counts, path=a.out, stdin=_read_stdin(a.stdin),
-            env=_pairs(a.env, "--env") if a.env else None, allow_read=a.allow_read,
-            allow_write=a.allow_write, mem_limit=a.mem_limit, seed=a.seed)
+            a.program, *a.args, at=counts, path=a.out, stdin=stdin,
+            env=_pairs(a.env, "--env") if a.env else None, clear_env=a.clear_env,
+            allow_read=a.allow_read, allow_write=a.allow_write, mem_limit=a.mem_limit,
+            seed=a.seed)
     except CyclesimError as e:
-        raise _Usage(str(e)) from None
+        raise _failure(e) from None
+    finally:
+        _close_stdin(stdin)
     for where in written:
         print(where)
     return 0
@@ -206,13 +306,6 @@ def _cmd_run(a) -> int:
         if window is None:
             raise _Usage(f"--trace-window {a.trace_window!r} is not START:COUNT (for example "
                          "1000:200)")
-    stdin = b""
-    if a.stdin:
-        try:
-            with open(a.stdin, "rb") as f:
-                stdin = f.read()
-        except OSError as e:
-            raise _Usage(f"cannot read --stdin file {a.stdin}: {e.strerror}") from None
     overrides = _pairs(a.overrides, "--set")
     env = _pairs(a.env, "--env") if a.env else None
     # --json keeps stdout for the statistics: the guest's output streams to stderr.
@@ -231,6 +324,10 @@ def _cmd_run(a) -> int:
     if a.trace_dir is not None and (exports or a.save):
         raise _Usage("--trace-dir streams traces to disk, and exports and --save need them in "
                      "memory: drop --trace-dir, or the exports and --save")
+    stdin = _open_stdin(a.stdin, resuming=a.checkpoint is not None)
+    extra = {}
+    if a.checkpoint is None:
+        extra = {"clear_env": a.clear_env, "tmp_size": a.tmp_size, "keep_tmp": a.keep_tmp}
     try:
         result = cyclesim.run(
             a.program, *a.args, config=a.config, preset=a.preset, overrides=overrides or None,
@@ -240,13 +337,16 @@ def _cmd_run(a) -> int:
             sample_interval=a.sample_interval or None, trace=trace or None,
             trace_window=window, trace_dir=a.trace_dir, seed=a.seed, echo=echo,
             progress=a.progress, checkpoint=a.checkpoint, output_limit=a.output_limit,
-            sampling=None if a.sample is None else (a.sample or True))
+            sampling=None if a.sample is None else (a.sample or True), **extra)
     except CyclesimError as e:
-        raise _Usage(str(e)) from None
+        raise _failure(e) from None
+    finally:
+        _close_stdin(stdin)
     _write_exports(result, a)
     if result.output_note() and (not echo or a.save):
         print(f"[cyclesim] warning: {result.output_note()}", file=sys.stderr)
     if a.json:
+        # counts are ints in result.stats, rates floats; NaN is not JSON
         stats = {k: (None if isinstance(v, float) and not math.isfinite(v) else
                      int(v) if float(v).is_integer() and not k.endswith(("ipc", "cpi", "rate",
                                                                          "mpki", "accuracy"))
@@ -255,24 +355,48 @@ def _cmd_run(a) -> int:
         stats["status"] = result.status
         stats["exit_code"] = result.exit_code
         print(json.dumps(stats, indent=None, sort_keys=True))
-    elif a.mode == "functional" and result.status in ("exited", "max_insts", "stopped"):
+    elif a.mode == "functional" and result.status in ("exited", "max_insts", "stopped",
+                                                      "interrupted"):
         sys.stdout.flush()
         since = (f", {result.total_instructions:,} since the program's start"
                  if result.restored_from else "")
-        print(f"[cyclesim] {result.message}; {result.instructions:,} instructions{since} "
-              f"({result.mips:.1f} MIPS)", file=sys.stderr)
+        count = ("" if result.status == "interrupted" and not since
+                 else f"; {result.instructions:,} instructions{since}")
+        print(f"[cyclesim] {result.message}{count} ({result.mips:.1f} MIPS)", file=sys.stderr)
     elif a.mode == "timing":
         sys.stdout.flush()
         print(result.report())
-    if result.status == "exited":
+    for warning in getattr(result, "warnings", []):
+        print(f"cyclesim: warning: {warning}", file=sys.stderr)
+    if getattr(result, "tmp_dir", None):
+        print(f"[cyclesim] the guest's /tmp is kept in {result.tmp_dir}", file=sys.stderr)
+    return exit_status(result)
+
+
+def exit_status(result) -> int:
+    """The exit status of `cyclesim run` for a result (see EXIT_STATUS_HELP)."""
+    status = result.status
+    if status == "exited":
         return int(result.exit_code) & 0xFF
-    if result.status == "signal":
+    if status == "stopped":
+        return 0                    # --stop-at reached: what was asked for
+    if status == "interrupted":
+        return EXIT_SIGNAL_BASE + 2  # SIGINT
+    if status == "signal":
         print(f"cyclesim: {result.message}", file=sys.stderr)
-        return int(result.exit_code or 1) & 0xFF
-    if result.status in ("max_insts", "max_cycles", "stopped", "interrupted"):
-        return 0 if result.status != "interrupted" else 130
-    print(f"cyclesim: {result.message}", file=sys.stderr)
-    return EXIT_GUEST_FAULT
+        return int(result.exit_code or EXIT_SIGNAL_BASE) & 0xFF
+    if status == "fault":
+        # Linux would deliver the fault as a signal that kills the program
+        print(f"cyclesim: {result.message}", file=sys.stderr)
+        kind = (result.fault or {}).get("kind", "")
+        return EXIT_SIGNAL_BASE + _FAULT_SIGNALS.get(kind, 11)
+    if status == "prefetcher_error":
+        # the user's Python prefetcher failed: bad input to cyclesim, not a guest outcome
+        print(f"cyclesim: {result.message}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if status not in ("max_insts", "max_cycles"):
+        print(f"cyclesim: {result.message}", file=sys.stderr)
+    return EXIT_LIMIT
 
 
 def _check_outputs(exports, save):
@@ -338,7 +462,7 @@ def _cmd_config(a) -> int:
     try:
         cfg = resolve_config(a.config, preset=a.preset, overrides=_pairs(a.overrides, "--set") or None)
     except CyclesimError as e:
-        raise _Usage(str(e)) from None
+        raise _failure(e) from None
     print(cfg.to_toml() if hasattr(cfg, "to_toml") else json.dumps(cfg.to_dict(), indent=2))
     return 0
 
@@ -352,19 +476,59 @@ def _one_line(message: str) -> str:
                   " ".join(message.split()))
 
 
+def _split_guest(parser, tokens):
+    """(cyclesim's options, [PROGRAM, guest args...]): the first token that is not an
+    option or an option's value is the program, and it and all after it are the guest's.
+    A `--` before the program ends the options; after the program even `--` is the
+    guest's, as with env(1) and qemu-riscv64."""
+    takes_value = {opt: action.nargs for action in parser._actions
+                   for opt in action.option_strings}
+    i = 0
+    while i < len(tokens):
+        t = tokens[i]
+        if t == "--":
+            return tokens[:i], tokens[i + 1:]
+        if not t.startswith("-") or t == "-":
+            return tokens[:i], tokens[i:]
+        name = t.split("=", 1)[0]
+        if name not in takes_value and name.startswith("--"):
+            # argparse accepts a unique prefix of a long option
+            matches = [o for o in takes_value if o.startswith(name)]
+            name = matches[0] if len(matches) == 1 else name
+        if name in takes_value:
+            nargs = takes_value[name]
+            if nargs == "?":
+                # an optional value (--sample [KEY=VALUE,...]) is only a KEY=VALUE list,
+                # so `--sample matmul` leaves matmul as the program
+                nxt = tokens[i + 1] if i + 1 < len(tokens) else ""
+                i += 2 if "=" not in t and "=" in nxt and not nxt.startswith("-") else 1
+            else:
+                i += 2 if nargs != 0 and "=" not in t else 1
+        elif t[:2] in takes_value:              # a short option with its value: -oDIR
+            i += 1
+        else:
+            i += 1                              # unknown: argparse will say so
+    return tokens, []
+
+
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     parser, commands = _parser()
     try:
-        # Options may follow the program (`cyclesim run matmul 64 --mode functional`):
-        # the command's own parser reads options and positionals intermixed.
-        if argv and argv[0] in commands:
-            a = commands[argv[0]].parse_intermixed_args(argv[1:])
+        if argv and argv[0] in ("run", "checkpoint"):
+            sub = commands[argv[0]]
+            options, guest = _split_guest(sub, argv[1:])
+            a = sub.parse_args(options)
+            a.program, a.args = (guest[0], guest[1:]) if guest else (None, [])
+            a.command = argv[0]
+        elif argv and argv[0] in commands:
+            a = commands[argv[0]].parse_args(argv[1:])
             a.command = argv[0]
         else:
             a = parser.parse_args(argv)
     except SystemExit as e:
-        return int(e.code or 0)
+        # argparse exits 2 on a usage error; ours is EXIT_BAD_INPUT
+        return EXIT_BAD_INPUT if e.code == 2 else int(e.code or 0)
     try:
         handler = {"run": _cmd_run, "list": _cmd_list, "presets": _cmd_presets,
                    "config": _cmd_config, "sweep": _cmd_sweep,
@@ -372,10 +536,10 @@ def main(argv=None) -> int:
         return handler(a)
     except _Usage as e:
         print(f"cyclesim: {_one_line(str(e))}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return e.code
     except KeyboardInterrupt:
         print("cyclesim: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_SIGNAL_BASE + 2
     except BrokenPipeError:
         return 0
 

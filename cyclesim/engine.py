@@ -99,6 +99,7 @@ class System:
         self.config = config
         self.process = process
         self.options = options
+        self.roi_seen = False            # a roi_begin marker was reached
         self.frequency = float(config.core.frequency)
         self.core = Core(process.memory)
         self.isa = HartIsa(config.core.isa)
@@ -342,6 +343,7 @@ class System:
 
     def _marker(self, code: int):
         if code == MARKER_ROI_BEGIN:
+            self.roi_seen = True
             if self.options.roi:
                 self.reset_stats()
                 self.frozen = None
@@ -373,6 +375,12 @@ class System:
     def _finish(self, status, message, exit_code=None, fault=None):
         estimate = self._sampling_estimate() if self.smarts is not None else None
         stats = self.frozen if self.frozen is not None else self.snapshot()
+        if self.options.sample_interval and self.timing is not None and (
+                not self.samples or self.samples[-1]["cycle"] < self.cycle):
+            # the last, partial interval: the run ended between two samples
+            row = self.snapshot()
+            row["cycle"] = self.cycle
+            self.samples.append(row)
         self._outcome = RunOutcome(status=status, message=message, exit_code=exit_code,
                                    fault=fault, stats=stats, samples=self.samples,
                                    dumps=self.dumps, sampling=estimate)

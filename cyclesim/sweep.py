@@ -37,7 +37,7 @@ log = logging.getLogger("cyclesim.sweep")
 
 # run() options a sweep passes through; traces and display options make no sense for a
 # table of statistics.
-_RUN_OPTIONS = ("mode", "env", "stdin", "allow_read", "allow_write", "mem_limit",
+_RUN_OPTIONS = ("mode", "env", "clear_env", "stdin", "allow_read", "allow_write", "mem_limit",
                 "max_insts", "max_cycles", "stop_at", "warmup", "roi", "sample_interval",
                 "seed")
 _LEADING = ("workload", "args")
@@ -244,6 +244,11 @@ def _workloads(workloads) -> list[_Workload]:
         else:
             raise CyclesimError(f"workload {item!r} is not a name, a path or a (program, "
                                 "args) pair such as ('fib', [20])")
+        for a in args:
+            if not isinstance(a, (str, int, float, os.PathLike)) or isinstance(a, bool):
+                raise CyclesimError(f"workload {item!r} has the argument {a!r}; give the "
+                                    "guest's arguments as strings or numbers, e.g. "
+                                    "('matmul', [250])")
         name = os.fspath(program)
         path = registry.resolve(program)
         key = str(path)

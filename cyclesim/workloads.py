@@ -5,7 +5,7 @@ RV64GC Linux ELFs (see workloads/workloads.toml and workloads/Makefile).
     workloads.names()                   # ['bfs', 'crc32', ...]
     workloads.path("matmul")            # .../workloads/bin/matmul
     workloads.info("matmul")            # description, stresses, default_args, test_args, ...
-    workloads.resolve("matmul")         # a registered name, or a path to an existing file
+    workloads.resolve("matmul")         # an existing file of that name, else the registered one
 
 The files live in the top-level `workloads` package, so they are found the same way in a
 source checkout and after a plain `pip install .`.
@@ -20,7 +20,7 @@ import tomllib
 
 from cyclesim.errors import WorkloadNotFound
 
-__all__ = ["names", "path", "info", "resolve", "root"]
+__all__ = ["names", "path", "info", "resolve", "is_bundled", "root"]
 
 
 def root() -> pathlib.Path:
@@ -91,11 +91,10 @@ def path(name: str) -> pathlib.Path:
 
 
 def resolve(name_or_path: str | os.PathLike) -> pathlib.Path:
-    """A registered workload name gives its prebuilt ELF; anything else must be the path
-    of an existing file. A bare registered name wins over a same-named file in the
-    current directory (write ./name for the file)."""
-    if isinstance(name_or_path, str) and name_or_path in _registry():
-        return path(name_or_path)
+    """The ELF to run for a workload name or a path. An existing file wins over a
+    registered workload of the same name (`cp myprog hello; cyclesim run hello` runs
+    ./hello, as a shell runs what the user named); a registered name otherwise gives its
+    prebuilt ELF. Which one ran is `is_bundled` (and the report's `program` line)."""
     try:
         candidate = pathlib.Path(os.fspath(name_or_path)).expanduser()
     except TypeError:
@@ -103,9 +102,17 @@ def resolve(name_or_path: str | os.PathLike) -> pathlib.Path:
                                f"use one of {', '.join(names())}, or a path") from None
     if candidate.is_file():
         return candidate
+    if isinstance(name_or_path, str) and name_or_path in _registry():
+        return path(name_or_path)
     if candidate.exists():
         raise WorkloadNotFound(f"{candidate} is not a regular file: give a RISC-V ELF "
                                f"program or one of {', '.join(names())}")
     raise WorkloadNotFound(f"{str(name_or_path)!r} is neither a workload name nor an existing "
                            f"file: use one of {', '.join(names())}, or the path of a "
                            "RISC-V ELF file")
+
+
+def is_bundled(name_or_path, resolved: pathlib.Path) -> bool:
+    """True when `resolve(name_or_path)` gave the bundled workload of that name."""
+    return (isinstance(name_or_path, str) and name_or_path in _registry()
+            and pathlib.Path(resolved) == path(name_or_path))

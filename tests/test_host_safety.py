@@ -68,7 +68,7 @@ def peak_run(tmp_path, *argv, stdout=subprocess.DEVNULL, env=None):
 
 def baseline_rss(tmp_path) -> int:
     """Peak RSS of the smallest run (interpreter, NumPy, pandas, simpy, the core)."""
-    return peak_run(tmp_path, "run", "hello", "--mode", "functional", "--quiet")[2]
+    return peak_run(tmp_path, "run", "--mode", "functional", "--quiet", "hello")[2]
 
 
 def one_sentence(err: str) -> str:
@@ -94,8 +94,8 @@ def test_quiet_guest_writing_300_MB_stays_in_bounded_host_memory(tmp_path):
     # to a file past 1 MiB) and counts the rest.
     prog = build(BIG_OUTPUT, name="bigout")
     base = baseline_rss(tmp_path)
-    rc, err, peak, _ = peak_run(tmp_path, "run", prog, 300_000_000, "--mode", "functional",
-                                "--quiet")
+    rc, err, peak, _ = peak_run(tmp_path, "run", "--mode", "functional", "--quiet", prog,
+                                300_000_000)
     assert rc == 0, err
     assert peak - base < 80 * MiB, (peak, base)
     assert f"{300_000_000 - 16 * MiB:,} bytes of stdout" in err   # says what it dropped
@@ -106,7 +106,7 @@ def test_echoed_output_reaches_the_callers_file_whole(tmp_path):
     n = 50_000_000
     base = baseline_rss(tmp_path)
     with open(tmp_path / "out.txt", "wb") as out:
-        rc, err, peak, _ = peak_run(tmp_path, "run", prog, n, "--mode", "functional",
+        rc, err, peak, _ = peak_run(tmp_path, "run", "--mode", "functional", prog, n,
                                     stdout=out)
     assert rc == 0, err
     assert (tmp_path / "out.txt").stat().st_size == n      # streamed, nothing dropped
@@ -133,7 +133,7 @@ def test_api_result_keeps_the_first_output_limit_bytes_and_counts_the_rest(tmp_p
 
 
 def test_json_streams_the_guests_output_to_stderr(capsys):
-    rc, out, err = run_cli(capsys, "run", "hello", "--json", "--max-insts", 100_000)
+    rc, out, err = run_cli(capsys, "run", "--json", "--max-insts", 100_000, "hello")
     assert rc == 0
     assert json.loads(out)["status"] == "exited"
     assert "Hello, world!" in err
@@ -153,24 +153,24 @@ def test_json_streams_the_guests_output_to_stderr(capsys):
     ("l2.policy=ship", None),
 ])
 def test_issue_config_values_get_one_sentence(capsys, setting, needle):
-    rc, _, err = run_cli(capsys, "run", "hello", "--set", setting, "--mode", "functional",
-                         "--max-insts", 1000)
-    if needle is None:          # valid or refused, never a traceback
-        assert rc in (0, 2), err
-        if rc == 2:
+    rc, _, err = run_cli(capsys, "run", "--set", setting, "--mode", "functional",
+                         "--max-insts", 1000, "hello")
+    if needle is None:          # valid (stopped by --max-insts) or refused, never a traceback
+        assert rc in (cli.EXIT_LIMIT, cli.EXIT_BAD_INPUT), err
+        if rc == cli.EXIT_BAD_INPUT:
             one_sentence(err)
         return
-    assert rc == 2
+    assert rc == cli.EXIT_BAD_INPUT
     assert needle in one_sentence(err)
 
 
 def test_plug_in_parameters_have_ranges_too(capsys):
     rc, _, err = run_cli(capsys, "config", "--set", "l2.policy=ship",
                          "--set", "l2.policy_params.shct_entries=4294967296")
-    assert rc == 2 and "shct_entries" in one_sentence(err)
+    assert rc == cli.EXIT_BAD_INPUT and "shct_entries" in one_sentence(err)
     rc, _, err = run_cli(capsys, "config", "--set", "bpred.kind=tage",
                          "--set", "bpred.kind_params.reset_period=1e30")
-    assert rc == 2 and "reset_period" in one_sentence(err)
+    assert rc == cli.EXIT_BAD_INPUT and "reset_period" in one_sentence(err)
 
 
 def _all_param_classes():
@@ -219,8 +219,8 @@ def test_host_memory_estimate_refuses_a_config_too_large_for_the_host(capsys, mo
         footprint.check(cfg, available=1 << 30)
     assert footprint.check(cfg, available=8 << 30) == sum(parts.values())
     monkeypatch.setenv("CYCLESIM_HOST_MEMORY", "1GiB")
-    rc, _, err = run_cli(capsys, "run", "hello", "--set", "l3.size=2GiB")
-    assert rc == 2
+    rc, _, err = run_cli(capsys, "run", "--set", "l3.size=2GiB", "hello")
+    assert rc == cli.EXIT_BAD_INPUT
     assert "more than the 1 GiB available" in one_sentence(err)
 
 
@@ -277,10 +277,10 @@ def test_interval_samples_merge_in_pairs_and_stay_exact(monkeypatch):
 def test_interval_samples_do_not_grow_host_memory_with_run_length(tmp_path):
     # fib 15 has ~250,000 cycles: a sample every 5 cycles would be ~50,000 rows of ~150
     # counters (some 600 MB of dicts before this fix); bounded, it is 1024 rows at most.
-    base = peak_run(tmp_path, "run", "fib", 15, "--quiet", "--sample-interval",
-                    1_000_000)[2]
-    rc, err, peak, _ = peak_run(tmp_path, "run", "fib", 15, "--quiet",
-                                "--sample-interval", 5)
+    base = peak_run(tmp_path, "run", "--quiet", "--sample-interval", 1_000_000,
+                    "fib", 15)[2]
+    rc, err, peak, _ = peak_run(tmp_path, "run", "--quiet", "--sample-interval", 5,
+                                "fib", 15)
     assert rc == 0, err
     assert peak - base < 60 * MiB, (peak, base)
 
@@ -292,8 +292,8 @@ def test_a_3_GiB_program_file_loads_fast_with_small_memory(tmp_path):
     big.write_bytes(workloads.path("hello").read_bytes())
     os.truncate(big, 3 << 30)           # sparse: a large tail that costs no disk
     base = baseline_rss(tmp_path)
-    rc, err, peak, seconds = peak_run(tmp_path, "run", big, "--mode", "functional",
-                                      "--quiet")
+    rc, err, peak, seconds = peak_run(tmp_path, "run", "--mode", "functional",
+                                      "--quiet", big)
     assert rc == 0, err
     assert peak - base < 40 * MiB, (peak, base)
     assert seconds < 15, seconds
@@ -320,19 +320,19 @@ def test_cli_bad_input_of_the_issue_is_one_sentence(capsys, tmp_path):
     rnd = tmp_path / "random.toml"
     rnd.write_bytes(bytes(range(256)) * 8)
     for argv, needle in (
-            (("run", "hello", "--sample-interval", "-1"), "sample_interval = -1"),
-            (("run", "hello", "--trace", "pipeline", "--trace-window", "0:1000000000000"),
+            (("run", "--sample-interval", "-1", "hello"), "sample_interval = -1"),
+            (("run", "--trace", "pipeline", "--trace-window", "0:1000000000000", "hello"),
              "smaller trace_window"),
-            (("run", "hello", "--konata", tmp_path / "k.log", "--trace-window",
-              "0:99999999999999999999"), "trace_window"),
-            (("run", "hello", "--config", rnd), "is not UTF-8 text"),
+            (("run", "--konata", tmp_path / "k.log", "--trace-window",
+              "0:99999999999999999999", "hello"), "trace_window"),
+            (("run", "--config", rnd, "hello"), "is not UTF-8 text"),
             (("config", "--config", rnd), "is not UTF-8 text"),
-            (("run", "hello", "--max-cycles", 10**30), "max_cycles"),
-            (("run", "hello", "--stop-at", hex(1 << 70)), "stop_at"),
-            (("run", "hello", "--mem-limit", "1e30GiB"), "mem_limit"),
-            (("run", "hello", "--output-limit", "lots"), "output_limit")):
+            (("run", "--max-cycles", 10**30, "hello"), "max_cycles"),
+            (("run", "--stop-at", hex(1 << 70), "hello"), "stop_at"),
+            (("run", "--mem-limit", "1e30GiB", "hello"), "mem_limit"),
+            (("run", "--output-limit", "lots", "hello"), "output_limit")):
         rc, _, err = run_cli(capsys, *argv)
-        assert rc == 2, (argv, err)
+        assert rc == cli.EXIT_BAD_INPUT, (argv, err)
         assert needle in one_sentence(err), argv
 
 

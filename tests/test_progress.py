@@ -39,7 +39,7 @@ def test_bar_shows_count_rate_and_eta(monkeypatch):
 
 
 def cli_stderr(*args):
-    proc = subprocess.run([sys.executable, "-m", "cyclesim", "run", "hello", "--quiet", *args],
+    proc = subprocess.run([sys.executable, "-m", "cyclesim", "run", "--quiet", *args, "hello"],
                           check=False, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
     return proc.stderr

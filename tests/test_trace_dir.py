@@ -89,9 +89,10 @@ def test_trace_dir_errors(tmp_path):
 
 def test_cli_trace_dir(tmp_path, capsys):
     from cyclesim.cli import main
-    assert main(["run", "hello", "--trace", "memory", "--trace-dir", str(tmp_path / "t"),
-                 "--quiet"]) == 0
+    # cyclesim's options come before the program (after it they are the guest's)
+    assert main(["run", "--trace", "memory", "--trace-dir", str(tmp_path / "t"),
+                 "--quiet", "hello"]) == 0
     assert list((tmp_path / "t" / "memory").glob("part-*.parquet"))
-    assert main(["run", "hello", "--trace-dir", str(tmp_path / "u"), "--konata",
-                 str(tmp_path / "k.log")]) == 2
+    assert main(["run", "--trace-dir", str(tmp_path / "u"), "--konata",
+                 str(tmp_path / "k.log"), "hello"]) == 125     # bad input
     assert "drop --trace-dir" in capsys.readouterr().err

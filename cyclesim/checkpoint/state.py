@@ -27,6 +27,7 @@ def capture(system) -> tuple[dict, dict[str, np.ndarray]]:
         "f": np.array(core.f, dtype=np.uint64),
         "mapped": mapped, "pages": pages, "page_data": data,
     }
+    _check_tmp(proc)
     files, objects = _capture_files(proc, arrays)
     vm = proc.vm
     rng_version, rng_words, rng_gauss = proc.rng.getstate()
@@ -54,6 +55,22 @@ def capture(system) -> tuple[dict, dict[str, np.ndarray]]:
     return state, arrays
 
 
+def _check_tmp(proc):
+    """The private /tmp is not saved (yet): refuse a checkpoint that would lose it."""
+    sb = proc.sandbox
+    if sb.tmp_root is None:
+        return
+    try:
+        with os.scandir(sb.tmp_root) as entries:
+            used = any(entries)
+    except OSError:                 # removed at the end of run(): what it held then
+        used = proc.tmp_had_files
+    if sb.in_tmp(sb.cwd) or used:
+        raise CyclesimError("the guest has files (or its working directory) in its "
+                            "private /tmp, which a checkpoint does not hold; take the "
+                            "checkpoint before the program uses /tmp, or after it cleans up")
+
+
 def _capture_files(proc, arrays):
     """Descriptor table: fd -> index of an open-file description (dup'ed fds share one)."""
     index: dict[int, int] = {}
@@ -70,8 +87,9 @@ def _capture_files(proc, arrays):
 def _describe(f, proc, arrays, n) -> dict:
     common = {"status_flags": f.status_flags}
     if isinstance(f, StdinFile):
-        arrays[f"file{n}"] = np.frombuffer(f.data, dtype=np.uint8)
-        return {"kind": "stdin", "pos": f.pos, **common}
+        # what the guest has not read yet (a streamed stdin is read to its end here)
+        arrays[f"file{n}"] = np.frombuffer(f.remaining(), dtype=np.uint8)
+        return {"kind": "stdin", "pos": 0, **common}
     if isinstance(f, OutputFile):
         arrays[f"file{n}"] = np.frombuffer(bytes(f.buffer), dtype=np.uint8)
         return {"kind": "output", "which": f.which, **common}

@@ -5,8 +5,15 @@ Guest paths name host paths (one namespace), but a path is usable only when its 
 resolved form (symlinks and `..` gone, `os.path.realpath`) lies under a directory the user
 allowed: `allow_read` directories read-only, the `allow_write` directory read-write.
 Anything else does not exist for the guest (ENOENT); a visible file opened for writing
-outside the writable directory gives EACCES. Host descriptors never reach the guest: guest
-descriptor numbers index our own table.
+outside the writable directory gives EACCES. Each refusal of a path that exists on the host
+is recorded (`Sandbox.denied`), so the user can be told why the guest did not find it.
+The guest starts in the user's working directory, so relative paths mean what they meant
+on the command line.
+
+One exception to the single namespace: `/tmp` is the guest's own, a private, writable
+host directory with a size cap (`TmpQuota`), except where an allowed directory lies under
+the host's /tmp (that directory stays visible at its own path). Host descriptors never
+reach the guest: guest descriptor numbers index our own table.
 """
 from __future__ import annotations
 
@@ -129,18 +136,76 @@ class OpenFile:
 
 
 class StdinFile(OpenFile):
-    """The guest's standard input: the bytes the user gave, read like a pipe."""
+    """The guest's standard input, read like a pipe: given bytes, or a host stream (a pipe,
+    a file, a terminal) read only as the guest asks, never whole into memory.
+
+    From a stream that is not a terminal a read returns `n` bytes unless the input ends
+    first, however the host delivered them, so the guest's instruction count does not
+    depend on the host's pipe timing. From a terminal a read returns what one host read
+    gives (a line), as Linux does.
+    """
     readable = True
 
-    def __init__(self, data: bytes):
+    def __init__(self, data=b""):
         super().__init__()
-        self.data = bytes(data)
+        self.source = None          # host stream still to be read, or None
+        self.tty = False
+        if isinstance(data, (bytes, bytearray, memoryview)):
+            self.data = bytes(data)
+        else:
+            self.source = data
+            self.data = b""
+            try:
+                self.tty = os.isatty(data.fileno())
+            except (AttributeError, OSError, ValueError):
+                self.tty = False
         self.pos = 0
 
+    def _pull(self, n: int) -> bytes:
+        try:
+            fileno = self.source.fileno()
+        except (AttributeError, OSError, ValueError):
+            fileno = None
+        try:
+            if fileno is not None:
+                return os.read(fileno, n)
+            chunk = self.source.read(n)
+            return chunk.encode() if isinstance(chunk, str) else bytes(chunk or b"")
+        except OSError as e:
+            raise host_errno(e) from None
+
     def read(self, n):
-        chunk = self.data[self.pos:self.pos + n]
-        self.pos += len(chunk)
-        return chunk
+        if self.pos < len(self.data) or self.source is None:
+            chunk = self.data[self.pos:self.pos + n]
+            self.pos += len(chunk)
+            return chunk
+        parts, want = [], n
+        while want > 0:
+            chunk = self._pull(want)
+            if not chunk:
+                self.source = None          # end of input: later reads return 0
+                break
+            parts.append(chunk)
+            want -= len(chunk)
+            if self.tty:
+                break
+        return b"".join(parts)
+
+    def remaining(self) -> bytes:
+        """Everything not yet read (draining a host stream); afterwards the file holds
+        exactly that, unread. A checkpoint saves this."""
+        rest = self.data[self.pos:]
+        if self.source is not None:
+            parts = [rest]
+            while True:
+                chunk = self._pull(1 << 20)
+                if not chunk:
+                    break
+                parts.append(chunk)
+            rest = b"".join(parts)
+            self.source = None
+        self.data, self.pos = rest, 0
+        return rest
 
     def stat(self):
         return _virtual_stat(S_IFIFO | 0o600, 1)
@@ -183,7 +248,9 @@ class OutputFile(OpenFile):
 
 
 class DeviceFile(OpenFile):
-    """/dev/null, /dev/zero, /dev/urandom: the character devices programs commonly open."""
+    """/dev/null, /dev/zero, /dev/full, /dev/urandom: the character devices programs
+    commonly open. /dev/full reads as zeros and refuses every write with ENOSPC (Linux's
+    drivers/char/mem.c), which is how programs test their handling of a full disk."""
     readable = writable = True
     seekable = True
 
@@ -204,10 +271,12 @@ class DeviceFile(OpenFile):
         return self.read(n)
 
     def write(self, data):
+        if self.path == "/dev/full":
+            raise GuestErrno(ENOSPC)
         return len(data)
 
     def pwrite(self, data, offset):
-        return len(data)
+        return self.write(data)
 
     def lseek(self, offset, whence):
         return 0
@@ -220,7 +289,8 @@ class HostFile(OpenFile):
     """A regular file of the host, opened through the sandbox."""
     seekable = True
 
-    def __init__(self, fd: int, path: str, readable: bool, writable: bool, append: bool):
+    def __init__(self, fd: int, path: str, readable: bool, writable: bool, append: bool,
+                 quota: TmpQuota | None = None):
         super().__init__()
         self.fd = fd
         self.path = path
@@ -228,6 +298,9 @@ class HostFile(OpenFile):
         self.writable = writable
         self.status_flags = ((O_RDWR if readable else O_WRONLY) if writable else 0) | (
             O_APPEND if append else 0)
+        self.quota = quota              # set for a file in the guest's private /tmp
+        if quota is not None:
+            quota.opened(self)
 
     def _io(self, fn, *args):
         try:
@@ -243,7 +316,14 @@ class HostFile(OpenFile):
     def write(self, data):
         if not self.writable:
             raise GuestErrno(EBADF)
-        return self._io(os.write, self.fd, data)
+        if self.quota is None:
+            return self._io(os.write, self.fd, data)
+        append = bool(self.status_flags & O_APPEND)
+        data = self.quota.admit(self, data, None if append else
+                                self._io(os.lseek, self.fd, 0, os.SEEK_CUR), append)
+        n = self._io(os.write, self.fd, data)
+        self.quota.update(self)
+        return n
 
     def pread(self, n, offset):
         if not self.readable:
@@ -253,7 +333,12 @@ class HostFile(OpenFile):
     def pwrite(self, data, offset):
         if not self.writable:
             raise GuestErrno(EBADF)
-        return self._io(os.pwrite, self.fd, data, offset)
+        if self.quota is None:
+            return self._io(os.pwrite, self.fd, data, offset)
+        data = self.quota.admit(self, data, offset, False)
+        n = self._io(os.pwrite, self.fd, data, offset)
+        self.quota.update(self)
+        return n
 
     def lseek(self, offset, whence):
         if whence not in (0, 1, 2):
@@ -263,15 +348,79 @@ class HostFile(OpenFile):
     def truncate(self, length):
         if not self.writable:
             raise GuestErrno(EINVAL)
+        if self.quota is not None:
+            self.quota.admit_size(self, length)
         self._io(os.ftruncate, self.fd, length)
+        if self.quota is not None:
+            self.quota.update(self)
 
     def stat(self):
         return stat_of_host(self._io(os.fstat, self.fd))
 
     def close(self):
         if self.fd >= 0:
+            if self.quota is not None:
+                self.quota.closing(self)
             os.close(self.fd)
             self.fd = -1
+
+
+class TmpQuota:
+    """The size cap of the guest's private /tmp, as tmpfs's size= option: bytes of every
+    file there (open or unlinked-but-open too), counted per inode. A write that would pass
+    the cap writes what fits, then fails with ENOSPC, as on a full tmpfs."""
+
+    def __init__(self, limit: int):
+        self.limit = int(limit)
+        self.sizes: dict[int, int] = {}     # inode -> bytes
+        self.open: dict[int, int] = {}      # inode -> open descriptions
+
+    def used(self) -> int:
+        return sum(self.sizes.values())
+
+    def _stat(self, f):
+        try:
+            return os.fstat(f.fd)
+        except OSError as e:
+            raise host_errno(e) from None
+
+    def opened(self, f) -> None:
+        st = self._stat(f)
+        self.open[st.st_ino] = self.open.get(st.st_ino, 0) + 1
+        self.sizes[st.st_ino] = st.st_size
+
+    def closing(self, f) -> None:
+        st = self._stat(f)
+        left = self.open.get(st.st_ino, 1) - 1
+        if left:
+            self.open[st.st_ino] = left
+        else:
+            self.open.pop(st.st_ino, None)
+            if st.st_nlink == 0:            # unlinked while open: the space is free now
+                self.sizes.pop(st.st_ino, None)
+
+    def admit(self, f, data: bytes, offset, append: bool) -> bytes:
+        """The part of `data` that fits when written at `offset` (None: at the end)."""
+        st = self._stat(f)
+        start = st.st_size if append or offset is None else offset
+        room = self.limit - (self.used() - self.sizes.get(st.st_ino, st.st_size))
+        fits = max(0, room - start) if start + len(data) > st.st_size else len(data)
+        if fits <= 0 and data:
+            raise GuestErrno(ENOSPC)
+        return data[:fits]
+
+    def admit_size(self, f, length: int) -> None:
+        st = self._stat(f)
+        if length > st.st_size and self.used() - st.st_size + length > self.limit:
+            raise GuestErrno(ENOSPC)
+
+    def update(self, f) -> None:
+        self.sizes[self._stat(f).st_ino] = self._stat(f).st_size
+
+    def removed(self, ino: int) -> None:
+        """A name of inode `ino` was unlinked or replaced; free it unless still open."""
+        if ino not in self.open:
+            self.sizes.pop(ino, None)
 
 
 class DirectoryFile(OpenFile):
@@ -330,26 +479,33 @@ class DirectoryFile(OpenFile):
 
 # -- the sandbox --------------------------------------------------------------------------
 
-DEVICES = {"/dev/null": 3, "/dev/zero": 5, "/dev/urandom": 9, "/dev/random": 8}
+DEVICES = {"/dev/null": 3, "/dev/zero": 5, "/dev/full": 7, "/dev/urandom": 9, "/dev/random": 8}
 
 
 class Sandbox:
-    """Decides what the guest may see and change on the host file system."""
+    """Decides what the guest may see and change on the host file system.
 
-    def __init__(self, allow_read=(), allow_write=None, cwd=None):
+    `cwd` is the guest's starting directory (default: the host process's working
+    directory, so `data/x` means what it meant to the user). `tmp_dir` is the host
+    directory behind the guest's private /tmp (None: no private /tmp), capped at
+    `tmp_size` bytes.
+    """
+
+    DENIED_KEPT = 8             # paths remembered of the refused ones (all are counted)
+
+    def __init__(self, allow_read=(), allow_write=None, cwd=None, tmp_dir=None,
+                 tmp_size: int = 64 << 20):
         if isinstance(allow_read, (str, bytes, os.PathLike)):
             allow_read = [allow_read]
         self.read_roots = [self._root(d, "allow_read") for d in allow_read]
         self.write_root = None if allow_write is None else self._root(allow_write,
                                                                       "allow_write")
-        if cwd is not None:
-            self.cwd = os.path.realpath(os.fspath(cwd))
-        elif self.write_root is not None:
-            self.cwd = self.write_root
-        elif self.read_roots:
-            self.cwd = self.read_roots[0]
-        else:
-            self.cwd = "/"
+        self.cwd = os.path.realpath(os.fspath(cwd) if cwd is not None else os.getcwd())
+        self.start_cwd = self.cwd
+        self.tmp_root = None if tmp_dir is None else os.path.realpath(os.fspath(tmp_dir))
+        self.tmp_quota = None if tmp_dir is None else TmpQuota(tmp_size)
+        self.denied_count = 0
+        self.denied: list[tuple[str, str]] = []    # (guest path, "read" or "write")
 
     @staticmethod
     def _root(d, what) -> str:
@@ -365,19 +521,46 @@ class Sandbox:
 
     def access(self, resolved: str) -> str | None:
         """'rw', 'r' or None (invisible) for a resolved host path."""
+        if self.tmp_root is not None and self._under(resolved, self.tmp_root):
+            return "rw"
         if self.write_root is not None and self._under(resolved, self.write_root):
             return "rw"
         if any(self._under(resolved, r) for r in self.read_roots):
             return "r"
         return None
 
+    def in_tmp(self, host_path: str) -> bool:
+        return self.tmp_root is not None and self._under(host_path, self.tmp_root)
+
+    def _visible_in_host_tmp(self, path: str) -> bool:
+        """True for a path under the host's /tmp that keeps its host meaning: in an
+        allowed directory or in the starting directory (whose files the user named)."""
+        roots = self.read_roots + ([self.write_root] if self.write_root else [])
+        if self.start_cwd.startswith("/tmp/"):
+            roots.append(self.start_cwd)
+        return any(self._under(path, r) for r in roots)
+
+    def to_guest(self, host_path: str) -> str:
+        """The path the guest knows a host path by (inside the private /tmp: /tmp/...)."""
+        if self.in_tmp(host_path):
+            return "/tmp" + host_path[len(self.tmp_root):]
+        return host_path
+
     def lexical(self, path: str, base: str) -> str:
-        """The absolute path a guest path names, before resolving symlinks."""
+        """The absolute host path a guest path names, before resolving symlinks."""
         if not path:
             raise GuestErrno(ENOENT)
         if len(path) >= 4096:
             raise GuestErrno(ENAMETOOLONG)
-        return path if path.startswith("/") else os.path.join(base, path)
+        full = path if path.startswith("/") else os.path.join(base, path)
+        if self.tmp_root is None:
+            return full
+        # In the guest's view: `..` out of a directory of the private /tmp leaves /tmp.
+        guest = os.path.normpath(self.to_guest(full)) if self.in_tmp(full) else full
+        plain = "/" + os.path.normpath(guest).lstrip("/")
+        if self._under(plain, "/tmp") and not self._visible_in_host_tmp(plain):
+            return self.tmp_root + plain[len("/tmp"):]
+        return guest
 
     def resolve(self, path: str, base: str) -> tuple[str, str | None]:
         """(resolved host path, access) for a guest path relative to directory `base`."""
@@ -387,6 +570,17 @@ class Sandbox:
         except (OSError, ValueError):
             raise GuestErrno(ENOENT) from None
         return resolved, self.access(resolved)
+
+    def deny(self, host_path: str, how: str) -> None:
+        """Record that the guest was refused `host_path` ("read": it was hidden, "write":
+        it is read-only to the guest). Paths that do not exist on the host are not
+        refusals and are not recorded."""
+        if how == "read" and not os.path.lexists(host_path):
+            return
+        self.denied_count += 1
+        entry = (self.to_guest(host_path), how)
+        if len(self.denied) < self.DENIED_KEPT and entry not in self.denied:
+            self.denied.append(entry)
 
 
 class FdTable:

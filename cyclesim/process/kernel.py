@@ -11,6 +11,8 @@ from __future__ import annotations
 import collections
 import os
 import random
+import shutil
+import tempfile
 
 from cyclesim.errors import ConfigError, ProgramError
 from cyclesim.isa.extensions import HartIsa
@@ -53,6 +55,23 @@ SIGNAL_NAMES = {
 }
 
 
+# The environment a guest gets unless told otherwise (cyclesim.run(env=...) adds to it,
+# clear_env=True starts from nothing; docs/process.md). Fixed strings, not the host's, so
+# that a run's instruction count does not depend on who runs it or where.
+DEFAULT_ENV = {
+    "PATH": "/usr/local/bin:/usr/bin:/bin",
+    "HOME": "/tmp",                     # the one directory every guest may write
+    "TMPDIR": "/tmp",
+    "LANG": "C.UTF-8",
+    "USER": "user",
+    "LOGNAME": "user",
+    "SHELL": "/bin/sh",
+    "TERM": "dumb",
+}
+
+DEFAULT_TMP_SIZE = 64 << 20             # bytes of the private /tmp
+
+
 def _strings(values, what: str) -> list[bytes]:
     out = []
     for v in values:
@@ -68,9 +87,13 @@ class Process(SyscallHandlers):
 
     argv is the whole argument vector, argv[0] included, as execve(2) takes it; without
     argv (or with an empty one) it is [program_name], by default the program path as given. env is the whole environment (default: empty, so runs do not
-    depend on the host). stdin is the bytes the guest reads from descriptor 0; what it
-    writes to 1 and 2 is in .stdout / .stderr up to output_limit bytes each (streamed to
-    the host's with echo=True, both to its stderr with echo="stderr").
+    depend on the host). stdin is the bytes the guest reads from descriptor 0, or a host
+    stream (binary file object) read as the guest asks; what it writes to 1 and 2 is in
+    .stdout / .stderr up to output_limit bytes each (streamed to the host's with
+    echo=True, both to its stderr with echo="stderr"). cwd is the starting directory
+    (default: the host's working directory). The guest's /tmp is a private host
+    directory of at most tmp_size bytes, removed by close() unless keep_tmp
+    (tmp_size=None: no private /tmp).
     """
 
     pid = 1000
@@ -80,7 +103,8 @@ class Process(SyscallHandlers):
     def __init__(self, program, argv=None, env=None, stdin: bytes = b"", allow_read=(),
                  allow_write=None, mem_limit: int = 1 << 30, seed: int = 0,
                  echo: bool = False, program_name: str | None = None, cwd=None,
-                 output_limit: int | None = None, isa=None):
+                 output_limit: int | None = None, isa=None,
+                 tmp_size: int | None = DEFAULT_TMP_SIZE, keep_tmp: bool = False):
         data, real_path, shown = read_program(program)
         # the hart's extensions (AT_HWCAP, riscv_hwprobe); the engine sets the hart's own
         self.isa = isa if isa is not None else HartIsa()
@@ -96,14 +120,26 @@ class Process(SyscallHandlers):
         self.argv = [os.fsdecode(a) if isinstance(a, bytes) else str(a)
                      for a in (argv or [self.program_name])]
         self.env = dict(env or {})
-        if not isinstance(stdin, (bytes, bytearray, memoryview)):
-            raise ConfigError(f"stdin must be bytes, not {type(stdin).__name__}; "
-                              f"encode text first, e.g. text.encode()")
+        if not isinstance(stdin, (bytes, bytearray, memoryview)) and not (
+                hasattr(stdin, "read") or hasattr(stdin, "fileno")):
+            raise ConfigError(f"stdin must be bytes or a binary file object, not "
+                              f"{type(stdin).__name__}; encode text first, e.g. text.encode()")
         if mem_limit < (1 << 20):
             raise ConfigError(f"mem_limit={mem_limit} bytes is too small to run a program; "
                               f"give at least 1 MiB")
         self.seed = int(seed)
-        self.sandbox = Sandbox(allow_read, allow_write, cwd)
+        if tmp_size is not None and (not isinstance(tmp_size, int) or tmp_size < 0):
+            raise ConfigError(f"tmp_size={tmp_size!r}: give the size of the guest's /tmp "
+                              "in bytes (a whole number >= 0)")
+        self.keep_tmp = bool(keep_tmp)
+        self.tmp_had_files = False      # the private /tmp held files when removed
+        self.tmp_dir = None if tmp_size is None else tempfile.mkdtemp(prefix="cyclesim-tmp-")
+        try:
+            self.sandbox = Sandbox(allow_read, allow_write, cwd, self.tmp_dir,
+                                   tmp_size or 0)
+        except BaseException:
+            self.remove_tmp()
+            raise
         self.memory = GuestMemory(mem_limit)
 
         try:
@@ -124,7 +160,8 @@ class Process(SyscallHandlers):
         self.files = FdTable()
         self._stdout = OutputFile("stdout", echo, output_limit)
         self._stderr = OutputFile("stderr", echo, output_limit)
-        self.files.install(StdinFile(bytes(stdin)), fd=0)
+        self.files.install(StdinFile(bytes(stdin) if isinstance(
+            stdin, (bytes, bytearray, memoryview)) else stdin), fd=0)
         self.files.install(self._stdout, fd=1)
         self.files.install(self._stderr, fd=2)
 
@@ -210,13 +247,27 @@ class Process(SyscallHandlers):
         return f"exited with code {self.exit_code}"
 
     def close(self) -> None:
-        """Release host resources (open files)."""
+        """Release host resources (open files, the private /tmp unless kept)."""
         self.files.close_all()
+        if not self.keep_tmp:
+            self.remove_tmp()
+
+    def remove_tmp(self) -> None:
+        tmp = getattr(self, "tmp_dir", None)
+        if tmp is not None:
+            try:
+                self.tmp_had_files = bool(os.listdir(tmp))
+            except OSError:
+                pass
+            shutil.rmtree(tmp, ignore_errors=True)
+            self.tmp_dir = None
 
     def __del__(self):
         files = getattr(self, "files", None)      # absent if __init__ failed early
         if files is not None:
             files.close_all()
+        if not getattr(self, "keep_tmp", True):
+            self.remove_tmp()
 
     def exit(self, code: int) -> None:
         self.exited = True

@@ -539,6 +539,7 @@ class SyscallHandlers:
             return -fs.EOPNOTSUPP
         resolved, access = self._resolve(dirfd, path)
         if access is None:
+            self.sandbox.deny(resolved, "read")
             return -fs.ENOENT
         if flags & fs.O_NOFOLLOW and os.path.islink(lex):
             return -fs.ELOOP
@@ -548,6 +549,7 @@ class SyscallHandlers:
         if not exists and not flags & fs.O_CREAT:
             return -fs.ENOENT
         if (writing or not exists) and access != "rw":
+            self.sandbox.deny(resolved, "write")
             return -fs.EACCES
         if exists and os.path.isdir(resolved):
             if writing or flags & fs.O_CREAT and flags & fs.O_EXCL:
@@ -567,8 +569,9 @@ class SyscallHandlers:
             hfd = os.open(resolved, host, mode & 0o7777 & ~self.umask)
         except OSError as e:
             raise host_errno(e) from None
+        quota = self.sandbox.tmp_quota if self.sandbox.in_tmp(resolved) else None
         f = HostFile(hfd, resolved, accmode in (0, fs.O_RDWR), accmode != 0,
-                     bool(flags & fs.O_APPEND))
+                     bool(flags & fs.O_APPEND), quota)
         try:
             return self.files.install(f, cloexec=cloexec)
         except GuestErrno:
@@ -588,6 +591,7 @@ class SyscallHandlers:
             return DeviceFile(lex, DEVICES[lex]).stat()
         target, access = self._resolve(dirfd, path, follow=not flags & AT_SYMLINK_NOFOLLOW)
         if access is None:
+            self.sandbox.deny(target, "read")
             raise GuestErrno(fs.ENOENT)
         try:
             st = os.stat(target) if not flags & AT_SYMLINK_NOFOLLOW else os.lstat(target)
@@ -617,8 +621,11 @@ class SyscallHandlers:
             return 0 if not mode & 1 else -fs.EACCES
         target, access = self._resolve(dirfd, path, follow=not flags & AT_SYMLINK_NOFOLLOW)
         if access is None or not os.path.lexists(target):
+            if access is None:
+                self.sandbox.deny(target, "read")
             return -fs.ENOENT
         if mode & 2 and access != "rw":
+            self.sandbox.deny(target, "write")
             return -fs.EACCES
         if mode & 1 and not os.access(target, os.X_OK):
             return -fs.EACCES
@@ -642,7 +649,7 @@ class SyscallHandlers:
         return len(data)
 
     def sys_getcwd(self, buf, size, *_):
-        data = os.fsencode(self.sandbox.cwd) + b"\0"
+        data = os.fsencode(self.sandbox.to_guest(self.sandbox.cwd)) + b"\0"
         if size < len(data):
             return -fs.ERANGE
         self._put(buf, data)
@@ -651,6 +658,8 @@ class SyscallHandlers:
     def sys_chdir(self, path_addr, *_):
         resolved, access = self._resolve(AT_FDCWD, self._str(path_addr))
         if access is None or not os.path.exists(resolved):
+            if access is None:
+                self.sandbox.deny(resolved, "read")
             return -fs.ENOENT
         if not os.path.isdir(resolved):
             return -fs.ENOTDIR
@@ -667,8 +676,10 @@ class SyscallHandlers:
     def _writable_name(self, dirfd, path_addr) -> str:
         target, access = self._resolve(dirfd, self._str(path_addr), follow=False)
         if access is None:
+            self.sandbox.deny(target, "read")
             raise GuestErrno(fs.ENOENT)
-        if access != "rw" or target == self.sandbox.write_root:
+        if access != "rw" or target in (self.sandbox.write_root, self.sandbox.tmp_root):
+            self.sandbox.deny(target, "write")
             raise GuestErrno(fs.EACCES)
         return target
 
@@ -682,6 +693,7 @@ class SyscallHandlers:
 
     def sys_unlinkat(self, dirfd, path_addr, flags, *_):
         target = self._writable_name(dirfd, path_addr)
+        ino = self._tmp_inode(target)
         try:
             if flags & AT_REMOVEDIR:
                 os.rmdir(target)
@@ -691,16 +703,34 @@ class SyscallHandlers:
                 os.unlink(target)
         except OSError as e:
             raise host_errno(e) from None
+        if ino is not None:
+            self.sandbox.tmp_quota.removed(ino)
         return 0
+
+    def _tmp_inode(self, host_path: str):
+        """The inode of a regular file in the private /tmp (its space is counted)."""
+        if not self.sandbox.in_tmp(host_path):
+            return None
+        try:
+            st = os.lstat(host_path)
+        except OSError:
+            return None
+        return st.st_ino if st.st_nlink == 1 else None
 
     def sys_renameat2(self, olddirfd, old, newdirfd, new, flags, *_):
         if flags:
             return -fs.EINVAL
         src = self._writable_name(olddirfd, old)
         dst = self._writable_name(newdirfd, new)
+        if self.sandbox.in_tmp(src) != self.sandbox.in_tmp(dst):
+            return -fs.EXDEV        # /tmp is its own file system, as a tmpfs is
+        replaced = self._tmp_inode(dst) if os.path.realpath(src) != os.path.realpath(
+            dst) else None
         try:
             os.rename(src, dst)
         except OSError as e:
             raise host_errno(e) from None
+        if replaced is not None:
+            self.sandbox.tmp_quota.removed(replaced)
         return 0
 

@@ -24,6 +24,10 @@ def format_report(result) -> str:
     lines = []
     head = f"{result.program} {' '.join(result.args)}".strip()
     lines.append(f"== {head} ({result.mode} mode) ==")
+    ran = getattr(result, "path", None)
+    if ran:
+        what = "bundled workload" if getattr(result, "bundled", False) else "file"
+        lines.append(f"program          {ran} ({what})")
     lines.append(f"status           {result.message}")
     isa = _isa(result)
     if isa:
@@ -49,13 +53,16 @@ def format_report(result) -> str:
     stack = result.cpi_stack()
     if len(stack):
         lines.append("")
-        lines.append("CPI stack        cycles          CPI    share")
         total = max(1, int(stack.sum()))
-        for part, value in stack.items():
-            if value == 0 and part != "base":
-                continue
+        shown = [(p, v) for p, v in stack.items() if v != 0 or p == "base"]
+        # one width for the names, so the longest (branch_mispredict) aligns too
+        width = max(14, *(len(p) for p, _ in shown))
+        lines.append(f"{'CPI stack':<{width + 2}} {'cycles':>14} {'CPI':>8} {'share':>8}")
+        for part, value in shown:
             cpi = value / instructions if instructions else 0.0
-            lines.append(f"  {part:<14} {int(value):>14,} {cpi:>8.3f} {100 * value / total:>7.1f}%")
+            lines.append(f"  {part:<{width}} {int(value):>14,} {cpi:>8.3f} "
+                         f"{100 * value / total:>7.1f}%")
+        lines.append("  (base: 1 cycle per instruction, plus the cycles that fill the pipeline)")
 
     if "bpred.branches" in s:
         lines.append("")

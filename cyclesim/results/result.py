@@ -6,6 +6,7 @@ cycles() (one row per cycle, derived exactly from the pipeline trace), cpi_stack
 """
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from cyclesim.results import traces
@@ -18,6 +19,10 @@ class SimResult:
 
     restored_from = None        # the checkpoint directory this run resumed, if any
     sampling = None             # SamplingEstimate of a sampled run (docs/sampling.md)
+    bundled = False             # the program was a bundled workload (not a file)
+    denied_paths = {"count": 0, "first": []}   # what the sandbox refused the guest
+    warnings: list = []         # things asked for that did not happen as asked
+    tmp_dir = None              # the guest's /tmp, when kept (keep_tmp=True)
     _total_instructions = None  # instructions since the program's start (set by run())
     _checkpoint_source = None   # (System, program facts, config) of a run that can be saved
 
@@ -51,8 +56,7 @@ class SimResult:
     @classmethod
     def from_run(cls, *, program, path, args, config, options, system, outcome):
         process = system.process
-        stats = pd.Series(outcome.stats, dtype="float64").sort_index()
-        stats.name = program
+        stats = stats_series(outcome.stats, program)
         intervals = traces.intervals_frame(outcome.samples)
         pipeline = memory = None
         streamed = getattr(system, "_spool", None)
@@ -231,7 +235,27 @@ class SimResult:
         return plot.timeline(self, metrics=metrics, ax=ax)
 
     def hotspots(self, by="pc", top=15):
-        """Instructions or functions costing the most stall cycles in the pipeline trace."""
-        from cyclesim import plot
+        """Instructions or functions costing the most stall cycles in the pipeline trace
+        (a table; cyclesim.results.hotspots.hotspots; plot.hotspots draws it)."""
+        from cyclesim.results.hotspots import hotspots
 
-        return plot.hotspots(self, by=by, top=top)
+        return hotspots(self, by=by, top=top)
+
+
+def stats_series(values: dict, name=None, sort: bool = True) -> pd.Series:
+    """The statistics as a Series, counts as Python ints and rates as floats (a float64
+    Series would turn every count into a float, inexact beyond 2**53)."""
+    clean = {}
+    for k, v in values.items():
+        if isinstance(v, (bool, np.bool_)):
+            v = int(v)
+        elif isinstance(v, (int, np.integer)):
+            v = int(v)
+        else:
+            v = float("nan") if v is None else float(v)
+        clean[k] = v
+    stats = pd.Series(clean, dtype=object)
+    if sort:
+        stats = stats.sort_index()
+    stats.name = name
+    return stats

@@ -124,7 +124,13 @@ def _write(result, d: Path):
         frames[name] = f"{name}.parquet"
         df.to_parquet(d / frames[name], engine="pyarrow")
     stats = result.stats
-    pd.DataFrame({"value": stats}).to_parquet(d / "stats.parquet", engine="pyarrow")
+    # counts and rates in their own columns, so that both come back exact and typed
+    counts = [isinstance(v, int) for v in stats.tolist()]
+    pd.DataFrame({"value": [float("nan") if c else float(v) for v, c in
+                            zip(stats.tolist(), counts)],
+                  "count": pd.array([v if c else None for v, c in zip(stats.tolist(), counts)],
+                                    dtype="Int64")},
+                 index=stats.index).to_parquet(d / "stats.parquet", engine="pyarrow")
     readable = {str(k): (None if isinstance(v, float) and math.isnan(v) else v)
                 for k, v in stats.items()}
     (d / "stats.json").write_text(json.dumps(readable, indent=1) + "\n", encoding="utf-8")
@@ -143,6 +149,8 @@ def _write(result, d: Path):
         "host_seconds": result.host_seconds,
         "options": _options_dict(result.options),
         "stats_name": stats.name,
+        "run_facts": {"bundled": result.bundled, "denied_paths": result.denied_paths,
+                      "warnings": list(result.warnings), "tmp_dir": result.tmp_dir},
         "frames": frames,
         "streams": dict(STREAMS),
         "output_dropped": dict(result.output_dropped),
@@ -180,8 +188,16 @@ def load_result(directory):
     meta = _read_meta(d)
     try:
         stats_frame = pd.read_parquet(d / "stats.parquet", engine="pyarrow")
-        stats = stats_frame["value"]
-        stats.name = meta.get("stats_name")
+        if "count" in stats_frame.columns:
+            from cyclesim.results.result import stats_series
+
+            stats = stats_series({k: (int(c) if not pd.isna(c) else float(v))
+                                  for k, v, c in zip(stats_frame.index, stats_frame["value"],
+                                                     stats_frame["count"])},
+                                 meta.get("stats_name"), sort=False)
+        else:                       # saved before counts were kept as integers
+            stats = stats_frame["value"]
+            stats.name = meta.get("stats_name")
         frames = {}
         for name in FRAMES:
             file = meta["frames"].get(name)
@@ -200,7 +216,7 @@ def load_result(directory):
     except CyclesimError as e:
         raise ResultStoreError(f"the config saved in {d} is not valid in this version of "
                                f"cyclesim ({e})") from None
-    return SimResult(
+    loaded = SimResult(
         program=meta["program"], path=meta["path"], args=meta["args"], mode=meta["mode"],
         config=config, status=meta["status"], message=meta["message"],
         exit_code=meta["exit_code"], fault=meta["fault"], stats=stats,
@@ -210,6 +226,10 @@ def load_result(directory):
         unknown_syscalls={k: v for k, v in meta["unknown_syscalls"]},
         host_seconds=meta["host_seconds"], options=_options(meta.get("options")),
         output_dropped=meta.get("output_dropped"))
+    for key, value in (meta.get("run_facts") or {}).items():
+        if key in ("bundled", "denied_paths", "warnings", "tmp_dir"):
+            setattr(loaded, key, value)
+    return loaded
 
 
 def _read_meta(d: Path) -> dict:

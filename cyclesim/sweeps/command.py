@@ -72,9 +72,11 @@ def load_spec(path: str | Path) -> dict:
                 raise CyclesimError(f"{path}: workload {w!r} needs name = \"...\" or "
                                     "path = \"...\"")
             items.append((local(program) if "path" in w else program,
-                          [str(a) for a in w.get("args", [])]))
+                          _guest_args(path, w, w.get("args", []))))
         elif isinstance(w, list) and w and isinstance(w[0], str):
-            items.append((w[0], [str(a) for a in w[1:]]))
+            # ["matmul", 250] and ["matmul", [250]] both mean argv = matmul 250
+            rest = w[1] if len(w) == 2 and isinstance(w[1], list) else w[1:]
+            items.append((w[0], _guest_args(path, w, rest)))
         else:
             raise CyclesimError(f"{path}: workload {w!r} is not a name, a table "
                                 "{ name = ..., args = [...] } or a list [name, args...]")
@@ -135,3 +137,16 @@ def command(spec_path, workers=None, scheduler=None, out=None, dask=False,
     print(f"[cyclesim] results in {spec['store']} (cyclesim.load_sweep reads them)",
           file=sys.stderr)
     return 0 if (frame["status"] == "ok").all() else 3
+
+
+def _guest_args(path, entry, args) -> list[str]:
+    """Guest arguments of a sweep file's workload entry: strings and numbers, each one
+    argument (a nested list or table would reach the guest as its Python text)."""
+    if not isinstance(args, list):
+        args = [args]
+    for a in args:
+        if isinstance(a, (list, dict)) or isinstance(a, bool):
+            raise CyclesimError(f"{path}: workload {entry!r} has the argument {a!r}; "
+                                "give the guest's arguments as strings or numbers, e.g. "
+                                "[\"matmul\", 250] or { name = \"matmul\", args = [250] }")
+    return [str(a) for a in args]

@@ -125,7 +125,7 @@ def simulate(image: bytes, name: str, args: list[str], config, options: dict):
     from cyclesim.engine import RunOptions
 
     o = dict(options)
-    process_options = {key: o.pop(key) for key in ("env", "stdin", "allow_read",
+    process_options = {key: o.pop(key) for key in ("env", "clear_env", "stdin", "allow_read",
                                                     "allow_write", "mem_limit", "seed")
                        if key in o}
     return build_system(image, name, args, config, RunOptions(progress=False, **o),

@@ -384,7 +384,7 @@ def test_cli_cache(tmp_path, capsys):
     assert "miss_ratio" in capsys.readouterr().out
     bad = tmp_path / "bad.din"
     bad.write_text("0 10\nx y\n")
-    assert main(["cache", str(bad)]) == 2
+    assert main(["cache", str(bad)]) == 125          # bad input (cli.EXIT_BAD_INPUT)
     err = capsys.readouterr().err
     assert "line 2" in err and "Traceback" not in err
 

@@ -36,9 +36,9 @@ def build(source, *flags, name=None) -> Path:
     CACHE.mkdir(parents=True, exist_ok=True)
     out = CACHE / f"{name or 'prog'}-{key}"
     if not out.exists():
-        src = CACHE / f"{key}{suffix}"
+        src = CACHE / f"{key}.{os.getpid()}{suffix}"
         src.write_text(text)
-        tmp = out.with_suffix(".tmp")
+        tmp = out.with_suffix(f".{os.getpid()}.tmp")     # parallel test workers
         subprocess.run([gcc, *flags, "-o", str(tmp), str(src)], check=True,
                        capture_output=True)
         tmp.rename(out)

@@ -96,7 +96,7 @@ def program():
 
 def _syscall_points(elf, sandbox):
     """Instruction counts at which the guest made a syscall (functional: cycle = instret)."""
-    system, _, _ = prepare(elf, "arg", mode="functional", allow_write=sandbox)
+    system, _, _ = prepare(elf, "arg", mode="functional", allow_write=sandbox, cwd=sandbox)
     system.process.syscall_trace = []
     system.run()
     return [cycle for cycle, *_ in system.process.syscall_trace]
@@ -105,7 +105,8 @@ def _syscall_points(elf, sandbox):
 def test_resume_in_a_new_process_is_exact(program, tmp_path):
     straight_dir = tmp_path / "straight"
     straight_dir.mkdir()
-    full = cyclesim.run(program, "arg", mode="functional", allow_write=straight_dir)
+    full = cyclesim.run(program, "arg", mode="functional", allow_write=straight_dir,
+                        cwd=straight_dir)
     assert full.status == "exited" and b"done" in full.stdout_bytes
     total = full.instructions
     calls = _syscall_points(program, tmp_path / "straight")
@@ -119,7 +120,7 @@ def test_resume_in_a_new_process_is_exact(program, tmp_path):
         sandbox = tmp_path / f"s{k}"
         sandbox.mkdir()
         part = cyclesim.run(program, "arg", mode="functional", allow_write=sandbox,
-                            max_insts=n)
+                            cwd=sandbox, max_insts=n)
         assert part.status == "max_insts" and part.total_instructions == n
         jobs.append((part.checkpoint(tmp_path / f"c{k}"), "functional"))
     # cold timing-mode restores: same architectural results
@@ -234,8 +235,8 @@ def test_finished_run_cannot_be_saved(tmp_path):
 def test_cli_checkpoint_and_resume(tmp_path):
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     cli = [sys.executable, "-m", "cyclesim"]
-    made = subprocess.run(cli + ["checkpoint", "hello", "--at", "500,1500", "-o",
-                                 str(tmp_path / "ck")], capture_output=True, text=True,
+    made = subprocess.run(cli + ["checkpoint", "--at", "500,1500", "-o",
+                                 str(tmp_path / "ck"), "hello"], capture_output=True, text=True,
                           env=env, timeout=300)
     assert made.returncode == 0, made.stderr
     assert made.stdout.split() == [str(tmp_path / "ck" / "500"), str(tmp_path / "ck" / "1500")]
@@ -243,9 +244,9 @@ def test_cli_checkpoint_and_resume(tmp_path):
                                 "functional"], capture_output=True, text=True, env=env,
                          timeout=300)
     assert ran.returncode == 0 and ran.stdout == "Hello, world!\n", ran.stderr
-    bad = subprocess.run(cli + ["run", "sort", "--from", str(tmp_path / "ck" / "500")],
+    bad = subprocess.run(cli + ["run", "--from", str(tmp_path / "ck" / "500"), "sort"],
                          capture_output=True, text=True, env=env, timeout=300)
-    assert bad.returncode == 2 and "another program" in bad.stderr
+    assert bad.returncode == 125 and "another program" in bad.stderr
     assert "Traceback" not in bad.stderr
 
 

@@ -95,7 +95,7 @@ def test_file_io_and_sandbox(require_core, tmp_path):
     (qdir / "other").mkdir(parents=True)
     code, ref, _ = run_qemu(elf, [data / "in.txt", qdir / "other"], cwd=qdir)
     p = Process(elf, argv=[str(elf), str(data / "in.txt"), str(other)], allow_read=[data],
-                allow_write=out_dir)
+                allow_write=out_dir, cwd=out_dir)
     drive(p, require_core)
     assert p.status == qemu_status(code) == "exited with code 0"
     plain = [line for line in ref.decode().splitlines() if not line.startswith("sandbox:")]
@@ -112,7 +112,7 @@ def test_file_io_and_sandbox(require_core, tmp_path):
     # the other directory readable but not writable: visible, write denied
     p = Process(elf, argv=[str(elf), str(data / "in.txt"), str(other)],
                 allow_read=[data, other],
-                allow_write=out_dir)
+                allow_write=out_dir, cwd=out_dir)
     drive(p, require_core)
     assert "sandbox: write outside Permission denied" in p.stdout.decode().splitlines()
     assert not (other / "escape.txt").exists()
@@ -177,7 +177,7 @@ def test_directory_operations_match_qemu(require_core, tmp_path):
     qdir.mkdir()
     ours.mkdir()
     code, ref, _ = run_qemu(elf, cwd=qdir)
-    p = Process(elf, allow_write=ours)
+    p = Process(elf, allow_write=ours, cwd=ours)
     drive(p, require_core)
     assert (p.status, p.stdout) == (qemu_status(code), ref)
     assert b"entry b.txt\nentry c.txt" in ref and b"year 1" in ref

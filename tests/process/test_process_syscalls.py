@@ -148,8 +148,8 @@ def test_sandbox_refusals(elf, dirs):
 
 def test_writable_directory(elf, dirs):
     ro, rw, _ = dirs
-    g = Guest(elf, allow_read=[ro], allow_write=rw)
-    # relative paths are taken from the writable directory, the default cwd
+    g = Guest(elf, allow_read=[ro], allow_write=rw, cwd=rw)
+    # relative paths are taken from the working directory given
     cwd = g.put(bytes(512))
     n = g("getcwd", cwd, 512)
     assert g.read(cwd, n) == os.fsencode(os.path.realpath(rw)) + b"\0"
