@@ -17,7 +17,7 @@ def cli(*args):
 
 
 def test_report_shows_the_estimate_and_the_verdict():
-    code, out, err = cli("run", "sort", "12000", "--sample", "period=10", "--quiet")
+    code, out, err = cli("run", "--sample", "period=10", "--quiet", "sort", "12000")
     assert code == 0, err
     r = cyclesim.run("sort", "12000", sampling={"period": 10})
     est = r.sampling
@@ -26,7 +26,7 @@ def test_report_shows_the_estimate_and_the_verdict():
     assert f"CPI            {est.cpi:.4f} ± {100 * est.half_width:.2f} %" in out
     assert f"[{est.cpi_low:.4f}, {est.cpi_high:.4f}] at 95 % confidence" in out
     assert est.message in out
-    code, out, err = cli("run", "sort", "12000", "--sample", "period=10", "--json")
+    code, out, err = cli("run", "--sample", "period=10", "--json", "sort", "12000")
     stats = json.loads(out)
     assert stats["core.cpi"] == pytest.approx(est.cpi)
     assert stats["sampling.units"] == est.n
@@ -53,7 +53,7 @@ def test_default_sampling_and_the_target_sentence():
     (["--sample", "samples=10"], "needs the program's length"),
 ])
 def test_bad_sampling_input_is_one_sentence(args, needle):
-    code, out, err = cli("run", "hello", *args)
+    code, out, err = cli("run", *args, "hello")
     lines = [line for line in err.strip().splitlines() if line.strip()]
     assert code != 0 and len(lines) == 1 and "Traceback" not in err, err
     assert needle in lines[0]
@@ -84,11 +84,17 @@ def test_api_refuses_a_bad_spec():
         cyclesim.run("hello", sampling=7)
 
 
+def test_sample_without_a_value_leaves_the_program_alone():
+    # --sample takes an optional KEY=VALUE list: the program after it is not its value
+    code, out, err = cli("run", "--sample", "--quiet", "sort", "12000")
+    assert code == 0 and "SMARTS sampling" in out, err
+
+
 def test_a_run_too_short_to_sample_says_so():
-    code, out, err = cli("run", "hello", "--sample", "--quiet")
+    code, out, err = cli("run", "--sample", "--quiet", "hello")
     assert code == 0, err
     assert "no unit was measured" in out and "lower period or unit" in out
-    code, out, err = cli("run", "hello", "--sample", "--json", "--quiet")
+    code, out, err = cli("run", "--sample", "--json", "--quiet", "hello")
     stats = json.loads(out)                  # strict JSON: no NaN or Infinity
     assert stats["sampling.units"] == 0 and stats["core.cpi"] is None
     assert stats["sampling.half_width"] is None
