@@ -74,7 +74,7 @@ setup(
     extras_require={
         "test": ["pytest>=7", "hypothesis>=6", "pyyaml>=6", "nbclient>=0.8", "nbformat>=5.7",
                  "ipykernel>=6", "ipywidgets>=8", "dask[distributed]>=2023.1",
-                 "pycachesim>=0.3"],
+                 "pycachesim>=0.3", "pytest-xdist>=3"],
         "yaml": ["pyyaml>=6"],
         "dask": ["dask[distributed]>=2023.1"],
     },
