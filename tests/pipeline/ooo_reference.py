@@ -111,6 +111,10 @@ def simulate(stream, p, *, dcache, icache_stall, line_size=64, max_cycles=10_000
     while next_commit < n:
         if t > max_cycles:
             raise RuntimeError("reference model did not finish")
+        # Instructions before these committed (dispatched) before cycle t: they hold no ROB,
+        # queue or register entry (no fetch-buffer entry) in cycle t, and have issued.
+        held_from = next_commit
+        buffered_from = next_dispatch
         # ---------------- commit (O19)
         c = 0
         while next_commit < n and c < p.commit_width:
@@ -129,9 +133,10 @@ def simulate(stream, p, *, dcache, icache_stall, line_size=64, max_cycles=10_000
                 continue                                              # O13
             u = UNIT[i.oc]
             if i.oc in (LOAD, AMO) and any(s.I is None or s.I > t - 1
-                                           for s in insts[:i.k] if s.oc in (STORE, AMO)):
+                                           for s in insts[held_from:i.k]
+                                           if s.oc in (STORE, AMO)):
                 continue                                              # O16
-            if u in unpipelined and any(o.I is None for o in insts[:i.k]
+            if u in unpipelined and any(o.I is None for o in insts[held_from:i.k]
                                         if UNIT[o.oc] == u):
                 continue                                              # O15 order
             if i.replay_on is not None and (i.replay_on.C is None or i.replay_on.C >= t):
@@ -149,7 +154,7 @@ def simulate(stream, p, *, dcache, icache_stall, line_size=64, max_cycles=10_000
                 unit_busy[(port, u)] = t + lat[i.oc]
             if i.oc == LOAD:
                 s = None
-                for o in reversed(insts[:i.k]):                       # O18
+                for o in reversed(insts[held_from:i.k]):              # O18
                     if o.oc in (STORE, AMO) and o.addr < i.addr + i.size \
                             and i.addr < o.addr + o.size:
                         s = o
@@ -176,8 +181,7 @@ def simulate(stream, p, *, dcache, icache_stall, line_size=64, max_cycles=10_000
             i = insts[next_dispatch]
             if i.F + p.frontend_depth > t:                            # O6
                 break
-            older = insts[:i.k]
-            window = [j for j in older if held(j)]
+            window = [j for j in insts[held_from:i.k] if held(j)]
             if len(window) >= p.rob_entries:                          # O8
                 break
             q = QUEUE[UNIT[i.oc]]
@@ -218,7 +222,7 @@ def simulate(stream, p, *, dcache, icache_stall, line_size=64, max_cycles=10_000
                 if next_fetch >= n or t < fetch_ok_at:
                     break
                 i = insts[next_fetch]
-                in_buffer = sum(1 for j in insts[:i.k] if j.F is not None
+                in_buffer = sum(1 for j in insts[buffered_from:i.k] if j.F is not None
                                 and (j.D is None or j.D >= t))
                 if in_buffer >= p.fetch_buffer_entries:               # O2
                     break
