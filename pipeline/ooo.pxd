@@ -109,6 +109,7 @@ cdef class OutOfOrderCore(TimingModel):
     cdef int64_t* sq_commit              # SQ ring: commit, address and size of stores
     cdef uint64_t* sq_addr
     cdef uint32_t* sq_size
+    cdef int64_t* sq_data                # STD cycle: the store's data is in its SQ entry
     cdef int64_t* int_free               # rename rings: commit of the last writers
     cdef int64_t* fp_free
     cdef int64_t* iq_heap[N_QUEUES]      # min-heaps of the iq_entries latest issue cycles

@@ -274,6 +274,7 @@ cdef class OutOfOrderCore(TimingModel):
         self.sq_commit = <int64_t*> <size_t> buf("sq", sq_entries, np.int64, -1)
         self.sq_addr = <uint64_t*> <size_t> buf("sqa", sq_entries, np.uint64, 0)
         self.sq_size = <uint32_t*> <size_t> buf("sqs", sq_entries, np.uint32, 0)
+        self.sq_data = <int64_t*> <size_t> buf("sqd", sq_entries, np.int64, -1)
         self.int_free = <int64_t*> <size_t> buf("ir", self.int_rename, np.int64, -1)
         self.fp_free = <int64_t*> <size_t> buf("fr", self.fp_rename, np.int64, -1)
         for q in range(N_QUEUES):
@@ -343,7 +344,7 @@ cdef class OutOfOrderCore(TimingModel):
         cdef uint8_t rd = di.rd & 63
         cdef int64_t n = <int64_t> self.n
         cdef int64_t m = self.ring_mask
-        cdef int64_t f, d, t, issue, done, c, b, a, k, j
+        cdef int64_t f, d, t, issue, done, c, b, a, k, j, std
         cdef int64_t slot_idx
         cdef uint32_t lat, fstall = 0, mlat = 0
         cdef uint64_t line, last_line, target, predicted, end, s_end
@@ -459,7 +460,11 @@ cdef class OutOfOrderCore(TimingModel):
             t = self.reg_ready[src]
             ic = self.reg_cause[src]
         src = di.rs2 & 63
-        if src and self.reg_ready[src] > t:
+        std = d + 1                                       # O13: a store's data half (STD)
+        if is_store:
+            if src and self.reg_ready[src] > std:
+                std = self.reg_ready[src]
+        elif src and self.reg_ready[src] > t:
             t = self.reg_ready[src]
             ic = self.reg_cause[src]
         src = di.rs3 & 63
@@ -499,7 +504,8 @@ cdef class OutOfOrderCore(TimingModel):
                 k += 1
             if forwarded:
                 self.forwarded += 1
-                done = issue + self.forward_latency
+                b = self.sq_data[j] if self.sq_data[j] > issue else issue
+                done = b + self.forward_latency
                 data_level = 1
             else:
                 if replayed:
@@ -518,6 +524,11 @@ cdef class OutOfOrderCore(TimingModel):
             cc = _level(OP_BE_MEM_L1, data_level)
             if self.tracing:
                 self._note(issue, di.mem_addr, mlat, di.mem_size, ACC_AMO, lvl)
+        elif is_store:
+            # O13/O17: done when both halves have issued (STA on its port, STD when the
+            # data is ready); a late STD is a dependence on the data's producer.
+            done = (issue if issue > std else std) + 1
+            cc = self.reg_cause[di.rs2 & 63] if std > issue else OP_FLOW
         else:
             done = issue + self.latency[oc]
             cc = OP_BE_UNITS if self.latency[oc] > 1 else OP_FLOW
@@ -527,7 +538,9 @@ cdef class OutOfOrderCore(TimingModel):
         if is_store or is_amo:
             if issue > self.max_store_issue:
                 self.max_store_issue = issue
-        _heap_push_bounded(self.iq_heap[q], &self.iq_count[q], self.iq_entries[q], issue)
+        # O9: the entry is freed when the instruction (both halves of a store) has issued
+        _heap_push_bounded(self.iq_heap[q], &self.iq_count[q], self.iq_entries[q],
+                           done - 1 if is_store else issue)
 
         # ---- commit (O19)
         c = done
@@ -632,6 +645,7 @@ cdef class OutOfOrderCore(TimingModel):
             self.sq_commit[j] = c
             self.sq_addr[j] = di.mem_addr
             self.sq_size[j] = di.mem_size if di.mem_size else 1
+            self.sq_data[j] = (std if std > issue else issue) if is_store else issue
             self.n_stores += 1
         if rd:
             self.reg_ready[rd] = done

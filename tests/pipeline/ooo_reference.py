@@ -38,6 +38,9 @@ class Inst:
     redirect: int           # O3: 0 none, 1 taken, 2 decode redirect, 3 mispredict
     fetch_stall: int        # O4 stall if this instruction starts a new line
     producers: list = None
+    data_producer: "Inst" = None  # O13: a store's data register's producer (its STD waits)
+    J: int = None                 # O13: a store's STD cycle
+    fwd_from: "Inst" = None       # O18: the store a load's data is forwarded from
     F: int = None
     D: int = None
     I: int = None
@@ -92,7 +95,13 @@ def simulate(stream, p, *, dcache, icache_stall, line_size=64, max_cycles=10_000
         size = d.get("mem_size", 0) or (8 if oc in (LOAD, STORE, AMO) else 0)
         i = Inst(k, oc, d["pc"], d.get("length", 4), d.get("rd", 0), srcs,
                  d.get("mem_addr", 0), size, d["redirect"], 0)
-        i.producers = [last_writer[r] for r in srcs if r in last_writer]
+        if oc == STORE:             # O13: the STA waits for the address (rs1) only
+            addr_src = [r for r in (d.get("rs1", 0),) if r]
+            data_src = d.get("rs2", 0)
+            i.producers = [last_writer[r] for r in addr_src if r in last_writer]
+            i.data_producer = last_writer.get(data_src) if data_src else None
+        else:
+            i.producers = [last_writer[r] for r in srcs if r in last_writer]
         if i.rd:
             last_writer[i.rd] = i
         insts.append(i)
@@ -115,6 +124,17 @@ def simulate(stream, p, *, dcache, icache_stall, line_size=64, max_cycles=10_000
         # queue or register entry (no fetch-buffer entry) in cycle t, and have issued.
         held_from = next_commit
         buffered_from = next_dispatch
+        # ---------------- the STD of a store, once its data's cycle is known (O13, O17,
+        # O18); in program order, so that a forwarding load sees its store's STD.
+        for i in insts[next_commit:next_dispatch]:
+            if i.oc == STORE and i.J is None:
+                q = i.data_producer
+                if q is None or q.X is not None:
+                    i.J = max(i.D + 1, q.X if q is not None else 0)
+            if i.oc == STORE and i.X is None and i.I is not None and i.J is not None:
+                i.X = max(i.I, i.J) + 1
+            if i.fwd_from is not None and i.X is None and i.fwd_from.J is not None:
+                i.X = max(i.I, i.fwd_from.J) + p.store_forward_latency
         # ---------------- commit (O19)
         c = 0
         while next_commit < n and c < p.commit_width:
@@ -161,13 +181,19 @@ def simulate(stream, p, *, dcache, icache_stall, line_size=64, max_cycles=10_000
                         break
                 if s is not None and (s.C is None or s.C >= t):
                     if s.addr <= i.addr and i.addr + i.size <= s.addr + s.size:
-                        i.I, i.X, i.port, i.forwarded = t, t + p.store_forward_latency, port, True
+                        i.I, i.port, i.forwarded, i.fwd_from = t, port, True, s
+                        if s.J is not None:
+                            i.X = max(t, s.J) + p.store_forward_latency
                     else:
                         i.replay_on = s
                     continue
                 i.replay_on = None
                 i.I, i.port = t, port
                 i.X = t + max(1, dcache(i))
+            elif i.oc == STORE:
+                i.I, i.port = t, port
+                if i.J is not None:
+                    i.X = max(t, i.J) + 1
             elif i.oc == AMO:
                 i.I, i.port = t, port
                 i.X = t + max(1, dcache(i))
@@ -186,7 +212,9 @@ def simulate(stream, p, *, dcache, icache_stall, line_size=64, max_cycles=10_000
                 break
             q = QUEUE[UNIT[i.oc]]
             if sum(1 for j in window if QUEUE[UNIT[j.oc]] == q
-                   and (j.I is None or j.I >= t)) >= iq_size[q]:      # O9
+                   and (j.I is None or j.I >= t
+                        or (j.oc == STORE and (j.J is None or j.J >= t)))) \
+                    >= iq_size[q]:                                    # O9
                 break
             if i.oc in (LOAD, AMO) and sum(1 for j in window if j.oc in (LOAD, AMO)) \
                     >= p.lq_entries:                                  # O10

@@ -155,8 +155,18 @@ def test_random_streams_cover_every_mechanism():
             # port conflicts: an instruction issued later than its operands allowed
             totals["port_waits"] = totals.get("port_waits", 0) + int(
                 (rec["cause"] == 12).sum())
+            # O13: a store's data half later than its address half
+            st = rec["opclass"] == STORE
+            totals["late_std"] = totals.get("late_std", 0) + int(
+                (rec["done"][st] > rec["issue"][st] + 1).sum())
+            # O18: a forwarding load waiting for its store's data
+            fw = rec["forwarded"] == 1
+            totals["late_forward"] = totals.get("late_forward", 0) + int(
+                (rec["done"][fw] > rec["issue"][fw] + CONFIGS[name].get(
+                    "store_forward_latency", 4)).sum())
     for key in ("core.rob_full_cycles", "core.iq_full_cycles", "core.lq_full_cycles",
                 "core.sq_full_cycles", "core.regs_full_cycles", "core.fetch_buffer_full_cycles",
                 "core.serialise_cycles", "core.loads_forwarded", "core.load_replays",
-                "bpred.mispredicts", "bpred.decode_redirects", "port_waits"):
+                "bpred.mispredicts", "bpred.decode_redirects", "port_waits", "late_std",
+                "late_forward"):
         assert totals[key] > 0, key
