@@ -112,8 +112,10 @@ cdef class OutOfOrderCore(TimingModel):
     cdef int64_t* sq_data                # STD cycle: the store's data is in its SQ entry
     cdef int64_t* int_free               # rename rings: commit of the last writers
     cdef int64_t* fp_free
-    cdef int64_t* iq_heap[N_QUEUES]      # min-heaps of the iq_entries latest issue cycles
-    cdef int64_t iq_count[N_QUEUES]
+    cdef int64_t* iq_ring[N_QUEUES]      # the iq_entries latest release cycles, sorted
+    cdef int64_t iq_count[N_QUEUES]      # ascending from iq_head (a ring of iq_mask + 1)
+    cdef int64_t iq_head[N_QUEUES]
+    cdef int64_t iq_mask[N_QUEUES]
     cdef int64_t* cal_tag                # port calendar: cycle held by the slot
     cdef uint32_t* cal_used              # ports taken in that cycle (bit per port)
     cdef int64_t unit_free[MAX_PORTS][N_UNITS]   # unpipelined unit busy until
@@ -121,6 +123,7 @@ cdef class OutOfOrderCore(TimingModel):
     cdef object _owners
     # state
     cdef uint64_t n, n_loads, n_stores, n_int_w, n_fp_w
+    cdef int64_t lq_head, sq_head, int_head, fp_head   # ring slot of the oldest entry
     cdef int64_t reg_ready[64]
     cdef uint8_t reg_cause[64]
     cdef int64_t fetch_ready

@@ -3,8 +3,8 @@
 For every retired instruction consume() computes, in program order and in O(window) at
 worst, the cycle it is fetched, dispatched, issued, done and committed, from the rules
 O1..O20 of docs/pipeline-ooo.md (quoted below), per-resource rings of release cycles
-(ROB, LQ, SQ, rename registers, fetch buffer), min-heaps of the issue queues' release
-cycles, a per-cycle calendar of issue ports and register ready times. No loop runs over
+(ROB, LQ, SQ, rename registers, fetch buffer), sorted rings of the issue queues' latest
+release cycles, a per-cycle calendar of issue ports and register ready times. No loop runs over
 idle cycles: the port search only steps over cycles whose ports are taken.
 
 Why program order is exact: every rule gives an instruction's times from OLDER
@@ -109,40 +109,26 @@ cdef inline uint64_t _branch_target(DynInst* di) noexcept nogil:
     return di.pc + <uint64_t> imm
 
 
-cdef inline void _heap_push_bounded(int64_t* h, int64_t* count, int64_t cap,
-                                    int64_t v) noexcept nogil:
-    """Keep the `cap` largest values pushed so far in min-heap h (h[0] = smallest kept)."""
-    cdef int64_t i, c, n = count[0]
-    cdef int64_t tmp
-    if n < cap:
-        i = n
-        h[i] = v
+cdef inline void _keep_latest(int64_t* r, int64_t* head, int64_t* count, int64_t mask,
+                              int64_t cap, int64_t v) noexcept nogil:
+    """Keep the `cap` largest values pushed so far, sorted ascending in the ring r from
+    r[head] (the smallest kept). Release cycles come nearly in increasing order, so the
+    insertion usually stops at once: O(1) where a heap would sift every time."""
+    cdef int64_t h = head[0], n = count[0], i
+    if n >= cap:
+        if v <= r[h & mask]:
+            return
+        h += 1                       # drop the smallest
+        head[0] = h & mask
+        h &= mask
+        n -= 1
+    else:
         count[0] = n + 1
-        while i > 0:
-            c = (i - 1) >> 1
-            if h[c] <= h[i]:
-                break
-            tmp = h[c]
-            h[c] = h[i]
-            h[i] = tmp
-            i = c
-        return
-    if v <= h[0]:
-        return
-    h[0] = v
-    i = 0
-    while True:
-        c = 2 * i + 1
-        if c >= n:
-            break
-        if c + 1 < n and h[c + 1] < h[c]:
-            c += 1
-        if h[i] <= h[c]:
-            break
-        tmp = h[c]
-        h[c] = h[i]
-        h[i] = tmp
-        i = c
+    i = h + n                        # slot after the largest
+    while i > h and r[(i - 1) & mask] > v:
+        r[i & mask] = r[(i - 1) & mask]
+        i -= 1
+    r[i & mask] = v
 
 
 def _parse_ports(spec):
@@ -278,7 +264,12 @@ cdef class OutOfOrderCore(TimingModel):
         self.int_free = <int64_t*> <size_t> buf("ir", self.int_rename, np.int64, -1)
         self.fp_free = <int64_t*> <size_t> buf("fr", self.fp_rename, np.int64, -1)
         for q in range(N_QUEUES):
-            self.iq_heap[q] = <int64_t*> <size_t> buf(f"q{q}", self.iq_entries[q], np.int64, 0)
+            size = 1
+            while size < self.iq_entries[q]:
+                size *= 2
+            self.iq_ring[q] = <int64_t*> <size_t> buf(f"q{q}", size, np.int64, 0)
+            self.iq_mask[q] = size - 1
+            self.iq_head[q] = 0
             self.iq_count[q] = 0
         self.cal_tag = <int64_t*> <size_t> buf("ct", CAL_SIZE, np.int64, -1)
         self.cal_used = <uint32_t*> <size_t> buf("cu", CAL_SIZE, np.uint32, 0)
@@ -289,6 +280,7 @@ cdef class OutOfOrderCore(TimingModel):
         for i in range(N_UNITS):
             self.unp_last[i] = 0
         self.n = self.n_loads = self.n_stores = self.n_int_w = self.n_fp_w = 0
+        self.lq_head = self.sq_head = self.int_head = self.fp_head = 0
         for i in range(64):
             self.reg_ready[i] = 0
             self.reg_cause[i] = OP_BE_DEPENDENCE
@@ -418,28 +410,28 @@ cdef class OutOfOrderCore(TimingModel):
             d = b
             dc = OP_BE_ROB_FULL
         if self.iq_count[q] >= self.iq_entries[q]:        # O9: issue queue full
-            b = self.iq_heap[q][0] + 1
+            b = self.iq_ring[q][self.iq_head[q]] + 1
             if b > d:
                 self.iq_full += <uint64_t> (b - d)
                 d = b
                 dc = OP_BE_IQ_FULL
         if is_load or is_amo:                             # O10: load queue full
-            b = self.lq_commit[self.n_loads % self.lq_entries] + 1
+            b = self.lq_commit[self.lq_head] + 1
             if b > d:
                 self.lq_full += <uint64_t> (b - d)
                 d = b
                 dc = OP_BE_LSQ_FULL
         if is_store or is_amo:                            # O10: store queue full
-            b = self.sq_commit[self.n_stores % self.sq_entries] + 1
+            b = self.sq_commit[self.sq_head] + 1
             if b > d:
                 self.sq_full += <uint64_t> (b - d)
                 d = b
                 dc = OP_BE_LSQ_FULL
         if rd:                                            # O11: a free physical register
             if rd < 32:
-                b = self.int_free[self.n_int_w % self.int_rename] + 1
+                b = self.int_free[self.int_head] + 1
             else:
-                b = self.fp_free[self.n_fp_w % self.fp_rename] + 1
+                b = self.fp_free[self.fp_head] + 1
             if b > d:
                 self.regs_full += <uint64_t> (b - d)
                 d = b
@@ -487,8 +479,9 @@ cdef class OutOfOrderCore(TimingModel):
             end = di.mem_addr + (di.mem_size if di.mem_size else 1)
             # O18: the youngest older store that overlaps and is still in the SQ
             k = 0
+            j = self.sq_head
             while k < self.sq_entries and <uint64_t> k < self.n_stores:
-                j = (<int64_t> self.n_stores - 1 - k) % self.sq_entries
+                j = (j if j > 0 else self.sq_entries) - 1     # the next older store
                 if self.sq_commit[j] < issue:
                     break                                 # it and all older have left the SQ
                 s_end = self.sq_addr[j] + self.sq_size[j]
@@ -539,8 +532,8 @@ cdef class OutOfOrderCore(TimingModel):
             if issue > self.max_store_issue:
                 self.max_store_issue = issue
         # O9: the entry is freed when the instruction (both halves of a store) has issued
-        _heap_push_bounded(self.iq_heap[q], &self.iq_count[q], self.iq_entries[q],
-                           done - 1 if is_store else issue)
+        _keep_latest(self.iq_ring[q], &self.iq_head[q], &self.iq_count[q], self.iq_mask[q],
+                     self.iq_entries[q], done - 1 if is_store else issue)
 
         # ---- commit (O19)
         c = done
@@ -638,10 +631,12 @@ cdef class OutOfOrderCore(TimingModel):
         self.last_fcause = fc
         self.last_dcause = dc
         if is_load or is_amo:
-            self.lq_commit[self.n_loads % self.lq_entries] = c
+            self.lq_commit[self.lq_head] = c
+            self.lq_head = self.lq_head + 1 if self.lq_head + 1 < self.lq_entries else 0
             self.n_loads += 1
         if is_store or is_amo:
-            j = self.n_stores % self.sq_entries
+            j = self.sq_head
+            self.sq_head = self.sq_head + 1 if self.sq_head + 1 < self.sq_entries else 0
             self.sq_commit[j] = c
             self.sq_addr[j] = di.mem_addr
             self.sq_size[j] = di.mem_size if di.mem_size else 1
@@ -651,10 +646,12 @@ cdef class OutOfOrderCore(TimingModel):
             self.reg_ready[rd] = done
             self.reg_cause[rd] = cc if (is_load or is_amo) else OP_BE_DEPENDENCE
             if rd < 32:
-                self.int_free[self.n_int_w % self.int_rename] = c
+                self.int_free[self.int_head] = c
+                self.int_head = self.int_head + 1 if self.int_head + 1 < self.int_rename else 0
                 self.n_int_w += 1
             else:
-                self.fp_free[self.n_fp_w % self.fp_rename] = c
+                self.fp_free[self.fp_head] = c
+                self.fp_head = self.fp_head + 1 if self.fp_head + 1 < self.fp_rename else 0
                 self.n_fp_w += 1
         if serial:
             self.serial_until = c + 1
