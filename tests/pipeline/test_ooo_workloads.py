@@ -63,3 +63,13 @@ def test_workload_trace_agrees_with_reference(name, overrides):
     # the window really filled and the memory system was really in the way
     assert (rec["commit"] - rec["dispatch"]).max() > 20
     assert rec["mem_latency"].max() > 10
+
+
+def test_matmul_on_the_boom_medium_preset_retires_more_than_one_per_cycle():
+    """The issue's acceptance run (at the test size): IPC above 1 on the 2-wide preset,
+    and a CPI stack that sums exactly to the cycles (O20)."""
+    r = cyclesim.run("matmul", "40", preset="boom_medium")
+    assert r.status == "exited", r.message
+    assert r.stats["core.ipc"] > 1.2
+    assert int(r.cpi_stack().sum()) == int(r.stats["core.cycles"])
+    assert r.stats["commit_slots.retiring"] == r.instructions
