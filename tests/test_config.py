@@ -116,7 +116,10 @@ RULES = [
     ({"l1d.policy": "mru"}, "l1d.policy = 'mru': unknown replacement policy; known ones are "
                             "drrip, fifo, lru, plru, random, ship, srrip"),
     ({"l2.write_policy": "write_around"}, "use one of write_back, write_through"),
-    ({"core.model": "ooo"}, "core.model = 'ooo': unknown value; use one of inorder"),
+    ({"core.model": "dataflow"}, "core.model = 'dataflow': unknown core model; known ones "
+                                 "are inorder, ooo."),
+    ({"core.model": "ooo", "core.model_params.rob_entries": 0},
+     "core.model_params.rob_entries = 0: must be at least 1."),
     ({"core.forwarding": "partial"}, "use one of full, none"),
     ({"core.branch_resolve_stage": "WB"}, "use one of ID, EX, MEM"),
     ({"core.frequency": 0}, "core.frequency = 0Hz: must be a positive frequency"),
