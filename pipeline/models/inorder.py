@@ -1,0 +1,20 @@
+"""The scalar in-order pipeline (docs/pipeline.md). Its parameters are the fields of
+[core] itself (forwarding, branch_resolve_stage, latencies), kept there so that existing
+configs keep working."""
+from pipeline.models import CORE_MODELS
+
+_CORE_FIELDS = ("forwarding", "branch_resolve_stage", "mul_latency", "div_latency",
+                "div_pipelined", "fadd_latency", "fmul_latency", "fma_latency",
+                "fdiv_latency", "fsqrt_latency", "fcvt_latency", "long_ops_pipelined",
+                "fetch_blocking", "mem_blocking", "store_buffer_entries")
+
+
+@CORE_MODELS.register("inorder", help="Scalar in-order IF ID EX MEM WB pipeline.",
+                      source="Patterson & Hennessy, Computer Organization and Design, "
+                             "RISC-V Edition, ch. 4")
+def make_inorder(params, *, core, predictor, btb, ras, l1i, l1d):
+    from pipeline.inorder import InOrderCore
+    kwargs = {name: getattr(core, name) for name in _CORE_FIELDS}
+    return InOrderCore(l1i, l1d, predictor, btb, ras,
+                       fetch_line_size=getattr(l1i, "line_size", 64),
+                       data_line_size=getattr(l1d, "line_size", 64), **kwargs)
