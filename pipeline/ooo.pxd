@@ -138,6 +138,7 @@ cdef class OutOfOrderCore(TimingModel):
     # counters
     cdef uint64_t slots[OP_COUNT]
     cdef uint64_t instructions, loads, stores, amos, forwarded, replays
+    cdef uint64_t block_ops, hints           # cbo.* performed, prefetch.* hints (O21)
     cdef int64_t base_cycle
     cdef uint64_t rob_full, iq_full, lq_full, sq_full, regs_full, fb_full, serial_stall
     cdef uint64_t branches, mispredicts, jumps, jump_mispredicts, decode_redirects
@@ -149,7 +150,7 @@ cdef class OutOfOrderCore(TimingModel):
     cdef uint64_t trace_first, trace_count
     cdef OooRecord* otrace
     cdef MemRecord* mtrace
-    cdef uint64_t n_otrace, n_mtrace, cap_mtrace
+    cdef uint64_t n_otrace, n_mtrace, cap_otrace, cap_mtrace
     cdef object _otrace_owner, _mtrace_owner
     cdef MemRecord acc[4]
     cdef int n_acc

@@ -16,14 +16,14 @@ import numpy as np
 
 from libc.stdint cimport int64_t, uint8_t, uint16_t, uint32_t, uint64_t
 
-from caches.base cimport MemoryLevel
+from caches.base cimport CBO_FLUSH, MemoryLevel
 from pipeline.bpred cimport BTB, RAS, DirectionPredictor
 from pipeline.model cimport TimingModel
 from pipeline.trace cimport MemRecord, PipeRecord
 from pipeline.types cimport (ACC_AMO, ACC_IFETCH, ACC_LOAD, ACC_STORE, OC_ALU, OC_AMO, OC_BRANCH,
-                             OC_COUNT, OC_DIV, OC_FADD, OC_FCVT, OC_FDIV, OC_FMA, OC_FMUL,
-                             OC_FSQRT, OC_JAL, OC_JALR, OC_LOAD, OC_MUL, OC_NOP, OC_STORE,
-                             OC_SYSTEM, REG_NONE, DynInst)
+                             OC_CBO, OC_CLMUL, OC_COUNT, OC_DIV, OC_FADD, OC_FCVT, OC_FDIV,
+                             OC_FMA, OC_FMUL, OC_FSQRT, OC_JAL, OC_JALR, OC_LOAD, OC_MUL,
+                             OC_NOP, OC_POPCOUNT, OC_STORE, OC_SYSTEM, REG_NONE, DynInst)
 
 from cyclesim.errors import ConfigError
 from pipeline.bpred import BTB as _BTB, RAS as _RAS, make_predictor
@@ -40,7 +40,9 @@ PART_NAMES = ("retiring", "frontend_icache_l1", "frontend_icache_l2", "frontend_
               "backend_core_regs_full", "backend_core_serialise", "backend_core_memory_order")
 assert len(PART_NAMES) == OP_COUNT
 OPCLASS_NAMES = ("alu", "branch", "jal", "jalr", "load", "store", "amo", "mul", "div",
-                 "fadd", "fmul", "fma", "fdiv", "fsqrt", "fcvt", "system", "nop")
+                 "fadd", "fmul", "fma", "fdiv", "fsqrt", "fcvt", "system", "nop",
+                 "popcount", "clmul", "cbo")
+assert len(OPCLASS_NAMES) == OC_COUNT
 # The shared trace's cause column speaks the in-order CPI parts (pipeline/trace.pyx):
 # each commit-slot part maps to the nearest one (255 = no stall stays 255).
 _INORDER_CAUSE = np.full(256, 255, np.uint8)
@@ -173,6 +175,7 @@ cdef class OutOfOrderCore(TimingModel):
         mul_latency, div_latency, div_pipelined = p.mul_latency, p.div_latency, p.div_pipelined
         fadd_latency, fmul_latency, fma_latency = p.fadd_latency, p.fmul_latency, p.fma_latency
         fdiv_latency, fsqrt_latency, fcvt_latency = p.fdiv_latency, p.fsqrt_latency, p.fcvt_latency
+        popcount_latency, clmul_latency = p.popcount_latency, p.clmul_latency
         self.l1i = l1i
         self.l1d = l1d
         self.dirpred = predictor if predictor is not None else make_predictor("gshare")
@@ -201,7 +204,10 @@ cdef class OutOfOrderCore(TimingModel):
                  <int> OC_AMO: U_LOAD, <int> OC_MUL: U_MUL, <int> OC_DIV: U_DIV,
                  <int> OC_FADD: U_FPU, <int> OC_FMUL: U_FPU, <int> OC_FMA: U_FPU,
                  <int> OC_FDIV: U_FDIV, <int> OC_FSQRT: U_FDIV, <int> OC_FCVT: U_FPU,
-                 <int> OC_SYSTEM: U_ALU, <int> OC_NOP: U_ALU}
+                 <int> OC_SYSTEM: U_ALU, <int> OC_NOP: U_ALU,
+                 # O17: cpop and clmul on the multiplier's port (pipelined); O21: a cbo.*
+                 # is a store (a prefetch.* is sent to the load unit in consume)
+                 <int> OC_POPCOUNT: U_MUL, <int> OC_CLMUL: U_MUL, <int> OC_CBO: U_STORE}
         lats = {<int> OC_MUL: ("mul_latency", mul_latency),
                 <int> OC_DIV: ("div_latency", div_latency),
                 <int> OC_FADD: ("fadd_latency", fadd_latency),
@@ -209,7 +215,9 @@ cdef class OutOfOrderCore(TimingModel):
                 <int> OC_FMA: ("fma_latency", fma_latency),
                 <int> OC_FDIV: ("fdiv_latency", fdiv_latency),
                 <int> OC_FSQRT: ("fsqrt_latency", fsqrt_latency),
-                <int> OC_FCVT: ("fcvt_latency", fcvt_latency)}
+                <int> OC_FCVT: ("fcvt_latency", fcvt_latency),
+                <int> OC_POPCOUNT: ("popcount_latency", popcount_latency),
+                <int> OC_CLMUL: ("clmul_latency", clmul_latency)}
         for i in range(OC_COUNT):
             self.unit_of[i] = units[i]
             self.latency[i] = 1
@@ -340,7 +348,7 @@ cdef class OutOfOrderCore(TimingModel):
         cdef int64_t slot_idx
         cdef uint32_t lat, fstall = 0, mlat = 0
         cdef uint64_t line, last_line, target, predicted, end, s_end
-        cdef bint is_load, is_store, is_amo, serial, hit, pred_taken
+        cdef bint is_load, is_store, is_amo, serial, hit, pred_taken, is_block, is_hint
         cdef bint mispredicted = False, decode_redirect = False, taken_flow = False
         cdef bint forwarded = False, replayed = False
         cdef int64_t empty
@@ -350,7 +358,11 @@ cdef class OutOfOrderCore(TimingModel):
         is_store = oc == OC_STORE
         is_amo = oc == OC_AMO
         serial = oc == OC_SYSTEM or is_amo
-        u = self.unit_of[oc]
+        # O21: prefetch.* (ORI encodings) is a load hint; cbo.* a store to the block
+        is_hint = oc == OC_CBO and (di.raw & 0x7F) == 0x13
+        is_block = oc == OC_CBO and not is_hint
+        is_store = is_store or is_block
+        u = U_LOAD if is_hint else self.unit_of[oc]
         q = _QUEUE_OF_UNIT_C(u)
         self.n_acc = 0
 
@@ -485,7 +497,7 @@ cdef class OutOfOrderCore(TimingModel):
                 if self.sq_commit[j] < issue:
                     break                                 # it and all older have left the SQ
                 s_end = self.sq_addr[j] + self.sq_size[j]
-                if self.sq_addr[j] < end and di.mem_addr < s_end:
+                if self.sq_size[j] and self.sq_addr[j] < end and di.mem_addr < s_end:
                     if self.sq_addr[j] <= di.mem_addr and end <= s_end:
                         forwarded = True
                     else:
@@ -517,6 +529,22 @@ cdef class OutOfOrderCore(TimingModel):
             cc = _level(OP_BE_MEM_L1, data_level)
             if self.tracing:
                 self._note(issue, di.mem_addr, mlat, di.mem_size, ACC_AMO, lvl)
+        elif is_hint:
+            # O21: the hint looks its line up at issue; nothing waits for it
+            line = (di.mem_addr >> self.dline_shift) << self.dline_shift
+            if ((di.raw >> 20) & 31) == 0:          # prefetch.i
+                line = (di.mem_addr >> self.line_shift) << self.line_shift
+                mlat = self.l1i.access(di.pc, line, ACC_IFETCH, <uint64_t> issue, &lvl)
+                if self.tracing:
+                    self._note(issue, line, mlat, 1u << self.line_shift, ACC_IFETCH, lvl)
+            else:
+                mlat = self._data_access(di.pc, line, 1, ACC_LOAD, issue, &lvl)
+                if self.tracing:
+                    self._note(issue, line, mlat, 1u << self.dline_shift, ACC_LOAD, lvl)
+            data_level = lvl
+            self.hints += 1
+            done = issue + 1
+            cc = OP_FLOW
         elif is_store:
             # O13/O17: done when both halves have issued (STA on its port, STD when the
             # data is ready); a late STD is a dependence on the data's producer.
@@ -542,7 +570,17 @@ cdef class OutOfOrderCore(TimingModel):
         b = self.r_commit[(n - self.commit_width) & m] + 1
         if b > c:
             c = b
-        if is_store:
+        if is_block:
+            # O21: performed on the L1D at commit, like a store's write (not waited for)
+            self.block_ops += 1
+            line = (di.mem_addr >> self.dline_shift) << self.dline_shift
+            k = (di.raw >> 20) & 0xFFF
+            lat = self.l1d.block_op(di.pc, line, CBO_FLUSH if k == 0 else <uint8_t> k,
+                                    <uint64_t> c)
+            data_level = 1
+            if self.tracing:
+                self._note(c, line, lat, 1u << self.dline_shift, ACC_STORE, 1)
+        elif is_store:
             self.stores += 1
             lat = self._data_access(di.pc, di.mem_addr, di.mem_size, ACC_STORE, c, &lvl)
             data_level = lvl
@@ -640,6 +678,10 @@ cdef class OutOfOrderCore(TimingModel):
             self.sq_commit[j] = c
             self.sq_addr[j] = di.mem_addr
             self.sq_size[j] = di.mem_size if di.mem_size else 1
+            if is_block:     # O21: cbo.zero holds its zeroed block; clean/flush no data
+                self.sq_addr[j] = (di.mem_addr >> self.dline_shift) << self.dline_shift
+                self.sq_size[j] = (1u << self.dline_shift) if ((di.raw >> 20) & 0xFFF) == 4 \
+                    else 0
             self.sq_data[j] = (std if std > issue else issue) if is_store else issue
             self.n_stores += 1
         if rd:
@@ -684,7 +726,7 @@ cdef class OutOfOrderCore(TimingModel):
         self.instructions += 1
         self.op_counts[oc] += 1
         if self.tracing and di.seq - self.trace_first < self.trace_count:
-            if self.trace_pipe:
+            if self.trace_pipe and self.n_otrace < self.cap_otrace:
                 self._record(di, f, d, issue, done, c, fstall, mlat, redirect, port,
                              forwarded, replayed, cc, data_level, fetch_level)
             if self.trace_mem:
@@ -769,6 +811,7 @@ cdef class OutOfOrderCore(TimingModel):
             self.op_counts[i] = 0
         self.instructions = self.loads = self.stores = self.amos = 0
         self.forwarded = self.replays = 0
+        self.block_ops = self.hints = 0
         self.rob_full = self.iq_full = self.lq_full = self.sq_full = self.regs_full = 0
         self.fb_full = self.serial_stall = 0
         self.branches = self.mispredicts = self.jumps = self.jump_mispredicts = 0
@@ -816,6 +859,8 @@ cdef class OutOfOrderCore(TimingModel):
             "core.commit_width": int(self.commit_width),
             "core.loads_forwarded": self.forwarded,
             "core.load_replays": self.replays,
+            "core.cache_block_ops": self.block_ops,
+            "core.prefetch_hints": self.hints,
             "core.rob_full_cycles": self.rob_full,
             "core.iq_full_cycles": self.iq_full,
             "core.lq_full_cycles": self.lq_full,
@@ -846,22 +891,49 @@ cdef class OutOfOrderCore(TimingModel):
         })
         return d
 
-    def enable_trace(self, first_seq=0, count=100_000, pipeline=True, memory=False):
-        """Record instructions first_seq .. first_seq+count-1 (by retirement number)."""
+    def enable_trace(self, first_seq=0, count=100_000, pipeline=True, memory=False,
+                     capacity=None):
+        """Record instructions first_seq .. first_seq+count-1 (by retirement number).
+        With `capacity` (instructions), the buffers hold only that many instructions'
+        records and the engine empties them with drain_traces() before they fill (a
+        window streamed to disk); records past a full buffer are dropped."""
         if count < 0 or first_seq < 0:
             raise ValueError("trace window first_seq and count must not be negative.")
+        held = count if capacity is None else min(count, int(capacity))
         self.trace_first = first_seq
         self.trace_count = count
         self.trace_pipe = bool(pipeline)
         self.trace_mem = bool(memory)
-        self._otrace_owner = np.zeros(count if pipeline else 0, OOO_DTYPE)
-        self._mtrace_owner = np.zeros(4 * count if memory else 0, MEM_DTYPE)
+        self._otrace_owner = np.zeros(held if pipeline else 0, OOO_DTYPE)
+        self._mtrace_owner = np.zeros(4 * held if memory else 0, MEM_DTYPE)
         self.otrace = <OooRecord*> <size_t> self._otrace_owner.ctypes.data
         self.mtrace = <MemRecord*> <size_t> self._mtrace_owner.ctypes.data
         self.n_otrace = 0
         self.n_mtrace = 0
-        self.cap_mtrace = 4 * count if memory else 0
+        self.cap_otrace = held if pipeline else 0
+        self.cap_mtrace = 4 * held if memory else 0
         self.tracing = bool(pipeline or memory) and count > 0
+
+    def drain_traces(self, copy=True):
+        """(pipeline records, memory records) taken so far, in the shared layouts, and the
+        buffers emptied for the records that follow (copy=False: memory records are views,
+        valid only until the core runs again)."""
+        p = self.pipeline_trace()          # a new array already
+        m = self.memory_trace()
+        if copy:
+            m = m.copy()
+        self.n_otrace = 0
+        self.n_mtrace = 0
+        return p, m
+
+    def trace_room(self):
+        """Instructions that can still be recorded before a buffer is full."""
+        room = (1 << 62)
+        if self.trace_pipe:
+            room = min(room, self.cap_otrace - self.n_otrace)
+        if self.trace_mem:
+            room = min(room, (self.cap_mtrace - self.n_mtrace) // 4)
+        return room
 
     def disable_trace(self):
         """Stop recording; records already taken stay readable."""

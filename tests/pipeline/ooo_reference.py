@@ -15,13 +15,25 @@ from dataclasses import dataclass
 
 ALU, BRANCH, JAL, JALR, LOAD, STORE, AMO, MUL, DIV = range(9)
 FADD, FMUL, FMA, FDIV, FSQRT, FCVT, SYSTEM, NOP = range(9, 17)
+POPCOUNT, CLMUL, CBO = range(17, 20)
+# O21: a cbo.* (clean, flush, zero, inval) is timed as a store to its block, a prefetch.*
+# as a load hint; the reference tells them apart by these pseudo op classes.
+BLOCK, HINT = 100, 101
 OPCLASS = {"alu": ALU, "branch": BRANCH, "jal": JAL, "jalr": JALR, "load": LOAD,
            "store": STORE, "amo": AMO, "mul": MUL, "div": DIV, "fadd": FADD, "fmul": FMUL,
            "fma": FMA, "fdiv": FDIV, "fsqrt": FSQRT, "fcvt": FCVT, "system": SYSTEM,
-           "nop": NOP}
+           "nop": NOP, "popcount": POPCOUNT, "clmul": CLMUL, "cbo": CBO}
 UNIT = {ALU: "alu", SYSTEM: "alu", NOP: "alu", BRANCH: "branch", JAL: "branch",
         JALR: "branch", MUL: "mul", DIV: "div", LOAD: "load", AMO: "load", STORE: "store",
-        FADD: "fpu", FMUL: "fpu", FMA: "fpu", FCVT: "fpu", FDIV: "fdiv", FSQRT: "fdiv"}
+        FADD: "fpu", FMUL: "fpu", FMA: "fpu", FCVT: "fpu", FDIV: "fdiv", FSQRT: "fdiv",
+        POPCOUNT: "mul", CLMUL: "mul", BLOCK: "store", HINT: "load"}
+STORES = (STORE, BLOCK)        # O13/O17: a store's two halves; O10 SQ; O16; O18
+
+
+def cbo_kind(raw):
+    """O21: HINT for prefetch.i/r/w (ORI encodings), else BLOCK with its funct12
+    (0 inval, 1 clean, 2 flush, 4 zero)."""
+    return (HINT, None) if raw & 0x7F == 0x13 else (BLOCK, (raw >> 20) & 0xFFF)
 QUEUE = {"alu": 0, "branch": 0, "mul": 0, "div": 0, "load": 1, "store": 1, "fpu": 2, "fdiv": 2}
 
 
@@ -77,7 +89,8 @@ def simulate(stream, p, *, dcache, icache_stall, line_size=64, max_cycles=10_000
     """Run `stream` (dicts with oc, pc, length, rd, rs1, rs2, rs3, mem_addr, mem_size,
     redirect) on OooParams p. dcache(inst) -> latency of its L1D access; icache_stall(inst)
     -> O4 stall when it starts a new fetch line. Returns the list of Inst with F D I X C."""
-    lat = {ALU: 1, BRANCH: 1, JAL: 1, JALR: 1, STORE: 1, SYSTEM: 1, NOP: 1,
+    lat = {ALU: 1, BRANCH: 1, JAL: 1, JALR: 1, STORE: 1, SYSTEM: 1, NOP: 1, HINT: 1,
+           POPCOUNT: p.popcount_latency, CLMUL: p.clmul_latency,
            MUL: p.mul_latency, DIV: p.div_latency, FADD: p.fadd_latency,
            FMUL: p.fmul_latency, FMA: p.fma_latency, FDIV: p.fdiv_latency,
            FSQRT: p.fsqrt_latency, FCVT: p.fcvt_latency}
@@ -93,9 +106,15 @@ def simulate(stream, p, *, dcache, icache_stall, line_size=64, max_cycles=10_000
         srcs = [r for r in (d.get("rs1", 0), d.get("rs2", 0), d.get("rs3", 0)) if r]
         oc = d["oc"]
         size = d.get("mem_size", 0) or (8 if oc in (LOAD, STORE, AMO) else 0)
+        addr = d.get("mem_addr", 0)
+        if oc == CBO:
+            oc, funct = cbo_kind(d["raw"])
+            if oc == BLOCK:       # O21: the SQ entry is the block; clean/flush hold no data
+                addr = addr // line_size * line_size
+                size = line_size if funct == 4 else 0
         i = Inst(k, oc, d["pc"], d.get("length", 4), d.get("rd", 0), srcs,
-                 d.get("mem_addr", 0), size, d["redirect"], 0)
-        if oc == STORE:             # O13: the STA waits for the address (rs1) only
+                 addr, size, d["redirect"], 0)
+        if oc in STORES:             # O13: the STA waits for the address (rs1) only
             addr_src = [r for r in (d.get("rs1", 0),) if r]
             data_src = d.get("rs2", 0)
             i.producers = [last_writer[r] for r in addr_src if r in last_writer]
@@ -127,11 +146,11 @@ def simulate(stream, p, *, dcache, icache_stall, line_size=64, max_cycles=10_000
         # ---------------- the STD of a store, once its data's cycle is known (O13, O17,
         # O18); in program order, so that a forwarding load sees its store's STD.
         for i in insts[next_commit:next_dispatch]:
-            if i.oc == STORE and i.J is None:
+            if i.oc in STORES and i.J is None:
                 q = i.data_producer
                 if q is None or q.X is not None:
                     i.J = max(i.D + 1, q.X if q is not None else 0)
-            if i.oc == STORE and i.X is None and i.I is not None and i.J is not None:
+            if i.oc in STORES and i.X is None and i.I is not None and i.J is not None:
                 i.X = max(i.I, i.J) + 1
             if i.fwd_from is not None and i.X is None and i.fwd_from.J is not None:
                 i.X = max(i.I, i.fwd_from.J) + p.store_forward_latency
@@ -154,7 +173,7 @@ def simulate(stream, p, *, dcache, icache_stall, line_size=64, max_cycles=10_000
             u = UNIT[i.oc]
             if i.oc in (LOAD, AMO) and any(s.I is None or s.I > t - 1
                                            for s in insts[held_from:i.k]
-                                           if s.oc in (STORE, AMO)):
+                                           if s.oc in (STORE, BLOCK, AMO)):
                 continue                                              # O16
             if u in unpipelined and any(o.I is None for o in insts[held_from:i.k]
                                         if UNIT[o.oc] == u):
@@ -175,7 +194,7 @@ def simulate(stream, p, *, dcache, icache_stall, line_size=64, max_cycles=10_000
             if i.oc == LOAD:
                 s = None
                 for o in reversed(insts[held_from:i.k]):              # O18
-                    if o.oc in (STORE, AMO) and o.addr < i.addr + i.size \
+                    if o.oc in (STORE, BLOCK, AMO) and o.size and o.addr < i.addr + i.size \
                             and i.addr < o.addr + o.size:
                         s = o
                         break
@@ -190,7 +209,7 @@ def simulate(stream, p, *, dcache, icache_stall, line_size=64, max_cycles=10_000
                 i.replay_on = None
                 i.I, i.port = t, port
                 i.X = t + max(1, dcache(i))
-            elif i.oc == STORE:
+            elif i.oc in STORES:
                 i.I, i.port = t, port
                 if i.J is not None:
                     i.X = max(t, i.J) + 1
@@ -213,13 +232,14 @@ def simulate(stream, p, *, dcache, icache_stall, line_size=64, max_cycles=10_000
             q = QUEUE[UNIT[i.oc]]
             if sum(1 for j in window if QUEUE[UNIT[j.oc]] == q
                    and (j.I is None or j.I >= t
-                        or (j.oc == STORE and (j.J is None or j.J >= t)))) \
+                        or (j.oc in STORES and (j.J is None or j.J >= t)))) \
                     >= iq_size[q]:                                    # O9
                 break
             if i.oc in (LOAD, AMO) and sum(1 for j in window if j.oc in (LOAD, AMO)) \
                     >= p.lq_entries:                                  # O10
                 break
-            if i.oc in (STORE, AMO) and sum(1 for j in window if j.oc in (STORE, AMO)) \
+            if i.oc in (STORE, BLOCK, AMO) \
+                    and sum(1 for j in window if j.oc in (STORE, BLOCK, AMO)) \
                     >= p.sq_entries:
                 break
             if 0 < i.rd < 32 and sum(1 for j in window if 0 < j.rd < 32) \

@@ -12,8 +12,8 @@ from pipeline.bpred import BTB, RAS, make_predictor
 from pipeline.models.ooo import OooParams
 from pipeline.ooo import OutOfOrderCore
 
-from ooo_reference import (ALU, AMO, BRANCH, DIV, FADD, FDIV, FMA, JAL, JALR, LOAD, MUL, NOP,
-                           STORE, SYSTEM, predict, simulate)
+from ooo_reference import (ALU, AMO, BLOCK, BRANCH, CBO, CLMUL, DIV, FADD, FDIV, FMA, JAL, JALR,
+                           LOAD, MUL, NOP, POPCOUNT, STORE, SYSTEM, predict, simulate)
 
 CODE = 0x10000
 DATA = 0x80000
@@ -47,18 +47,38 @@ DCACHE = {"tiny": 3, "medium": 12, "wide": 4, "dividers": 2}
 ICACHE = {"tiny": 1, "medium": 3, "wide": 1, "dividers": 2}    # latency; hit is 1
 
 
-def random_stream(rng, n):
+# O21: cbo.inval/clean/flush/zero (MISC-MEM, funct3 2, funct12 0/1/2/4) and
+# prefetch.i/r/w (ORI rd=x0, imm[4:0] = 0/1/3), base register in rs1 (bits 19:15).
+CBO_RAW = [(f << 20) | (2 << 12) | 0x0F for f in (0, 1, 2, 4)] \
+    + [(k << 20) | (6 << 12) | 0x13 for k in (0, 1, 3)]
+
+
+def random_stream(rng, n, rva22=False):
     """Random instructions with random dependences, op classes, overlapping loads and
-    stores of 1-8 bytes, and branches/jumps to random targets in a small code region."""
+    stores of 1-8 bytes, and branches/jumps to random targets in a small code region;
+    rva22: also cpop, clmul, cache-block operations and prefetch hints."""
     weights = [(ALU, 30), (MUL, 5), (DIV, 2), (LOAD, 18), (STORE, 12), (BRANCH, 10),
                (JAL, 3), (JALR, 2), (FADD, 4), (FMA, 3), (FDIV, 1), (SYSTEM, 1), (NOP, 2),
                (AMO, 1)]
+    if rva22:
+        weights += [(POPCOUNT, 4), (CLMUL, 4), (CBO, 8)]
     kinds = [k for k, w in weights for _ in range(w)]
     pc = CODE
     out = []
     for _ in range(n):
         oc = rng.choice(kinds)
         d = dict(oc=oc, pc=pc, length=4)
+        if oc == CBO:
+            raw = rng.choice(CBO_RAW)
+            d["rs1"] = rng.choice(INT_REGS)
+            d["raw"] = raw | (d["rs1"] << 15)
+            d["mem_addr"] = DATA + rng.randrange(0, 48)
+            d["taken"], d["next_pc"] = False, pc + 4
+            out.append(d)
+            pc += 4
+            if pc >= CODE + 4 * 256:
+                pc = CODE
+            continue
         fp = oc in (FADD, FMA, FDIV)
         regs = FP_REGS if fp else INT_REGS
         if oc not in (STORE, BRANCH, SYSTEM, NOP) and not (oc == JALR and rng.random() < .5):
@@ -86,7 +106,7 @@ def random_stream(rng, n):
 
 NAMES = {ALU: "alu", MUL: "mul", DIV: "div", LOAD: "load", STORE: "store", BRANCH: "branch",
          JAL: "jal", JALR: "jalr", FADD: "fadd", FMA: "fma", FDIV: "fdiv", SYSTEM: "system",
-         NOP: "nop", AMO: "amo"}
+         NOP: "nop", AMO: "amo", POPCOUNT: "popcount", CLMUL: "clmul", CBO: "cbo"}
 
 
 def run_fast(stream, params, dlat, ilat):
@@ -96,7 +116,7 @@ def run_fast(stream, params, dlat, ilat):
     feed(core, [dict(pc=d["pc"], opclass=NAMES[d["oc"]], rd=d.get("rd", 0),
                      rs1=d.get("rs1", 0), rs2=d.get("rs2", 0), rs3=d.get("rs3", 0),
                      mem_addr=d.get("mem_addr", 0), mem_size=d.get("mem_size", 0),
-                     taken=d["taken"], next_pc=d["next_pc"],
+                     taken=d["taken"], next_pc=d["next_pc"], raw=d.get("raw"),
                      target=d["next_pc"] if d["oc"] == BRANCH and d["taken"] else
                      (d["pc"] + 64 if d["oc"] == BRANCH else None))
                 for d in stream])
@@ -170,3 +190,29 @@ def test_random_streams_cover_every_mechanism():
                 "bpred.mispredicts", "bpred.decode_redirects", "port_waits", "late_std",
                 "late_forward"):
         assert totals[key] > 0, key
+
+
+@pytest.mark.parametrize("name", sorted(CONFIGS))
+@pytest.mark.parametrize("seed", range(3))
+def test_rva22_streams_agree_with_reference(name, seed):
+    """Streams with cpop/clmul (O17 on the multiplier's ports), cbo.* (O21: stores of their
+    block, cbo.zero forwarding its zeros) and prefetch.* (O21: load hints) as well."""
+    rng = random.Random(seed * 7919 + len(name))
+    stream = random_stream(rng, 700, rva22=True)
+    for d, kind in zip(stream, predict(stream)):
+        d["redirect"] = kind
+    p = OooParams().updated(CONFIGS[name]).updated({"popcount_latency": 2 + seed,
+                                                    "clmul_latency": 5})
+    core = run_fast(stream, p, DCACHE[name], ICACHE[name])
+    rec = core.ooo_trace()
+    ref = simulate(stream, p, dcache=lambda i: DCACHE[name],
+                   icache_stall=lambda i: ICACHE[name] - 1)
+    compare(rec, ref)
+    assert [bool(x) for x in rec["forwarded"]] == [i.forwarded for i in ref]
+    s = core.stats()
+    assert s["core.op.popcount"] > 0 and s["core.op.clmul"] > 0 and s["core.op.cbo"] > 0
+    assert s["core.cache_block_ops"] + s["core.prefetch_hints"] == s["core.op.cbo"]
+    assert s["core.prefetch_hints"] > 0 and s["core.cache_block_ops"] > 0
+    # some load really forwarded from a cbo.zero
+    zero = {i.k for i in ref if i.oc == BLOCK and i.size}
+    assert any(i.fwd_from is not None and i.fwd_from.k in zero for i in ref)
