@@ -1,4 +1,4 @@
-# The out-of-order core (instruction-driven). Timing rules: docs/pipeline-ooo.md (O1..O20).
+# The out-of-order core (instruction-driven). Timing rules: docs/pipeline-ooo.md (O1..O21).
 from libc.stdint cimport int64_t, uint8_t, uint16_t, uint32_t, uint64_t
 
 from caches.base cimport MemoryLevel

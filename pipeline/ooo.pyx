@@ -2,7 +2,7 @@
 
 For every retired instruction consume() computes, in program order and in O(window) at
 worst, the cycle it is fetched, dispatched, issued, done and committed, from the rules
-O1..O20 of docs/pipeline-ooo.md (quoted below), per-resource rings of release cycles
+O1..O21 of docs/pipeline-ooo.md (quoted below), per-resource rings of release cycles
 (ROB, LQ, SQ, rename registers, fetch buffer), sorted rings of the issue queues' latest
 release cycles, a per-cycle calendar of issue ports and register ready times. No loop runs over
 idle cycles: the port search only steps over cycles whose ports are taken.
