@@ -145,8 +145,9 @@ t_after: ld a2, 16(s0)
 def test_o21_prefetch_is_a_hint_nothing_waits_for(asm):
     """prefetch.r 192(s0), a line not yet touched: it issues on the load port and is done
     at I + 1 although its line misses (nothing waits for a hint); it does not wait for the
-    older store's address (O16 is for loads). After the fence the load of that line hits
-    (the blocking L1D installs a missed line at once): X = I + 1."""
+    older store's address (O16 is for loads). The load of that line comes after a fence, a
+    41-cycle miss and another fence (O12), when the prefetch's fill is long done: a hit,
+    X = I + 1."""
     r = asm(WARM + """
   li s1, 5
 t_div: div s2, s1, s1
@@ -154,6 +155,8 @@ t_div: div s2, s1, s1
 t_st: sd s1, 7(s3)
 t_pf: prefetch.r 192(s0)
 f2: fence
+t_miss: ld a2, 320(s0)
+f3: fence
 t_ld: ld a1, 192(s0)
 """)
     _, _, i_st, _, _ = r.st("t_st")
@@ -161,5 +164,6 @@ t_ld: ld a1, 192(s0)
     assert x == i + 1
     assert i < i_st            # issued before the store, whose address waits for the div
     _, _, il, xl, _ = r.st("t_ld")
+    assert r.st("t_miss")[3] == r.st("t_miss")[2] + 41 and il > i + 41
     assert xl == il + 1
     assert r.result.stats["core.prefetch_hints"] == 1
