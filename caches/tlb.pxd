@@ -68,3 +68,5 @@ cdef class Translator(MemoryLevel):
     cdef readonly PageTableWalker walker
     cdef bint has_l2
     cdef uint64_t n_l2_lookups, n_walks, translation_cycles, walk_cycles
+    # Physical address of `addr`, translated at `now`; the translation time in t[0].
+    cdef uint64_t _translate(self, uint64_t addr, uint64_t now, uint32_t* t) noexcept nogil

@@ -475,8 +475,7 @@ cdef class Translator(MemoryLevel):
         self.name = name
         self.n_l2_lookups = self.n_walks = self.translation_cycles = self.walk_cycles = 0
 
-    cdef uint32_t access(self, uint64_t pc, uint64_t addr, uint8_t kind, uint64_t now,
-                         uint8_t* served_by) noexcept nogil:
+    cdef uint64_t _translate(self, uint64_t addr, uint64_t now, uint32_t* t_out) noexcept nogil:
         cdef uint64_t ppn = 0
         cdef uint8_t size = 0
         cdef uint32_t t = self.l1.hit_latency, w
@@ -495,10 +494,23 @@ cdef class Translator(MemoryLevel):
                     self.l2.insert(addr, ppn, size)
             self.l1.insert(addr, ppn, size)
         self.translation_cycles += t
-        return t + self.cache.access(
-            pc, (ppn << PAGE_SHIFT)
-            + (addr & (((<uint64_t> 1) << (PAGE_SHIFT + LEVEL_BITS * size)) - 1)),
-            kind, now + t, served_by)
+        t_out[0] = t
+        return (ppn << PAGE_SHIFT) \
+            + (addr & (((<uint64_t> 1) << (PAGE_SHIFT + LEVEL_BITS * size)) - 1))
+
+    cdef uint32_t access(self, uint64_t pc, uint64_t addr, uint8_t kind, uint64_t now,
+                         uint8_t* served_by) noexcept nogil:
+        cdef uint32_t t = 0
+        cdef uint64_t pa = self._translate(addr, now, &t)
+        return t + self.cache.access(pc, pa, kind, now + t, served_by)
+
+    cdef uint32_t block_op(self, uint64_t pc, uint64_t addr, uint8_t op,
+                           uint64_t now) noexcept nogil:
+        """cbo.* take a virtual address too (RISC-V CMO specification 1.0.1): the block
+        operation goes to the physical block once the translation is known."""
+        cdef uint32_t t = 0
+        cdef uint64_t pa = self._translate(addr, now, &t)
+        return t + self.cache.block_op(pc, pa, op, now + t)
 
     def access_py(self, uint64_t addr, kind, now=None, uint64_t pc=0):
         """One translated access from Python: (latency, level_id that served it). Without

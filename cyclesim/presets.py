@@ -129,9 +129,41 @@ def u74() -> SystemConfig:
     )
 
 
+def boom_medium() -> SystemConfig:
+    """The 2-wide out-of-order MediumBoom of BOOM v3 (riscv-boom WithNMediumBooms,
+    "try to match the Cortex-A9"; Zhao et al., SonicBOOM, CARRV 2020) on core.model = ooo:
+    fetch 4, decode/rename/commit 2, 64-entry ROB, 80 integer and 64 FP physical registers,
+    issue queues of 20 (integer, 2 ports), 12 (memory, 1 port) and 16 (FP, 1 port)
+    entries, 16-entry load and store queues, a 16-entry fetch buffer, 4-cycle FMA, TAGE
+    prediction; 16 KiB 4-way L1I and L1D (64 sets x 4 ways x 64 B, 2 MSHRs). The L2,
+    DRAM, clock, latencies not in the BOOM config and the predictor geometry are
+    assumptions; docs/presets.md gives every field with its source."""
+    from pipeline.models.ooo import OooParams
+    from pipeline.predictors.tage import TageParams
+    ooo = OooParams(
+        fetch_width=4, fetch_buffer_entries=16, frontend_depth=3, decode_width=2,
+        rob_entries=64, int_phys_regs=80, fp_phys_regs=64, int_iq_entries=20,
+        mem_iq_entries=12, fp_iq_entries=16, int_ports="alu+branch+mul, alu+div",
+        mem_ports="load+store", fp_ports="fpu+fdiv", lq_entries=16, sq_entries=16,
+        commit_width=2, redirect_penalty=3, store_forward_latency=4,
+        memory_dependence="wait", mul_latency=3, div_latency=34, div_pipelined=False,
+        fadd_latency=4, fmul_latency=4, fma_latency=4, fdiv_latency=24, fsqrt_latency=30,
+        fcvt_latency=2)
+    return SystemConfig(
+        name="boom_medium",
+        core=CoreConfig(model="ooo", model_params=ooo, frequency=1e9),
+        bpred=BranchPredictorConfig(kind="tage", kind_params=TageParams(), btb_entries=512,
+                                    btb_assoc=4, ras_depth=32),
+        l1i=CacheConfig(size=16 * KiB, assoc=4, line_size=64, hit_latency=1, mshrs=2),
+        l1d=CacheConfig(size=16 * KiB, assoc=4, line_size=64, hit_latency=3, mshrs=2),
+        l2=CacheConfig(size=512 * KiB, assoc=8, line_size=64, hit_latency=16, mshrs=8),
+        l3=None,
+    )
+
+
 _PRESETS: dict[str, Callable[[], SystemConfig]] = {
     "default": default, "textbook": textbook, "embedded": embedded,
-    "application": application, "u74": u74,
+    "application": application, "u74": u74, "boom_medium": boom_medium,
 }
 
 

@@ -11,13 +11,12 @@ from dataclasses import dataclass
 
 from cyclesim.params import Params, param
 from cyclesim.registry import plugin_param, plugin_params
+from pipeline.models import CORE_MODELS
 from pipeline.predictors import PREDICTORS
 from cyclesim.units import is_power_of_two
 from cyclesim.isa.extensions import DEFAULT_ISA, HartIsa
 
 __all__ = ["CoreConfig", "BranchPredictorConfig", "CORE_MODELS"]
-
-CORE_MODELS = ("inorder",)
 
 # Pairing classes of the superscalar in-order model (pipeline/superscalar.pyx, rule S5).
 ISSUE_CLASSES = ("alu", "mem", "branch", "muldiv", "fp", "system")
@@ -30,10 +29,14 @@ _UNIT_LATENCIES = ("mul_latency", "div_latency", "fadd_latency", "fmul_latency",
 
 @dataclass(repr=False)
 class CoreConfig(Params):
-    """The in-order pipeline: clock, forwarding, branch resolution, functional units."""
+    """The core: its timing model and clock; the in-order pipeline's forwarding, branch
+    resolution and functional units (an out-of-order core has its own model_params)."""
 
-    model: str = param("inorder", choices=CORE_MODELS,
-                       help="Core timing model.")
+    model: str = plugin_param(CORE_MODELS, "inorder",
+                              help="Core timing model, a plug-in of pipeline/models/: "
+                                   "inorder (the fields below) or ooo (docs/pipeline-ooo.md, "
+                                   "its own table core.model_params).")
+    model_params: Params = plugin_params("model")
     isa: str = param(DEFAULT_ISA,
                      help="Extensions the hart has, as an ISA string like -march "
                           "(rv64gc_zba_zbb_zbs...); an instruction of any other is an "

@@ -121,7 +121,10 @@ RULES = [
     ({"l1d.policy": "mru"}, "l1d.policy = 'mru': unknown replacement policy; known ones are "
                             "drrip, fifo, lru, plru, random, ship, srrip"),
     ({"l2.write_policy": "write_around"}, "use one of write_back, write_through"),
-    ({"core.model": "ooo"}, "core.model = 'ooo': unknown value; use one of inorder"),
+    ({"core.model": "dataflow"}, "core.model = 'dataflow': unknown core model; known ones "
+                                 "are inorder, ooo."),
+    ({"core.model": "ooo", "core.model_params.rob_entries": 0},
+     "core.model_params.rob_entries = 0: must be at least 1."),
     ({"core.forwarding": "partial"}, "use one of full, none"),
     ({"core.branch_resolve_stage": "WB"}, "use one of ID, EX, MEM"),
     ({"core.frequency": 0}, "core.frequency = 0Hz: must be a positive frequency"),
@@ -283,7 +286,7 @@ def test_from_dict_with_preset_key():
     ({"l1i": None}, "l1i = None: must be a table"),
     ({"l3": "yes please"}, "l3 = 'yes please': use none to remove the level"),
     ({"preset": "bogus"}, "unknown preset 'bogus'; known presets are default, textbook, "
-                          "embedded, application, u74"),
+                          "embedded, application, u74, boom_medium"),
 ])
 def test_from_dict_errors(data, message):
     with pytest.raises(ConfigError) as e:
@@ -424,7 +427,8 @@ def test_resolve_config_errors(args, message):
 # -- presets ----------------------------------------------------------------------------------
 
 def test_presets():
-    assert presets.names() == ["default", "textbook", "embedded", "application", "u74"]
+    assert presets.names() == ["default", "textbook", "embedded", "application", "u74",
+                               "boom_medium"]
     for name in presets.names():
         c = presets.get(name)
         assert c.name == name
@@ -437,11 +441,18 @@ def test_presets():
     assert tb.l1d.assoc == 1 and tb.bpred.kind == "static_nt"
     app = presets.get("application")
     assert app.l2.size == 2 * MiB and app.core.frequency == 1.2e9
+    boom = presets.get("boom_medium")        # riscv-boom WithNMediumBooms (docs/presets.md)
+    mp = boom.core.model_params
+    assert boom.core.model == "ooo" and type(mp).__name__ == "OooParams"
+    assert (mp.decode_width, mp.commit_width, mp.rob_entries, mp.int_phys_regs,
+            mp.fp_phys_regs, mp.int_iq_entries, mp.mem_iq_entries, mp.fp_iq_entries,
+            mp.lq_entries, mp.sq_entries) == (2, 2, 64, 80, 64, 20, 12, 16, 16, 16)
+    assert boom.l1d.size == boom.l1i.size == 16 * KiB and boom.l1d.mshrs == 2
     a = presets.get("embedded")
     a.l1d.size = "4KiB"
     assert presets.get("embedded").l1d.size == 16 * KiB  # presets are fresh copies
     with pytest.raises(ConfigError, match="unknown preset 'big'; known presets are default, "
-                                          "textbook, embedded, application, u74"):
+                                          "textbook, embedded, application, u74, boom_medium"):
         presets.get("big")
 
 

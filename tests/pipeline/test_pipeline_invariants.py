@@ -187,9 +187,13 @@ def test_build_core_from_config_objects():
     # resolve stage MEM: taken branch under static_nt costs 3
     assert feed(core, [dict(opclass="branch", taken=True, target=0x10100),
                        dict(opclass="alu", rd=1)]) == 9
-    with pytest.raises(ConfigError, match="core.model"):
-        build_core(SimpleNamespace(**{**core_cfg.__dict__, "model": "ooo"}), bp, FixedLevel(1),
-                   FixedLevel(1))
+    with pytest.raises(ConfigError, match="core.model = 'dataflow': unknown core model; "
+                                          "known ones are .*ooo"):
+        build_core(SimpleNamespace(**{**core_cfg.__dict__, "model": "dataflow"}), bp,
+                   FixedLevel(1), FixedLevel(1))
+    ooo = build_core(SimpleNamespace(**{**core_cfg.__dict__, "model": "ooo"}), bp,
+                     FixedLevel(1), FixedLevel(1))
+    assert type(ooo).__name__ == "OutOfOrderCore"     # the registry's second model
     with pytest.raises(ConfigError, match="core.forwarding"):
         build_core(SimpleNamespace(**{**core_cfg.__dict__, "forwarding": "some"}), bp,
                    FixedLevel(1), FixedLevel(1))

@@ -1,0 +1,167 @@
+# The out-of-order core (instruction-driven). Timing rules: docs/pipeline-ooo.md (O1..O21).
+from libc.stdint cimport int64_t, uint8_t, uint16_t, uint32_t, uint64_t
+
+from caches.base cimport MemoryLevel
+from pipeline.bpred cimport BTB, RAS, DirectionPredictor
+from pipeline.model cimport TimingModel
+from pipeline.trace cimport MemRecord
+from pipeline.types cimport OC_COUNT, DynInst
+
+cdef enum:
+    U_ALU = 0          # functional-unit kinds an op class needs (a port offers a set)
+    U_BRANCH = 1       # branches and jumps
+    U_MUL = 2
+    U_DIV = 3
+    U_LOAD = 4         # loads and AMOs (the load pipeline of the LSU)
+    U_STORE = 5
+    U_FPU = 6          # FP add/mul/fma/convert
+    U_FDIV = 7         # FP divide and square root
+    N_UNITS = 8
+    Q_INT = 0          # issue queues
+    Q_MEM = 1
+    Q_FP = 2
+    N_QUEUES = 3
+    MAX_PORTS = 16
+    CAL_SIZE = 65536   # issue-port calendar: cycles tracked at once (power of two)
+
+# Parts of the commit-slot CPI stack (top-down style; names in ooo.pyx PART_NAMES).
+cdef enum:
+    OP_RETIRING = 0
+    OP_FE_ICACHE_L1 = 1      # front-end: I-cache miss served by level 1..4
+    OP_FE_ICACHE_L2 = 2
+    OP_FE_ICACHE_L3 = 3
+    OP_FE_ICACHE_MEM = 4
+    OP_FE_BANDWIDTH = 5      # front-end: fetch width, taken-branch bubbles, decode redirects, fill
+    OP_BAD_SPEC = 6          # mispredicted branches and jumps
+    OP_BE_MEM_L1 = 7         # back-end memory: load data from level 1..4 (or forwarded)
+    OP_BE_MEM_L2 = 8
+    OP_BE_MEM_L3 = 9
+    OP_BE_MEM_MEM = 10
+    OP_BE_DEPENDENCE = 11    # back-end core: waiting for a non-load producer
+    OP_BE_UNITS = 12         # back-end core: busy ports/units, multi-cycle latencies
+    OP_BE_ROB_FULL = 13
+    OP_BE_IQ_FULL = 14
+    OP_BE_LSQ_FULL = 15
+    OP_BE_REGS_FULL = 16
+    OP_BE_SERIALISE = 17     # fences, CSR accesses, ecalls, AMOs drain the window
+    OP_BE_MEM_ORDER = 18     # loads waiting for older stores / partial-overlap replays
+    OP_COUNT = 19
+    OP_FLOW = 254            # stage bound by its own previous stage (look further back)
+
+# One instruction of the out-of-order pipeline trace. Cycles are absolute.
+cdef struct OooRecord:
+    uint64_t seq
+    uint64_t pc
+    uint64_t next_pc
+    uint64_t mem_addr
+    int64_t fetch        # O1-O5: enters the fetch buffer
+    int64_t dispatch     # O6-O11: renamed, enters ROB, issue queue, LQ/SQ
+    int64_t issue        # O12-O16: leaves the issue queue on a port (final issue if replayed)
+    int64_t done         # O17: result available to consumers (forwarded)
+    int64_t commit       # O18-O19: retires
+    uint32_t raw
+    uint32_t fetch_stall     # I-cache stall cycles paid at fetch (beyond the L1I hit)
+    uint32_t mem_latency     # latency the data cache returned (0: no access / forwarded)
+    uint16_t op
+    uint8_t opclass
+    uint8_t rd
+    uint8_t rs1
+    uint8_t rs2
+    uint8_t rs3
+    uint8_t mem_size
+    uint8_t length
+    uint8_t taken
+    uint8_t redirect     # 0 none, 1 taken (bubble), 2 decode redirect, 3 mispredict
+    uint8_t port
+    uint8_t forwarded    # 1: load data forwarded from an older store
+    uint8_t replayed     # 1: load re-issued after a partially overlapping store committed
+    uint8_t cause        # OP_* charged with the empty commit slots before it
+    uint8_t served_by
+    uint8_t fetch_served_by
+
+cdef class OutOfOrderCore(TimingModel):
+    # wiring
+    cdef MemoryLevel l1i, l1d
+    cdef DirectionPredictor dirpred
+    cdef BTB btb
+    cdef RAS ras
+    # configuration
+    cdef int64_t fetch_width, fetch_buffer, frontend_depth, decode_width, commit_width
+    cdef int64_t rob_entries, lq_entries, sq_entries, int_rename, fp_rename
+    cdef int64_t redirect_penalty, forward_latency
+    cdef int64_t iq_entries[N_QUEUES]
+    cdef bint wait_for_stores            # memory dependence: loads wait for older stores
+    cdef uint32_t latency[OC_COUNT]
+    cdef uint8_t unit_of[OC_COUNT]
+    cdef bint pipelined[N_UNITS]
+    cdef int n_ports
+    cdef uint8_t port_list[N_UNITS][MAX_PORTS]
+    cdef int n_port_list[N_UNITS]
+    cdef uint32_t l1i_hit
+    cdef uint32_t line_shift, dline_shift
+    # per-instruction rings (index n & ring_mask)
+    cdef int64_t ring_mask
+    cdef int64_t* r_fetch
+    cdef int64_t* r_dispatch
+    cdef int64_t* r_commit
+    cdef uint8_t* r_dcause
+    cdef int64_t* lq_commit              # LQ ring: commit of the last lq_entries loads
+    cdef int64_t* sq_commit              # SQ ring: commit, address and size of stores
+    cdef uint64_t* sq_addr
+    cdef uint32_t* sq_size
+    cdef int64_t* sq_data                # STD cycle: the store's data is in its SQ entry
+    cdef int64_t* int_free               # rename rings: commit of the last writers
+    cdef int64_t* fp_free
+    cdef int64_t* iq_ring[N_QUEUES]      # the iq_entries latest release cycles, sorted
+    cdef int64_t iq_count[N_QUEUES]      # ascending from iq_head (a ring of iq_mask + 1)
+    cdef int64_t iq_head[N_QUEUES]
+    cdef int64_t iq_mask[N_QUEUES]
+    cdef int64_t* cal_tag                # port calendar: cycle held by the slot
+    cdef uint32_t* cal_used              # ports taken in that cycle (bit per port)
+    cdef int64_t unit_free[MAX_PORTS][N_UNITS]   # unpipelined unit busy until
+    cdef int64_t unp_last[N_UNITS]       # last issue of an unpipelined kind (program order)
+    cdef object _owners
+    # state
+    cdef uint64_t n, n_loads, n_stores, n_int_w, n_fp_w
+    cdef int64_t lq_head, sq_head, int_head, fp_head   # ring slot of the oldest entry
+    cdef int64_t reg_ready[64]
+    cdef uint8_t reg_cause[64]
+    cdef int64_t fetch_ready
+    cdef uint8_t fetch_cause, last_fcause, last_dcause
+    cdef uint64_t fetch_line
+    cdef bint fetch_line_valid
+    cdef int64_t max_store_issue
+    cdef int64_t serial_until            # younger instructions dispatch after this commit
+    cdef int64_t cur_commit              # cycle of the last commit
+    cdef int64_t used_slots              # commit slots used in that cycle
+    cdef uint8_t last_cause
+    # counters
+    cdef uint64_t slots[OP_COUNT]
+    cdef uint64_t instructions, loads, stores, amos, forwarded, replays
+    cdef uint64_t block_ops, hints           # cbo.* performed, prefetch.* hints (O21)
+    cdef int64_t base_cycle
+    cdef uint64_t rob_full, iq_full, lq_full, sq_full, regs_full, fb_full, serial_stall
+    cdef uint64_t branches, mispredicts, jumps, jump_mispredicts, decode_redirects
+    cdef uint64_t btb_hits, btb_misses, ras_hits, ras_mispredicts
+    cdef uint64_t op_counts[OC_COUNT]
+    # traces
+    cdef bint tracing
+    cdef bint trace_pipe, trace_mem
+    cdef uint64_t trace_first, trace_count
+    cdef OooRecord* otrace
+    cdef MemRecord* mtrace
+    cdef uint64_t n_otrace, n_mtrace, cap_otrace, cap_mtrace
+    cdef object _otrace_owner, _mtrace_owner
+    cdef MemRecord acc[4]
+    cdef int n_acc
+
+    cdef void consume(self, DynInst* di) noexcept nogil
+    cdef int64_t _take_port(self, uint8_t u, int64_t t, uint8_t* port) noexcept nogil
+    cdef uint32_t _data_access(self, uint64_t pc, uint64_t addr, uint32_t size, uint8_t kind,
+                               int64_t start, uint8_t* lvl) noexcept nogil
+    cdef void _record(self, DynInst* di, int64_t f, int64_t d, int64_t issue, int64_t done,
+                      int64_t c, uint32_t fstall, uint32_t mlat, uint8_t redirect,
+                      uint8_t port, bint forwarded, bint replayed, uint8_t cause,
+                      uint8_t data_level, uint8_t fetch_level) noexcept nogil
+    cdef void _note(self, int64_t cycle, uint64_t addr, uint32_t lat, uint32_t size,
+                    uint8_t kind, uint8_t level) noexcept nogil
