@@ -393,9 +393,12 @@ class System:
             from cyclesim.sampling.smarts import SmartsSchedule
             from cyclesim.sampling.warming import FunctionalWarmer
 
-            self.smarts = SmartsSchedule(opts.sampling, opts.sampling.resolve_period(
-                opts.max_insts), self.core, self.timing, self.hierarchy,
-                FunctionalWarmer(self.timing), start=int(self.core.instret))
+            period = opts.sampling.resolve_period(opts.max_insts)
+            self.smarts = SmartsSchedule(opts.sampling, period, self.core, self.timing,
+                                         self.hierarchy, FunctionalWarmer(self.timing),
+                                         start=int(self.core.instret),
+                                         offset=opts.sampling.resolve_offset(
+                                             period, resumed=int(self.core.instret) > 0))
         elif opts.sample_interval and self.timing is not None:
             self.env.process(self._sampler(int(opts.sample_interval)))
         if opts.max_cycles is not None:
@@ -423,7 +426,7 @@ class System:
         from cyclesim.sampling.smarts import estimate
 
         return estimate(self.smarts.rows, self.options.sampling, self.smarts.period,
-                        int(self.core.instret) - self._stats_base_inst)
+                        int(self.core.instret) - self._stats_base_inst, self.smarts.offset)
 
     def _sampled_stats(self) -> dict:
         from cyclesim.sampling.smarts import sampled_stats

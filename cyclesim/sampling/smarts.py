@@ -5,9 +5,13 @@ The procedure and the statistics are those of Wunderlich, Wenisch, Falsafi and H
 ISCA 2003 (docs/sampling.md gives the details):
 
 * The instruction stream is cut into *units* of U instructions. Every k-th unit is
-  measured: the k*U instructions of one period are functional warming (caches and branch
-  predictor updated, pipeline not timed), then W instructions of detailed warm-up (timed,
-  not measured), then the U measured instructions.
+  measured (systematic sampling), the first at offset j (units j, j + k, j + 2k, ...;
+  j = 0 by default, so the program's start-up is in the sample); before each measured
+  unit, W instructions of detailed warm-up (timed, not measured), and before those,
+  since the previous measured unit, functional warming (caches and branch predictor
+  updated, pipeline not timed). With j drawn uniformly from [0, k) every unit has the
+  inclusion probability 1/k and the sample mean is an unbiased estimate of the mean
+  unit CPI; a fixed j is one of those k equally likely samples.
 * From the n measured units' CPIs x_i: the estimate is the sample mean x̄, the coefficient
   of variation V = s / x̄ (s the sample standard deviation), and at confidence 1 - α the
   interval x̄ (1 ± z V / √n), with z the 1 - α/2 quantile of the standard normal (the
@@ -40,6 +44,13 @@ class SamplingSpec:
                   program's length, given by max_insts (k = max_insts // (n U)).
     confidence:   level of the confidence interval, in (0, 1).
     target_error: ε, relative half-width wanted, for the samples-needed figure.
+    offset:       j, the first measured unit (0 <= j < k); "random" draws j uniformly
+                  from [0, k) with `seed` (the textbook systematic sample). Default: 0
+                  for a run from the program's start (its first unit, timed from the
+                  cold start as the full run times it, represents the start-up), k - 1
+                  for a run resumed from a checkpoint (whose cold caches are not the
+                  program's state there: the first unit gets the longest warming).
+    seed:         seed of the random offset.
     """
 
     unit: int = 1000
@@ -48,6 +59,8 @@ class SamplingSpec:
     samples: int | None = None
     confidence: float = 0.95
     target_error: float = 0.02
+    offset: int | str | None = None
+    seed: int = 0
 
     DEFAULT_PERIOD = 100
 
@@ -67,6 +80,12 @@ class SamplingSpec:
         if not 0 < float(self.confidence) < 1:
             raise CyclesimError(f"sampling confidence = {self.confidence!r}: give a level "
                                 "between 0 and 1, e.g. 0.95")
+        if self.offset not in (None, "random") and (not isinstance(self.offset, int)
+                                        or isinstance(self.offset, bool) or self.offset < 0):
+            raise CyclesimError(f"sampling offset = {self.offset!r}: give the first measured "
+                                "unit as a whole number from 0 to period - 1, or 'random'")
+        if not isinstance(self.seed, int) or isinstance(self.seed, bool):
+            raise CyclesimError(f"sampling seed = {self.seed!r}: give a whole number")
         if not 0 < float(self.target_error) < 1:
             raise CyclesimError(f"sampling target_error = {self.target_error!r}: give a "
                                 "relative error between 0 and 1, e.g. 0.02 for ±2 %")
@@ -101,6 +120,9 @@ class SamplingSpec:
         out = {}
         for key, raw in value.items():
             kind = float if key in ("confidence", "target_error") else int
+            if key == "offset" and raw == "random":
+                out[key] = raw
+                continue
             if isinstance(raw, str):
                 try:
                     raw = kind(raw.replace("_", ""))
@@ -124,6 +146,20 @@ class SamplingSpec:
                                 "measured unit: lower warmup or raise period")
         return k
 
+    def resolve_offset(self, period: int, resumed: bool = False) -> int:
+        """j for this run: the default (0, or k - 1 when `resumed` from a checkpoint), the
+        fixed offset checked against k, or a seeded draw."""
+        if self.offset is None:
+            return period - 1 if resumed else 0
+        if self.offset == "random":
+            import random
+
+            return random.Random(self.seed).randrange(period)
+        if self.offset >= period:
+            raise CyclesimError(f"sampling offset j = {self.offset} is not below the period "
+                                f"k = {period}: give 0 <= offset < period")
+        return self.offset
+
 
 @dataclass
 class SamplingEstimate:
@@ -138,7 +174,7 @@ class SamplingEstimate:
     mpki:            per metric (l1d.mpki, bpred.mpki, ...): (estimate, low, high).
     units:           DataFrame, one row per measured unit: first instruction, cycles, cpi,
                      and the misses of each cache level and of the predictor.
-    period, unit, warmup: k, U, W as run; instructions: N, the whole run.
+    period, unit, warmup, offset: k, U, W, j as run; instructions: N, the whole run.
     message:         one sentence: the result, or why the target was not met and what to do.
     """
 
@@ -159,6 +195,7 @@ class SamplingEstimate:
     unit: int
     warmup: int
     instructions: int
+    offset: int = 0
     mpki: dict = field(default_factory=dict)
     units: object = None
     message: str = ""
@@ -196,7 +233,8 @@ def samples_needed(cv: float, confidence: float, target_error: float) -> int:
     return max(1, math.ceil((z_value(confidence) * cv / target_error) ** 2))
 
 
-def estimate(rows, spec: SamplingSpec, period: int, instructions: int) -> SamplingEstimate:
+def estimate(rows, spec: SamplingSpec, period: int, instructions: int,
+             offset: int = 0) -> SamplingEstimate:
     """The SMARTS estimate from the measured units `rows` (dicts with cycles and miss
     counts, see SmartsSchedule.record), for a run of `instructions` instructions."""
     import pandas as pd
@@ -221,8 +259,10 @@ def estimate(rows, spec: SamplingSpec, period: int, instructions: int) -> Sampli
     met = n >= MIN_SAMPLES_FOR_NORMAL and half <= spec.target_error
     pct = 100 * conf
     if n == 0:
-        message = (f"no unit was measured: the run ended before the first measured unit "
-                   f"(instruction {period * spec.unit:,}); lower period or unit")
+        message = (f"no unit was measured: the run ended before its first measured unit "
+                   f"was complete (its last instruction is the {(offset + 1) * spec.unit:,}th"
+                   f"{' of the run' if offset else ''}); lower "
+                   f"{'the offset or the unit' if offset else 'the unit'}")
     elif met:
         message = (f"CPI {cpi:.4f} ± {100 * half:.2f} % at {pct:g} % confidence from {n:,} "
                    f"units: within the target ±{100 * spec.target_error:g} %")
@@ -244,7 +284,7 @@ def estimate(rows, spec: SamplingSpec, period: int, instructions: int) -> Sampli
         ipc_high=1 / low if low > 0 else float("inf"), half_width=half, cv=cv, n=n,
         needed=needed, met=met, confidence=conf, target_error=float(spec.target_error),
         period=period, unit=spec.unit, warmup=spec.warmup, instructions=int(instructions),
-        mpki=mpki, units=units, message=message)
+        offset=int(offset), mpki=mpki, units=units, message=message)
 
 
 def _unit_columns(rows):
@@ -261,9 +301,10 @@ class SmartsSchedule:
     WARMING, DETAILED_WARMUP, MEASURE = "warming", "warmup", "measure"
 
     def __init__(self, spec: SamplingSpec, period: int, core, timing, hierarchy, warmer,
-                 start: int):
+                 start: int, offset: int = 0):
         self.spec = spec
         self.period = period
+        self.offset = int(offset)         # j: the first measured unit
         self.core = core                  # the functional core (cyclesim.isa.core.Core)
         self.timing = timing              # the detailed in-order core
         self.hierarchy = hierarchy
@@ -276,17 +317,27 @@ class SmartsSchedule:
 
     # -- where we are -----------------------------------------------------------------
     def _bounds(self, instret: int):
-        """(phase, first instruction of the next phase) at instret."""
+        """(phase, first instruction of the next phase) at instret.
+
+        Measured units begin at start + (j + m k) U, m = 0, 1, ...; the W instructions
+        before each are detailed warm-up, clipped at the run's start (a unit within W of
+        the start is preceded by detailed simulation from the start, which is what the
+        full run does there); the rest since the previous unit is functional warming."""
         u, w = self.spec.unit, self.spec.warmup
         length = self.period * u
-        base = self.start + (instret - self.start) // length * length
-        measure = base + length - u
-        warm = measure - w
+        first = self.start + self.offset * u
+        if instret < first:
+            unit = first
+        else:
+            unit = first + (instret - first) // length * length
+            if instret < unit + u:
+                return self.MEASURE, unit + u
+            unit += length
+        previous_end = unit - length + u if unit > first else self.start
+        warm = max(unit - w, previous_end)
         if instret < warm:
             return self.WARMING, warm
-        if instret < measure:
-            return self.DETAILED_WARMUP, measure
-        return self.MEASURE, base + length
+        return self.DETAILED_WARMUP, unit
 
     def _phase_at(self, instret):
         return self._bounds(instret)[0]
@@ -311,7 +362,7 @@ class SmartsSchedule:
                 self.warmer.take_over()
                 self.core.attach_timing(self.warmer)
         else:
-            if self.phase in (None, self.WARMING):
+            if self.phase == self.WARMING:     # (at the start the detailed core runs)
                 self.warmer.hand_back()
                 self.core.attach_timing(self.timing)
             if phase == self.MEASURE:
@@ -359,6 +410,7 @@ def sampled_stats(est: SamplingEstimate) -> dict:
         "sampling.period": est.period,
         "sampling.unit": est.unit,
         "sampling.warmup": est.warmup,
+        "sampling.offset": est.offset,
         "sampling.measured_instructions": est.n * est.unit,
     }
     for name, (value, low, high) in est.mpki.items():

@@ -8,6 +8,7 @@ import pytest
 
 import cyclesim
 from cyclesim.errors import CyclesimError
+from cyclesim.sampling import SamplingSpec
 
 
 def cli(*args):
@@ -36,13 +37,26 @@ def test_report_shows_the_estimate_and_the_verdict():
 def test_default_sampling_and_the_target_sentence():
     r = cyclesim.run("crc32", "24000", sampling=True)
     est = r.sampling
-    # 1.24 M instructions, one unit in 100: 12 units, too few for the normal approximation
-    assert (est.period, est.unit, est.warmup, est.n) == (100, 1000, 2000, 12)
+    # 1,243,128 instructions, one unit in 100 from offset 0: units at 0, 100,000, ...,
+    # 1,200,000 = 13 units, too few for the normal approximation
+    assert (est.period, est.unit, est.warmup, est.n) == (100, 1000, 2000, 13)
     assert not est.met
-    assert "NOT met" in est.message and "rerun with period=" in est.message
+    # The start-up unit (CPI 3.6 against about 1.06 after it) makes V large: n >= (z V /
+    # 0.02)^2 is over 2,000 units, and N / (U n) < 3, the least period W = 2000 fits in.
+    assert est.needed > 2000 and est.instructions // (1000 * est.needed) < 3
+    assert "NOT met" in est.message and "run it in full (no sampling)" in est.message
+    # 20 units alternating CPI 1.9 and 2.1 over N = 1e7: V = 0.1 x sqrt(20/19) / 2 =
+    # 0.0513, n >= (1.96 x 0.0513 / 0.02)^2 = 25.3 -> 26, at least 30 for the normal
+    # approximation; 30 units of 1000 in 1e7 instructions: one in 10,000,000 // 30,000 = 333.
+    from cyclesim.sampling.smarts import estimate
+
+    rows = [{"start": i, "cycles": 1900 if i % 2 else 2100} for i in range(20)]
+    other = estimate(rows, SamplingSpec(), period=100, instructions=10_000_000)
+    assert other.needed == 26 and not other.met
+    assert "rerun with period=333" in other.message
     assert list(est.units.columns[:2]) == ["start", "cycles"]
     assert set(est.units.columns) >= {"cpi", "l1d.misses", "l2.misses", "bpred.mispredicts"}
-    assert est.summary()["n"] == 12 and "units" not in est.summary()
+    assert est.summary()["n"] == 13 and "units" not in est.summary()
 
 
 @pytest.mark.parametrize("args,needle", [
@@ -74,7 +88,8 @@ def test_sampling_a_resumed_checkpoint(tmp_path):
     # the same instructions timed in full (statistics from instruction 500,000 on)
     full = cyclesim.run("sort", "12000", sample_interval=None, warmup=500_000)
     assert r.ok and r.stdout.endswith(full.stdout[-20:])
-    assert r.sampling.units["start"].iloc[0] == 500_000 + 9_000
+    # resumed: the default offset is k - 1 (the first unit after the longest warming)
+    assert r.sampling.units["start"].iloc[0] == 500_000 + 9_000 and r.sampling.offset == 9
     assert r.instructions == full.instructions
     assert abs(r.sampling.cpi / full.stats["core.cpi"] - 1) < 0.03
 
@@ -91,10 +106,12 @@ def test_sample_without_a_value_leaves_the_program_alone():
 
 
 def test_a_run_too_short_to_sample_says_so():
-    code, out, err = cli("run", "--sample", "--quiet", "hello")
+    # hello runs fewer than 100,000 instructions: its first unit never ends
+    code, out, err = cli("run", "--sample", "unit=100000,period=2", "--quiet", "hello")
     assert code == 0, err
-    assert "no unit was measured" in out and "lower period or unit" in out
-    code, out, err = cli("run", "--sample", "--json", "--quiet", "hello")
+    assert "no unit was measured" in out and "lower the unit" in out
+    code, out, err = cli("run", "--sample", "unit=100000,period=2", "--json", "--quiet",
+                         "hello")
     stats = json.loads(out)                  # strict JSON: no NaN or Infinity
     assert stats["sampling.units"] == 0 and stats["core.cpi"] is None
     assert stats["sampling.half_width"] is None

@@ -112,27 +112,66 @@ class _Stub:
 
 
 def test_schedule_phases_and_budgets():
-    # U = 100, W = 200, k = 5: period of 500 instructions = warming [0, 200),
-    # detailed warm-up [200, 400), measured [400, 500); then the same from 500.
+    # U = 100, W = 200, k = 5, offset j = 0: measured units begin at 0, 500, 1000, ...
+    # Unit 0 is measured from the (cold) start, as the full run times it; then warming
+    # [100, 300), detailed warm-up [300, 500) (the W before unit 500), measured [500, 600).
     log = []
     core, timing, hier, warmer = (_Stub(log) for _ in range(4))
     timing.name, warmer.name, hier.name = "detailed", "warmer", "hierarchy"
     sched = SmartsSchedule(SamplingSpec(unit=100, warmup=200, period=5), 5, core, timing,
                            hier, warmer, start=0)
-    assert sched.phase == "warming" and sched.budget(0) == 200 and sched.budget(150) == 50
-    assert log == [("take_over",), ("attach", "warmer")]
-    sched.boundary(150)                      # a syscall stopped the quantum early: nothing
-    assert sched.phase == "warming"
-    sched.boundary(200)
-    assert sched.phase == "warmup" and sched.budget(200) == 200
+    assert sched.phase == "measure" and sched.budget(0) == 100 and sched.budget(40) == 60
+    assert log == [("reset", "detailed"), ("reset", "hierarchy")]   # detailed core stays
+    sched.boundary(40)                       # a syscall stopped the quantum early: nothing
+    assert sched.phase == "measure"
+    sched.boundary(100)
+    assert sched.phase == "warming" and sched.budget(100) == 200 and sched.budget(150) == 150
+    assert log[-2:] == [("take_over",), ("attach", "warmer")]
+    sched.boundary(300)
+    assert sched.phase == "warmup" and sched.budget(300) == 200
     assert log[-2:] == [("hand_back",), ("attach", "detailed")]
-    sched.boundary(400)
-    assert sched.phase == "measure" and sched.budget(400) == 100
-    assert log[-2:] == [("reset", "detailed"), ("reset", "hierarchy")]
     sched.boundary(500)
-    assert sched.phase == "warming" and sched.budget(500) == 200
-    assert sched.rows == [{"start": 400, "cycles": 1234, "bpred.mispredicts": 3,
-                           "l1d.misses": 7}]
+    assert sched.phase == "measure" and sched.budget(500) == 100
+    assert log[-2:] == [("reset", "detailed"), ("reset", "hierarchy")]
+    sched.boundary(600)
+    assert sched.phase == "warming" and sched.budget(600) == 200
+    assert [r["start"] for r in sched.rows] == [0, 500]
+    assert sched.rows[0] == {"start": 0, "cycles": 1234, "bpred.mispredicts": 3,
+                             "l1d.misses": 7}
+
+
+def test_schedule_with_an_offset():
+    # U = 100, W = 200, k = 5, j = 3, start 1000: units begin at 1300, 1800, ...
+    # Before 1300 the W = 200 of warm-up would begin at 1100, after 100 instructions of
+    # warming [1000, 1100); then [1400, 1600) warming, [1600, 1800) warm-up.
+    log = []
+    core, timing, hier, warmer = (_Stub(log) for _ in range(4))
+    timing.name, warmer.name, hier.name = "detailed", "warmer", "hierarchy"
+    sched = SmartsSchedule(SamplingSpec(unit=100, warmup=200, period=5, offset=3), 5, core,
+                           timing, hier, warmer, start=1000, offset=3)
+    assert sched.phase == "warming" and sched.budget(1000) == 100
+    assert [sched._bounds(i) for i in (1100, 1300, 1400, 1600, 1800)] == [
+        ("warmup", 1300), ("measure", 1400), ("warming", 1600), ("warmup", 1800),
+        ("measure", 1900)]
+    # j = 1: the W before unit 1100 reaches back past the start: detailed from the start.
+    sched = SmartsSchedule(SamplingSpec(unit=100, warmup=200, period=5, offset=1), 5, core,
+                           timing, hier, warmer, start=1000, offset=1)
+    assert sched.phase == "warmup" and sched.budget(1000) == 100
+
+
+def test_offsets():
+    assert SamplingSpec().resolve_offset(10) == 0
+    assert SamplingSpec().resolve_offset(10, resumed=True) == 9
+    assert SamplingSpec(offset=0).resolve_offset(10, resumed=True) == 0
+    assert SamplingSpec(offset=9).resolve_offset(10) == 9
+    with pytest.raises(CyclesimError, match="not below the period"):
+        SamplingSpec(offset=10).resolve_offset(10)
+    with pytest.raises(CyclesimError, match="offset = -1"):
+        SamplingSpec(offset=-1)
+    drawn = {SamplingSpec(offset="random", seed=s).resolve_offset(10) for s in range(40)}
+    assert drawn <= set(range(10)) and len(drawn) > 5          # uniform over [0, k)
+    same = SamplingSpec.parse("offset=random,seed=7")
+    assert same.resolve_offset(10) == SamplingSpec(offset="random", seed=7).resolve_offset(10)
 
 
 def test_schedule_without_warming_measures_every_unit():

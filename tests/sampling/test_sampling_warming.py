@@ -53,9 +53,11 @@ def test_warming_leaves_the_state_of_a_detailed_run(name, args, kind):
     n = 150_000
     detailed = _system(name, args, kind, n)
     detailed.run()
-    # One measured unit at the very end: instructions 0 .. n-1 are functional warming.
+    # The first measured unit at offset n / u, i.e. at instruction n, where the run
+    # stops: instructions 0 .. n-1 are functional warming.
     u = 1000
-    warmed = _system(name, args, kind, n, sampling={"unit": u, "warmup": 0, "period": n // u + 1})
+    warmed = _system(name, args, kind, n, sampling={"unit": u, "warmup": 0, "offset": n // u,
+                                                    "period": n // u + 1})
     warmed.run()
     assert int(warmed.core.instret) == int(detailed.core.instret) == n
     assert warmed.smarts.warmer.instructions == n       # every one of them was warmed
@@ -77,9 +79,11 @@ def test_detailed_run_after_warming_counts_the_same_events(name, args, kind):
     full = _system(name, args, kind, n, warmup=n, max_insts=n + m)
     full.run()
     f = full.snapshot()
-    # Warming for n instructions, then one measured unit of m with no detailed warm-up.
+    # Warming for n instructions, then one measured unit of m (offset n / m) with no
+    # detailed warm-up.
     sampled = _system(name, args, kind, n, max_insts=n + m,
-                      sampling={"unit": m, "warmup": 0, "period": n // m + 1})
+                      sampling={"unit": m, "warmup": 0, "offset": n // m,
+                                "period": n // m + 1})
     sampled.run()
     assert [row["start"] for row in sampled.smarts.rows] == [n]
     t = sampled.timing.stats()
@@ -114,7 +118,8 @@ def test_same_line_filter_only_where_exact(extra, on):
     detailed, _, _ = prepare(name, *args, overrides=overrides, max_insts=n, sample_interval=None)
     detailed.run()
     warmed, _, _ = prepare(name, *args, overrides=overrides, max_insts=n, sample_interval=None,
-                           sampling={"unit": 1000, "warmup": 0, "period": n // 1000 + 1})
+                           sampling={"unit": 1000, "warmup": 0, "offset": n // 1000,
+                                     "period": n // 1000 + 1})
     warmed.run()
     assert warmed.smarts.warmer.filter_l1d == on
     assert _cache_state(warmed) == _cache_state(detailed)
