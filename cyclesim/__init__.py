@@ -44,9 +44,13 @@ def __getattr__(name):
     if name == "load_result":
         from cyclesim.results.store import load_result
         return load_result
+    if name in ("simpoint", "SimPoint"):
+        import importlib
+        sp = importlib.import_module("cyclesim.sampling.simpoint")
+        return sp.simpoint if name == "simpoint" else sp.SimPointSpec
     raise AttributeError(f"module 'cyclesim' has no attribute {name!r}")
 
 
 __all__ = ["run", "Config", "SystemConfig", "resolve_config", "presets", "workloads", "plot",
-           "SimResult", "load_result", "checkpoint", "sweep", "load_sweep", "caches",
+           "SimResult", "load_result", "checkpoint", "simpoint", "SimPoint", "sweep", "load_sweep", "caches",
            "CyclesimError", "ConfigError", "ProgramError", "WorkloadNotFound", "ArgumentError"]

@@ -51,6 +51,9 @@ class SamplingSpec:
                   for a run resumed from a checkpoint (whose cold caches are not the
                   program's state there: the first unit gets the longest warming).
     seed:         seed of the random offset.
+    first:        the instruction count (from the program's start) where the first
+                  measured unit begins, instead of an offset (SimPoint measures its one
+                  interval this way after a checkpoint's warm-up prefix).
     """
 
     unit: int = 1000
@@ -61,17 +64,18 @@ class SamplingSpec:
     target_error: float = 0.02
     offset: int | str | None = None
     seed: int = 0
+    first: int | None = None
 
     DEFAULT_PERIOD = 100
 
     def __post_init__(self):
-        for name in ("unit", "warmup", "period", "samples"):
+        for name in ("unit", "warmup", "period", "samples", "first"):
             value = getattr(self, name)
-            if value is None and name in ("period", "samples"):
+            if value is None and name in ("period", "samples", "first"):
                 continue
             if not isinstance(value, int) or isinstance(value, bool) or value < 0 \
-                    or (value == 0 and name != "warmup"):
-                least = "0" if name == "warmup" else "1"
+                    or (value == 0 and name not in ("warmup", "first")):
+                least = "0" if name in ("warmup", "first") else "1"
                 raise CyclesimError(f"sampling {name} = {value!r}: give a whole number of at "
                                     f"least {least}")
         if self.period is not None and self.samples is not None:
@@ -305,11 +309,17 @@ class SmartsSchedule:
         self.spec = spec
         self.period = period
         self.offset = int(offset)         # j: the first measured unit
+        self.start = int(start)           # instret where the run (unit 0) begins
+        self.first = self.start + self.offset * spec.unit if spec.first is None \
+            else int(spec.first)          # instret where the first measured unit begins
+        if self.first < self.start:
+            raise CyclesimError(f"sampling first = {spec.first:,} is before the run's start "
+                                f"(instruction {self.start:,}, where it resumed): give a "
+                                "later instruction")
         self.core = core                  # the functional core (cyclesim.isa.core.Core)
         self.timing = timing              # the detailed in-order core
         self.hierarchy = hierarchy
         self.warmer = warmer              # FunctionalWarmer of `timing`
-        self.start = int(start)           # instret where unit 0 begins
         self.rows: list[dict] = []
         self._cache_names = [name for name in hierarchy.levels if name.startswith("l")]
         self.phase = None
@@ -325,7 +335,7 @@ class SmartsSchedule:
         full run does there); the rest since the previous unit is functional warming."""
         u, w = self.spec.unit, self.spec.warmup
         length = self.period * u
-        first = self.start + self.offset * u
+        first = self.first
         if instret < first:
             unit = first
         else:

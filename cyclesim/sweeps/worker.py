@@ -70,6 +70,8 @@ def execute(task: dict, image: bytes | None = None) -> dict:
     """Run one point; never raises for a problem with the point itself."""
     point = task["point"]
     _maybe_die(point)
+    if task.get("checkpoint") is not None:
+        return _execute_checkpoint(task)
     image = task["image"] if image is None else image
     if task.get("trace") is not None:
         return _execute_trace(task, image)
@@ -87,6 +89,24 @@ def execute(task: dict, image: bytes | None = None) -> dict:
     stats = {k: float(v) for k, v in sorted(outcome.stats.items())}
     return {"status": status, "message": message, "run_status": outcome.status,
             "exit_code": None if outcome.exit_code is None else int(outcome.exit_code),
+            "stats": stats, "host_seconds": time.perf_counter() - started}
+
+
+def _execute_checkpoint(task: dict) -> dict:
+    """One point resumed from a checkpoint directory (SimPoint's simulation points,
+    cyclesim/sampling/simpoint.py): cyclesim.run(checkpoint=...) on the point's config."""
+    started = time.perf_counter()
+    try:
+        from cyclesim.api import run
+
+        r = run(task.get("program"), checkpoint=task["checkpoint"], config=task["config"],
+                sample_interval=None, progress=False, **task["options"])
+    except Exception as e:  # noqa: BLE001 (a bad point is a row, not a crash of the sweep)
+        return error_record(f"{type(e).__name__}: {e}")
+    status, message = classify(r.status, r.exit_code, r.message)
+    stats = {k: float(v) for k, v in sorted(r.stats.items())}
+    return {"status": status, "message": message, "run_status": r.status,
+            "exit_code": None if r.exit_code is None else int(r.exit_code),
             "stats": stats, "host_seconds": time.perf_counter() - started}
 
 
