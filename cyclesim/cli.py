@@ -111,6 +111,11 @@ def _parser() -> tuple[argparse.ArgumentParser, dict]:
                    help="SMARTS sampling (docs/sampling.md): functional warming between "
                         "measured units; e.g. --sample or --sample unit=1000,warmup=2000,"
                         "period=100,confidence=0.95,target_error=0.02")
+    s.add_argument("--simpoint", nargs="?", const="", default=None, metavar="KEY=VALUE,...",
+                   help="SimPoint sampling (docs/sampling.md): basic-block vectors per "
+                        "interval, k-means with a BIC-chosen k, one checkpoint and timed "
+                        "run per phase, weighted; e.g. --simpoint interval=1000000,max_k=10,"
+                        "warmup=100000,seed=0,workers=2")
     t = r.add_argument_group("traces and output")
     t.add_argument("--trace", action="append", default=[],
                    choices=("pipeline", "cycles", "memory"), help="record a trace (repeatable)")
@@ -295,6 +300,8 @@ def _cmd_run(a) -> int:
 
     if a.program is None and a.checkpoint is None:
         raise _Usage("run needs a program (a workload name or an ELF path) or --from DIR")
+    if getattr(a, "simpoint", None) is not None:
+        return _cmd_simpoint(a)
 
     window = None
     if a.trace_window is not None:
@@ -371,6 +378,80 @@ def _cmd_run(a) -> int:
     if getattr(result, "tmp_dir", None):
         print(f"[cyclesim] the guest's /tmp is kept in {result.tmp_dir}", file=sys.stderr)
     return exit_status(result)
+
+
+def _cmd_simpoint(a) -> int:
+    """`cyclesim run --simpoint`: the SimPoint estimate instead of one run."""
+    import cyclesim
+    from cyclesim.errors import CyclesimError
+
+    clash = [flag for flag, on in (("--from", a.checkpoint is not None),
+                                   ("--sample", a.sample is not None),
+                                   ("--mode functional", a.mode != "timing"),
+                                   ("--trace", bool(a.trace)), ("--roi", a.roi),
+                                   ("--warmup", a.warmup is not None),
+                                   ("--max-cycles", a.max_cycles is not None),
+                                   ("--stop-at", a.stop_at is not None)) if on]
+    if clash:
+        raise _Usage(f"--simpoint does not combine with {', '.join(clash)}: it profiles the "
+                     "whole program and times one interval per phase (docs/sampling.md)")
+    items = [p for p in (a.simpoint or "").split(",") if p.strip()]
+    runner = {}
+    rest = []
+    for item in items:
+        key, _, value = item.partition("=")
+        if key.strip() in ("workers", "backend"):
+            runner[key.strip()] = value.strip()
+        else:
+            rest.append(item)
+    workers = runner.get("workers")
+    if workers is not None and (not workers.isdigit() or int(workers) < 1):
+        raise _Usage(f"--simpoint workers={workers!r}: give a whole number of at least 1")
+    try:
+        est = cyclesim.simpoint(
+            a.program, *a.args, spec=",".join(rest) or True, config=a.config,
+            preset=a.preset, overrides=_pairs(a.overrides, "--set") or None,
+            env=_pairs(a.env, "--env") if a.env else None, clear_env=a.clear_env,
+            allow_read=a.allow_read, allow_write=a.allow_write, mem_limit=a.mem_limit,
+            seed=a.seed, max_insts=a.max_insts,
+            backend=runner.get("backend", "processes"),
+            workers=int(workers) if workers else None)
+    except CyclesimError as e:
+        raise _failure(e) from None
+    if a.json:
+        out = {f"simpoint.{k}": v for k, v in est.summary().items()
+               if isinstance(v, (int, float))}
+        out["core.cpi"] = est.cpi
+        out["core.ipc"] = est.ipc
+        out.update(est.mpki)
+        out["simpoint.seconds"] = est.seconds["total"]
+        print(json.dumps(out, sort_keys=True))
+        return 0
+    print(simpoint_report(est))
+    return 0
+
+
+def simpoint_report(est) -> str:
+    """The text report of a SimPoint estimate."""
+    lines = [f"== SimPoint: {est.instructions:,} instructions in {est.intervals:,} intervals "
+             f"of {est.interval:,} ==",
+             f"CPI            {est.cpi:.4f}   IPC {est.ipc:.4f}",
+             f"spread         ±{est.spread:.4f} between clusters (CPI {est.cpi_min:.4f} to "
+             f"{est.cpi_max:.4f})",
+             f"clusters       k = {est.k} (BIC), {est.simulated_instructions:,} instructions "
+             "timed",
+             "  cluster  interval        start  weight     CPI"]
+    for _, r in est.points.sort_values("weight", ascending=False).iterrows():
+        lines.append(f"  {int(r['cluster']):7d}  {int(r['interval']):8d}  "
+                     f"{int(r['start']):11,d}  {r['weight']:6.3f}  {r['cpi']:6.4f}")
+    for name, value in sorted(est.mpki.items()):
+        lines.append(f"{name:14s} {value:.3f} (weighted)")
+    s = est.seconds
+    lines.append(f"host time      {s['total']:.2f} s (profile {s['profile']:.2f}, cluster "
+                 f"{s['cluster']:.2f}, checkpoints {s['checkpoint']:.2f}, points "
+                 f"{s['simulate']:.2f})")
+    lines.append(est.message)
+    return "\n".join(lines)
 
 
 def exit_status(result) -> int:

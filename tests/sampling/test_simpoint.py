@@ -253,3 +253,41 @@ def test_spec_parsing():
     assert (spec.interval, spec.max_k, spec.warmup, spec.seed) == (200_000, 4, 0, 3)
     assert SimPointSpec.parse(True) == SimPointSpec()
     assert math.isclose(SimPointSpec.parse("bic_threshold=0.8").bic_threshold, 0.8)
+
+
+# -- the command line --------------------------------------------------------------------
+
+def _cli(*args):
+    import sys
+
+    proc = subprocess.run([sys.executable, "-m", "cyclesim", *map(str, args)],
+                          capture_output=True, text=True, timeout=600)
+    return proc.returncode, proc.stdout, proc.stderr
+
+
+def test_cli_simpoint_report_and_json():
+    spec = "interval=200000,max_k=4,warmup=200000,backend=inline"
+    code, out, err = _cli("run", "--simpoint", spec, "--quiet", "matmul", "64")
+    assert code == 0, err
+    est = cyclesim.simpoint("matmul", "64", spec="interval=200000,max_k=4,warmup=200000",
+                            backend="inline")
+    assert "== SimPoint: 2,105,387 instructions in 11 intervals of 200,000 ==" in out
+    assert f"CPI            {est.cpi:.4f}" in out and f"k = {est.k} (BIC)" in out
+    code, out, err = _cli("run", "--simpoint", spec, "--json", "--quiet", "matmul", "64")
+    import json
+
+    stats = json.loads(out)
+    assert stats["core.cpi"] == pytest.approx(est.cpi) and stats["simpoint.k"] == est.k
+
+
+@pytest.mark.parametrize("args,needle", [
+    (["--simpoint", "max_k=500"], "max_k = 500"),
+    (["--simpoint", "workers=0"], "workers='0'"),
+    (["--simpoint", "--roi"], "does not combine with --roi"),
+    (["--simpoint", "--sample"], "does not combine with --sample"),
+])
+def test_cli_simpoint_bad_input_is_one_sentence(args, needle):
+    code, out, err = _cli("run", *args, "hello")
+    lines = [line for line in err.strip().splitlines() if line.strip()]
+    assert code != 0 and len(lines) == 1 and "Traceback" not in err, err
+    assert needle in lines[0]
