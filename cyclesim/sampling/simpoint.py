@@ -149,14 +149,15 @@ class SimPointEstimate:
         return d
 
 
-def profile(program, *args, interval: int, **kwargs):
+def profile(program, *args, interval: int, progress: bool | None = False, **kwargs):
     """(collector, run outcome, system, info) of one functional run with the BBV
     collector attached; kwargs are those of cyclesim.run for the process (env, stdin,
     allow_read, max_insts, ...)."""
     from cyclesim.api import prepare
     from cyclesim.sampling.bbv import BBVCollector
 
-    system, info, _ = prepare(program, *args, mode="functional", **kwargs)
+    system, info, _ = prepare(program, *args, mode="functional", progress=progress,
+                              sample_interval=None, **kwargs)
     collector = BBVCollector(interval, int(system.core.cycle))
     system.core.attach_timing(collector)
     try:
@@ -219,7 +220,7 @@ def simpoint(program, *args, interval: int | None = None, max_k: int | None = No
     # 1. profile
     t = time.perf_counter()
     collector, outcome, system, info = profile(program, *args, interval=spec.interval,
-                                               **kwargs)
+                                               progress=progress, **kwargs)
     if outcome.status not in ("exited", "max_insts"):
         raise CyclesimError(f"the profiling run did not finish: {outcome.message}; SimPoint "
                             "needs a program that runs to its end (or to max_insts)")
@@ -257,7 +258,8 @@ def simpoint(program, *args, interval: int | None = None, max_k: int | None = No
         if os.path.exists(target) and os.listdir(target):
             raise CyclesimError(f"{target} is not empty: give simpoint() a new path= (the "
                                 "checkpoints of another run may be there)")
-        written = take_checkpoints(program_ref, *guest_args, at=at, path=target, **process_kw)
+        written = take_checkpoints(program_ref, *guest_args, at=at, path=target,
+                                   progress=progress, **process_kw)
         by_count = dict(zip(at, written)) if len(at) > 1 else {at[0]: written[0]}
         seconds["checkpoint"] = time.perf_counter() - t
 
