@@ -26,7 +26,8 @@ import json, sys
 import cyclesim
 name, mode, max_insts = sys.argv[1], sys.argv[2], int(sys.argv[3]) or None
 args = cyclesim.workloads.info(name)["default_args"]
-kw = {"sampling": {"unit": 1000, "warmup": 0, "period": 10**9}} if mode == "warming" else {}
+kw = ({"sampling": {"unit": 1000, "warmup": 0, "period": 10**9, "offset": 10**9 - 1}}
+      if mode == "warming" else {})
 r = cyclesim.run(name, *args, mode="functional" if mode == "functional" else "timing",
                  max_insts=max_insts, sample_interval=None, progress=False, **kw)
 print(json.dumps({"instructions": r.total_instructions, "seconds": r.host_seconds}))

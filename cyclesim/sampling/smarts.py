@@ -104,6 +104,10 @@ class SamplingSpec:
             return cls()
         if isinstance(value, cls):
             return value
+        if type(value).__name__ == "SimPointSpec":
+            raise CyclesimError("a SimPoint spec is run by cyclesim.simpoint(program, *args, "
+                                "spec=...) (a profile, then one timed run per phase), not by "
+                                "run(sampling=...), which is SMARTS: call cyclesim.simpoint")
         if isinstance(value, str):
             items = {}
             for part in filter(None, (p.strip() for p in value.split(","))):

@@ -248,6 +248,11 @@ def test_bad_simpoint_specs_are_one_sentence(value, words):
         SimPointSpec.parse(value)
 
 
+def test_run_points_a_simpoint_spec_to_simpoint():
+    with pytest.raises(CyclesimError, match="call cyclesim.simpoint"):
+        cyclesim.run("hello", sampling=cyclesim.SimPoint(interval=10_000))
+
+
 def test_spec_parsing():
     spec = SimPointSpec.parse("interval=200_000, max_k=4, warmup=0, seed=3")
     assert (spec.interval, spec.max_k, spec.warmup, spec.seed) == (200_000, 4, 0, 3)
