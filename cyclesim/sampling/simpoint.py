@@ -272,6 +272,9 @@ def simpoint(program, *args, interval: int | None = None, max_k: int | None = No
             tasks.append({"point": n, "key": str(n), "checkpoint": r["checkpoint"],
                           "config": cfg, "name": info["name"],
                           "program": None if info.get("bundled") else info["path"],
+                          # the worker reads the program and its state from the
+                          # checkpoint; the back-ends' image slot travels empty
+                          "image": b"", "image_sha256": "checkpoint",
                           "options": {"sampling": {"unit": r["instructions"],
                                                    "warmup": detailed,
                                                    # one unit: the period only has to

@@ -223,6 +223,13 @@ def test_same_seed_same_points_on_worker_processes(phases):
     assert a.cpi == b.cpi and list(a.labels) == list(b.labels)
 
 
+def test_points_run_on_dask(phases):
+    kw = dict(interval=INTERVAL, max_k=4, warmup=200_000)
+    a = cyclesim.simpoint(phases, *ARGS, backend="dask", workers=1, **kw)
+    b = cyclesim.simpoint(phases, *ARGS, backend="inline", **kw)
+    assert a.cpi == b.cpi and list(a.points["cpi"]) == list(b.points["cpi"])
+
+
 def test_points_keep_their_checkpoints_in_path(phases, tmp_path):
     est = cyclesim.simpoint(phases, *ARGS, interval=200_000, max_k=3, warmup=0,
                             backend="inline", path=tmp_path)
