@@ -175,23 +175,26 @@ _PROCESS_KEYS = ("env", "clear_env", "stdin", "cwd", "allow_read", "allow_write"
 
 def simpoint(program, *args, interval: int | None = None, max_k: int | None = None,
              warmup: int | None = None, spec=None, config=None, preset=None, overrides=None,
-             backend: str = "processes", scheduler=None, workers: int | None = None,
-             retries: int = 1, path=None, progress: bool | None = False,
-             **kwargs) -> SimPointEstimate:
+             configs=None, backend: str = "processes", scheduler=None,
+             workers: int | None = None, retries: int = 1, path=None,
+             progress: bool | None = False, **kwargs):
     """SimPoint estimate of `program`'s CPI on the machine of config / preset / overrides.
 
     interval, max_k, warmup (or spec=, a SimPointSpec / dict / "k=v,..." string with the
     other fields: detailed_warmup, dims, seed, restarts, bic_threshold) say how to
-    sample. The points run on `backend` ("processes": `workers` local processes, default
-    every core; "dask": a LocalCluster, or `scheduler`'s cluster, whose workers must be
-    able to read `path` and the program; "inline": one after another in this process,
-    which saves the workers' start-up, about 2 s each, on small runs). path: where the checkpoints go (kept); default a
-    temporary directory removed afterwards. Other keyword arguments (env, clear_env,
-    stdin, cwd, allow_read, allow_write, mem_limit, max_insts, tmp_size) are those of
-    cyclesim.run.
+    sample. configs: {name: overrides} to estimate several machines (each overrides
+    dict applied on top of config / preset / overrides) from one profile and one set of
+    checkpoints (the BBVs do not depend on the machine), all their points in one batch on
+    the back-end; then the result is {name: SimPointEstimate}.
+    The points run on `backend` ("processes": `workers` local processes, default every
+    core; "dask": a LocalCluster, or `scheduler`'s cluster, whose workers must be able to
+    read `path` and the program; "inline": one after another in this process, which
+    saves the workers' start-up, about 2 s each, on small runs). path: where the
+    checkpoints go (kept); default a temporary directory removed afterwards. Other
+    keyword arguments (env, clear_env, stdin, cwd, allow_read, allow_write, mem_limit,
+    max_insts, tmp_size) are those of cyclesim.run.
     """
     import numpy as np
-    import pandas as pd
 
     from cyclesim.checkpoint import checkpoint as take_checkpoints
     from cyclesim.config import resolve_config
@@ -201,7 +204,7 @@ def simpoint(program, *args, interval: int | None = None, max_k: int | None = No
     if unknown:
         raise CyclesimError(f"simpoint() has no option {', '.join(map(repr, unknown))}; "
                             f"besides the spec it takes {', '.join(_PROCESS_KEYS)}, config, "
-                            "preset, overrides, backend, scheduler, workers, path")
+                            "preset, overrides, configs, backend, scheduler, workers, path")
     given = {k: v for k, v in (("interval", interval), ("max_k", max_k), ("warmup", warmup))
              if v is not None}
     if isinstance(spec, SimPointSpec):
@@ -210,7 +213,16 @@ def simpoint(program, *args, interval: int | None = None, max_k: int | None = No
         raise CyclesimError(f"spec = {spec!r}: give a SimPointSpec, a dict or a string")
     base = SimPointSpec.parse(spec if spec is not None else True)
     spec = SimPointSpec(**{**asdict(base), **given})
-    cfg = resolve_config(config, preset=preset, overrides=overrides)
+    single = configs is None
+    if single:
+        configs = {None: {}}
+    elif not isinstance(configs, dict) or not configs or not all(
+            isinstance(v, dict) for v in configs.values()):
+        raise CyclesimError(f"configs = {configs!r}: give {{name: overrides dict}}, e.g. "
+                            "{'16K': {'l1d.size': '16KiB'}, '64K': {'l1d.size': '64KiB'}}")
+    machines = {name: resolve_config(config, preset=preset,
+                                     overrides={**(overrides or {}), **extra} or None)
+                for name, extra in configs.items()}
     if backend not in ("processes", "dask", "inline"):
         raise CyclesimError(f"backend {backend!r} is not known: use 'processes', 'dask' or "
                             "'inline' (this process, no workers)")
@@ -261,46 +273,70 @@ def simpoint(program, *args, interval: int | None = None, max_k: int | None = No
         written = take_checkpoints(program_ref, *guest_args, at=at, path=target,
                                    progress=progress, **process_kw)
         by_count = dict(zip(at, written)) if len(at) > 1 else {at[0]: written[0]}
+        for r in rows:
+            r["checkpoint"] = by_count[r["from"]]
         seconds["checkpoint"] = time.perf_counter() - t
 
-        # 4. simulate each point from its checkpoint, through the sweep back-ends
+        # 4. simulate each point of each machine from its checkpoint, on the back-end
         t = time.perf_counter()
         tasks = []
-        for n, r in enumerate(rows):
-            r["checkpoint"] = by_count[r["from"]]
-            detailed = min(spec.detailed_warmup, r["start"] - r["from"])   # clipped
-            tasks.append({"point": n, "key": str(n), "checkpoint": r["checkpoint"],
-                          "config": cfg, "name": info["name"],
-                          "program": None if info.get("bundled") else info["path"],
-                          # the worker reads the program and its state from the
-                          # checkpoint; the back-ends' image slot travels empty
-                          "image": b"", "image_sha256": "checkpoint",
-                          "options": {"sampling": {"unit": r["instructions"],
-                                                   "warmup": detailed,
-                                                   # one unit: the period only has to
-                                                   # leave room for the warm-up
-                                                   "period": 2 + detailed // r["instructions"],
-                                                   "first": r["start"]},
-                                      "max_insts": r["start"] + r["instructions"]}})
+        for name, cfg in machines.items():
+            for n, r in enumerate(rows):
+                tasks.append(_point_task(len(tasks), (name, n), r, cfg, info, spec))
         records = {}
-        from cyclesim.sweeps import backends
 
         def on_result(task, record):
-            records[task["point"]] = record
+            records[task["which"]] = record
 
-        if backend == "dask" or scheduler is not None:
-            backends.run_dask(tasks, on_result, scheduler, workers, retries)
-        elif backend == "inline":       # in this process, one after another
-            from cyclesim.sweeps.worker import execute
-
-            for task in tasks:
-                on_result(task, execute(task))
-        else:
-            backends.run_local(tasks, on_result, workers, retries)
+        _run_tasks(tasks, on_result, backend, scheduler, workers, retries)
         seconds["simulate"] = time.perf_counter() - t
     finally:
         if owned:
             shutil.rmtree(root, ignore_errors=True)
+    seconds["total"] = time.perf_counter() - started
+    out = {}
+    for name in machines:
+        out[name] = _estimate([dict(r) for r in rows], {n: records.get((name, n))
+                                                        for n in range(len(rows))},
+                              spec, found, labels, lengths, total, dict(seconds), owned)
+    return out[None] if single else out
+
+
+def _point_task(index, which, r, cfg, info, spec) -> dict:
+    """The back-end task that resumes point `r` from its checkpoint on `cfg`."""
+    detailed = min(spec.detailed_warmup, r["start"] - r["from"])   # clipped
+    return {"point": index, "key": str(index), "which": which, "checkpoint": r["checkpoint"],
+            "config": cfg, "name": info["name"],
+            "program": None if info.get("bundled") else info["path"],
+            # the worker reads the program and its state from the checkpoint; the
+            # back-ends' image slot travels empty
+            "image": b"", "image_sha256": "checkpoint",
+            "options": {"sampling": {"unit": r["instructions"], "warmup": detailed,
+                                     # one unit: the period only has to leave room for
+                                     # the warm-up
+                                     "period": 2 + detailed // r["instructions"],
+                                     "first": r["start"]},
+                        "max_insts": r["start"] + r["instructions"]}}
+
+
+def _run_tasks(tasks, on_result, backend, scheduler, workers, retries) -> None:
+    from cyclesim.sweeps import backends
+
+    if backend == "dask" or scheduler is not None:
+        backends.run_dask(tasks, on_result, scheduler, workers, retries)
+    elif backend == "inline":       # in this process, one after another
+        from cyclesim.sweeps.worker import execute
+
+        for task in tasks:
+            on_result(task, execute(task))
+    else:
+        backends.run_local(tasks, on_result, workers, retries)
+
+
+def _estimate(rows, records, spec, found, labels, lengths, total, seconds, owned):
+    """Σ w_i CPI_i and the rest from the points' records."""
+    import pandas as pd
+
     for n, r in enumerate(rows):
         rec = records.get(n)
         if rec is None or rec["status"] != "ok" or not rec["stats"].get("sampling.units"):
@@ -322,7 +358,6 @@ def simpoint(program, *args, interval: int | None = None, max_k: int | None = No
     spread = float(math.sqrt((w * (cpis - cpi) ** 2).sum()))
     mpki = {col: float((w * points[col].to_numpy()).sum())
             for col in points.columns if col.endswith(".mpki")}
-    seconds["total"] = time.perf_counter() - started
     timed = int(sum(r["instructions"] + min(spec.detailed_warmup, r["start"] - r["from"])
                     for r in rows))
     message = (f"CPI {cpi:.4f} from {len(rows)} simulation point(s) of {spec.interval:,} "

@@ -303,3 +303,17 @@ def test_cli_simpoint_bad_input_is_one_sentence(args, needle):
     lines = [line for line in err.strip().splitlines() if line.strip()]
     assert code != 0 and len(lines) == 1 and "Traceback" not in err, err
     assert needle in lines[0]
+
+
+def test_several_machines_share_one_profile(phases):
+    kw = dict(interval=INTERVAL, max_k=4, warmup=200_000, backend="inline")
+    machines = {"small": {"l1d.size": "4KiB"}, "big": {"l1d.size": "64KiB"}}
+    both = cyclesim.simpoint(phases, *ARGS, configs=machines, **kw)
+    assert set(both) == {"small", "big"}
+    for name, ov in machines.items():
+        alone = cyclesim.simpoint(phases, *ARGS, overrides=ov, **kw)
+        assert both[name].cpi == alone.cpi
+        assert list(both[name].points["interval"]) == list(alone.points["interval"])
+    assert both["small"].mpki["l1d.mpki"] > both["big"].mpki["l1d.mpki"]
+    with pytest.raises(CyclesimError, match="configs ="):
+        cyclesim.simpoint(phases, *ARGS, configs=["small"], **kw)
