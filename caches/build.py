@@ -16,6 +16,7 @@ main memory. An inclusive level back-invalidates every cache above it.
 from __future__ import annotations
 
 from caches.cache import Cache, run_stream
+from caches.config import CacheConfig, classifies
 from caches.dram import Dram, FixedMemory
 from caches.policies import POLICIES
 from caches.prefetchers import PREFETCHERS
@@ -34,8 +35,15 @@ def _bytes(value, what):
     return parse_size(value, what)
 
 
-def make_cache(cfg, name, level_id, next_level, classify_misses=True):
-    """One Cache from a CacheConfig-like object."""
+def make_cache(cfg, name, level_id, next_level, classify_misses=None):
+    """One Cache from a CacheConfig-like object; classify_misses None: as its
+    classify_misses field says (caches.config.classifies), True/False: on/off."""
+    if classify_misses is None:
+        mode = getattr(cfg, "classify_misses", CacheConfig.classify_misses)
+        try:
+            classify_misses = classifies(mode, level_id)
+        except ValueError as e:
+            raise ConfigError(f"{name}.{e}") from None
     policy = getattr(cfg, "policy", "lru")
     plugin = POLICIES.get(policy, f"{name}.policy")   # an unknown name lists the known ones
     # A table left over from another policy (cfg.policy assigned directly) is not this
@@ -195,13 +203,14 @@ def make_translation(tlb, l1ic, l1dc, l2c):
     return itlb, dtlb, tlbs
 
 
-def build_hierarchy(l1i, l1d, l2, l3, memory, frequency, classify_misses=True, tlb=None):
+def build_hierarchy(l1i, l1d, l2, l3, memory, frequency, classify_misses=None, tlb=None):
     """Wire L1I + L1D -> unified L2 -> optional L3 -> main memory.
 
     l1i, l1d, l2, l3: CacheConfig-like objects (l2 and l3 may be None); memory: MemoryConfig-like;
     frequency: core clock in Hz (or "2GHz"), used to turn DRAM times into cycles.
-    classify_misses=False turns off the fully-associative shadow caches (faster; no
-    capacity/conflict split). tlb: a TlbConfig-like object; when given with enabled = true
+    classify_misses: None = each level's classify_misses field (a config-like object
+    without one: "auto", on at L2/L3 only); False turns the fully-associative shadow caches
+    off everywhere (faster; no 3C split; sampled runs), True on everywhere. tlb: a TlbConfig-like object; when given with enabled = true
     the core talks to Translators (TLBs + walker) in front of the L1s."""
     f = parse_frequency(frequency, "core.frequency")
     if not f > 0:

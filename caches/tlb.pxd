@@ -68,5 +68,8 @@ cdef class Translator(MemoryLevel):
     cdef readonly PageTableWalker walker
     cdef bint has_l2
     cdef uint64_t n_l2_lookups, n_walks, translation_cycles, walk_cycles
+    # Cycles the last access's translation took after its L1 TLB missed (the L2 TLB lookup
+    # and the walk; 0 on an L1 TLB hit): the core's itlb/dtlb part of the CPI stack.
+    cdef readonly uint32_t miss_cycles
     # Physical address of `addr`, translated at `now`; the translation time in t[0].
     cdef uint64_t _translate(self, uint64_t addr, uint64_t now, uint32_t* t) noexcept nogil

@@ -474,6 +474,7 @@ cdef class Translator(MemoryLevel):
         self.walker = walker
         self.name = name
         self.n_l2_lookups = self.n_walks = self.translation_cycles = self.walk_cycles = 0
+        self.miss_cycles = 0
 
     cdef uint64_t _translate(self, uint64_t addr, uint64_t now, uint32_t* t_out) noexcept nogil:
         cdef uint64_t ppn = 0
@@ -494,6 +495,7 @@ cdef class Translator(MemoryLevel):
                     self.l2.insert(addr, ppn, size)
             self.l1.insert(addr, ppn, size)
         self.translation_cycles += t
+        self.miss_cycles = t - self.l1.hit_latency
         t_out[0] = t
         return (ppn << PAGE_SHIFT) \
             + (addr & (((<uint64_t> 1) << (PAGE_SHIFT + LEVEL_BITS * size)) - 1))
@@ -502,7 +504,11 @@ cdef class Translator(MemoryLevel):
                          uint8_t* served_by) noexcept nogil:
         cdef uint32_t t = 0
         cdef uint64_t pa = self._translate(addr, now, &t)
-        return t + self.cache.access(pc, pa, kind, now + t, served_by)
+        cdef uint32_t lat = self.cache.access(pc, pa, kind, now + t, served_by)
+        # T1a: the cache accepts the access only once its physical address is known; a
+        # non-blocking requester is held for the TLB miss and the cache's own accept wait.
+        self.accept_wait = self.miss_cycles + self.cache.accept_wait
+        return t + lat
 
     cdef uint32_t block_op(self, uint64_t pc, uint64_t addr, uint8_t op,
                            uint64_t now) noexcept nogil:

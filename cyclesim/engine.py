@@ -130,10 +130,12 @@ class System:
                             or "cycles" in options.trace, "memory" in options.trace)
 
             # Sampling warms the caches between samples at functional speed: the 3C
-            # miss classification (a fully-associative shadow per level) is left out.
+            # miss classification (a fully-associative shadow per level) is left out;
+            # otherwise each level's classify_misses says.
             self.hierarchy = build_hierarchy(config.l1i, config.l1d, config.l2, config.l3,
                                              config.memory, self.frequency,
-                                             classify_misses=options.sampling is None,
+                                             classify_misses=(None if options.sampling is None
+                                                              else False),
                                              tlb=getattr(config, "tlb", None))
             tlb = getattr(config, "tlb", None)
             if self.hierarchy.tlbs and getattr(tlb, "superpages", "never") == "always":

@@ -46,6 +46,7 @@ CPI_COLORS = {
     "icache_mem": "#6a3d9a",
     "dcache_l1": "#fde0b6", "dcache_l2": "#fdb863", "dcache_l3": "#e08214",
     "dcache_mem": "#8c510a",
+    "itlb": "#9ecae1", "dtlb": "#3182bd",
     "data_hazard": "#2ca02c",
     "structural": "#bcbd22",
     "other": "#7f7f7f",
@@ -54,7 +55,8 @@ CPI_LABELS = {
     "base": "base (1 per instruction + pipeline fill)", "branch_mispredict": "branch mispredict",
     "icache_l1": "I-cache (L1)", "icache_l2": "I-cache (L2)", "icache_l3": "I-cache (L3)",
     "icache_mem": "I-cache (memory)", "dcache_l1": "D-cache (L1)", "dcache_l2": "D-cache (L2)",
-    "dcache_l3": "D-cache (L3)", "dcache_mem": "D-cache (memory)", "data_hazard": "data hazard",
+    "dcache_l3": "D-cache (L3)", "dcache_mem": "D-cache (memory)", "itlb": "I-TLB miss", "dtlb": "D-TLB miss",
+    "data_hazard": "data hazard",
     "structural": "structural", "other": "other",
 }
 

@@ -4,7 +4,8 @@ from libc.stdint cimport int64_t, uint8_t, uint32_t, uint64_t
 from caches.base cimport MemoryLevel
 from pipeline.bpred cimport BTB, RAS, DirectionPredictor
 from pipeline.model cimport TimingModel
-from pipeline.trace cimport PART_COUNT, MemRecord, PipeRecord
+from pipeline.trace cimport (PART_COUNT, PART_DCACHE_L1, PART_DCACHE_MEM, PART_DTLB,
+                            PART_ICACHE_L1, PART_ICACHE_MEM, PART_ITLB, MemRecord, PipeRecord)
 from pipeline.types cimport OC_COUNT, DynInst
 
 cdef enum:
@@ -33,6 +34,9 @@ cdef class InOrderCore(TimingModel):
     cdef uint32_t dline_shift      # log2 of the L1D line size (to split crossing accesses)
     cdef uint64_t d_accept_wait    # cycles the last data access waited for the L1D to accept it
     cdef uint32_t dhit_tail        # L1D hit_latency - 1: the pipelined part of an access (R13)
+    # R14a: l1i / l1d are Translators (tlb.enabled); their TLB-miss cycles get own CPI parts
+    cdef bint itlb_on, dtlb_on
+    cdef uint32_t d_tlb_miss       # TLB-miss cycles of the last data access (its slower line)
     # pipeline state: stage entry cycles of the previous instruction
     cdef int64_t prev[N_STAGES]
     cdef int64_t fetch_ready       # earliest IF entry of the next instruction
@@ -85,6 +89,26 @@ cdef inline uint8_t _level_part(uint8_t first, uint8_t level) noexcept nogil:
     elif level > 4:
         level = 4
     return first + level - 1
+
+
+cdef inline uint8_t _tlb_share(uint64_t* parts, uint8_t cause, int64_t gap,
+                               uint32_t x) noexcept nogil:
+    """R14a: `gap` cycles were charged to `cause`; when that is an I-cache or D-cache part
+    (the fetch's or data access's own time), the x cycles its translation spent after the
+    L1 TLB missed move to itlb / dtlb (at most the gap). Returns the cause the trace
+    record names: the TLB part when it took the whole gap."""
+    cdef uint8_t tlb
+    if cause >= PART_ICACHE_L1 and cause <= PART_ICACHE_MEM:
+        tlb = PART_ITLB
+    elif cause >= PART_DCACHE_L1 and cause <= PART_DCACHE_MEM:
+        tlb = PART_DTLB
+    else:
+        return cause
+    if <int64_t> x > gap:
+        x = <uint32_t> gap
+    parts[cause] -= x
+    parts[tlb] += x
+    return tlb if <int64_t> x == gap else cause
 
 
 cdef inline uint64_t _branch_target(DynInst* di) noexcept nogil:

@@ -10,6 +10,7 @@ import numpy as np
 from libc.stdint cimport int64_t, uint8_t, uint16_t, uint32_t, uint64_t
 
 from caches.base cimport MemoryLevel, CBO_FLUSH
+from caches.tlb cimport Translator
 from pipeline.bpred cimport BTB, RAS, DirectionPredictor
 from pipeline.model cimport TimingModel
 from pipeline.trace cimport *
@@ -109,6 +110,9 @@ cdef class InOrderCore(TimingModel):
         # after MEM in the array's later stages, not holding MEM.
         h = int(getattr(l1d, "hit_latency", 1))
         self.dhit_tail = h - 1 if h > 1 else 0
+        self.itlb_on = isinstance(l1i, Translator)
+        self.dtlb_on = isinstance(l1d, Translator)
+        self.d_tlb_miss = 0
         # A virtual instruction before the first one (entered IF at -1) makes the first
         # instruction enter IF at 0 and WB at 4.
         for i in range(N_STAGES):
@@ -142,6 +146,7 @@ cdef class InOrderCore(TimingModel):
         cdef uint8_t c_if = C_FLOW
         cdef uint8_t c_ex = C_FLOW
         cdef uint8_t c_mem = C_FLOW
+        cdef uint32_t x_if = 0, x_mem = 0   # TLB-miss cycles inside t_if / t_mem (R14a)
         cdef uint64_t line, last_line, target, predicted
         cdef bint is_load, is_store, is_amo, is_cbo, pred_taken, hit
         cdef uint8_t cbo_op
@@ -170,6 +175,8 @@ cdef class InOrderCore(TimingModel):
             if self.fetch_blocking and lat > 1:
                 t_if = lat
                 c_if = _level_part(PART_ICACHE_L1, lvl)
+                if self.itlb_on:
+                    x_if = (<Translator> self.l1i).miss_cycles
             if self.tracing:
                 self._note(e0, line << self.line_shift, lat, 1 << self.line_shift,
                            ACC_IFETCH, lvl)
@@ -182,6 +189,8 @@ cdef class InOrderCore(TimingModel):
             if self.fetch_blocking and lat > t_if:
                 t_if = lat
                 c_if = _level_part(PART_ICACHE_L1, lvl)
+                if self.itlb_on:
+                    x_if = (<Translator> self.l1i).miss_cycles
             if self.tracing:
                 self._note(e0, last_line << self.line_shift, lat, 1 << self.line_shift,
                            ACC_IFETCH, lvl)
@@ -284,11 +293,14 @@ cdef class InOrderCore(TimingModel):
                     t_mem = lat - self.dhit_tail if lat > self.dhit_tail + 1 else 1
                     if t_mem > 1:
                         c_mem = _level_part(PART_DCACHE_L1, lvl)
+                        x_mem = self.d_tlb_miss
                 elif self.d_accept_wait:
                     # R13: a non-blocking load waits in MEM until the L1D accepts it (a
-                    # free port; on a miss a free MSHR), then leaves after one cycle.
+                    # free port; on a miss a free MSHR; its TLB miss, docs/tlb.md T1a),
+                    # then leaves after one cycle.
                     t_mem = 1 + <int64_t> self.d_accept_wait
                     c_mem = _level_part(PART_DCACHE_L1, lvl)
+                    x_mem = self.d_tlb_miss
             data_level = lvl
             if is_load:
                 self.loads += 1
@@ -388,17 +400,24 @@ cdef class InOrderCore(TimingModel):
         if r > 0:
             if c4 != C_FLOW:
                 cause = c4
+                x_if = 0               # x_mem: the TLB miss inside MEM's own time
             elif c3 != C_FLOW:
                 cause = c3
+                x_if = x_mem = 0
             elif c2 != C_FLOW:
                 cause = c2
+                x_if = x_mem = 0
             elif c1 != C_FLOW:
                 cause = c1
+                x_mem = 0              # x_if: the TLB miss inside IF's own time
             else:
                 cause = c0
+                x_if = x_mem = 0
             if cause == C_FLOW or cause == C_PIPE:
                 cause = PART_OTHER
             self.parts[cause] += <uint64_t> r
+            if x_if or x_mem:
+                cause = _tlb_share(self.parts, cause, r, x_if + x_mem)
         p[0] = e0
         p[1] = e1
         p[2] = e2
@@ -419,6 +438,8 @@ cdef class InOrderCore(TimingModel):
         cdef uint8_t lvl2 = 0
         cdef uint64_t last = addr + (size if size else 1) - 1
         self.d_accept_wait = self.l1d.accept_wait
+        if self.dtlb_on:
+            self.d_tlb_miss = (<Translator> self.l1d).miss_cycles
         if (last >> self.dline_shift) != (addr >> self.dline_shift):
             lat2 = self.l1d.access(pc, (last >> self.dline_shift) << self.dline_shift, kind,
                                    start, &lvl2)
@@ -427,6 +448,8 @@ cdef class InOrderCore(TimingModel):
             if lat2 > lat:
                 lat = lat2
                 lvl[0] = lvl2
+                if self.dtlb_on:
+                    self.d_tlb_miss = (<Translator> self.l1d).miss_cycles
         return lat
 
     cdef void _cache_block(self, DynInst* di, int64_t e3, int64_t* t_mem, uint8_t* c_mem,

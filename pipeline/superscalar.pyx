@@ -13,7 +13,8 @@ import itertools
 from libc.stdint cimport int8_t, int64_t, uint8_t, uint32_t, uint64_t
 
 from pipeline.inorder cimport (N_REGS, ST_EX, ST_ID, ST_IF, ST_MEM, ST_WB, InOrderCore,
-                               _branch_target, _btb_lookup, _level_part)
+                               _branch_target, _btb_lookup, _level_part, _tlb_share)
+from caches.tlb cimport Translator
 from pipeline.trace cimport *
 from pipeline.types cimport (ACC_AMO, ACC_IFETCH, ACC_LOAD, ACC_STORE, OC_ALU, OC_AMO, OC_BRANCH,
                              OC_COUNT, OC_DIV, OC_FADD, OC_FCVT, OC_FDIV, OC_FMA, OC_FMUL,
@@ -157,6 +158,7 @@ cdef class SuperscalarCore(InOrderCore):
         cdef uint8_t lvl = 0, fetch_level = 0, data_level = 0
         cdef uint8_t cause, src, cls, c_if = C_FLOW, c_ex = C_FLOW, c_mem = C_FLOW
         cdef uint32_t lat
+        cdef uint32_t x_if = 0, x_mem = 0   # TLB-miss cycles inside t_if / t_mem (R14a)
         cdef int64_t r, extra, t_if = 1, t_ex = 1, t_mem = 1, data_ready = 0, start, need
         cdef int64_t x
         cdef uint64_t line, last_line, target, predicted
@@ -193,6 +195,8 @@ cdef class SuperscalarCore(InOrderCore):
             if self.fetch_blocking and lat > 1:
                 t_if = lat
                 c_if = _level_part(PART_ICACHE_L1, lvl)
+                if self.itlb_on:
+                    x_if = (<Translator> self.l1i).miss_cycles
             if self.tracing:
                 self._note(e[0], line << self.line_shift, lat, 1 << self.line_shift,
                            ACC_IFETCH, lvl)
@@ -204,6 +208,8 @@ cdef class SuperscalarCore(InOrderCore):
             if self.fetch_blocking and lat > t_if:
                 t_if = lat
                 c_if = _level_part(PART_ICACHE_L1, lvl)
+                if self.itlb_on:
+                    x_if = (<Translator> self.l1i).miss_cycles
             if self.tracing:
                 self._note(e[0], last_line << self.line_shift, lat, 1 << self.line_shift,
                            ACC_IFETCH, lvl)
@@ -348,10 +354,12 @@ cdef class SuperscalarCore(InOrderCore):
                     t_mem = lat - self.dhit_tail if lat > self.dhit_tail + 1 else 1
                     if t_mem > 1:
                         c_mem = _level_part(PART_DCACHE_L1, lvl)
+                        x_mem = self.d_tlb_miss
                 elif self.d_accept_wait:
                     # R13: a non-blocking load waits in MEM until the L1D accepts it
                     t_mem = 1 + <int64_t> self.d_accept_wait
                     c_mem = _level_part(PART_DCACHE_L1, lvl)
+                    x_mem = self.d_tlb_miss
             data_level = lvl
             if is_load:
                 self.loads += 1
@@ -478,6 +486,11 @@ cdef class SuperscalarCore(InOrderCore):
             if cause == C_FLOW or cause == C_PIPE:
                 cause = PART_OTHER
             self.parts[cause] += <uint64_t> r
+            # R14a: the TLB miss inside F1's own time (it decides sub-stage 1) or MEM's
+            if st == 1 and x_if:
+                cause = _tlb_share(self.parts, cause, r, x_if)
+            elif st == sw and x_mem:
+                cause = _tlb_share(self.parts, cause, r, x_mem)
         for s in range(self.n_sub):
             self.hist[s][k0] = e[s]
         self.n_seen = n + 1

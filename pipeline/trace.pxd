@@ -18,7 +18,9 @@ cdef enum:
     PART_DATA = 10         # RAW/WAW waits: load-use, long-latency producers
     PART_STRUCTURAL = 11   # non-pipelined units, store buffer full, AMO drain
     PART_OTHER = 12        # none of the above (should stay 0)
-    PART_COUNT = 13
+    PART_ITLB = 13         # of an I-fetch's own time: its ITLB miss (L2 TLB lookup, walk)
+    PART_DTLB = 14         # of a data access's own MEM time: its DTLB miss (R14a)
+    PART_COUNT = 15
     CAUSE_NONE = 255       # record: the instruction committed right after its predecessor
 
 # One instruction of the pipeline trace (cycles are absolute, from the start of the run).

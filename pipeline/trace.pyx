@@ -9,7 +9,7 @@ from pipeline.trace cimport MemRecord, PipeRecord
 
 CAUSE_NAMES = ("base", "branch_mispredict", "icache_l1", "icache_l2", "icache_l3",
                "icache_mem", "dcache_l1", "dcache_l2", "dcache_l3", "dcache_mem",
-               "data_hazard", "structural", "other")
+               "data_hazard", "structural", "other", "itlb", "dtlb")
 CAUSE_NONE_CODE = CAUSE_NONE
 assert len(CAUSE_NAMES) == PART_COUNT
 

@@ -128,3 +128,19 @@ def test_nested_overrides_change_the_machine():
     big_l1 = cyclesim.run("ptrchase", *small("ptrchase"), overrides={"l1d.size": "64KiB"})
     assert small_l1.stats["l1d.misses"] > big_l1.stats["l1d.misses"]
     assert small_l1.config.l1d.size == 4096
+
+
+def test_classify_misses_is_a_config_field():
+    """By default (classify_misses = auto) the 3C split is made behind the L1s only; with
+    l1d.classify_misses = on the L1D has it too, and compulsory + capacity + conflict are
+    all of its misses; the same L1D's cycles and misses either way (bookkeeping only)."""
+    auto = cyclesim.run("sort", *small("sort"))
+    on = cyclesim.run("sort", *small("sort"), overrides={"l1d.classify_misses": "on"})
+    assert "l2.compulsory_misses" in auto.stats and "l1d.compulsory_misses" not in auto.stats
+    s = on.stats
+    assert (s["l1d.compulsory_misses"] + s["l1d.capacity_misses"] + s["l1d.conflict_misses"]
+            == s["l1d.misses"] > 0)
+    assert s["l1d.compulsory_misses"] > 0
+    assert (s["core.cycles"], s["l1d.misses"]) == (auto.stats["core.cycles"],
+                                                  auto.stats["l1d.misses"])
+    assert "l1d.classify_misses" not in s and on.config.l1d.classify_misses == "on"

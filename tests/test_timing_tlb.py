@@ -115,3 +115,42 @@ def test_translation_off_costs_nothing_and_on_only_adds(asm, on):
     r = asm("lla s0, buf\nm_a: ld t0, 0(s0)\n", base=dict(TLB, **{"tlb.enabled": on}))
     assert lat(r, "m_a") == (86 if on else MISS)
     assert ("dtlb.misses" in r.result.stats) == on
+
+
+def test_tlb_misses_are_their_own_cpi_parts(asm):
+    """Rule 14a (docs/pipeline.md), blocking fetch and loads. The first fetch (as in
+    test_fetch_walk_stalls_a_blocking_fetch): 167 cycles in IF, of them L2 TLB 3 + walk
+    123 = 126 after the ITLB missed; the first instruction's gap is IF's own time,
+    170 - 3 - 1 = 166 (WB at 0 + 167 + 3 against the virtual predecessor's 3) -> itlb 126,
+    icache_mem 40. The ld (as in test_first_data_walk_pte_hit_and_miss): 86 cycles in MEM,
+    of them 3 + 42 = 45 after the DTLB missed; its gap is MEM's own time, 86 - 1 = 85 (the
+    addi before it is in WB when it enters MEM) -> dtlb 45, dcache_mem 40; its record
+    names dcache_mem (it got the rest of the gap). No other access misses a TLB."""
+    r = asm("lla s0, buf\nm_a: ld t0, 0(s0)\n", base=TLB)
+    _assume_layout(r)
+    stack = r.result.cpi_stack()
+    assert (stack["itlb"], stack["dtlb"]) == (126, 45)
+    i = r.rows("m_a").index[0]
+    assert lat(r, "m_a") == 86 and r.df["wb_cycle"][i] - r.df["wb_cycle"][i - 1] - 1 == 85
+    assert r.df["stall_cause"][i] == "dcache_mem"
+    first = r.df.iloc[0]
+    assert (first["id_cycle"] - first["if_cycle"], first["stall_cause"]) == (167, "icache_mem")
+
+
+def test_non_blocking_load_is_held_for_its_tlb_miss(asm):
+    """mem_blocking = false (docs/tlb.md T1a): the ld cannot go to the L1D before its
+    physical address is known, so it is held in MEM for its DTLB miss: 1 + 45 = 46
+    cycles (the L1D itself accepts it at once: a free port and MSHR). Its gap 45 is all
+    dtlb, and its record names dtlb. The add using t0 waits for the data at MEM + 86:
+    EX at MEM + 86, WB at MEM + 88; its gap 88 - 46 - 1 = 41 is the miss's -> dcache_mem
+    (rule 14: a wait for a non-blocking load's miss)."""
+    r = asm("lla s0, buf\nm_a: ld t0, 0(s0)\nm_u: add t1, t0, t0\n",
+            base=dict(TLB, **{"core.mem_blocking": False}))
+    _assume_layout(r)
+    a, u = r.st("m_a"), r.st("m_u")
+    assert a[4] - a[3] == 1 + L2TLB + 42
+    assert (u[2] - a[3], u[4] - a[3]) == (86, 88)
+    stack = r.result.cpi_stack()
+    assert (stack["itlb"], stack["dtlb"]) == (126, 45)
+    assert list(r.rows("m_a")["stall_cause"]) == ["dtlb"]
+    assert list(r.rows("m_u")["stall_cause"]) == ["dcache_mem"]

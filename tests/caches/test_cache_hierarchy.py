@@ -206,9 +206,11 @@ def test_stats_names_mpki_and_reset_stats():
         h.l1d.access_py(a, LOAD)
     s = h.stats(instructions=1000)
     for name in ("accesses", "hits", "misses", "read_misses", "write_misses", "writebacks",
-                 "evictions", "compulsory_misses", "capacity_misses", "conflict_misses",
-                 "miss_rate", "mpki"):
+                 "evictions", "miss_rate", "mpki"):
         assert f"l1d.{name}" in s and f"l2.{name}" in s
+    # classify_misses = auto (a config without the field): the 3C split behind the L1s only
+    for name in ("compulsory_misses", "capacity_misses", "conflict_misses"):
+        assert f"l2.{name}" in s and f"l1d.{name}" not in s
     assert s["l1d.misses"] == 100 and s["l1d.mpki"] == 100.0
     assert s["dram.accesses"] == 100 and s["dram.row_hits"] + s["dram.row_misses"] == 100
     h.reset_stats()
@@ -333,3 +335,35 @@ def test_builds_from_the_real_config_dataclasses():
     assert (d.tRCD, d.tCL, d.tRP, d.tBURST, d.controller_latency) == (28, 28, 28, 5, 20)
     assert (h.l1d.size, h.l1d.assoc, h.levels["l3"].hit_latency) == (32768, 8, 30)
     assert h.l1d.access_py(0, LOAD) == (1 + 12 + 30 + 20 + 28 + 28 + 5, 4)
+
+
+@pytest.mark.parametrize("mode, on_l1, on_l2", [("auto", False, True), ("on", True, True),
+                                               ("off", False, False)])
+def test_classify_misses_field_per_level(mode, on_l1, on_l2):
+    """classify_misses = auto classifies at L2/L3 only (the L1s see every access, where the
+    shadow costs most); on / off force it; build_hierarchy(classify_misses=False), as a
+    sampled run builds it, turns it off at every level whatever the fields say."""
+    h = build_hierarchy(cache_cfg(assoc=4, classify_misses=mode),
+                        cache_cfg(classify_misses=mode),
+                        cache_cfg(size=262144, hit_latency=12, classify_misses=mode),
+                        None, mem_cfg(), 1e9)
+    assert (h.l1i.classify_misses, h.l1d.classify_misses, h.levels["l2"].classify_misses) \
+        == (on_l1, on_l1, on_l2)
+    for a in (0, 32768, 0, 65536, 32768):      # one set of the 8-way L1D: no conflict yet
+        h.l1d.access_py(a, LOAD)
+    s = h.stats()
+    assert ("l1d.compulsory_misses" in s) == on_l1 and ("l2.conflict_misses" in s) == on_l2
+    if on_l1:
+        assert (s["l1d.compulsory_misses"], s["l1d.capacity_misses"],
+                s["l1d.conflict_misses"]) == (3, 0, 0)
+    off = build_hierarchy(cache_cfg(classify_misses="on"), cache_cfg(classify_misses="on"),
+                          cache_cfg(size=262144, classify_misses="on"), None, mem_cfg(), 1e9,
+                          classify_misses=False)
+    assert not any(c.classify_misses for c in (off.l1i, off.l1d, off.levels["l2"]))
+
+
+def test_classify_misses_bad_value_is_one_sentence():
+    with pytest.raises(ValueError, match=r"l1d\.classify_misses is 'yes'; use one of auto, "
+                                         r"on, off"):
+        build_hierarchy(cache_cfg(), cache_cfg(classify_misses="yes"),
+                        cache_cfg(size=262144), None, mem_cfg(), 1e9)
