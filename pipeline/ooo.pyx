@@ -589,7 +589,6 @@ cdef class OutOfOrderCore(TimingModel):
             nviol += 1
             f = b + self.violation_penalty
             fc = OP_BAD_SPEC_ORDER
-            fstall = 0
 
         # ---- execute (O17, O18)
         if is_load:
