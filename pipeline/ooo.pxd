@@ -101,6 +101,10 @@ cdef class OutOfOrderCore(TimingModel):
     cdef int32_t* ssit_id                # store sets (O16s): SSIT, PC -> store-set id
     cdef int64_t* ssit_epoch             # clear period in which the entry was written
     cdef int64_t* lfst_issue             # LFST: STA issue of the set's last dispatched store
+    cdef bint refetching                 # O22: consume() runs again for a refetched load
+    cdef int64_t refetch_f, refetch_nviol
+    cdef uint32_t refetch_fstall
+    cdef uint8_t refetch_flevel
     cdef uint32_t latency[OC_COUNT]
     cdef uint8_t unit_of[OC_COUNT]
     cdef bint pipelined[N_UNITS]

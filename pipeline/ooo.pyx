@@ -316,6 +316,7 @@ cdef class OutOfOrderCore(TimingModel):
         self.last_cause = OP_FE_BANDWIDTH
         self.base_cycle = 0
         self.tracing = False
+        self.refetching = False
         self._zero_counters()
 
     cdef int64_t _ssid(self, uint64_t pc, int64_t t) noexcept nogil:
@@ -404,138 +405,144 @@ cdef class OutOfOrderCore(TimingModel):
         is_store = is_store or is_block
         u = U_LOAD if is_hint else self.unit_of[oc]
         q = _QUEUE_OF_UNIT_C(u)
-        self.n_acc = 0
+        if self.refetching:
+            # O22: the second pass of a load refetched after a violation: fetched at
+            # refetch_f, its first fetch's I-cache stall and memory notes kept
+            self.refetching = False
+            f = self.refetch_f
+            fc = OP_BAD_SPEC_ORDER
+            fstall = self.refetch_fstall
+            fetch_level = self.refetch_flevel
+            nviol = self.refetch_nviol
+        else:
+            self.n_acc = 0
 
-        # ---- fetch (O1-O4)
-        f = self.fetch_ready
-        fc = self.fetch_cause
-        if self.r_fetch[(n - 1) & m] > f:                 # O1: program order
-            f = self.r_fetch[(n - 1) & m]
-            fc = self.last_fcause
-        b = self.r_fetch[(n - self.fetch_width) & m] + 1  # O1: fetch width
-        if b > f:
-            f = b
-            fc = OP_FE_BANDWIDTH
-        b = self.r_dispatch[(n - self.fetch_buffer) & m] + 1   # O2: fetch buffer full
-        if b > f:
-            self.fb_full += <uint64_t> (b - f)
-            f = b
-            fc = self.r_dcause[(n - self.fetch_buffer) & m]
-        line = di.pc >> self.line_shift
-        last_line = (di.pc + (di.length if di.length > 1 else 2) - 1) >> self.line_shift
-        if not self.fetch_line_valid or line != self.fetch_line:    # O4: a new line
-            lat = self.l1i.access(di.pc, line << self.line_shift, ACC_IFETCH, <uint64_t> f, &lvl)
-            fetch_level = lvl
-            if lat > self.l1i_hit:
-                fstall = lat - self.l1i_hit
-            if self.tracing:
-                self._note(f, line << self.line_shift, lat, 1u << self.line_shift, ACC_IFETCH, lvl)
-        if last_line != line:
-            lat = self.l1i.access(di.pc, last_line << self.line_shift, ACC_IFETCH,
-                                  <uint64_t> f, &lvl)
-            if lvl > fetch_level:
+            # ---- fetch (O1-O4)
+            f = self.fetch_ready
+            fc = self.fetch_cause
+            if self.r_fetch[(n - 1) & m] > f:                 # O1: program order
+                f = self.r_fetch[(n - 1) & m]
+                fc = self.last_fcause
+            b = self.r_fetch[(n - self.fetch_width) & m] + 1  # O1: fetch width
+            if b > f:
+                f = b
+                fc = OP_FE_BANDWIDTH
+            b = self.r_dispatch[(n - self.fetch_buffer) & m] + 1   # O2: fetch buffer full
+            if b > f:
+                self.fb_full += <uint64_t> (b - f)
+                f = b
+                fc = self.r_dcause[(n - self.fetch_buffer) & m]
+            line = di.pc >> self.line_shift
+            last_line = (di.pc + (di.length if di.length > 1 else 2) - 1) >> self.line_shift
+            if not self.fetch_line_valid or line != self.fetch_line:    # O4: a new line
+                lat = self.l1i.access(di.pc, line << self.line_shift, ACC_IFETCH, <uint64_t> f, &lvl)
                 fetch_level = lvl
-            if lat > self.l1i_hit and lat - self.l1i_hit > fstall:
-                fstall = lat - self.l1i_hit
-            if self.tracing:
-                self._note(f, last_line << self.line_shift, lat, 1u << self.line_shift,
-                           ACC_IFETCH, lvl)
-        self.fetch_line = last_line
-        self.fetch_line_valid = True
-        if fstall:
-            f += fstall
-            fc = _level(OP_FE_ICACHE_L1, fetch_level)
+                if lat > self.l1i_hit:
+                    fstall = lat - self.l1i_hit
+                if self.tracing:
+                    self._note(f, line << self.line_shift, lat, 1u << self.line_shift, ACC_IFETCH, lvl)
+            if last_line != line:
+                lat = self.l1i.access(di.pc, last_line << self.line_shift, ACC_IFETCH,
+                                      <uint64_t> f, &lvl)
+                if lvl > fetch_level:
+                    fetch_level = lvl
+                if lat > self.l1i_hit and lat - self.l1i_hit > fstall:
+                    fstall = lat - self.l1i_hit
+                if self.tracing:
+                    self._note(f, last_line << self.line_shift, lat, 1u << self.line_shift,
+                               ACC_IFETCH, lvl)
+            self.fetch_line = last_line
+            self.fetch_line_valid = True
+            if fstall:
+                f += fstall
+                fc = _level(OP_FE_ICACHE_L1, fetch_level)
 
-        # A load that violates memory order (O22) is flushed and refetched: dispatch, issue
-        # and its store-queue search run again from the refetch cycle.
-        while True:
-            # ---- dispatch: decode, rename, allocate (O6-O12)
-            d = f + self.frontend_depth                       # O6
-            dc = fc
-            if self.r_dispatch[(n - 1) & m] > d:              # O7: in order
-                d = self.r_dispatch[(n - 1) & m]
-                dc = self.last_dcause
-            b = self.r_dispatch[(n - self.decode_width) & m] + 1   # O7: width
+        # ---- dispatch: decode, rename, allocate (O6-O12)
+        d = f + self.frontend_depth                       # O6
+        dc = fc
+        if self.r_dispatch[(n - 1) & m] > d:              # O7: in order
+            d = self.r_dispatch[(n - 1) & m]
+            dc = self.last_dcause
+        b = self.r_dispatch[(n - self.decode_width) & m] + 1   # O7: width
+        if b > d:
+            d = b
+            dc = OP_FE_BANDWIDTH
+        b = self.r_commit[(n - self.rob_entries) & m] + 1 if n >= self.rob_entries else 0
+        if b > d:                                         # O8: ROB full
+            self.rob_full += <uint64_t> (b - d)
+            d = b
+            dc = OP_BE_ROB_FULL
+        if self.iq_count[q] >= self.iq_entries[q]:        # O9: issue queue full
+            b = self.iq_ring[q][self.iq_head[q]] + 1
             if b > d:
+                self.iq_full += <uint64_t> (b - d)
                 d = b
-                dc = OP_FE_BANDWIDTH
-            b = self.r_commit[(n - self.rob_entries) & m] + 1 if n >= self.rob_entries else 0
-            if b > d:                                         # O8: ROB full
-                self.rob_full += <uint64_t> (b - d)
-                d = b
-                dc = OP_BE_ROB_FULL
-            if self.iq_count[q] >= self.iq_entries[q]:        # O9: issue queue full
-                b = self.iq_ring[q][self.iq_head[q]] + 1
-                if b > d:
-                    self.iq_full += <uint64_t> (b - d)
-                    d = b
-                    dc = OP_BE_IQ_FULL
-            if is_load or is_amo:                             # O10: load queue full
-                b = self.lq_commit[self.lq_head] + 1
-                if b > d:
-                    self.lq_full += <uint64_t> (b - d)
-                    d = b
-                    dc = OP_BE_LSQ_FULL
-            if is_store or is_amo:                            # O10: store queue full
-                b = self.sq_commit[self.sq_head] + 1
-                if b > d:
-                    self.sq_full += <uint64_t> (b - d)
-                    d = b
-                    dc = OP_BE_LSQ_FULL
-            if rd:                                            # O11: a free physical register
-                if rd < 32:
-                    b = self.int_free[self.int_head] + 1
-                else:
-                    b = self.fp_free[self.fp_head] + 1
-                if b > d:
-                    self.regs_full += <uint64_t> (b - d)
-                    d = b
-                    dc = OP_BE_REGS_FULL
-            b = self.serial_until                             # O12: behind a serialising one
-            if serial and self.r_commit[(n - 1) & m] + 1 > b:  # O12: waits for an empty ROB
-                b = self.r_commit[(n - 1) & m] + 1
+                dc = OP_BE_IQ_FULL
+        if is_load or is_amo:                             # O10: load queue full
+            b = self.lq_commit[self.lq_head] + 1
             if b > d:
-                self.serial_stall += <uint64_t> (b - d)
+                self.lq_full += <uint64_t> (b - d)
                 d = b
-                dc = OP_BE_SERIALISE
+                dc = OP_BE_LSQ_FULL
+        if is_store or is_amo:                            # O10: store queue full
+            b = self.sq_commit[self.sq_head] + 1
+            if b > d:
+                self.sq_full += <uint64_t> (b - d)
+                d = b
+                dc = OP_BE_LSQ_FULL
+        if rd:                                            # O11: a free physical register
+            if rd < 32:
+                b = self.int_free[self.int_head] + 1
+            else:
+                b = self.fp_free[self.fp_head] + 1
+            if b > d:
+                self.regs_full += <uint64_t> (b - d)
+                d = b
+                dc = OP_BE_REGS_FULL
+        b = self.serial_until                             # O12: behind a serialising one
+        if serial and self.r_commit[(n - 1) & m] + 1 > b:  # O12: waits for an empty ROB
+            b = self.r_commit[(n - 1) & m] + 1
+        if b > d:
+            self.serial_stall += <uint64_t> (b - d)
+            d = b
+            dc = OP_BE_SERIALISE
 
-            # ---- issue (O13-O16)
-            t = d + 1                                         # O13
-            ic = OP_FLOW
-            src = di.rs1 & 63
-            if src and self.reg_ready[src] > t:
-                t = self.reg_ready[src]
-                ic = self.reg_cause[src]
-            src = di.rs2 & 63
-            std = d + 1                                       # O13: a store's data half (STD)
-            if is_store:
-                if src and self.reg_ready[src] > std:
-                    std = self.reg_ready[src]
-            elif src and self.reg_ready[src] > t:
-                t = self.reg_ready[src]
-                ic = self.reg_cause[src]
-            src = di.rs3 & 63
-            if src and self.reg_ready[src] > t:
-                t = self.reg_ready[src]
-                ic = self.reg_cause[src]
-            if is_amo or (is_load and self.mem_dep == MD_WAIT):
-                if self.max_store_issue + 1 > t:              # O16: older stores issued first
-                    t = self.max_store_issue + 1
-                    ic = OP_BE_MEM_ORDER
-            elif self.mem_dep == MD_STORE_SETS and (is_load or is_store):
-                ssid = self._ssid(di.pc, d)                   # O16s: after the set's last store
-                if ssid >= 0 and self.lfst_issue[ssid] + 1 > t:
-                    t = self.lfst_issue[ssid] + 1
-                    ic = OP_BE_MEM_ORDER
-                    self.ss_waits += 1
-            if not self.pipelined[u] and self.unp_last[u] > t:
-                t = self.unp_last[u]                          # O15: in order within the kind
-                ic = OP_BE_UNITS
-            issue = self._take_port(u, t, &port)              # O14
-            if issue > t:
-                ic = OP_BE_UNITS
-            if not is_load:
-                break
+        # ---- issue (O13-O16)
+        t = d + 1                                         # O13
+        ic = OP_FLOW
+        src = di.rs1 & 63
+        if src and self.reg_ready[src] > t:
+            t = self.reg_ready[src]
+            ic = self.reg_cause[src]
+        src = di.rs2 & 63
+        std = d + 1                                       # O13: a store's data half (STD)
+        if is_store:
+            if src and self.reg_ready[src] > std:
+                std = self.reg_ready[src]
+        elif src and self.reg_ready[src] > t:
+            t = self.reg_ready[src]
+            ic = self.reg_cause[src]
+        src = di.rs3 & 63
+        if src and self.reg_ready[src] > t:
+            t = self.reg_ready[src]
+            ic = self.reg_cause[src]
+        if is_amo or (is_load and self.mem_dep == MD_WAIT):
+            if self.max_store_issue + 1 > t:              # O16: older stores issued first
+                t = self.max_store_issue + 1
+                ic = OP_BE_MEM_ORDER
+        elif self.mem_dep == MD_STORE_SETS and (is_load or is_store):
+            ssid = self._ssid(di.pc, d)                   # O16s: after the set's last store
+            if ssid >= 0 and self.lfst_issue[ssid] + 1 > t:
+                t = self.lfst_issue[ssid] + 1
+                ic = OP_BE_MEM_ORDER
+                self.ss_waits += 1
+        if not self.pipelined[u] and self.unp_last[u] > t:
+            t = self.unp_last[u]                          # O15: in order within the kind
+            ic = OP_BE_UNITS
+        issue = self._take_port(u, t, &port)              # O14
+        if issue > t:
+            ic = OP_BE_UNITS
+        if is_load:
 
             # ---- O18 store-queue search at the issue cycle; O22 violations
             end = di.mem_addr + (di.mem_size if di.mem_size else 1)
@@ -573,22 +580,28 @@ cdef class OutOfOrderCore(TimingModel):
                     k += 1
                 if not partial:
                     break
-            if conflict < 0:
-                break
-            # O22: the conflicting store's address resolves at `conflict`; the violation is
-            # taken when the load is the oldest in the ROB, then the load is refetched.
-            # Its squashed execution did read the cache (not a forwarded value).
-            if not forwarded:
-                self._data_access(di.pc, di.mem_addr, di.mem_size, ACC_LOAD, issue, &lvl)
-            b = self.r_commit[(n - 1) & m] + 1
-            if conflict > b:
-                b = conflict
-            if self.mem_dep == MD_STORE_SETS:
-                self._train(di.pc, self.sq_pc[cj], b)
-            self.violations += 1
-            nviol += 1
-            f = b + self.violation_penalty
-            fc = OP_BAD_SPEC_ORDER
+            if conflict >= 0:
+                # O22: the conflicting store's address resolves at `conflict`; the
+                # violation is taken when the load is the oldest in the ROB, and the load
+                # is fetched again: consume() runs once more from dispatch (the rare
+                # path; a loop here would cost every instruction). The squashed
+                # execution did read the cache (not a forwarded value).
+                if not forwarded:
+                    self._data_access(di.pc, di.mem_addr, di.mem_size, ACC_LOAD, issue,
+                                      &lvl)
+                b = self.r_commit[(n - 1) & m] + 1
+                if conflict > b:
+                    b = conflict
+                if self.mem_dep == MD_STORE_SETS:
+                    self._train(di.pc, self.sq_pc[cj], b)
+                self.violations += 1
+                self.refetching = True
+                self.refetch_f = b + self.violation_penalty
+                self.refetch_fstall = fstall
+                self.refetch_flevel = fetch_level
+                self.refetch_nviol = nviol + 1
+                self.consume(di)
+                return
 
         # ---- execute (O17, O18)
         if is_load:
