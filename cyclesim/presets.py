@@ -122,7 +122,7 @@ def u74() -> SystemConfig:
                         fdiv_latency=56, fsqrt_latency=56, fcvt_latency=3,
                         mem_blocking=False, store_buffer_entries=8),
         bpred=BranchPredictorConfig(kind="gshare", table_entries=16384, history_bits=14,
-                                    btb_entries=32, btb_assoc=32, ras_depth=6),
+                                    btb_entries=32, btb_assoc=32, ras_depth=12),
         l1i=CacheConfig(size=32 * KiB, assoc=4, hit_latency=1),
         l1d=CacheConfig(size=32 * KiB, assoc=8, hit_latency=2),
         l2=app.l2, l3=None, memory=app.memory, tlb=app.tlb,
@@ -146,7 +146,7 @@ def boom_medium() -> SystemConfig:
         mem_iq_entries=12, fp_iq_entries=16, int_ports="alu+branch+mul, alu+div",
         mem_ports="load+store", fp_ports="fpu+fdiv", lq_entries=16, sq_entries=16,
         commit_width=2, redirect_penalty=3, store_forward_latency=4,
-        memory_dependence="wait", mul_latency=3, div_latency=34, div_pipelined=False,
+        memory_dependence="speculate", mul_latency=3, div_latency=34, div_pipelined=False,
         fadd_latency=4, fmul_latency=4, fma_latency=4, fdiv_latency=24, fsqrt_latency=30,
         fcvt_latency=2)
     return SystemConfig(
@@ -161,9 +161,41 @@ def boom_medium() -> SystemConfig:
     )
 
 
+def c910() -> SystemConfig:
+    """The T-Head XuanTie C910 (Chen et al., "Xuantie-910", ISCA 2020; the open-source RTL,
+    openc910) on core.model = ooo: fetch 8, decode/rename 3, a 192-instruction ROB (64
+    entries of up to 3), 96 integer and 64 FP/vector physical registers, 8 issue pipes
+    (two ALUs, one with the divider, one with the 4-cycle multiplier; branch; load; store
+    address; store data; two FP/vector), 16-entry load and 12-entry store queues, store-set
+    memory-dependence prediction for its speculation-fail predictor, 64 KiB 2-way L1I and
+    L1D, 8 line-fill buffers, a 12-entry RAS and a 1024-entry BTB, at the paper's 2.5 GHz.
+    Queue sizes, ports and latencies are counted in the RTL; the L2 latency, FP latencies
+    and predictor geometry are assumptions; docs/presets.md gives every field's source."""
+    from pipeline.models.ooo import OooParams
+    ooo = OooParams(
+        fetch_width=8, fetch_buffer_entries=32, frontend_depth=3, decode_width=3,
+        rob_entries=192, int_phys_regs=96, fp_phys_regs=64, int_iq_entries=28,
+        mem_iq_entries=12, fp_iq_entries=16, int_ports="alu+div, alu+mul, branch",
+        mem_ports="load, store", fp_ports="fpu+fdiv, fpu", lq_entries=16, sq_entries=12,
+        commit_width=3, redirect_penalty=3, store_forward_latency=3,
+        memory_dependence="store_sets", violation_penalty=4, mul_latency=4, div_latency=20,
+        div_pipelined=False, fadd_latency=4, fmul_latency=4, fma_latency=4, fdiv_latency=16,
+        fsqrt_latency=16, fcvt_latency=2)
+    return SystemConfig(
+        name="c910",
+        core=CoreConfig(model="ooo", model_params=ooo, frequency=2.5e9),
+        bpred=BranchPredictorConfig(kind="gshare", table_entries=32768, history_bits=15,
+                                    btb_entries=1024, btb_assoc=2, ras_depth=12),
+        l1i=CacheConfig(size=64 * KiB, assoc=2, line_size=64, hit_latency=1, mshrs=2),
+        l1d=CacheConfig(size=64 * KiB, assoc=2, line_size=64, hit_latency=3, mshrs=8),
+        l2=CacheConfig(size=1 * MiB, assoc=16, line_size=64, hit_latency=20, mshrs=16),
+        l3=None,
+    )
+
+
 _PRESETS: dict[str, Callable[[], SystemConfig]] = {
     "default": default, "textbook": textbook, "embedded": embedded,
-    "application": application, "u74": u74, "boom_medium": boom_medium,
+    "application": application, "u74": u74, "boom_medium": boom_medium, "c910": c910,
 }
 
 

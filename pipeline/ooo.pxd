@@ -1,5 +1,5 @@
 # The out-of-order core (instruction-driven). Timing rules: docs/pipeline-ooo.md (O1..O21).
-from libc.stdint cimport int64_t, uint8_t, uint16_t, uint32_t, uint64_t
+from libc.stdint cimport int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t
 
 from caches.base cimport MemoryLevel
 from pipeline.bpred cimport BTB, RAS, DirectionPredictor
@@ -23,6 +23,9 @@ cdef enum:
     N_QUEUES = 3
     MAX_PORTS = 16
     CAL_SIZE = 65536   # issue-port calendar: cycles tracked at once (power of two)
+    MD_WAIT = 0        # memory_dependence policies (O16)
+    MD_STORE_SETS = 1
+    MD_SPECULATE = 2
 
 # Parts of the commit-slot CPI stack (top-down style; names in ooo.pyx PART_NAMES).
 cdef enum:
@@ -45,7 +48,8 @@ cdef enum:
     OP_BE_REGS_FULL = 16
     OP_BE_SERIALISE = 17     # fences, CSR accesses, ecalls, AMOs drain the window
     OP_BE_MEM_ORDER = 18     # loads waiting for older stores / partial-overlap replays
-    OP_COUNT = 19
+    OP_BAD_SPEC_ORDER = 19   # memory-order violations: the load and younger refetched (O22)
+    OP_COUNT = 20
     OP_FLOW = 254            # stage bound by its own previous stage (look further back)
 
 # One instruction of the out-of-order pipeline trace. Cycles are absolute.
@@ -78,6 +82,7 @@ cdef struct OooRecord:
     uint8_t cause        # OP_* charged with the empty commit slots before it
     uint8_t served_by
     uint8_t fetch_served_by
+    uint8_t violations   # O22: times the load was refetched after a memory-order violation
 
 cdef class OutOfOrderCore(TimingModel):
     # wiring
@@ -90,7 +95,16 @@ cdef class OutOfOrderCore(TimingModel):
     cdef int64_t rob_entries, lq_entries, sq_entries, int_rename, fp_rename
     cdef int64_t redirect_penalty, forward_latency
     cdef int64_t iq_entries[N_QUEUES]
-    cdef bint wait_for_stores            # memory dependence: loads wait for older stores
+    cdef int mem_dep                     # O16: MD_WAIT, MD_STORE_SETS or MD_SPECULATE
+    cdef int64_t violation_penalty       # O22: flush to refetch of the violating load
+    cdef int64_t ssit_mask, lfst_mask, clear_cycles
+    cdef int32_t* ssit_id                # store sets (O16s): SSIT, PC -> store-set id
+    cdef int64_t* ssit_epoch             # clear period in which the entry was written
+    cdef int64_t* lfst_issue             # LFST: STA issue of the set's last dispatched store
+    cdef bint refetching                 # O22: consume() runs again for a refetched load
+    cdef int64_t refetch_f, refetch_nviol
+    cdef uint32_t refetch_fstall
+    cdef uint8_t refetch_flevel
     cdef uint32_t latency[OC_COUNT]
     cdef uint8_t unit_of[OC_COUNT]
     cdef bint pipelined[N_UNITS]
@@ -110,6 +124,8 @@ cdef class OutOfOrderCore(TimingModel):
     cdef uint64_t* sq_addr
     cdef uint32_t* sq_size
     cdef int64_t* sq_data                # STD cycle: the store's data is in its SQ entry
+    cdef int64_t* sq_issue               # STA cycle: the address is known after it
+    cdef uint64_t* sq_pc
     cdef int64_t* int_free               # rename rings: commit of the last writers
     cdef int64_t* fp_free
     cdef int64_t* iq_ring[N_QUEUES]      # the iq_entries latest release cycles, sorted
@@ -139,6 +155,7 @@ cdef class OutOfOrderCore(TimingModel):
     cdef uint64_t slots[OP_COUNT]
     cdef uint64_t instructions, loads, stores, amos, forwarded, replays
     cdef uint64_t block_ops, hints           # cbo.* performed, prefetch.* hints (O21)
+    cdef uint64_t violations, ss_waits       # O22 refetches; O16s predictor-held issues
     cdef int64_t base_cycle
     cdef uint64_t rob_full, iq_full, lq_full, sq_full, regs_full, fb_full, serial_stall
     cdef uint64_t branches, mispredicts, jumps, jump_mispredicts, decode_redirects
@@ -156,12 +173,14 @@ cdef class OutOfOrderCore(TimingModel):
     cdef int n_acc
 
     cdef void consume(self, DynInst* di) noexcept nogil
+    cdef int64_t _ssid(self, uint64_t pc, int64_t t) noexcept nogil
+    cdef void _train(self, uint64_t load_pc, uint64_t store_pc, int64_t t) noexcept nogil
     cdef int64_t _take_port(self, uint8_t u, int64_t t, uint8_t* port) noexcept nogil
     cdef uint32_t _data_access(self, uint64_t pc, uint64_t addr, uint32_t size, uint8_t kind,
                                int64_t start, uint8_t* lvl) noexcept nogil
     cdef void _record(self, DynInst* di, int64_t f, int64_t d, int64_t issue, int64_t done,
                       int64_t c, uint32_t fstall, uint32_t mlat, uint8_t redirect,
                       uint8_t port, bint forwarded, bint replayed, uint8_t cause,
-                      uint8_t data_level, uint8_t fetch_level) noexcept nogil
+                      uint8_t data_level, uint8_t fetch_level, uint8_t nviol) noexcept nogil
     cdef void _note(self, int64_t cycle, uint64_t addr, uint32_t lat, uint32_t size,
                     uint8_t kind, uint8_t level) noexcept nogil

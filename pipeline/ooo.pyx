@@ -14,7 +14,7 @@ computed, everything that can delay it is already known.
 """
 import numpy as np
 
-from libc.stdint cimport int64_t, uint8_t, uint16_t, uint32_t, uint64_t
+from libc.stdint cimport int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t
 
 from caches.base cimport CBO_FLUSH, MemoryLevel
 from pipeline.bpred cimport BTB, RAS, DirectionPredictor
@@ -37,7 +37,8 @@ PART_NAMES = ("retiring", "frontend_icache_l1", "frontend_icache_l2", "frontend_
               "backend_memory_l1", "backend_memory_l2", "backend_memory_l3",
               "backend_memory_mem", "backend_core_dependence", "backend_core_units",
               "backend_core_rob_full", "backend_core_iq_full", "backend_core_lsq_full",
-              "backend_core_regs_full", "backend_core_serialise", "backend_core_memory_order")
+              "backend_core_regs_full", "backend_core_serialise", "backend_core_memory_order",
+              "bad_speculation_memory_order")
 assert len(PART_NAMES) == OP_COUNT
 OPCLASS_NAMES = ("alu", "branch", "jal", "jalr", "load", "store", "amo", "mul", "div",
                  "fadd", "fmul", "fma", "fdiv", "fsqrt", "fcvt", "system", "nop",
@@ -46,13 +47,14 @@ assert len(OPCLASS_NAMES) == OC_COUNT
 # The shared trace's cause column speaks the in-order CPI parts (pipeline/trace.pyx):
 # each commit-slot part maps to the nearest one (255 = no stall stays 255).
 _INORDER_CAUSE = np.full(256, 255, np.uint8)
-_INORDER_CAUSE[:OP_COUNT] = (0, 2, 3, 4, 5, 12, 1, 6, 7, 8, 9, 10, 11, 11, 11, 11, 11, 11, 11)
+_INORDER_CAUSE[:OP_COUNT] = (0, 2, 3, 4, 5, 12, 1, 6, 7, 8, 9, 10, 11, 11, 11, 11, 11, 11, 11,
+                             1)
 _QUEUE_OF_UNIT = (Q_INT, Q_INT, Q_INT, Q_INT, Q_MEM, Q_MEM, Q_FP, Q_FP)
 
 _REC_FIELDS = ("seq", "pc", "next_pc", "mem_addr", "fetch", "dispatch", "issue", "done",
                "commit", "raw", "fetch_stall", "mem_latency", "op", "opclass", "rd", "rs1",
                "rs2", "rs3", "mem_size", "length", "taken", "redirect", "port", "forwarded",
-               "replayed", "cause", "served_by", "fetch_served_by")
+               "replayed", "cause", "served_by", "fetch_served_by", "violations")
 
 
 def _rec_dtype():
@@ -67,8 +69,8 @@ def _rec_dtype():
             <size_t> &r.mem_size - b, <size_t> &r.length - b, <size_t> &r.taken - b,
             <size_t> &r.redirect - b, <size_t> &r.port - b, <size_t> &r.forwarded - b,
             <size_t> &r.replayed - b, <size_t> &r.cause - b, <size_t> &r.served_by - b,
-            <size_t> &r.fetch_served_by - b]
-    fmts = ["<u8"] * 4 + ["<i8"] * 5 + ["<u4"] * 3 + ["<u2"] + ["u1"] * 15
+            <size_t> &r.fetch_served_by - b, <size_t> &r.violations - b]
+    fmts = ["<u8"] * 4 + ["<i8"] * 5 + ["<u4"] * 3 + ["<u2"] + ["u1"] * 16
     return np.dtype({"names": list(_REC_FIELDS), "formats": fmts, "offsets": offs,
                      "itemsize": sizeof(OooRecord)})
 
@@ -193,7 +195,12 @@ cdef class OutOfOrderCore(TimingModel):
         self.fp_rename = fp_phys_regs - 32
         self.redirect_penalty = redirect_penalty
         self.forward_latency = store_forward_latency
-        self.wait_for_stores = True
+        self.mem_dep = {"wait": MD_WAIT, "store_sets": MD_STORE_SETS,
+                        "speculate": MD_SPECULATE}[p.memory_dependence]
+        self.violation_penalty = p.violation_penalty
+        self.ssit_mask = p.ssit_entries - 1
+        self.lfst_mask = p.lfst_entries - 1
+        self.clear_cycles = p.store_set_clear_cycles
         self.iq_entries[Q_INT] = int_iq_entries
         self.iq_entries[Q_MEM] = mem_iq_entries
         self.iq_entries[Q_FP] = fp_iq_entries
@@ -269,6 +276,11 @@ cdef class OutOfOrderCore(TimingModel):
         self.sq_addr = <uint64_t*> <size_t> buf("sqa", sq_entries, np.uint64, 0)
         self.sq_size = <uint32_t*> <size_t> buf("sqs", sq_entries, np.uint32, 0)
         self.sq_data = <int64_t*> <size_t> buf("sqd", sq_entries, np.int64, -1)
+        self.sq_issue = <int64_t*> <size_t> buf("sqi", sq_entries, np.int64, -1)
+        self.sq_pc = <uint64_t*> <size_t> buf("sqp", sq_entries, np.uint64, 0)
+        self.ssit_id = <int32_t*> <size_t> buf("ssit", p.ssit_entries, np.int32, -1)
+        self.ssit_epoch = <int64_t*> <size_t> buf("sste", p.ssit_entries, np.int64, -1)
+        self.lfst_issue = <int64_t*> <size_t> buf("lfst", p.lfst_entries, np.int64, -1)
         self.int_free = <int64_t*> <size_t> buf("ir", self.int_rename, np.int64, -1)
         self.fp_free = <int64_t*> <size_t> buf("fr", self.fp_rename, np.int64, -1)
         for q in range(N_QUEUES):
@@ -304,7 +316,35 @@ cdef class OutOfOrderCore(TimingModel):
         self.last_cause = OP_FE_BANDWIDTH
         self.base_cycle = 0
         self.tracing = False
+        self.refetching = False
         self._zero_counters()
+
+    cdef int64_t _ssid(self, uint64_t pc, int64_t t) noexcept nogil:
+        """O16s: the store-set id the SSIT gives `pc` in cycle t, or -1. An entry written
+        in another clear period than t's has been cleared (store_set_clear_cycles)."""
+        cdef int64_t i = <int64_t> ((pc >> 1) & <uint64_t> self.ssit_mask)
+        if self.ssit_id[i] < 0:
+            return -1
+        if self.clear_cycles and self.ssit_epoch[i] != t // self.clear_cycles:
+            return -1
+        return self.ssit_id[i]
+
+    cdef void _train(self, uint64_t load_pc, uint64_t store_pc, int64_t t) noexcept nogil:
+        """O22: a violation taken in cycle t puts the load and the store in one store set
+        (Chrysos & Emer): a new set named after the load's SSIT index if neither has one,
+        the other's set if one has, the smaller id if both have."""
+        cdef int64_t li = <int64_t> ((load_pc >> 1) & <uint64_t> self.ssit_mask)
+        cdef int64_t si = <int64_t> ((store_pc >> 1) & <uint64_t> self.ssit_mask)
+        cdef int64_t ls = self._ssid(load_pc, t), ss = self._ssid(store_pc, t), e
+        if ls < 0 and ss < 0:
+            ls = li & self.lfst_mask
+        elif ls < 0 or (ss >= 0 and ss < ls):
+            ls = ss
+        e = t // self.clear_cycles if self.clear_cycles else 0
+        self.ssit_id[li] = <int32_t> ls
+        self.ssit_id[si] = <int32_t> ls
+        self.ssit_epoch[li] = e
+        self.ssit_epoch[si] = e
 
     cdef int64_t _take_port(self, uint8_t u, int64_t t, uint8_t* port) noexcept nogil:
         """O14/O15: the first cycle >= t with a port of unit kind u free (lowest port
@@ -350,7 +390,8 @@ cdef class OutOfOrderCore(TimingModel):
         cdef uint64_t line, last_line, target, predicted, end, s_end
         cdef bint is_load, is_store, is_amo, serial, hit, pred_taken, is_block, is_hint
         cdef bint mispredicted = False, decode_redirect = False, taken_flow = False
-        cdef bint forwarded = False, replayed = False
+        cdef bint forwarded = False, replayed = False, partial
+        cdef int64_t ssid = -1, conflict, cj = 0, nviol = 0
         cdef int64_t empty
         if oc >= OC_COUNT:
             oc = OC_ALU
@@ -364,47 +405,57 @@ cdef class OutOfOrderCore(TimingModel):
         is_store = is_store or is_block
         u = U_LOAD if is_hint else self.unit_of[oc]
         q = _QUEUE_OF_UNIT_C(u)
-        self.n_acc = 0
+        if self.refetching:
+            # O22: the second pass of a load refetched after a violation: fetched at
+            # refetch_f, its first fetch's I-cache stall and memory notes kept
+            self.refetching = False
+            f = self.refetch_f
+            fc = OP_BAD_SPEC_ORDER
+            fstall = self.refetch_fstall
+            fetch_level = self.refetch_flevel
+            nviol = self.refetch_nviol
+        else:
+            self.n_acc = 0
 
-        # ---- fetch (O1-O4)
-        f = self.fetch_ready
-        fc = self.fetch_cause
-        if self.r_fetch[(n - 1) & m] > f:                 # O1: program order
-            f = self.r_fetch[(n - 1) & m]
-            fc = self.last_fcause
-        b = self.r_fetch[(n - self.fetch_width) & m] + 1  # O1: fetch width
-        if b > f:
-            f = b
-            fc = OP_FE_BANDWIDTH
-        b = self.r_dispatch[(n - self.fetch_buffer) & m] + 1   # O2: fetch buffer full
-        if b > f:
-            self.fb_full += <uint64_t> (b - f)
-            f = b
-            fc = self.r_dcause[(n - self.fetch_buffer) & m]
-        line = di.pc >> self.line_shift
-        last_line = (di.pc + (di.length if di.length > 1 else 2) - 1) >> self.line_shift
-        if not self.fetch_line_valid or line != self.fetch_line:    # O4: a new line
-            lat = self.l1i.access(di.pc, line << self.line_shift, ACC_IFETCH, <uint64_t> f, &lvl)
-            fetch_level = lvl
-            if lat > self.l1i_hit:
-                fstall = lat - self.l1i_hit
-            if self.tracing:
-                self._note(f, line << self.line_shift, lat, 1u << self.line_shift, ACC_IFETCH, lvl)
-        if last_line != line:
-            lat = self.l1i.access(di.pc, last_line << self.line_shift, ACC_IFETCH,
-                                  <uint64_t> f, &lvl)
-            if lvl > fetch_level:
+            # ---- fetch (O1-O4)
+            f = self.fetch_ready
+            fc = self.fetch_cause
+            if self.r_fetch[(n - 1) & m] > f:                 # O1: program order
+                f = self.r_fetch[(n - 1) & m]
+                fc = self.last_fcause
+            b = self.r_fetch[(n - self.fetch_width) & m] + 1  # O1: fetch width
+            if b > f:
+                f = b
+                fc = OP_FE_BANDWIDTH
+            b = self.r_dispatch[(n - self.fetch_buffer) & m] + 1   # O2: fetch buffer full
+            if b > f:
+                self.fb_full += <uint64_t> (b - f)
+                f = b
+                fc = self.r_dcause[(n - self.fetch_buffer) & m]
+            line = di.pc >> self.line_shift
+            last_line = (di.pc + (di.length if di.length > 1 else 2) - 1) >> self.line_shift
+            if not self.fetch_line_valid or line != self.fetch_line:    # O4: a new line
+                lat = self.l1i.access(di.pc, line << self.line_shift, ACC_IFETCH, <uint64_t> f, &lvl)
                 fetch_level = lvl
-            if lat > self.l1i_hit and lat - self.l1i_hit > fstall:
-                fstall = lat - self.l1i_hit
-            if self.tracing:
-                self._note(f, last_line << self.line_shift, lat, 1u << self.line_shift,
-                           ACC_IFETCH, lvl)
-        self.fetch_line = last_line
-        self.fetch_line_valid = True
-        if fstall:
-            f += fstall
-            fc = _level(OP_FE_ICACHE_L1, fetch_level)
+                if lat > self.l1i_hit:
+                    fstall = lat - self.l1i_hit
+                if self.tracing:
+                    self._note(f, line << self.line_shift, lat, 1u << self.line_shift, ACC_IFETCH, lvl)
+            if last_line != line:
+                lat = self.l1i.access(di.pc, last_line << self.line_shift, ACC_IFETCH,
+                                      <uint64_t> f, &lvl)
+                if lvl > fetch_level:
+                    fetch_level = lvl
+                if lat > self.l1i_hit and lat - self.l1i_hit > fstall:
+                    fstall = lat - self.l1i_hit
+                if self.tracing:
+                    self._note(f, last_line << self.line_shift, lat, 1u << self.line_shift,
+                               ACC_IFETCH, lvl)
+            self.fetch_line = last_line
+            self.fetch_line_valid = True
+            if fstall:
+                f += fstall
+                fc = _level(OP_FE_ICACHE_L1, fetch_level)
 
         # ---- dispatch: decode, rename, allocate (O6-O12)
         d = f + self.frontend_depth                       # O6
@@ -475,38 +526,86 @@ cdef class OutOfOrderCore(TimingModel):
         if src and self.reg_ready[src] > t:
             t = self.reg_ready[src]
             ic = self.reg_cause[src]
-        if (is_load or is_amo) and self.wait_for_stores and self.max_store_issue + 1 > t:
-            t = self.max_store_issue + 1                  # O16: older stores issued first
-            ic = OP_BE_MEM_ORDER
+        if is_amo or (is_load and self.mem_dep == MD_WAIT):
+            if self.max_store_issue + 1 > t:              # O16: older stores issued first
+                t = self.max_store_issue + 1
+                ic = OP_BE_MEM_ORDER
+        elif self.mem_dep == MD_STORE_SETS and (is_load or is_store):
+            ssid = self._ssid(di.pc, d)                   # O16s: after the set's last store
+            if ssid >= 0 and self.lfst_issue[ssid] + 1 > t:
+                t = self.lfst_issue[ssid] + 1
+                ic = OP_BE_MEM_ORDER
+                self.ss_waits += 1
         if not self.pipelined[u] and self.unp_last[u] > t:
             t = self.unp_last[u]                          # O15: in order within the kind
             ic = OP_BE_UNITS
         issue = self._take_port(u, t, &port)              # O14
         if issue > t:
             ic = OP_BE_UNITS
+        if is_load:
+
+            # ---- O18 store-queue search at the issue cycle; O22 violations
+            end = di.mem_addr + (di.mem_size if di.mem_size else 1)
+            replayed = False
+            while True:
+                # the youngest older store that overlaps, is still in the SQ and whose
+                # address is known (STA issued before); overlapping stores of unknown
+                # address younger than it are memory-order conflicts
+                forwarded = False
+                partial = False
+                conflict = -1
+                k = 0
+                j = self.sq_head
+                while k < self.sq_entries and <uint64_t> k < self.n_stores:
+                    j = (j if j > 0 else self.sq_entries) - 1     # the next older store
+                    if self.sq_commit[j] < issue:
+                        break                             # it and all older have left the SQ
+                    s_end = self.sq_addr[j] + self.sq_size[j]
+                    if self.sq_size[j] and self.sq_addr[j] < end and di.mem_addr < s_end:
+                        if self.sq_issue[j] >= issue:     # address not known yet
+                            if conflict < 0 or self.sq_issue[j] + 1 <= conflict:
+                                conflict = self.sq_issue[j] + 1
+                                cj = j
+                            k += 1
+                            continue
+                        if self.sq_addr[j] <= di.mem_addr and end <= s_end:
+                            forwarded = True
+                        else:
+                            partial = True
+                            replayed = True
+                            t = self.sq_commit[j] + 1
+                            issue = self._take_port(u, t, &port)
+                            ic = OP_BE_MEM_ORDER
+                        break
+                    k += 1
+                if not partial:
+                    break
+            if conflict >= 0:
+                # O22: the conflicting store's address resolves at `conflict`; the
+                # violation is taken when the load is the oldest in the ROB, and the load
+                # is fetched again: consume() runs once more from dispatch (the rare
+                # path; a loop here would cost every instruction). The squashed
+                # execution did read the cache (not a forwarded value).
+                if not forwarded:
+                    self._data_access(di.pc, di.mem_addr, di.mem_size, ACC_LOAD, issue,
+                                      &lvl)
+                b = self.r_commit[(n - 1) & m] + 1
+                if conflict > b:
+                    b = conflict
+                if self.mem_dep == MD_STORE_SETS:
+                    self._train(di.pc, self.sq_pc[cj], b)
+                self.violations += 1
+                self.refetching = True
+                self.refetch_f = b + self.violation_penalty
+                self.refetch_fstall = fstall
+                self.refetch_flevel = fetch_level
+                self.refetch_nviol = nviol + 1
+                self.consume(di)
+                return
 
         # ---- execute (O17, O18)
         if is_load:
             self.loads += 1
-            end = di.mem_addr + (di.mem_size if di.mem_size else 1)
-            # O18: the youngest older store that overlaps and is still in the SQ
-            k = 0
-            j = self.sq_head
-            while k < self.sq_entries and <uint64_t> k < self.n_stores:
-                j = (j if j > 0 else self.sq_entries) - 1     # the next older store
-                if self.sq_commit[j] < issue:
-                    break                                 # it and all older have left the SQ
-                s_end = self.sq_addr[j] + self.sq_size[j]
-                if self.sq_size[j] and self.sq_addr[j] < end and di.mem_addr < s_end:
-                    if self.sq_addr[j] <= di.mem_addr and end <= s_end:
-                        forwarded = True
-                    else:
-                        replayed = True
-                        t = self.sq_commit[j] + 1
-                        issue = self._take_port(u, t, &port)
-                        ic = OP_BE_MEM_ORDER
-                    break
-                k += 1
             if forwarded:
                 self.forwarded += 1
                 b = self.sq_data[j] if self.sq_data[j] > issue else issue
@@ -520,7 +619,7 @@ cdef class OutOfOrderCore(TimingModel):
                 done = issue + (mlat if mlat > 1 else 1)
                 if self.tracing:
                     self._note(issue, di.mem_addr, mlat, di.mem_size, ACC_LOAD, lvl)
-            cc = _level(OP_BE_MEM_L1, data_level)
+            cc = _level(OP_BE_MEM_L1, data_level) if nviol == 0 else OP_BAD_SPEC_ORDER
         elif is_amo:
             self.amos += 1
             mlat = self._data_access(di.pc, di.mem_addr, di.mem_size, ACC_AMO, issue, &lvl)
@@ -683,6 +782,10 @@ cdef class OutOfOrderCore(TimingModel):
                 self.sq_size[j] = (1u << self.dline_shift) if ((di.raw >> 20) & 0xFFF) == 4 \
                     else 0
             self.sq_data[j] = (std if std > issue else issue) if is_store else issue
+            self.sq_issue[j] = issue
+            self.sq_pc[j] = di.pc
+            if ssid >= 0 and is_store:
+                self.lfst_issue[ssid] = issue                 # O16s: the set's last store
             self.n_stores += 1
         if rd:
             self.reg_ready[rd] = done
@@ -728,7 +831,8 @@ cdef class OutOfOrderCore(TimingModel):
         if self.tracing and di.seq - self.trace_first < self.trace_count:
             if self.trace_pipe and self.n_otrace < self.cap_otrace:
                 self._record(di, f, d, issue, done, c, fstall, mlat, redirect, port,
-                             forwarded, replayed, cc, data_level, fetch_level)
+                             forwarded, replayed, cc, data_level, fetch_level,
+                             <uint8_t> (nviol if nviol < 255 else 255))
             if self.trace_mem:
                 for k in range(self.n_acc):
                     if self.n_mtrace < self.cap_mtrace:
@@ -740,7 +844,7 @@ cdef class OutOfOrderCore(TimingModel):
     cdef void _record(self, DynInst* di, int64_t f, int64_t d, int64_t issue, int64_t done,
                       int64_t c, uint32_t fstall, uint32_t mlat, uint8_t redirect,
                       uint8_t port, bint forwarded, bint replayed, uint8_t cause,
-                      uint8_t data_level, uint8_t fetch_level) noexcept nogil:
+                      uint8_t data_level, uint8_t fetch_level, uint8_t nviol) noexcept nogil:
         cdef OooRecord* r = &self.otrace[self.n_otrace]
         self.n_otrace += 1
         r.seq = di.seq
@@ -771,6 +875,7 @@ cdef class OutOfOrderCore(TimingModel):
         r.cause = cause
         r.served_by = data_level
         r.fetch_served_by = fetch_level
+        r.violations = nviol
 
     cdef uint32_t _data_access(self, uint64_t pc, uint64_t addr, uint32_t size, uint8_t kind,
                                int64_t start, uint8_t* lvl) noexcept nogil:
@@ -812,6 +917,7 @@ cdef class OutOfOrderCore(TimingModel):
         self.instructions = self.loads = self.stores = self.amos = 0
         self.forwarded = self.replays = 0
         self.block_ops = self.hints = 0
+        self.violations = self.ss_waits = 0
         self.rob_full = self.iq_full = self.lq_full = self.sq_full = self.regs_full = 0
         self.fb_full = self.serial_stall = 0
         self.branches = self.mispredicts = self.jumps = self.jump_mispredicts = 0
@@ -861,6 +967,8 @@ cdef class OutOfOrderCore(TimingModel):
             "core.load_replays": self.replays,
             "core.cache_block_ops": self.block_ops,
             "core.prefetch_hints": self.hints,
+            "core.order_violations": self.violations,
+            "core.store_set_waits": self.ss_waits,
             "core.rob_full_cycles": self.rob_full,
             "core.iq_full_cycles": self.iq_full,
             "core.lq_full_cycles": self.lq_full,

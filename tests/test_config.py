@@ -286,7 +286,7 @@ def test_from_dict_with_preset_key():
     ({"l1i": None}, "l1i = None: must be a table"),
     ({"l3": "yes please"}, "l3 = 'yes please': use none to remove the level"),
     ({"preset": "bogus"}, "unknown preset 'bogus'; known presets are default, textbook, "
-                          "embedded, application, u74, boom_medium"),
+                          "embedded, application, u74, boom_medium, c910"),
 ])
 def test_from_dict_errors(data, message):
     with pytest.raises(ConfigError) as e:
@@ -428,7 +428,7 @@ def test_resolve_config_errors(args, message):
 
 def test_presets():
     assert presets.names() == ["default", "textbook", "embedded", "application", "u74",
-                               "boom_medium"]
+                               "boom_medium", "c910"]
     for name in presets.names():
         c = presets.get(name)
         assert c.name == name
@@ -448,11 +448,18 @@ def test_presets():
             mp.fp_phys_regs, mp.int_iq_entries, mp.mem_iq_entries, mp.fp_iq_entries,
             mp.lq_entries, mp.sq_entries) == (2, 2, 64, 80, 64, 20, 12, 16, 16, 16)
     assert boom.l1d.size == boom.l1i.size == 16 * KiB and boom.l1d.mshrs == 2
+    c910 = presets.get("c910")               # openc910 RTL, ISCA 2020 (docs/presets.md)
+    mp = c910.core.model_params
+    assert (mp.fetch_width, mp.decode_width, mp.commit_width, mp.rob_entries,
+            mp.int_phys_regs, mp.lq_entries, mp.sq_entries, mp.memory_dependence) == (
+        8, 3, 3, 192, 96, 16, 12, "store_sets")
+    assert c910.l1d.size == c910.l1i.size == 64 * KiB and c910.bpred.ras_depth == 12
     a = presets.get("embedded")
     a.l1d.size = "4KiB"
     assert presets.get("embedded").l1d.size == 16 * KiB  # presets are fresh copies
     with pytest.raises(ConfigError, match="unknown preset 'big'; known presets are default, "
-                                          "textbook, embedded, application, u74, boom_medium"):
+                                          "textbook, embedded, application, u74, boom_medium, "
+                                          "c910"):
         presets.get("big")
 
 

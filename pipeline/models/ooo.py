@@ -70,9 +70,28 @@ class OooParams(Params):
     store_forward_latency: int = param(4, unit="cycles",
                                        help="Load-to-use latency of a load served from an "
                                             "older store in the store queue.", min=1, max=1000)
-    memory_dependence: str = param("wait", choices=("wait",),
-                                   help="Loads issue only after every older store has issued "
-                                        "(its address known); no memory-order violations.")
+    memory_dependence: str = param("wait", choices=("wait", "store_sets", "speculate"),
+                                   help="wait: a load issues after every older store's "
+                                        "address is known (no violations); store_sets: "
+                                        "loads wait only for the last store of their store "
+                                        "set (Chrysos & Emer 1998) and otherwise issue ahead "
+                                        "of unknown store addresses; speculate: loads never "
+                                        "wait. A load that read before an older store to "
+                                        "its bytes is refetched (docs/pipeline-ooo.md O22).")
+    violation_penalty: int = param(4, unit="cycles",
+                                   help="Cycles from taking a memory-order violation (the "
+                                        "load oldest in the ROB) to the refetch of the load.",
+                                   min=0, max=1000)
+    ssit_entries: int = param(1024, unit="entries",
+                              help="Store-set identifier table entries (PC-indexed; a power "
+                                   "of two).", min=1, max=65536)
+    lfst_entries: int = param(128, unit="entries",
+                              help="Last-fetched-store table entries: the number of store "
+                                   "sets (a power of two).", min=1, max=65536)
+    store_set_clear_cycles: int = param(1_000_000, unit="cycles",
+                                        help="The SSIT is cleared every this many cycles so "
+                                             "that stale dependences fade (0: never).",
+                                        min=0, max=1 << 40)
     mul_latency: int = param(3, unit="cycles", help="Integer multiply latency (pipelined).",
                              min=1, max=1000)
     div_latency: int = param(20, unit="cycles", help="Integer divide/remainder latency.",
@@ -106,6 +125,10 @@ class OooParams(Params):
             if getattr(self, name) < 33:
                 raise self.fail(path, name, "must be at least 33 (the 32 architectural "
                                             "registers and one to rename)")
+        for name in ("ssit_entries", "lfst_entries"):
+            v = getattr(self, name)
+            if v < 1 or v & (v - 1):
+                raise self.fail(path, name, f"must be a power of two (got {v})")
         if self.redirect_penalty < 0:
             raise self.fail(path, "redirect_penalty", "must be 0 or more")
         offered = set()

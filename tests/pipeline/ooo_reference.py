@@ -61,6 +61,12 @@ class Inst:
     port: int = None
     forwarded: bool = False
     replay_on: "Inst" = None     # O18: waiting for this store to commit
+    ssid: int = None             # O16s: its store set at dispatch
+    ss_dep: "Inst" = None        # O16s: the set's last store when it dispatched
+    viol: int = None             # O22: cycle its conflicting store's address resolved
+    viol_store: "Inst" = None
+    refetched: bool = False      # O22: fetched again after a violation
+    violations: int = 0
 
 
 def predict(insts):
@@ -100,6 +106,16 @@ def simulate(stream, p, *, dcache, icache_stall, line_size=64, max_cycles=10_000
     unpipelined = set() if p.div_pipelined else {"div", "fdiv"}
     iq_size = [p.int_iq_entries, p.mem_iq_entries, p.fp_iq_entries]
 
+    policy = getattr(p, "memory_dependence", "wait")
+    ssit, lfst = {}, {}           # O16s: SSIT index -> store-set id; id -> last store
+    clear = getattr(p, "store_set_clear_cycles", 0) if policy == "store_sets" else 0
+
+    def ssit_index(pc):
+        return (pc >> 1) & (p.ssit_entries - 1)
+
+    def overlap(a, b):
+        return a.size and b.size and a.addr < b.addr + b.size and b.addr < a.addr + a.size
+
     insts = []
     last_writer = {}
     for k, d in enumerate(stream):
@@ -134,7 +150,7 @@ def simulate(stream, p, *, dcache, icache_stall, line_size=64, max_cycles=10_000
     last_line = None
     next_dispatch = 0
     next_commit = 0
-    unit_busy = {}          # (port, unit) -> first free cycle
+    unit_busy = {}          # (port, unit) -> (first free cycle, holder)
     t = 0
     while next_commit < n:
         if t > max_cycles:
@@ -154,10 +170,40 @@ def simulate(stream, p, *, dcache, icache_stall, line_size=64, max_cycles=10_000
                 i.X = max(i.I, i.J) + 1
             if i.fwd_from is not None and i.X is None and i.fwd_from.J is not None:
                 i.X = max(i.I, i.fwd_from.J) + p.store_forward_latency
-        # ---------------- commit (O19)
+        if clear and t % clear == 0:
+            ssit.clear()                                               # O16s clearing
+        # ---------------- commit (O19); a violating load at the ROB head flushes (O22)
         c = 0
         while next_commit < n and c < p.commit_width:
             i = insts[next_commit]
+            if i.viol is not None:
+                if i.viol <= t and (i.k == 0 or insts[i.k - 1].C < t):
+                    if policy == "store_sets":                       # train the SSIT
+                        li, si = ssit_index(i.pc), ssit_index(i.viol_store.pc)
+                        ls, ss = ssit.get(li), ssit.get(si)
+                        sid = (li & (p.lfst_entries - 1)) if ls is None and ss is None \
+                            else min(x for x in (ls, ss) if x is not None)
+                        ssit[li] = ssit[si] = sid
+                    squashed = [j for j in insts[i.k:] if j.F is not None]
+                    gone = set(id(j) for j in squashed)
+                    for j in squashed:
+                        j.F = j.D = j.I = j.X = j.J = j.port = None
+                        j.fwd_from = j.replay_on = j.ss_dep = j.viol = j.viol_store = None
+                        j.ssid = None
+                        j.forwarded = False
+                        j.refetched = False
+                    for key in [k2 for k2, (_, who) in unit_busy.items() if id(who) in gone]:
+                        del unit_busy[key]
+                    for key in [k2 for k2, who in lfst.items() if id(who) in gone]:
+                        del lfst[key]
+                    i.refetched = True
+                    i.violations += 1
+                    next_fetch = next_dispatch = i.k
+                    fetch_ok_at = t + p.violation_penalty
+                    blocked_on = None
+                    pending = None
+                    last_line = (i.pc + max(i.length, 2) - 1) >> line_shift
+                break
             if i.X is None or i.X > t:
                 break
             i.C = t
@@ -165,16 +211,19 @@ def simulate(stream, p, *, dcache, icache_stall, line_size=64, max_cycles=10_000
             c += 1
         # ---------------- issue (O13-O18): ready instructions, oldest first
         taken_ports = set()
+        issued_stores = []
         for i in insts[next_commit:next_dispatch]:
             if i.I is not None or i.D > t - 1:
                 continue
             if any(q.X is None or q.X > t for q in i.producers):
                 continue                                              # O13
             u = UNIT[i.oc]
-            if i.oc in (LOAD, AMO) and any(s.I is None or s.I > t - 1
-                                           for s in insts[held_from:i.k]
-                                           if s.oc in (STORE, BLOCK, AMO)):
+            if (i.oc == AMO or (i.oc == LOAD and policy == "wait")) \
+                    and any(s.I is None or s.I > t - 1 for s in insts[held_from:i.k]
+                            if s.oc in (STORE, BLOCK, AMO)):
                 continue                                              # O16
+            if i.ss_dep is not None and (i.ss_dep.I is None or i.ss_dep.I > t - 1):
+                continue                                              # O16s
             if u in unpipelined and any(o.I is None for o in insts[held_from:i.k]
                                         if UNIT[o.oc] == u):
                 continue                                              # O15 order
@@ -183,20 +232,20 @@ def simulate(stream, p, *, dcache, icache_stall, line_size=64, max_cycles=10_000
             port = None
             for k, units in enumerate(ports):
                 if u in units and k not in taken_ports \
-                        and not (u in unpipelined and unit_busy.get((k, u), 0) > t):
+                        and not (u in unpipelined and unit_busy.get((k, u), (0,))[0] > t):
                     port = k
                     break
             if port is None:
                 continue                                              # O14
             taken_ports.add(port)
             if u in unpipelined:
-                unit_busy[(port, u)] = t + lat[i.oc]
+                unit_busy[(port, u)] = (t + lat[i.oc], i)
             if i.oc == LOAD:
                 s = None
                 for o in reversed(insts[held_from:i.k]):              # O18
-                    if o.oc in (STORE, BLOCK, AMO) and o.size and o.addr < i.addr + i.size \
-                            and i.addr < o.addr + o.size:
-                        s = o
+                    if o.oc in (STORE, BLOCK, AMO) and o.I is not None and o.I < t \
+                            and overlap(o, i):
+                        s = o                 # the youngest with a known address
                         break
                 if s is not None and (s.C is None or s.C >= t):
                     if s.addr <= i.addr and i.addr + i.size <= s.addr + s.size:
@@ -211,14 +260,25 @@ def simulate(stream, p, *, dcache, icache_stall, line_size=64, max_cycles=10_000
                 i.X = t + max(1, dcache(i))
             elif i.oc in STORES:
                 i.I, i.port = t, port
+                issued_stores.append(i)
+                if i.ssid is not None and lfst.get(i.ssid) is i:
+                    del lfst[i.ssid]                                  # O16s invalidate
                 if i.J is not None:
                     i.X = max(t, i.J) + 1
             elif i.oc == AMO:
                 i.I, i.port = t, port
+                issued_stores.append(i)
                 i.X = t + max(1, dcache(i))
             else:
                 i.I, i.port = t, port
                 i.X = t + lat[i.oc]
+        # O22: a store whose address resolves in cycle t finds the younger loads that
+        # already read (in this cycle too) without seeing it
+        for s in issued_stores:
+            for j in insts[s.k + 1:next_dispatch]:
+                if j.oc == LOAD and j.I is not None and j.viol is None and overlap(s, j) \
+                        and (j.fwd_from is None or j.fwd_from.k < s.k):
+                    j.viol, j.viol_store = t + 1, s
         # ---------------- dispatch (O6-O12)
         held = lambda j: j.D is not None and (j.C is None or j.C >= t)  # noqa: E731
         d = 0
@@ -253,6 +313,13 @@ def simulate(stream, p, *, dcache, icache_stall, line_size=64, max_cycles=10_000
             if any(j.oc in (SYSTEM, AMO) for j in window):
                 break
             i.D = t
+            if policy == "store_sets" and i.oc in (LOAD, STORE, BLOCK):   # O16s
+                sid = ssit.get(ssit_index(i.pc))
+                if sid is not None:
+                    i.ss_dep = lfst.get(sid)
+                    if i.oc != LOAD:
+                        i.ssid = sid
+                        lfst[sid] = i
             next_dispatch += 1
             d += 1
         # ---------------- fetch (O1-O4)
@@ -277,6 +344,8 @@ def simulate(stream, p, *, dcache, icache_stall, line_size=64, max_cycles=10_000
                 first = i.pc >> line_shift
                 last = (i.pc + max(i.length, 2) - 1) >> line_shift
                 new_line = last_line is None or first != last_line or last != first
+                if i.refetched:
+                    new_line = False              # O22: its line was fetched just before
                 last_line = last
                 stall = icache_stall(i) if new_line else 0
                 if stall > 0:                                          # O4

@@ -40,6 +40,10 @@ def _records(name, n, overrides):
     ("sort", {}),
     ("ptrchase", {"core.model_params.rob_entries": 32}),
     ("nbody", {"core.model_params.decode_width": 4, "core.model_params.commit_width": 4}),
+    # O16s/O22: loads passing unknown store addresses, violations and refetches
+    ("ptrchase", {"core.model_params.memory_dependence": "speculate"}),
+    ("ptrchase", {"core.model_params.memory_dependence": "store_sets"}),
+    ("nbody", {"core.model_params.memory_dependence": "speculate"}),
 ])
 def test_workload_trace_agrees_with_reference(name, overrides):
     n = 20_000
@@ -63,6 +67,8 @@ def test_workload_trace_agrees_with_reference(name, overrides):
     # the window really filled and the memory system was really in the way
     assert (rec["commit"] - rec["dispatch"]).max() > 20
     assert rec["mem_latency"].max() > 10
+    if "core.model_params.memory_dependence" in overrides:
+        assert rec["violations"].sum() > 0          # a load really was refetched (O22)
 
 
 def test_matmul_on_the_boom_medium_preset_retires_more_than_one_per_cycle():
