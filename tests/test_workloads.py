@@ -192,6 +192,22 @@ def test_bad_thread_count_is_one_clear_sentence(run_qemu, bad):
     assert b"thread count" in err and b"from 1 to 64" in err and err.count(b"\n") == 1
 
 
+def test_reduce_matches_python(run_qemu):
+    """The parallel sums, recomputed by plain loops (not the program's closed forms)."""
+    K, C, mask = 0x9e3779b97f4a7c15, 0x0123456789abcdef, (1 << 64) - 1
+    n, passes = 1000, 3
+    total = sq = 0
+    for p in range(passes):
+        for i in range(n):
+            x = (i * K + C + p) & mask
+            total, sq = (total + x) & mask, (sq + x * x) & mask
+    code, out, _ = run_qemu(workloads.path("reduce"), [n, 3, passes])
+    assert code == 0
+    assert f" sum={total:016x} checksum={sq:016x} ok" in out.decode()
+    code, _, err = run_qemu(workloads.path("reduce"), [n, 3, 0])
+    assert code == 2 and b"passes" in err
+
+
 def test_falseshare_layout_is_checked(run_qemu):
     for layout in ("packed", "padded"):
         code, out, _ = run_qemu(workloads.path("falseshare"), ["100", "2", layout])

@@ -6,10 +6,16 @@
  * Nothing is shared but the partials (one 64-byte slot per thread), so the work scales
  * with the threads: the embarrassingly parallel workload of the scaling tests.
  *
- *   usage: reduce [n] [threads]
+ *   usage: reduce [n] [threads] [passes]
+ *
+ * With passes > 1 each thread reduces its share again and again, adding the pass number p
+ * (0, 1, ...) to every element: a small array and many passes make the work compute-bound
+ * and L1-resident, which the scaling tests use to see the cores and not the memory.
  *
  * Self-check: closed forms, with sum(i) = n(n-1)/2 and sum(i^2) = (n-1)n(2n-1)/6 computed
- * exactly in 128 bits:  sum a = K sum(i) + C n,  sum a^2 = K^2 sum(i^2) + 2KC sum(i) + C^2 n.
+ * exactly in 128 bits: over one pass, S1 = sum a = K sum(i) + C n and
+ * S2 = sum a^2 = K^2 sum(i^2) + 2KC sum(i) + C^2 n; over P passes, with s(p) = P(P-1)/2
+ * and s(p^2) = (P-1)P(2P-1)/6, sum = P S1 + n s(p) and sumsq = P S2 + 2 S1 s(p) + n s(p^2).
  */
 #include "cs_threads.h"
 #include <pthread.h>
@@ -20,6 +26,8 @@
 
 #define K 0x9e3779b97f4a7c15ULL
 #define C 0x0123456789abcdefULL
+
+static long passes = 1;
 
 struct share {
     uint64_t *a;
@@ -34,11 +42,12 @@ static void *worker(void *arg)
     for (long i = s->lo; i < s->hi; i++)
         a[i] = (uint64_t)i * K + C;
     uint64_t sum = 0, sumsq = 0;
-    for (long i = s->lo; i < s->hi; i++) {
-        uint64_t x = a[i];
-        sum += x;
-        sumsq += x * x;
-    }
+    for (long p = 0; p < passes; p++)
+        for (long i = s->lo; i < s->hi; i++) {
+            uint64_t x = a[i] + (uint64_t)p;
+            sum += x;
+            sumsq += x * x;
+        }
     s->sum = sum;
     s->sumsq = sumsq;
     return NULL;
@@ -48,6 +57,14 @@ int main(int argc, char **argv)
 {
     long n = cs_size_arg(argc, argv, 1000000, "array length in 64-bit words");
     int threads = cs_threads_arg(argc, argv, 2);
+    if (argc > 3) {
+        char *end;
+        passes = strtol(argv[3], &end, 10);
+        if (*argv[3] == '\0' || *end != '\0' || passes < 1) {
+            fprintf(stderr, "%s: passes '%s' must be a positive integer\n", argv[0], argv[3]);
+            return 2;
+        }
+    }
     uint64_t *a = malloc(sizeof(uint64_t) * n);
     static struct share share[CS_MAX_THREADS];
     static pthread_t tid[CS_MAX_THREADS];
@@ -75,10 +92,14 @@ int main(int argc, char **argv)
     unsigned __int128 m = (unsigned __int128)n;
     uint64_t si = (uint64_t)(m * (m - 1) / 2);
     uint64_t si2 = (uint64_t)((m - 1) * m * (2 * m - 1) / 6);
-    uint64_t want_sum = K * si + C * (uint64_t)n;
-    uint64_t want_sumsq = K * K * si2 + 2 * K * C * si + C * C * (uint64_t)n;
+    uint64_t s1 = K * si + C * (uint64_t)n;
+    uint64_t s2 = K * K * si2 + 2 * K * C * si + C * C * (uint64_t)n;
+    unsigned __int128 P = (unsigned __int128)passes;
+    uint64_t sp = (uint64_t)(P * (P - 1) / 2), sp2 = (uint64_t)((P - 1) * P * (2 * P - 1) / 6);
+    uint64_t want_sum = (uint64_t)passes * s1 + (uint64_t)n * sp;
+    uint64_t want_sumsq = (uint64_t)passes * s2 + 2 * s1 * sp + (uint64_t)n * sp2;
     int ok = sum == want_sum && sumsq == want_sumsq;
-    printf("reduce n=%ld threads=%d sum=%016llx checksum=%016llx %s\n", n, threads,
-           (unsigned long long)sum, (unsigned long long)sumsq, ok ? "ok" : "FAILED");
+    printf("reduce n=%ld threads=%d passes=%ld sum=%016llx checksum=%016llx %s\n", n, threads,
+           passes, (unsigned long long)sum, (unsigned long long)sumsq, ok ? "ok" : "FAILED");
     return ok ? 0 : 1;
 }
