@@ -20,6 +20,8 @@ cdef enum:
     KIND_SLOTS = 8             # counter arrays are indexed by kind & 7
     PORT_WINDOW = 1024         # cycles of port bookings remembered (power of two)
 
+cdef class UpperLink
+
 cdef class Cache(MemoryLevel):
     cdef readonly str name
     cdef readonly uint64_t size            # bytes
@@ -61,8 +63,10 @@ cdef class Cache(MemoryLevel):
     cdef LineSet seen                      # every line ever referenced (compulsory misses)
     cdef FullyAssocLRU shadow              # fully-associative LRU of the same size
 
-    # Caches above this one whose lines it must back-invalidate (inclusive only).
-    cdef Cache up0, up1, up2, up3
+    # Caches above this one whose lines it must back-invalidate (inclusive only): a list
+    # of links, so a shared level can have the private caches of any number of cores.
+    cdef UpperLink up_first
+    cdef UpperLink up_last
     cdef int n_upper
 
     # Statistics, per access kind (AccessKind or KIND_WRITEBACK).
@@ -128,4 +132,13 @@ cdef class Cache(MemoryLevel):
     cdef bint _back_invalidate(self, uint64_t addr) noexcept nogil
     cdef void _zero_stats(self) noexcept nogil
     # Drop every line overlapping [addr, addr + size); returns 1 if one of them was dirty.
+    cdef bint invalidate_range(self, uint64_t addr, uint64_t size) noexcept nogil
+
+
+cdef class UpperLink:
+    # One cache above an inclusive level, and the next one (None at the end).
+    cdef Cache cache
+    cdef UpperLink next
+    # Back-invalidate the block [addr, addr + size) in this cache and the ones after it;
+    # returns 1 if one of them held it dirty.
     cdef bint invalidate_range(self, uint64_t addr, uint64_t size) noexcept nogil

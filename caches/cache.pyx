@@ -66,6 +66,16 @@ cdef inline int find_way(const uint64_t* t, uint32_t assoc, uint64_t line) noexc
     return -1
 
 
+cdef class UpperLink:
+    """One cache in the list of caches above an inclusive level."""
+
+    cdef bint invalidate_range(self, uint64_t addr, uint64_t size) noexcept nogil:
+        cdef bint d = self.cache.invalidate_range(addr, size)
+        if self.next is not None:
+            d |= self.next.invalidate_range(addr, size)
+        return d
+
+
 cdef class Cache(MemoryLevel):
     """A set-associative, non-blocking cache level.
 
@@ -199,21 +209,23 @@ cdef class Cache(MemoryLevel):
 
     def add_upper(self, Cache upper not None):
         """Register a cache above this one; an inclusive level back-invalidates it."""
-        if self.n_upper == 0:
-            self.up0 = upper
-        elif self.n_upper == 1:
-            self.up1 = upper
-        elif self.n_upper == 2:
-            self.up2 = upper
-        elif self.n_upper == 3:
-            self.up3 = upper
+        link = UpperLink()
+        link.cache = upper
+        if self.up_last is None:
+            self.up_first = link
         else:
-            raise ValueError(f"{self.name} already has 4 caches above it; more are not supported")
+            self.up_last.next = link
+        self.up_last = link
         self.n_upper += 1
 
     @property
     def uppers(self):
-        return [self.up0, self.up1, self.up2, self.up3][:self.n_upper]
+        out = []
+        link = self.up_first
+        while link is not None:
+            out.append(link.cache)
+            link = link.next
+        return out
 
     # ---- the hot path -------------------------------------------------------------------
 
@@ -497,16 +509,9 @@ cdef class Cache(MemoryLevel):
         self.prefetcher.on_fill(line << self.line_shift, 1, fill)
 
     cdef bint _back_invalidate(self, uint64_t addr) noexcept nogil:
-        cdef bint d = 0
-        if self.n_upper > 0:
-            d |= self.up0.invalidate_range(addr, self.line_size)
-        if self.n_upper > 1:
-            d |= self.up1.invalidate_range(addr, self.line_size)
-        if self.n_upper > 2:
-            d |= self.up2.invalidate_range(addr, self.line_size)
-        if self.n_upper > 3:
-            d |= self.up3.invalidate_range(addr, self.line_size)
-        return d
+        if self.up_first is None:
+            return 0
+        return self.up_first.invalidate_range(addr, self.line_size)
 
     cdef bint invalidate_range(self, uint64_t addr, uint64_t size) noexcept nogil:
         cdef uint64_t first = addr >> self.line_shift

@@ -21,11 +21,12 @@ from cyclesim.registry import plugin_param, plugin_params
 from cyclesim.units import format_size, format_time, is_power_of_two, time_to_cycles
 
 __all__ = ["CacheConfig", "MemoryConfig", "LEVEL_DEFAULTS", "default_cache",
-           "WRITE_POLICIES", "INCLUSION_POLICIES", "MEMORY_KINDS",
+           "WRITE_POLICIES", "INCLUSION_POLICIES", "SHARING", "MEMORY_KINDS",
            "DRAM_MAPPINGS", "PAGE_POLICIES", "DRAM_SCHEDULERS", "TlbConfig", "TLB_MODES"]
 
 WRITE_POLICIES = ("write_back", "write_through")
 INCLUSION_POLICIES = ("non_inclusive", "inclusive")
+SHARING = ("auto", "private", "shared")
 MEMORY_KINDS = ("dram", "fixed")
 # Address mappings, most significant field first (caches/dram.pyx parse_mapping; the two
 # underscore names are the one-channel, one-rank names kept from before channels existed).
@@ -99,6 +100,11 @@ class CacheConfig(Params):
                                            "the next level; a write finding it full waits.",
                                       min=1, max=MAX_ENTRIES)
     seed: int = param(1, help="Seed of the random replacement policy.", min=0, max=(1 << 64) - 1)
+    sharing: str = param("auto", choices=SHARING,
+                         help="With several cores: private (one per core) or shared (one for "
+                              "all). auto: L1s private; the L2 private when there is an L3 "
+                              "and shared when it is the last level; the L3 shared "
+                              "(docs/caches.md, \"Several cores\").")
 
     @property
     def lines(self) -> int:

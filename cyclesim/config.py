@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from caches.config import CacheConfig, MemoryConfig, TlbConfig, default_cache
+from cyclesim.engine_config import MAX_CORES, EngineConfig
 from cyclesim.errors import ConfigError
 from cyclesim.params import Params, unknown_key
 from cyclesim.units import format_frequency, format_size, format_time, shown
@@ -40,9 +41,11 @@ LEVELS = ("l1i", "l1d", "l2", "l3")
 SECTIONS: dict[str, type[Params]] = {
     "core": CoreConfig, "bpred": BranchPredictorConfig, "l1i": CacheConfig,
     "l1d": CacheConfig, "l2": CacheConfig, "l3": CacheConfig, "memory": MemoryConfig,
-    "tlb": TlbConfig,
+    "tlb": TlbConfig, "engine": EngineConfig,
 }
-TOP_KEYS = ("name",) + tuple(SECTIONS)
+# Top-level scalars (not sections): the config's name and the number of harts.
+SCALARS = ("name", "cores")
+TOP_KEYS = ("name",) + tuple(SECTIONS) + ("cores",)
 # Only these levels may be absent: the L1s always exist.
 OPTIONAL_LEVELS = ("l2", "l3")
 _OFF = {"none", "off", "null", "false", "no"}
@@ -52,13 +55,16 @@ FILE_SUFFIXES = (".toml", ".yaml", ".yml", ".json")
 
 @dataclass(repr=True)
 class SystemConfig:
-    """One core with its branch predictor, L1I/L1D, optional L2 and L3, and main memory.
+    """``cores`` harts, each with its core model, branch predictor and private L1I/L1D,
+    optional L2 and L3, and main memory.
 
     ``l2 = None``: the L1s talk to memory directly. ``l3 = None`` (the default): the L2 is
-    the last level. Every cache level uses the same line size.
+    the last level. Every cache level uses the same line size. With ``cores > 1`` the
+    ``engine`` section says how the harts share simulated time (docs/engine.md).
     """
 
     name: str = "default"
+    cores: int = 1
     core: CoreConfig = field(default_factory=CoreConfig)
     bpred: BranchPredictorConfig = field(default_factory=BranchPredictorConfig)
     l1i: CacheConfig = field(default_factory=lambda: default_cache("l1i"))
@@ -67,6 +73,7 @@ class SystemConfig:
     l3: CacheConfig | None = None
     memory: MemoryConfig = field(default_factory=MemoryConfig)
     tlb: TlbConfig = field(default_factory=TlbConfig)
+    engine: EngineConfig = field(default_factory=EngineConfig)
 
     # -- levels ----------------------------------------------------------------------------
 
@@ -88,6 +95,12 @@ class SystemConfig:
         """Check every component and the rules across levels; returns self."""
         if not isinstance(self.name, str):
             raise ConfigError(f"name = {self.name!r}: must be text.")
+        if isinstance(self.cores, str) and self.cores.strip().isdigit():
+            self.cores = int(self.cores.strip())
+        if isinstance(self.cores, bool) or not isinstance(self.cores, int) \
+                or not 1 <= self.cores <= MAX_CORES:
+            raise ConfigError(f"cores = {shown(self.cores)}: give the number of harts, a whole "
+                              f"number from 1 to {MAX_CORES}.")
         for sec, cls in SECTIONS.items():
             value = getattr(self, sec)
             if value is None and sec in OPTIONAL_LEVELS:
@@ -141,7 +154,7 @@ class SystemConfig:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data with units written back; an absent level is None."""
-        out: dict[str, Any] = {"name": self.name}
+        out: dict[str, Any] = {"name": self.name, "cores": self.cores}
         for sec in SECTIONS:
             value = getattr(self, sec)
             out[sec] = None if value is None else value.to_dict()
@@ -149,9 +162,9 @@ class SystemConfig:
 
     def to_flat_dict(self) -> dict[str, Any]:
         """{"core.frequency": "1GHz", "l1d.size": "32KiB", ..., "l3": None} (one row)."""
-        out: dict[str, Any] = {"name": self.name}
+        out: dict[str, Any] = {"name": self.name, "cores": self.cores}
         for sec, value in self.to_dict().items():
-            if sec == "name":
+            if sec in SCALARS:
                 continue
             if value is None:
                 out[sec] = None
@@ -171,6 +184,8 @@ class SystemConfig:
         value = getattr(self, sec)
         if not name:
             return value
+        if sec in SCALARS:
+            raise unknown_key("", key, TOP_KEYS)
         if value is None:
             raise ConfigError(f"{key}: {sec} is none in this config.")
         head, _, sub = name.partition(".")
@@ -220,12 +235,14 @@ class SystemConfig:
                 raise ConfigError(f"overrides must be a dict or a list of 'key=value' "
                                   f"strings, not {shown(overrides)}.")
             overrides = parse_assignments(overrides)
-        name, switches, fields = _split_overrides(overrides)
+        scalars, switches, fields = _split_overrides(overrides)
         new = copy.deepcopy(self)
-        if name is not None:
-            if not isinstance(name, str):
-                raise ConfigError(f"name = {shown(name)}: must be text.")
-            new.name = name
+        if "name" in scalars:
+            if not isinstance(scalars["name"], str):
+                raise ConfigError(f"name = {shown(scalars['name'])}: must be text.")
+            new.name = scalars["name"]
+        if "cores" in scalars:
+            new.cores = scalars["cores"]
         for sec, value in switches.items():
             setattr(new, sec, _switch_level(sec, value, getattr(new, sec)))
         for sec, values in fields.items():
@@ -278,7 +295,9 @@ class SystemConfig:
     def summary(self) -> str:
         """A few lines a person can read: one per part of the machine."""
         c, b, m = self.core, self.bpred, self.memory
-        lines = [f"SystemConfig {self.name!r}",
+        lines = [f"SystemConfig {self.name!r}" + (f", {self.cores} cores (quantum "
+                                                  f"{self.engine.quantum} cycles)"
+                                                  if self.cores > 1 else ""),
                  f"  core    {c.model} {format_frequency(c.frequency)}, forwarding "
                  f"{c.forwarding}, branches resolve in {c.branch_resolve_stage}, mul "
                  f"{c.mul_latency} / div {c.div_latency} cycles, store buffer "
@@ -331,8 +350,9 @@ Config = SystemConfig
 
 
 def _split_overrides(overrides: Mapping[str, Any]):
-    """(name, {level: on/off value}, {section: {field: value}}) from nested/dotted keys."""
-    name = None
+    """({scalar: value}, {level: on/off value}, {section: {field: value}}) from nested or
+    dotted keys."""
+    scalars: dict[str, Any] = {}
     switches: dict[str, Any] = {}
     fields: dict[str, dict[str, Any]] = {}
     for key, value in overrides.items():
@@ -344,10 +364,10 @@ def _split_overrides(overrides: Mapping[str, Any]):
                 raise ConfigError("preset can only be chosen at the top of a config file or "
                                   "with resolve_config(preset=...), not as an override.")
             raise unknown_key("", sec, TOP_KEYS)
-        if sec == "name":
+        if sec in SCALARS:
             if dot:
                 raise unknown_key("", key, TOP_KEYS)
-            name = value
+            scalars[sec] = value
         elif dot:
             fields.setdefault(sec, {})[rest] = value
         elif isinstance(value, Mapping):
@@ -360,7 +380,7 @@ def _split_overrides(overrides: Mapping[str, Any]):
             raise ConfigError(f"{sec} = {shown(value)}: must be a table of {sec} settings"
                               f"{' or none/default' if sec in OPTIONAL_LEVELS else ''}; "
                               f"to set one field write {sec}.<field>.")
-    return name, switches, fields
+    return scalars, switches, fields
 
 
 def _switch_level(sec: str, value: Any, current: Any) -> Any:
@@ -527,6 +547,10 @@ _SECTION_TEXT = {
               "x `tCK`).",
     "tlb": "Address translation: L1 ITLB/DTLB, shared L2 TLB, Sv39/Sv48 page-table walker "
            "and page-walk cache (`caches.config.TlbConfig`, rules in docs/tlb.md).",
+    "engine": "How the harts share simulated time (`cyclesim.engine_config.EngineConfig`, "
+              "docs/engine.md). The number of harts is the top-level `cores` (an integer "
+              f"from 1 to {MAX_CORES}, default 1: `cores = 4` in a file, `--set cores=4`); "
+              "every hart gets the `core` and `bpred` sections and private L1s.",
 }
 
 _UNITS_TEXT = """\
@@ -680,7 +704,8 @@ def config_reference() -> str:
                            ("bpred", BranchPredictorConfig, _SECTION_TEXT["bpred"]),
                            ("l1i / l1d / l2 / l3", CacheConfig, _SECTION_TEXT["cache"]),
                            ("memory", MemoryConfig, _SECTION_TEXT["memory"]),
-                           ("tlb", TlbConfig, _SECTION_TEXT["tlb"])):
+                           ("tlb", TlbConfig, _SECTION_TEXT["tlb"]),
+                           ("engine", EngineConfig, _SECTION_TEXT["engine"])):
         out += [f"### `{sec}`", "", text, ""] + _field_table(cls) + [""]
         out += _plugin_tables(cls, sec.split(" ")[0] if cls is not CacheConfig else "l1d")
         if cls is CacheConfig:

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 
 import simpy
 
-from cyclesim.errors import CyclesimError
+from cyclesim.errors import ConfigError, CyclesimError
+from cyclesim.harts import Hart, Scheduler, multicore_stats, thread_stats
 from cyclesim.isa.core import Core
 from cyclesim.isa.extensions import HartIsa
 from cyclesim.process.kernel import Process
@@ -37,6 +38,7 @@ TIMEBASE_HZ = 10_000_000
 # Largest quantum in instructions: bounds how long Python waits for Ctrl-C and how stale
 # the progress display can be, at no measurable cost (a quantum costs microseconds).
 MAX_QUANTUM = 5_000_000
+NO_STOP = (1 << 64) - 1                 # a stop cycle no clock reaches
 
 _FAULT_NAMES = {
     StopReason.STOP_ILLEGAL: "illegal instruction",
@@ -101,13 +103,17 @@ class System:
         self.options = options
         self.roi_seen = False            # a roi_begin marker was reached
         self.frequency = float(config.core.frequency)
-        self.core = Core(process.memory)
+        self.n_harts = int(getattr(config, "cores", 1))
         self.isa = HartIsa(config.core.isa)
-        self.core.set_isa(self.isa.missing_ops())
-        self.core.cbo_block_size = int(config.l1d.line_size)
+        self.cores = [Core(process.memory) for _ in range(self.n_harts)]
+        for core in self.cores:
+            core.set_isa(self.isa.missing_ops())
+            core.cbo_block_size = int(config.l1d.line_size)
+        self.core = self.cores[0]                  # hart 0: the main thread starts there
         process.isa = self.isa                     # riscv_hwprobe answers from it
         process.cbo_block_size = self.core.cbo_block_size
         self.timing = None
+        self.timings = [None] * self.n_harts
         self.hierarchy = None
         self._spool = None
         if options.mode == "timing":
@@ -131,15 +137,29 @@ class System:
 
             # Sampling warms the caches between samples at functional speed: the 3C
             # miss classification (a fully-associative shadow per level) is left out.
-            self.hierarchy = build_hierarchy(config.l1i, config.l1d, config.l2, config.l3,
-                                             config.memory, self.frequency,
-                                             classify_misses=options.sampling is None,
-                                             tlb=getattr(config, "tlb", None))
+            extra = {}
+            if self.n_harts > 1:
+                if options.sampling is not None or options.trace:
+                    raise ConfigError("sampling and traces run on one core for now: drop "
+                                      "sampling=/trace= or set cores = 1")
+                extra["cores"] = self.n_harts
+            try:
+                self.hierarchy = build_hierarchy(config.l1i, config.l1d, config.l2, config.l3,
+                                                 config.memory, self.frequency,
+                                                 classify_misses=options.sampling is None,
+                                                 tlb=getattr(config, "tlb", None), **extra)
+            except TypeError:
+                if not extra:
+                    raise
+                raise ConfigError(f"cores = {self.n_harts} in timing mode needs the "
+                                  "multi-core cache hierarchy, which this build lacks; run "
+                                  "with mode='functional' (--functional) or cores = 1") from None
             tlb = getattr(config, "tlb", None)
             if self.hierarchy.tlbs and getattr(tlb, "superpages", "never") == "always":
                 process.vm.on_anonymous_map = self.hierarchy.tlbs["walker"].map_superpages
-            self.timing = build_core(config.core, config.bpred,
-                                     self.hierarchy.l1i, self.hierarchy.l1d)
+            self.timings = [build_core(config.core, config.bpred, *self._l1s(i))
+                            for i in range(self.n_harts)]
+            self.timing = self.timings[0]
             if options.trace:
                 first, count = options.trace_window
                 capacity = None
@@ -148,28 +168,48 @@ class System:
                     self._spool = TraceSpool(options.trace_dir, pipe, mem)
                     capacity = STREAM_CAPACITY
                 self.timing.enable_trace(first, count, pipe, mem, capacity=capacity)
-            self.core.attach_timing(self.timing)
+            for core, timing in zip(self.cores, self.timings):
+                core.attach_timing(timing)
         # A Python prefetcher that raised stops the run at the end of its quantum.
         self._pf_watch = self.hierarchy is not None and self.hierarchy.has_fallible_prefetcher
-        self.core.set_timer(TIMEBASE_HZ, max(1, int(round(self.frequency))))
+        for core in self.cores:
+            core.set_timer(TIMEBASE_HZ, max(1, int(round(self.frequency))))
         process.start(self.core)
+        self.harts = [Hart(i, core, timing)
+                      for i, (core, timing) in enumerate(zip(self.cores, self.timings))]
+        self.harts[0].thread = process.current         # the main thread, running
+        process.current.hart = 0
+        engine = getattr(config, "engine", None)
+        # One hart has nobody to meet: it runs to the next event, as a single core always has.
+        self.quantum = int(engine.quantum) if engine is not None and self.n_harts > 1 else 0
+        self.sched = Scheduler(self, self.harts, int(engine.time_slice) if engine is not None
+                               else 3_000_000)
+        self.harts[0].slice_end = self.sched.time_slice
+        # the reservation granule other harts' stores break (RISC-V A: the reservation set)
+        self._granule_shift = int(config.l1d.line_size).bit_length() - 1
         if options.stop_at is not None:
-            self.core.stop_pc = self._resolve_stop(options.stop_at)
+            for core in self.cores:
+                core.stop_pc = self._resolve_stop(options.stop_at)
         self.env = simpy.Environment()
+        self._done = self.env.event()
         self.samples: list[dict] = []
         self.dumps: list[dict] = []
         self.frozen: dict | None = None       # stats snapshot taken at roi_end
         self._stats_base_inst = 0             # instret when statistics were last reset
         self._stats_base_cycle = 0
         self._outcome: RunOutcome | None = None
+        self.reservations_broken = 0          # LR/SC reservations other harts' stores broke
         self.smarts = None                    # SmartsSchedule of a sampled run (run() makes it)
         self._progress = None
 
     # -- clock and statistics ----------------------------------------------------------
     @property
     def cycle(self) -> int:
-        # the attached model's clock: the in-order core, or the warmer of a sampled run
-        return int(self.core.cycle)
+        # the attached model's clock (the in-order core, or the warmer of a sampled run);
+        # with several harts the latest hart's clock (the wall-clock cycle)
+        if self.n_harts == 1:
+            return self.harts[0].clock if hasattr(self, "harts") else int(self.core.cycle)
+        return max(h.clock for h in self.harts)
 
     def _resolve_stop(self, where):
         from cyclesim.errors import ArgumentError
@@ -200,22 +240,35 @@ class System:
 
     def reset_stats(self):
         """Warm-up is over: zero every counter, keep caches, predictors and pipeline state."""
-        self._stats_base_inst = int(self.core.instret)
+        self._stats_base_inst = self.instret
         self._stats_base_cycle = self.cycle
+        for hart in self.harts:
+            hart.reset_stats()
         if self.timing is not None:
-            self.timing.reset_stats()
+            for timing in self.timings:
+                timing.reset_stats()
             self.hierarchy.reset_stats()
 
     def snapshot(self) -> dict:
         """All statistics now, as a flat dict with dotted names."""
         if self.smarts is not None:
             return self._sampled_stats()
+        if self.n_harts > 1:
+            return multicore_stats(self)
         instructions = int(self.core.instret) - self._stats_base_inst
         stats: dict = {}
+        idle = self.harts[0].idle_cycles - self.harts[0].base_idle
         if self.timing is not None:
             stats.update(self.timing.stats())
             stats.update(self.hierarchy.stats(instructions))
             cycles = int(stats.get("core.cycles", self.cycle - self._stats_base_cycle))
+            if idle:                       # the thread slept: the hart idled, clock ran on
+                cycles += idle
+                stats["core.cycles"] = cycles
+                stats["cpi_stack.idle"] = idle
+        elif idle:
+            cycles = instructions + idle
+            stats["core.cycles"] = cycles
         else:
             cycles = instructions
             stats["core.cycles"] = cycles
@@ -227,6 +280,8 @@ class System:
         stats["sim.seconds"] = cycles / self.frequency
         stats["syscalls.total"] = sum(self.process.syscall_counts.values())
         stats["syscalls.unknown"] = sum(self.process.unknown_syscalls.values())
+        if len(self.process.threads) > 1:
+            stats.update(thread_stats(self))
         return stats
 
     # -- simpy processes ----------------------------------------------------------------
@@ -249,12 +304,50 @@ class System:
         yield self.env.timeout(limit)
         # The core process sees this deadline through env.peek() and stops at it.
 
-    def _core_process(self):
+    def _l1s(self, i: int):
+        """(L1I, L1D) hart i's timing model talks to: its private ones."""
+        if self.n_harts == 1:
+            return self.hierarchy.l1i, self.hierarchy.l1d
+        return self.hierarchy.cores[i].l1i, self.hierarchy.cores[i].l1d
+
+    @property
+    def instret(self) -> int:
+        """Instructions retired by every hart."""
+        return sum(int(c.instret) for c in self.cores)
+
+    def _stop_cycle(self, hart: Hart) -> int:
+        """The clock at which the hart's next run must stop: the next simpy event with one
+        hart (a sample, the cycle limit, a timeout), else the end of its quantum; the end
+        of its time slice when threads wait for a hart; the cycle limit."""
+        if self.quantum:
+            stop = (hart.clock // self.quantum + 1) * self.quantum
+            if self.options.max_cycles is not None:
+                stop = min(stop, self.options.max_cycles)
+        else:
+            nxt = self.env.peek()
+            stop = int(nxt) if nxt != float("inf") else NO_STOP
+        if self.sched.queue:
+            stop = min(stop, max(hart.slice_end, hart.clock + 1))
+        return stop
+
+    def _hart_process(self, hart: Hart):
+        """One hart: run its thread in Cython until a stop, act on the stop, and meet the
+        other harts at quantum boundaries (docs/engine.md)."""
         opts = self.options
-        core = self.core
+        core = hart.core
+        sched = self.sched
+        proc = self.process
         while True:
+            if hart.thread is None and sched.take(hart) is None:
+                if sched.check_stuck():
+                    return
+                hart.idle = True
+                hart.wakeup = self.env.event()
+                yield hart.wakeup                 # Scheduler.runnable placed a thread
+                continue
+            thread = hart.thread
             budget = MAX_QUANTUM
-            instret = int(core.instret)
+            instret = self.instret
             if opts.max_insts is not None:
                 budget = min(budget, opts.max_insts - instret)
                 if budget <= 0:
@@ -264,71 +357,106 @@ class System:
                 budget = min(budget, opts.warmup - instret)
             if self.smarts is not None:
                 budget = min(budget, self.smarts.budget(instret))
-            next_event = self.env.peek()
-            if self.timing is not None:
-                self.core.timing.stop_cycle = (int(next_event) if next_event != float("inf")
-                                          else (1 << 64) - 1)
-            elif next_event != float("inf"):
-                budget = max(1, min(budget, int(next_event) - self.env.now))
+            stop = self._stop_cycle(hart)
+            if hart.timing is not None:
+                hart.timing.stop_cycle = stop - hart.offset if stop != NO_STOP else NO_STOP
+            elif stop != NO_STOP:
+                budget = max(1, min(budget, stop - hart.clock))
             if self._spool is not None:
                 budget = min(budget, self._trace_room())
+            watched = self._watch_reservations(hart) if self.n_harts > 1 else None
+            before = int(core.instret)
             reason = core.run(budget)
+            thread.instructions += int(core.instret) - before
+            if watched:
+                self._break_reservations(watched)
             if self.smarts is not None:
                 self.smarts.boundary(int(core.instret))
-            now = self.cycle
-            if now > self.env.now:
+            now = hart.clock
+            if not self.quantum and now > self.env.now:
                 yield self.env.timeout(now - self.env.now)
+            if self._done.triggered:
+                return
             if self._progress is not None:
-                self._progress.update(int(core.instret))
+                self._progress.update(self.instret)
             if self._pf_watch and self.hierarchy.prefetcher_error() is not None:
                 return self._finish("prefetcher_error", self.hierarchy.prefetcher_error())
             if opts.warmup is not None and self._stats_base_inst == 0 \
-                    and int(core.instret) >= opts.warmup > 0:
+                    and self.instret >= opts.warmup > 0:
                 self.reset_stats()
             if opts.max_cycles is not None and now >= opts.max_cycles:
                 return self._finish("max_cycles", f"stopped at the cycle limit of {opts.max_cycles:,}")
             if reason == StopReason.STOP_QUANTUM:
-                continue
-            if reason == StopReason.STOP_ECALL:
+                if sched.queue and now >= hart.slice_end:
+                    sched.preempt(hart)
+            elif reason == StopReason.STOP_ECALL:
+                proc.current = thread
                 try:
-                    self.process.syscall(core, now, self.frequency)
+                    proc.syscall(core, now, self.frequency)
                 except MemoryLimitExceeded:
-                    return self._mem_limit()
-                if self.process.exited:
-                    if self.process.exit_code is None and not self.process.signal:
-                        # e.g. a futex wait that nothing can ever wake (one thread)
-                        return self._finish("deadlock", self.process.status)
-                    if self.process.signal:
-                        # the status a shell reports for a signal death
-                        signo = getattr(self.process, "signal_number", 0)
-                        return self._finish("signal", f"killed by signal {self.process.signal}",
-                                            exit_code=128 + signo)
-                    return self._finish("exited", f"exited with code {self.process.exit_code}",
-                                        exit_code=self.process.exit_code)
-                continue
-            if reason == StopReason.STOP_MARKER:
+                    return self._mem_limit(hart)
+                if proc.exited:
+                    return self._process_ended()
+                sched.after_syscall(hart)
+            elif reason == StopReason.STOP_MARKER:
                 self._marker(int(core.marker))
-                continue
-            if reason == StopReason.STOP_BREAKPOINT:
+            elif reason == StopReason.STOP_BREAKPOINT:
                 return self._finish("stopped", f"stopped at pc {int(core.pc):#x}")
-            if reason == StopReason.STOP_MEM_LIMIT:
-                return self._mem_limit()
-            if reason == StopReason.STOP_EBREAK:
+            elif reason == StopReason.STOP_MEM_LIMIT:
+                return self._mem_limit(hart)
+            elif reason == StopReason.STOP_EBREAK:
                 return self._finish("signal", "killed by signal SIGTRAP (ebreak)", exit_code=133,
-                                    fault=self._fault_info("breakpoint (ebreak)", reason))
-            name = _FAULT_NAMES.get(reason, f"stop reason {reason}")
-            fault = self._fault_info(name, reason)
-            return self._finish("fault", fault["message"], exit_code=None, fault=fault)
+                                    fault=self._fault_info("breakpoint (ebreak)", reason, hart))
+            else:
+                name = _FAULT_NAMES.get(reason, f"stop reason {reason}")
+                fault = self._fault_info(name, reason, hart)
+                return self._finish("fault", fault["message"], exit_code=None, fault=fault)
+            if self.quantum and hart.clock >= (self.env.now // self.quantum + 1) * self.quantum:
+                # past its quantum: wait for the boundary its clock has reached
+                yield self.env.timeout(hart.clock // self.quantum * self.quantum - self.env.now)
+                if self._done.triggered:
+                    return
 
-    def _mem_limit(self):
+    def _watch_reservations(self, running: Hart):
+        """Watch the LR/SC reservations the other harts hold while `running` runs."""
+        held = [(h, h.core.reservation) for h in self.harts
+                if h is not running and h.core.reservation is not None]
+        if held:
+            self.process.memory.watch_reservations([a for _, a in held], self._granule_shift)
+        return held
+
+    def _break_reservations(self, held) -> None:
+        hits = self.process.memory.take_reservation_hits()
+        for i, (hart, _) in enumerate(held):
+            if hits >> i & 1:
+                hart.core.clear_reservation()    # another hart stored to its granule
+                self.reservations_broken += 1
+
+    def _process_ended(self):
+        proc = self.process
+        if proc.signal:
+            # the status a shell reports for a signal death
+            signo = getattr(proc, "signal_number", 0)
+            return self._finish("signal", f"killed by signal {proc.signal}",
+                                exit_code=128 + signo)
+        return self._finish("exited", f"exited with code {proc.exit_code}",
+                            exit_code=proc.exit_code)
+
+    def deadlock(self, message: str) -> None:
+        """No thread can run again (Scheduler.check_stuck)."""
+        self.process.fail(message)
+        self._finish("deadlock", message)
+
+    def _mem_limit(self, hart=None):
         limit = self.process.memory.limit
+        core = (hart or self.harts[0]).core
         return self._finish("mem_limit",
                             f"the guest exceeded the memory limit of {limit // (1 << 20)} MiB "
-                            f"at pc {int(self.core.pc):#x} after {int(self.core.instret):,} "
+                            f"at pc {int(core.pc):#x} after {self.instret:,} "
                             "instructions; raise it with --mem-limit / mem_limit=")
 
-    def _fault_info(self, name: str, reason) -> dict:
-        core = self.core
+    def _fault_info(self, name: str, reason, hart=None) -> dict:
+        core = (hart or self.harts[0]).core
         pc = int(core.pc)
         raw = int(core.fault_inst)
         text = _disassemble(raw, pc) if raw else "?"
@@ -336,10 +464,13 @@ class System:
         where = f" at address {addr:#x}" if reason in (StopReason.STOP_LOAD_FAULT,
                                                       StopReason.STOP_STORE_FAULT,
                                                       StopReason.STOP_MISALIGNED) else ""
-        message = (f"{name}{where} at pc {pc:#x} ({text}) after "
-                   f"{int(core.instret):,} instructions")
+        who = ""
+        if self.n_harts > 1 or len(self.process.threads) > 1:
+            who = f" (thread {hart.thread.tid} on core {hart.index})" if hart else ""
+        message = (f"{name}{where} at pc {pc:#x} ({text}){who} after "
+                   f"{self.instret:,} instructions")
         return {"kind": name, "pc": pc, "raw": raw, "disassembly": text, "addr": addr,
-                "instructions": int(core.instret), "message": message}
+                "instructions": self.instret, "message": message}
 
     def _marker(self, code: int):
         if code == MARKER_ROI_BEGIN:
@@ -373,6 +504,10 @@ class System:
             self._spool.write(*self.timing.drain_traces(copy=False))
 
     def _finish(self, status, message, exit_code=None, fault=None):
+        if self._outcome is not None:
+            return                              # another hart ended the run first
+        if not self._done.triggered:
+            self._done.succeed()
         estimate = self._sampling_estimate() if self.smarts is not None else None
         stats = self.frozen if self.frozen is not None else self.snapshot()
         if self.options.sample_interval and self.timing is not None and (
@@ -404,11 +539,22 @@ class System:
 
         if wanted(opts.progress):  # None: on in a terminal or a notebook
             self._progress = Progress(total=opts.max_insts)
-        core_proc = self.env.process(self._core_process())
+        # A run may continue an earlier one (checkpoints): harts still waiting keep their
+        # simpy process; the one that ended the earlier run gets a new one.
+        self._outcome = None
+        self._done = self.env.event()
+        procs = getattr(self, "_procs", [None] * self.n_harts)
+        self._procs = [p if p is not None and p.is_alive else
+                       self.env.process(self._hart_process(h)) for p, h in zip(procs, self.harts)]
         try:
-            self.env.run(until=core_proc)
+            self.env.run(until=self._done)
+        except RuntimeError:
+            if self._outcome is not None or self._done.triggered:
+                raise
+            # nothing left to happen and nobody finished: no thread can ever run again
+            self.deadlock("deadlock: every thread waits and nothing is left to wake them")
         except KeyboardInterrupt:
-            self._finish("interrupted", f"interrupted after {int(self.core.instret):,} instructions")
+            self._finish("interrupted", f"interrupted after {self.instret:,} instructions")
         finally:
             if self._progress is not None:
                 self._progress.close()

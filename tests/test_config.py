@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 from caches.config import CacheConfig, MemoryConfig, TlbConfig
+from cyclesim.engine_config import EngineConfig
 from cyclesim import presets
 from cyclesim.config import (
     Config,
@@ -463,7 +464,7 @@ def test_summary_and_repr():
     assert "14.16ns" in text
     ns = {"SystemConfig": SystemConfig, "CoreConfig": CoreConfig, "CacheConfig": CacheConfig,
           "BranchPredictorConfig": BranchPredictorConfig, "MemoryConfig": MemoryConfig,
-          "TlbConfig": TlbConfig}
+          "TlbConfig": TlbConfig, "EngineConfig": EngineConfig}
     assert eval(repr(c), ns) == c  # the repr is evaluable and exact
 
 
@@ -504,3 +505,18 @@ def test_text_forms_and_module_attributes():
 def test_superscalar_fields_are_checked(core, message):
     with pytest.raises(ConfigError, match=re.escape(message)):
         SystemConfig.from_dict({"core": core})
+
+
+def test_cores_and_engine_fields():
+    c = SystemConfig.from_dict({"cores": 4, "engine": {"quantum": 500}})
+    assert c.cores == 4 and c.engine.quantum == 500
+    assert c.with_overrides(["cores=2"]).cores == 2          # --set cores=2 (text)
+    assert SystemConfig.from_dict(c.to_dict()) == c
+    assert tomllib.loads(c.to_toml())["cores"] == 4
+    for bad in (0, 65, "four", True):
+        with pytest.raises(ConfigError, match=r"cores = .*from 1 to 64"):
+            SystemConfig.from_dict({"cores": bad})
+    with pytest.raises(ConfigError, match="engine.quantum"):
+        SystemConfig.from_dict({"engine": {"quantum": 1}})
+    with pytest.raises(ConfigError, match="unknown config key 'cores.x'"):
+        c.with_overrides({"cores.x": 1})

@@ -144,12 +144,43 @@ class SimResult:
         return self.instructions / self.host_seconds / 1e6 if self.host_seconds else 0.0
 
     # -- derived views ------------------------------------------------------------------
-    def cpi_stack(self) -> pd.Series:
-        """Cycles by cause; the parts sum exactly to core.cycles (timing mode)."""
-        parts = self.stats[self.stats.index.str.startswith(CPI_PREFIX)]
-        parts.index = parts.index.str[len(CPI_PREFIX):]
+    @property
+    def cores(self) -> int:
+        """Modeled harts (the config's `cores`)."""
+        return int(self.stats.get("core.count", 1))
+
+    def cpi_stack(self, core: int | None = None):
+        """Cycles by cause; the parts sum exactly to core.cycles (timing mode). With
+        several cores: core i's stack (summing to core<i>.cycles, idle included) for
+        core=i, or a DataFrame of every core's (one row per core) without it."""
+        if core is None and self.cores > 1:
+            return pd.DataFrame({i: self.cpi_stack(i) for i in range(self.cores)}).T \
+                .rename_axis("core").fillna(0).astype("int64")
+        prefix = CPI_PREFIX if core is None or self.cores == 1 else f"core{core}.{CPI_PREFIX}"
+        if core is not None and not 0 <= core < self.cores:
+            raise ValueError(f"core={core}: this run modeled cores 0 to {self.cores - 1}")
+        parts = self.stats[self.stats.index.str.startswith(prefix)]
+        parts.index = parts.index.str[len(prefix):]
         parts.name = "cycles"
         return parts.astype("int64")
+
+    @property
+    def per_core(self) -> pd.DataFrame:
+        """One row per core: its instructions, cycles (busy, idle), IPC and the other
+        `core<i>.*` statistics (CPI stacks are in cpi_stack())."""
+        rows = {}
+        for i in range(self.cores):
+            prefix = f"core{i}." if self.cores > 1 else "core."
+            own = self.stats[self.stats.index.str.startswith(prefix)
+                             & ~self.stats.index.str.contains(CPI_PREFIX, regex=False)]
+            own.index = own.index.str[len(prefix):]
+            rows[i] = own
+        return pd.DataFrame(rows).T.rename_axis("core")
+
+    def speedup_over(self, baseline: "SimResult") -> float:
+        """How many times fewer cycles this run took than `baseline` (e.g. the same
+        program on one core): baseline core.cycles / this run's core.cycles."""
+        return baseline.cycles_total / self.cycles_total if self.cycles_total else 0.0
 
     def cycles(self) -> pd.DataFrame:
         """One row per cycle of the trace window: the instruction in each stage, stalls."""
