@@ -104,10 +104,14 @@ class System:
         self.roi_seen = False            # a roi_begin marker was reached
         self.frequency = float(config.core.frequency)
         self.n_harts = int(getattr(config, "cores", 1))
+        # per hart: its core and branch predictor sections (per_core overrides them)
+        self.hart_configs = [config.hart_config(i) if hasattr(config, "hart_config")
+                             else (config.core, config.bpred) for i in range(self.n_harts)]
         self.isa = HartIsa(config.core.isa)
         self.cores = [Core(process.memory) for _ in range(self.n_harts)]
-        for core in self.cores:
-            core.set_isa(self.isa.missing_ops())
+        for core, (core_cfg, _) in zip(self.cores, self.hart_configs):
+            isa = self.isa if core_cfg.isa == config.core.isa else HartIsa(core_cfg.isa)
+            core.set_isa(isa.missing_ops())
             core.cbo_block_size = int(config.l1d.line_size)
         self.core = self.cores[0]                  # hart 0: the main thread starts there
         process.isa = self.isa                     # riscv_hwprobe answers from it
@@ -150,7 +154,7 @@ class System:
             tlb = getattr(config, "tlb", None)
             if self.hierarchy.tlbs and getattr(tlb, "superpages", "never") == "always":
                 process.vm.on_anonymous_map = self.hierarchy.tlbs["walker"].map_superpages
-            self.timings = [build_core(config.core, config.bpred, *self._l1s(i))
+            self.timings = [build_core(*self.hart_configs[i], *self._l1s(i))
                             for i in range(self.n_harts)]
             self.timing = self.timings[0]
             if options.trace:

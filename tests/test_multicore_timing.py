@@ -99,3 +99,21 @@ def test_two_hart_runs_are_deterministic(elfs):
     a = cyclesim.run(str(two), overrides={**MACHINE, "cores": 2})
     b = cyclesim.run(str(two), overrides={**MACHINE, "cores": 2})
     assert a.stats.equals(b.stats)
+
+
+def test_per_core_overrides_build_a_heterogeneous_machine(elfs):
+    """per_core: hart 0 an out-of-order core, harts 1-3 in-order with a slower multiplier
+    (the core section may differ per hart; docs/config.md, `engine`)."""
+    from cyclesim.api import prepare
+    from pipeline.inorder import InOrderCore
+    from pipeline.ooo import OutOfOrderCore
+
+    two, _ = elfs
+    cfg = {"cores": 4, "core": {"model": "ooo"},
+           "per_core": [{"cores": [1, 2, 3], "core": {"model": "inorder", "mul_latency": 7}}]}
+    system, _, resolved = prepare(str(two), config=cfg)
+    kinds = [type(t) for t in system.timings]
+    assert kinds[0] is OutOfOrderCore and all(issubclass(k, InOrderCore) for k in kinds[1:])
+    assert resolved.hart_config(2)[0].mul_latency == 7 and resolved.core.mul_latency != 7
+    r = cyclesim.run(str(two), config=cfg)
+    assert r.status == "exited" and r.stats["core1.instructions"] == 5 + K + 3
