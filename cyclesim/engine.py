@@ -104,10 +104,14 @@ class System:
         self.roi_seen = False            # a roi_begin marker was reached
         self.frequency = float(config.core.frequency)
         self.n_harts = int(getattr(config, "cores", 1))
+        # per hart: its core and branch predictor sections (per_core overrides them)
+        self.hart_configs = [config.hart_config(i) if hasattr(config, "hart_config")
+                             else (config.core, config.bpred) for i in range(self.n_harts)]
         self.isa = HartIsa(config.core.isa)
         self.cores = [Core(process.memory) for _ in range(self.n_harts)]
-        for core in self.cores:
-            core.set_isa(self.isa.missing_ops())
+        for core, (core_cfg, _) in zip(self.cores, self.hart_configs):
+            isa = self.isa if core_cfg.isa == config.core.isa else HartIsa(core_cfg.isa)
+            core.set_isa(isa.missing_ops())
             core.cbo_block_size = int(config.l1d.line_size)
         self.core = self.cores[0]                  # hart 0: the main thread starts there
         process.isa = self.isa                     # riscv_hwprobe answers from it
@@ -143,21 +147,14 @@ class System:
                     raise ConfigError("sampling and traces run on one core for now: drop "
                                       "sampling=/trace= or set cores = 1")
                 extra["cores"] = self.n_harts
-            try:
-                self.hierarchy = build_hierarchy(config.l1i, config.l1d, config.l2, config.l3,
-                                                 config.memory, self.frequency,
-                                                 classify_misses=options.sampling is None,
-                                                 tlb=getattr(config, "tlb", None), **extra)
-            except TypeError:
-                if not extra:
-                    raise
-                raise ConfigError(f"cores = {self.n_harts} in timing mode needs the "
-                                  "multi-core cache hierarchy, which this build lacks; run "
-                                  "with mode='functional' (--functional) or cores = 1") from None
+            self.hierarchy = build_hierarchy(config.l1i, config.l1d, config.l2, config.l3,
+                                             config.memory, self.frequency,
+                                             classify_misses=options.sampling is None,
+                                             tlb=getattr(config, "tlb", None), **extra)
             tlb = getattr(config, "tlb", None)
             if self.hierarchy.tlbs and getattr(tlb, "superpages", "never") == "always":
                 process.vm.on_anonymous_map = self.hierarchy.tlbs["walker"].map_superpages
-            self.timings = [build_core(config.core, config.bpred, *self._l1s(i))
+            self.timings = [build_core(*self.hart_configs[i], *self._l1s(i))
                             for i in range(self.n_harts)]
             self.timing = self.timings[0]
             if options.trace:
@@ -338,11 +335,12 @@ class System:
         sched = self.sched
         proc = self.process
         while True:
-            if hart.thread is None and sched.take(hart) is None:
-                if sched.check_stuck():
-                    return
-                hart.idle = True
-                hart.wakeup = self.env.event()
+            if hart.thread is None and (hart.idle or sched.take(hart) is None):
+                if not hart.idle:
+                    if sched.check_stuck():
+                        return
+                    hart.idle = True
+                    hart.wakeup = self.env.event()
                 yield hart.wakeup                 # Scheduler.runnable placed a thread
                 continue
             thread = hart.thread
@@ -544,6 +542,11 @@ class System:
         self._outcome = None
         self._done = self.env.event()
         procs = getattr(self, "_procs", [None] * self.n_harts)
+        for hart in self.harts:
+            if hart.thread is None and not hart.idle:
+                # free from the start: a thread made before its process first runs goes here
+                hart.idle = True
+                hart.wakeup = self.env.event()
         self._procs = [p if p is not None and p.is_alive else
                        self.env.process(self._hart_process(h)) for p, h in zip(procs, self.harts)]
         try:

@@ -42,6 +42,7 @@ class Hart:
         self.switches = 0                # threads placed on it
         self.base_inst = 0               # instret at the last statistics reset
         self.base_idle = 0               # idle_cycles at the last statistics reset
+        self.fill_skew = 0               # idle cycles the model counts as pipeline fill
         self._restart = getattr(timing, "restart_at", None)
 
     @property
@@ -58,12 +59,18 @@ class Hart:
         self.idle_cycles += gap
         if self._restart is not None:
             self._restart(int(self.timing.cycle) + gap)
+            if int(self.core.instret) == 0:
+                # the in-order models count the fill of their pipeline up to their first
+                # commit from cycle 0: the cycles before the restart are idle, not fill
+                self.fill_skew = int(self.timing.cycle)
         else:
             self.offset += gap
 
     def reset_stats(self) -> None:
         self.base_inst = int(self.core.instret)
         self.base_idle = self.idle_cycles
+        if self.base_inst:
+            self.fill_skew = 0           # the fill was counted before the reset
 
     def __repr__(self):
         return f"Hart({self.index}, thread={self.thread and self.thread.tid}, clock={self.clock})"
@@ -210,6 +217,9 @@ def multicore_stats(system) -> dict:
         total += inst
         if hart.timing is not None:
             model = hart.timing.stats()
+            if hart.fill_skew and model["core.instructions"]:
+                model["core.cycles"] -= hart.fill_skew
+                model["cpi_stack.base"] -= hart.fill_skew
             busy = int(model["core.cycles"])
             for key, value in model.items():
                 stats[_per_core_name(key, p)] = value
@@ -228,7 +238,8 @@ def multicore_stats(system) -> dict:
         if hart.timing is not None:
             stats[f"{p}.cpi_stack.idle"] = idle
     if system.hierarchy is not None:
-        stats.update(system.hierarchy.stats(total))
+        stats.update(system.hierarchy.stats(
+            [int(h.core.instret) - h.base_inst for h in system.harts]))
     stats.update(summed)
     stats["core.cycles"] = cycles
     stats["core.instructions"] = total

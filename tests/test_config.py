@@ -520,3 +520,25 @@ def test_cores_and_engine_fields():
         SystemConfig.from_dict({"engine": {"quantum": 1}})
     with pytest.raises(ConfigError, match="unknown config key 'cores.x'"):
         c.with_overrides({"cores.x": 1})
+
+
+def test_per_core_overrides():
+    c = SystemConfig.from_dict({"cores": 4, "core": {"model": "ooo"}, "per_core": [
+        {"cores": [3, 1, 2], "core": {"model": "inorder"}, "bpred": {"kind": "bimodal"}}]})
+    assert c.per_core[0]["cores"] == [1, 2, 3]
+    assert c.hart_config(0)[0].model == "ooo" and c.hart_config(0)[1].kind == c.bpred.kind
+    assert c.hart_config(1)[0].model == "inorder" and c.hart_config(3)[1].kind == "bimodal"
+    assert SystemConfig.from_dict(tomllib.loads(c.to_toml())) == c
+    assert SystemConfig.from_dict(json.loads(c.to_json())) == c
+    assert "cores [1, 2, 3]: core.model = inorder" in c.summary()
+    for bad, message in (
+            ([{"cores": [4]}], r"names hart 4, but cores = 4 \(harts 0 to 3\)"),
+            ([{"cores": [1]}, {"cores": [1, 2]}], "already sets; give each hart once"),
+            ([{"cores": [1], "l2": {}}], "unknown config key 'per_core\\[0\\].l2'"),
+            ([{"core": {}}], "must be a table with a `cores` list"),
+            ([{"cores": [1], "core": {"frequency": "2GHz"}}], "one clock"),
+            ([{"cores": [1], "core": {"mul_latency": 0}}], r"per_core\[0\].core.mul_latency")):
+        with pytest.raises(ConfigError, match=message):
+            SystemConfig.from_dict({"cores": 4, "per_core": bad})
+    with pytest.raises(ConfigError, match="not as one --set value"):
+        c.with_overrides(["per_core=x"])

@@ -119,3 +119,33 @@ def test_fork_is_refused_with_a_warning(tmp_path):
     assert r.stdout == "-1 -1\n"                     # fork failed (ENOSYS) both times
     (note,) = [w for w in r.warnings if "fork" in w]
     assert "only threads are modelled" in note and "(2 calls)" in note
+
+
+@pytest.mark.parametrize("cores", [2, 4])
+@pytest.mark.parametrize("name, args", [("sync", ("6", "100")), ("omp", ("2000",))])
+def test_threaded_programs_in_timing_mode_on_several_cores(programs, name, args, cores):
+    code, out, _ = run_qemu(programs[name], args)
+    r = run(programs[name], *args, cores=cores, mode="timing")
+    assert (r.status, r.exit_code, r.stdout_bytes) == ("exited", code, out)
+    stacks = r.cpi_stack()                       # one row per core, idle included
+    assert list(stacks.index) == list(range(cores))
+    assert (stacks.sum(axis=1) == r.stats["core.cycles"]).all()
+    assert len(r.per_core) == cores and r.per_core["instructions"].sum() == r.instructions
+    assert f"core{cores - 1}.l1d.accesses" in r.stats
+    text = r.report()
+    assert f"cores            {cores} (quantum 1,000 cycles)" in text and "core1.l1d" in text
+
+
+def test_timing_runs_on_several_cores_are_deterministic(programs):
+    a = run(programs["omp"], "2000", cores=4, mode="timing")
+    b = run(programs["omp"], "2000", cores=4, mode="timing")
+    assert a.stats.equals(b.stats) and a.stdout == b.stdout
+
+
+def test_speedup_over_one_core(programs):
+    r = run(programs["omp"], "20000", cores=4, mode="timing", speedup=True)
+    one = run(programs["omp"], "20000", cores=1, mode="timing")
+    assert r.baseline_cycles == one.stats["core.cycles"]
+    assert r.speedup == pytest.approx(one.stats["core.cycles"] / r.stats["core.cycles"])
+    assert r.speedup > 1.5                       # a parallel loop on 4 harts
+    assert "speed-up" in r.report()

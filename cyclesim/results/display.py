@@ -127,7 +127,7 @@ def config_html(config) -> str:
     cores = f", {d['cores']} cores" if d.get("cores", 1) > 1 else ""
     blocks = []
     for section, fields in d.items():
-        if section in ("name", "cores"):
+        if section in ("name", "cores", "per_core"):
             continue
         if fields is None:
             inner = f"<tr><td {_TDL}><i>none</i></td></tr>"

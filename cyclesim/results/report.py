@@ -76,8 +76,11 @@ def format_report(result) -> str:
                      f"accuracy {100 * acc:.2f}%")
 
     levels = [k[: -len(".accesses")] for k in s.index
-              if k.endswith(".accesses") and k.count(".") == 1]
-    caches = [lv for lv in ("l1i", "l1d", "l2", "l3") if lv in levels]
+              if k.endswith(".accesses") and k.count(".") <= 2]
+    # a multi-core run's private levels are core<i>.l1d (docs/caches.md), shared ones plain
+    caches = [lv for i in range(getattr(result, "cores", 1)) for lv in
+              (f"core{i}.l1i", f"core{i}.l1d", f"core{i}.l2", f"core{i}.l3") if lv in levels]
+    caches += [lv for lv in ("l1i", "l1d", "l2", "l3") if lv in levels]
     if caches:
         lines.append("")
         lines.append("cache            accesses        misses  hit rate      MPKI")
@@ -85,7 +88,8 @@ def format_report(result) -> str:
             acc = int(s[f"{lv}.accesses"])
             miss = int(s.get(f"{lv}.misses", 0))
             rate = 100.0 * (acc - miss) / acc if acc else float("nan")
-            lines.append(f"  {lv:<6} {acc:>16,} {miss:>13,} {rate:>8.2f}% {s.get(f'{lv}.mpki', 0.0):>9.3f}")
+            lines.append(f"  {lv:<6} {acc:>{16 - max(0, len(lv) - 6)},} {miss:>13,} {rate:>8.2f}% "
+                         f"{s.get(f'{lv}.mpki', 0.0):>9.3f}")
         for lv in caches:
             if f"{lv}.pf_issued" in s:
                 lines.append(f"  {lv:<6} prefetches {int(s[f'{lv}.pf_issued']):,} issued, "
