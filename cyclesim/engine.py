@@ -147,6 +147,7 @@ class System:
                     raise ConfigError("sampling and traces run on one core for now: drop "
                                       "sampling=/trace= or set cores = 1")
                 extra["cores"] = self.n_harts
+                extra["coherence"] = config.coherence
             self.hierarchy = build_hierarchy(config.l1i, config.l1d, config.l2, config.l3,
                                              config.memory, self.frequency,
                                              classify_misses=options.sampling is None,
