@@ -7,7 +7,7 @@ import pytest
 import cyclesim
 from cyclesim import workloads
 
-from threaded_workloads import require_threads, same_work
+from threaded_workloads import THREADED, require_threads, same_work
 
 CASES = [(name, tuple(args)) for name in workloads.names()
          for args in workloads.info(name)["test_args"]]
@@ -94,3 +94,17 @@ def test_superscalar_u74_computes_what_qemu_computes(run_qemu, name):
     assert same_work(name, timed.instructions, functional.instructions)
     assert timed.stats["core.width"] == 2
     assert int(timed.cpi_stack().sum()) == int(timed.stats["core.cycles"])
+
+
+@pytest.mark.parametrize("name", THREADED)
+def test_threaded_workloads_on_four_harts_give_qemus_output(run_qemu, name):
+    """At the larger test size (4 threads) on 4 harts, in timing mode: qemu's output, and
+    every hart did some of the work."""
+    require_threads(name)
+    args = workloads.info(name)["test_args"][-1]
+    code, out, _ = run_qemu(workloads.path(name), args)
+    r = cyclesim.run(name, *args, overrides={"cores": 4})
+    assert r.status == "exited", r.message
+    assert r.stdout_bytes == out and r.exit_code == code == 0
+    assert all(r.stats[f"core{i}.instructions"] > 1000 for i in range(4))
+    assert int(r.cpi_stack(0).sum()) == int(r.stats["core0.cycles"])
