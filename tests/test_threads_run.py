@@ -149,3 +149,10 @@ def test_speedup_over_one_core(programs):
     assert r.speedup == pytest.approx(one.stats["core.cycles"] / r.stats["core.cycles"])
     assert r.speedup > 1.5                       # a parallel loop on 4 harts
     assert "speed-up" in r.report()
+
+
+def test_a_checkpoint_with_several_threads_is_refused(programs):
+    r = cyclesim.run(str(programs["sync"]), "4", "300", mode="functional", max_insts=100_000)
+    assert r.status == "max_insts"
+    with pytest.raises(cyclesim.CyclesimError, match="threads at this point"):
+        r.checkpoint("/nonexistent/never-written")
