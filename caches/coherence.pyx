@@ -411,6 +411,12 @@ cdef class Directory:
     def reset_stats(self):
         self._zero_stats()
 
+    def interactions(self):
+        """Protocol actions one core's request took on another core's copy (invalidations
+        and interventions): the engine reads it once per quantum to see whether the harts
+        shared written lines in it (docs/engine.md, adaptive quanta)."""
+        return self.n_invalidations + self.n_interventions
+
     def reset(self):
         """Empty table (every private cache is emptied with it), counters zero."""
         self._alloc(1 << 12)

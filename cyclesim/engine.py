@@ -184,9 +184,23 @@ class System:
         engine = getattr(config, "engine", None)
         # One hart has nobody to meet: it runs to the next event, as a single core always has.
         self.quantum = int(engine.quantum) if engine is not None and self.n_harts > 1 else 0
+        # Adaptive quanta (docs/engine.md): the quantum in force is [start, _q_end); it is
+        # min_quantum after a quantum in which the harts interacted and doubles back to
+        # `quantum` over quiet ones. Fixed quanta keep the grid of multiples of `quantum`.
+        self.adaptive = bool(self.quantum and getattr(engine, "adaptive", False))
+        self.min_quantum = (min(int(engine.min_quantum), self.quantum) if self.adaptive
+                            else self.quantum)
+        self._q_end = 0                  # end of the quantum in force (adaptive)
+        self._q_len = self.quantum       # its length
+        self._seen = None                # interactions counted when it opened
+        self._directory = None           # the coherence directory, read once per quantum
+        self.quanta = 0                  # quanta opened (adaptive)
+        self.small_quanta = 0            # of them shorter than `quantum`
         self.sched = Scheduler(self, self.harts, int(engine.time_slice) if engine is not None
                                else 3_000_000)
         self.harts[0].slice_end = self.sched.time_slice
+        if self.hierarchy is not None:
+            self._directory = getattr(self.hierarchy, "shared", {}).get("coherence")
         # the reservation granule other harts' stores break (RISC-V A: the reservation set)
         self._granule_shift = int(config.l1d.line_size).bit_length() - 1
         if options.stop_at is not None:
@@ -246,6 +260,7 @@ class System:
         self._stats_base_cycle = self.cycle
         for hart in self.harts:
             hart.reset_stats()
+        self.quanta = self.small_quanta = 0
         if self.timing is not None:
             for timing in self.timings:
                 timing.reset_stats()
@@ -321,7 +336,13 @@ class System:
         """The clock at which the hart's next run must stop: the next simpy event with one
         hart (a sample, the cycle limit, a timeout), else the end of its quantum; the end
         of its time slice when threads wait for a hart; the cycle limit."""
-        if self.quantum:
+        if self.adaptive:
+            if self.env.now >= self._q_end:
+                self._open_quantum()
+            stop = self._q_end
+            if self.options.max_cycles is not None:
+                stop = min(stop, self.options.max_cycles)
+        elif self.quantum:
             stop = (hart.clock // self.quantum + 1) * self.quantum
             if self.options.max_cycles is not None:
                 stop = min(stop, self.options.max_cycles)
@@ -331,6 +352,32 @@ class System:
         if self.sched.queue:
             stop = min(stop, max(hart.slice_end, hart.clock + 1))
         return stop
+
+    def _interactions(self) -> int:
+        """Events by which one hart acted on another so far: the directory's invalidations
+        and interventions, threads made runnable (a futex wake hands a lock or a barrier
+        over), LR/SC reservations broken. Read once per quantum; no cost per access."""
+        seen = self.sched.wakes + self.reservations_broken
+        if self._directory is not None:
+            seen += self._directory.interactions()
+        return seen
+
+    def _open_quantum(self) -> None:
+        """The first hart to run at or after the end of the quantum in force opens the next
+        one at the current cycle, the earliest clock of the harts that still have to run
+        (they wait for their own clock): min_quantum if the harts interacted in the last
+        quantum, else twice the last one, up to `quantum` (Falcon, Faraboschi and Ortega,
+        ISPASS 2008: the quantum follows the traffic between the simulated nodes)."""
+        seen = self._interactions()
+        if self._seen is not None and seen != self._seen:
+            self._q_len = self.min_quantum
+        else:
+            self._q_len = min(self.quantum, 2 * self._q_len)
+        self._seen = seen
+        self._q_end = int(self.env.now) + self._q_len
+        self.quanta += 1
+        if self._q_len < self.quantum:
+            self.small_quanta += 1
 
     def _hart_process(self, hart: Hart):
         """One hart: run its thread in Cython until a stop, act on the stop, and meet the
@@ -347,6 +394,12 @@ class System:
                     hart.idle = True
                     hart.wakeup = self.env.event()
                 yield hart.wakeup                 # Scheduler.runnable placed a thread
+                continue
+            if self.adaptive and hart.clock >= self._q_end and hart.clock > self.env.now:
+                # placed at a cycle past the quantum in force: wait for its own clock
+                yield self.env.timeout(hart.clock - self.env.now)
+                if self._done.triggered:
+                    return
                 continue
             thread = hart.thread
             budget = MAX_QUANTUM
@@ -414,7 +467,14 @@ class System:
                 name = _FAULT_NAMES.get(reason, f"stop reason {reason}")
                 fault = self._fault_info(name, reason, hart)
                 return self._finish("fault", fault["message"], exit_code=None, fault=fault)
-            if self.quantum and hart.clock >= (self.env.now // self.quantum + 1) * self.quantum:
+            if self.adaptive:
+                if hart.clock >= self._q_end:
+                    # its quantum is over: wait for its own clock, so that the harts start
+                    # each quantum in the order of their clocks (smallest first)
+                    yield self.env.timeout(hart.clock - self.env.now)
+                    if self._done.triggered:
+                        return
+            elif self.quantum and hart.clock >= (self.env.now // self.quantum + 1) * self.quantum:
                 # past its quantum: wait for the boundary its clock has reached
                 yield self.env.timeout(hart.clock // self.quantum * self.quantum - self.env.now)
                 if self._done.triggered:

@@ -88,6 +88,7 @@ class Scheduler:
         self.timers = 0                  # armed timeouts that have not gone off yet
         self.yielded = False             # the current thread called sched_yield
         self.preemptions = 0             # time slices that ended with others waiting
+        self.wakes = 0                   # threads made runnable (clone, futex wake, timeout)
         self.process.sched = self
         self.process.harts = len(harts)
 
@@ -95,6 +96,7 @@ class Scheduler:
     def runnable(self, thread: Thread, cycle: int) -> None:
         """`thread` may run from `cycle` on."""
         thread.ready_at = max(thread.ready_at, int(cycle))
+        self.wakes += 1
         for hart in self.harts:
             if hart.idle:
                 hart.idle = False
@@ -249,6 +251,8 @@ def multicore_stats(system) -> dict:
     stats["core.frequency_hz"] = system.frequency
     stats["sim.seconds"] = cycles / system.frequency
     stats["sim.quantum"] = system.quantum
+    stats["engine.quanta"] = system.quanta           # adaptive quanta run (0: fixed quanta)
+    stats["engine.small_quanta"] = system.small_quanta   # of them shorter than `quantum`
     stats["sim.reservations_broken"] = system.reservations_broken
     proc = system.process
     stats["syscalls.total"] = sum(proc.syscall_counts.values())

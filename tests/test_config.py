@@ -517,7 +517,11 @@ def test_cores_and_engine_fields():
         with pytest.raises(ConfigError, match=r"cores = .*from 1 to 64"):
             SystemConfig.from_dict({"cores": bad})
     with pytest.raises(ConfigError, match="engine.quantum"):
-        SystemConfig.from_dict({"engine": {"quantum": 1}})
+        SystemConfig.from_dict({"engine": {"quantum": 0}})
+    with pytest.raises(ConfigError, match="engine.min_quantum"):
+        SystemConfig.from_dict({"engine": {"min_quantum": 0}})
+    e = SystemConfig.from_dict({"engine": {"adaptive": False, "min_quantum": 25}}).engine
+    assert (e.adaptive, e.min_quantum, e.quantum) == (False, 25, 1000)
     with pytest.raises(ConfigError, match="unknown config key 'cores.x'"):
         c.with_overrides({"cores.x": 1})
 
