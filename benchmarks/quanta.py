@@ -7,8 +7,10 @@ on a program whose harts share nothing (`reduce n 4`) and on false sharing
     python benchmarks/quanta.py --reduce 1000000 --falseshare 20000 --repeat 3
 
 Each run is a fresh child process; MIPS are simulated instructions (every hart's) per
-host second, wall clock and process CPU time (the CPU time leaves out the time the child
-waits for a CPU on a loaded host). The best of --repeat runs is shown.
+host second: of the run itself (wall clock, `result.host_seconds`) and of the child's
+process CPU time from loading the program on (it leaves out the time the child waits for
+a CPU on a loaded host, but counts loading, which dominates short runs). The best of
+--repeat runs is shown.
 """
 import argparse
 import json
@@ -58,7 +60,7 @@ def main():
     print(f"host: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
           f"Python {platform.python_version()}, load average {load[0]:.1f} {load[1]:.1f}\n")
     print("| program (4 harts) | quanta | instructions | cycles | coherence misses | "
-          "quanta run | small | MIPS (wall) | MIPS (CPU time) |")
+          "quanta run | small | MIPS (run, wall) | MIPS (CPU time, with loading) |")
     print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
     programs = [("reduce", a.reduce, 4), ("falseshare", a.falseshare, 4, "packed"),
                 ("falseshare", a.falseshare, 4, "padded")]

@@ -106,5 +106,10 @@ def test_threaded_workloads_on_four_harts_give_qemus_output(run_qemu, name):
     r = cyclesim.run(name, *args, overrides={"cores": 4})
     assert r.status == "exited", r.message
     assert r.stdout_bytes == out and r.exit_code == code == 0
-    assert all(r.stats[f"core{i}.instructions"] > 1000 for i in range(4))
+    # every hart ran part of the program; not necessarily much of it: lockqueue's last
+    # consumers find the queue drained by the others when the harts' accesses are timed
+    # finely (1-cycle quanta: ~350 instructions on core 3; adaptive quanta: ~200), while
+    # fixed 1000-cycle quanta gave each consumer long turns
+    assert all(r.stats[f"core{i}.instructions"] > 0 for i in range(4))
+    assert r.stats["core.instructions"] > 4000
     assert int(r.cpi_stack(0).sum()) == int(r.stats["core0.cycles"])
