@@ -12,10 +12,18 @@
 
 The L1s miss into one unified L2, the L2 into the L3 when there is one, the last cache into
 main memory. An inclusive level back-invalidates every cache above it.
+
+With cores = N (docs/caches.md, "Several cores"): h.cores[i] is core i's private part
+(.l1i, .l1d, .levels, .tlbs), h.shared the shared levels; private stats names carry the
+core ("core1.l1d.misses"). With a coherence protocol (docs/coherence.md) the private
+caches of each core reach the first shared level through the core's CoherencePort and the
+Directory, h.shared["coherence"] (stats "coherence.*").
 """
 from __future__ import annotations
 
 from caches.cache import Cache, run_stream
+from caches.coherence import CoherencePort, Directory
+from caches.config import COHERENCE_FABRICS, COHERENCE_PROTOCOLS, CoherenceConfig
 from caches.dram import Dram, FixedMemory
 from caches.policies import POLICIES
 from caches.prefetchers import PREFETCHERS
@@ -249,6 +257,49 @@ def make_translation(tlb, l1ic, l1dc, l2c, prefix=""):
     return itlb, dtlb, tlbs
 
 
+def make_directory(coherence, cores, first_shared):
+    """The Directory keeping `cores` cores' private caches coherent in front of
+    `first_shared`, from a CoherenceConfig-like object; None without a protocol (one core,
+    coherence None, or protocol none)."""
+    if coherence is None or cores == 1:
+        return None
+    protocol = getattr(coherence, "protocol", "mesi")
+    if protocol not in COHERENCE_PROTOCOLS:
+        raise ConfigError(f"coherence.protocol is {protocol!r}; use one of "
+                          f"{', '.join(COHERENCE_PROTOCOLS)}")
+    if protocol == "none":
+        return None
+    fabric = getattr(coherence, "fabric", "directory")
+    if fabric not in COHERENCE_FABRICS:
+        raise ConfigError(f"coherence.fabric is {fabric!r}; use one of "
+                          f"{', '.join(COHERENCE_FABRICS)}")
+    defaults = CoherenceConfig()
+
+    def cycles(field):
+        value = int(getattr(coherence, field, getattr(defaults, field)))
+        if not 0 <= value <= 10_000:
+            raise ConfigError(f"coherence.{field} is {value}; it must be 0 to 10000 cycles")
+        return value
+
+    lookup = cycles("snoop_latency" if fabric == "snoop" else "directory_latency")
+    line = getattr(first_shared, "line_size", None)
+    return Directory(first_shared, cores, protocol, fabric, lookup,
+                     cycles("invalidation_latency"), cycles("intervention_latency"),
+                     line if line is not None else 64)
+
+
+def join_coherence(directory, port, core, private, first_shared, name_of):
+    """Put core `core`'s private caches (in the order L1I, L1D, L2, L3) under the protocol."""
+    line = getattr(first_shared, "line_size", None)
+    for cache in private:
+        if line is not None and cache.line_size != line:
+            raise ConfigError(f"{cache.name}.line_size is {cache.line_size} B but the shared "
+                              f"level's is {line} B; coherent levels need one line size")
+    port.attach(private[0])
+    for cache, sibling in zip(private, private[1:] + [None]):
+        cache.join_coherence(core, port, sibling, directory.moesi)
+
+
 def level_is_shared(name, cfg, has_l3):
     """True when cache level `name` is one for all cores (see CacheConfig.sharing): auto
     makes the L1s private, the L2 private when an L3 follows it and shared when it is the
@@ -306,16 +357,22 @@ def build_hierarchy(l1i, l1d, l2, l3, memory, frequency, classify_misses=True, t
     l3_all = make_cache(l3, "l3", 3, mem, classify_misses) if l3_shared else None
     l2_all = (make_cache(l2, "l2", 2, l3_all if has_l3 else mem, classify_misses)
               if l2_shared else None)
+    first_shared = l2_all if l2_all is not None else l3_all if l3_all is not None else mem
+    directory = make_directory(coherence, cores, first_shared)
     per_core = []
+    ports = []
     for c in range(cores):
+        # core c's private levels miss into its coherence port when there is a protocol
+        below = CoherencePort(directory, c) if directory is not None else first_shared
+        ports.append(below)
         l3c = l3_all
         if has_l3 and not l3_shared:
-            l3c = make_cache(l3, name_of("l3", c), 3, mem, classify_misses)
+            l3c = make_cache(l3, name_of("l3", c), 3, below, classify_misses)
         l2c = l2_all
         if l2 is not None and not l2_shared:
-            l2c = make_cache(l2, name_of("l2", c), 2, l3c if l3c is not None else mem,
-                             classify_misses)
-        below_l1 = l2c if l2c is not None else mem    # without an L2 the L1s talk to memory
+            l2c = make_cache(l2, name_of("l2", c), 2, l3c if l3c is not None and not l3_shared
+                             else below, classify_misses)
+        below_l1 = l2c if l2c is not None and not l2_shared else below
         l1ic = make_cache(l1i, name_of("l1i", c), 1, below_l1, classify_misses)
         l1dc = make_cache(l1d, name_of("l1d", c), 1, below_l1, classify_misses)
         private = {"l1i": l1ic, "l1d": l1dc}
@@ -324,6 +381,9 @@ def build_hierarchy(l1i, l1d, l2, l3, memory, frequency, classify_misses=True, t
         if l3c is not None and not l3_shared:
             private["l3"] = l3c
         per_core.append((l1ic, l1dc, l2c, l3c, private))
+        if directory is not None:
+            join_coherence(directory, ports[c], c, list(private.values()), first_shared,
+                           name_of)
     # Inclusion: an inclusive level back-invalidates every cache above it (all cores' for a
     # shared one), in the order L2, L1I, L1D of core 0, then core 1, ...
     for c, (l1ic, l1dc, l2c, l3c, private) in enumerate(per_core):
@@ -360,6 +420,8 @@ def build_hierarchy(l1i, l1d, l2, l3, memory, frequency, classify_misses=True, t
             tlbs.update({name_of(n, c): p for n, p in core_tlbs.items()})
         core_parts.append(CoreCaches(c, top_i, top_d, private, core_tlbs))
     shared = {}
+    if directory is not None:
+        shared["coherence"] = directory
     if l2_all is not None:
         shared["l2"] = l2_all
     if l3_all is not None:

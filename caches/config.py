@@ -21,7 +21,7 @@ from cyclesim.registry import plugin_param, plugin_params
 from cyclesim.units import format_size, format_time, is_power_of_two, time_to_cycles
 
 __all__ = ["CacheConfig", "MemoryConfig", "LEVEL_DEFAULTS", "default_cache",
-           "WRITE_POLICIES", "INCLUSION_POLICIES", "SHARING", "MEMORY_KINDS",
+           "WRITE_POLICIES", "INCLUSION_POLICIES", "SHARING", "CoherenceConfig", "MEMORY_KINDS",
            "DRAM_MAPPINGS", "PAGE_POLICIES", "DRAM_SCHEDULERS", "TlbConfig", "TLB_MODES"]
 
 WRITE_POLICIES = ("write_back", "write_through")
@@ -159,6 +159,43 @@ def default_cache(level: str) -> CacheConfig:
 def _time(default: str, help: str):
     # up to 1 ms: tREFI is microseconds on every JEDEC part; more is a unit mistake
     return param(default, unit="s", help=help, min=0.0, max=1e-3)
+
+
+COHERENCE_PROTOCOLS = ("none", "mesi", "moesi")
+COHERENCE_FABRICS = ("directory", "snoop")
+
+
+def _cycles(default: int, help: str):
+    return param(default, unit="cycles", help=help, min=0, max=10_000)
+
+
+@dataclass(repr=False)
+class CoherenceConfig(Params):
+    """How the private caches of several cores are kept coherent (docs/coherence.md). With
+    one core there is nothing to keep coherent and none of this is built."""
+
+    protocol: str = param("mesi", choices=COHERENCE_PROTOCOLS,
+                          help="mesi (Modified, Exclusive, Shared, Invalid), moesi (a dirty "
+                               "line read by another core stays Owned by its writer instead "
+                               "of being written back) or none (private copies are not kept "
+                               "coherent: independent programs only).")
+    fabric: str = param("directory", choices=COHERENCE_FABRICS,
+                        help="directory: a full-map directory beside the first shared level "
+                             "sends invalidations and interventions only to the cores "
+                             "holding the line; snoop: a bus on which every request is "
+                             "seen by every core.")
+    directory_latency: int = _cycles(10, "Directory lookup (fabric = directory) before an "
+                                         "invalidation, intervention or upgrade grant.")
+    snoop_latency: int = _cycles(10, "Broadcast of a request and collection of every core's "
+                                     "snoop answer (fabric = snoop); every request waits "
+                                     "at least this long.")
+    invalidation_latency: int = _cycles(20, "Invalidations out to the sharers and their "
+                                            "acknowledgements back (sent in parallel).")
+    intervention_latency: int = _cycles(30, "Request forwarded to the core holding the line "
+                                            "E/M/O and its data sent to the requester.")
+
+    def validate(self, path: str = "coherence") -> None:
+        self.check_fields(path)
 
 
 @dataclass(repr=False)

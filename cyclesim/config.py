@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from caches.config import CacheConfig, MemoryConfig, TlbConfig, default_cache
+from caches.config import CacheConfig, CoherenceConfig, MemoryConfig, TlbConfig, default_cache
 from cyclesim.engine_config import MAX_CORES, EngineConfig
 from cyclesim.errors import ConfigError
 from cyclesim.params import Params, unknown_key
@@ -41,6 +41,7 @@ LEVELS = ("l1i", "l1d", "l2", "l3")
 SECTIONS: dict[str, type[Params]] = {
     "core": CoreConfig, "bpred": BranchPredictorConfig, "l1i": CacheConfig,
     "l1d": CacheConfig, "l2": CacheConfig, "l3": CacheConfig, "memory": MemoryConfig,
+    "coherence": CoherenceConfig,
     "tlb": TlbConfig, "engine": EngineConfig,
 }
 # Top-level scalars (not sections): the config's name, the number of harts and the
@@ -78,6 +79,7 @@ class SystemConfig:
     l2: CacheConfig | None = field(default_factory=lambda: default_cache("l2"))
     l3: CacheConfig | None = None
     memory: MemoryConfig = field(default_factory=MemoryConfig)
+    coherence: CoherenceConfig = field(default_factory=CoherenceConfig)
     tlb: TlbConfig = field(default_factory=TlbConfig)
     engine: EngineConfig = field(default_factory=EngineConfig)
 
@@ -633,6 +635,9 @@ def resolve_config(config: SystemConfig | Mapping | str | os.PathLike | None = N
 _SECTION_TEXT = {
     "core": "The in-order pipeline (`pipeline.config.CoreConfig`).",
     "bpred": "Branch predictor, BTB and RAS (`pipeline.config.BranchPredictorConfig`).",
+    "coherence": "How the private caches of several cores are kept coherent "
+                 "(`caches.config.CoherenceConfig`; protocol tables, latencies and what is "
+                 "not modelled in docs/coherence.md). Built only with more than one core.",
     "cache": "Every cache level `l1i`, `l1d`, `l2`, `l3` is a `caches.config.CacheConfig`. "
              "The field defaults below are those of the class; each level starts from its "
              "own geometry (table after it).",
@@ -802,6 +807,7 @@ def config_reference() -> str:
            "", _UNITS_TEXT, "## Sections", ""]
     for sec, cls, text in (("core", CoreConfig, _SECTION_TEXT["core"]),
                            ("bpred", BranchPredictorConfig, _SECTION_TEXT["bpred"]),
+                           ("coherence", CoherenceConfig, _SECTION_TEXT["coherence"]),
                            ("l1i / l1d / l2 / l3", CacheConfig, _SECTION_TEXT["cache"]),
                            ("memory", MemoryConfig, _SECTION_TEXT["memory"]),
                            ("tlb", TlbConfig, _SECTION_TEXT["tlb"]),
