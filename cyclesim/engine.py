@@ -148,7 +148,7 @@ class System:
                                       "core for now: drop sampling=/trace_dir= or set "
                                       "cores = 1 (in-memory traces work on every core)")
                 extra["cores"] = self.n_harts
-                extra["coherence"] = config.coherence
+                extra["coherence"] = getattr(config, "coherence", None)
             self.hierarchy = build_hierarchy(config.l1i, config.l1d, config.l2, config.l3,
                                              config.memory, self.frequency,
                                              classify_misses=options.sampling is None,

@@ -332,7 +332,9 @@ def test_trace_with_a_core_column_runs_each_core_under_coherence():
                        "kind": ["store"] * n, "size": [8] * n,
                        "core": [i % 2 for i in range(n)]})
     cfg = {"l2": {"hit_latency": 12}, "memory": {"kind": "fixed", "latency": 100}}
-    r = simulate(df, config=cfg)
+    # a SystemConfig always has `cores` (default 1) since the engine's multi-core merge,
+    # so the two cores are given here rather than inferred from the trace
+    r = simulate(df, config=cfg, cores=2)
     s = r.stats
     assert s["coherence.interventions"] == n - 1
     assert s["coherence.false_sharing_misses"] == n - 2
@@ -342,7 +344,8 @@ def test_trace_with_a_core_column_runs_each_core_under_coherence():
     # then 9 interventions of 41 each: core 0 ends at 113 + 9 * 41, core 1 at 41 + 9 * 41
     assert s["trace.cycles"] == 113 + 9 * 41
     # MOESI, snoop: the same trace, other counts
-    r = simulate(df, config={**cfg, "coherence": {"protocol": "moesi", "fabric": "snoop"}})
+    r = simulate(df, config={**cfg, "coherence": {"protocol": "moesi", "fabric": "snoop"}},
+                 cores=2)
     assert r.stats["coherence.snoops"] == n
     # a core the machine does not have is one sentence
     with pytest.raises(TraceError, match="the trace names core 1 but the machine has 1 core"):
