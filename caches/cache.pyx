@@ -27,6 +27,7 @@ from caches.base cimport (MemoryLevel, CBO_CLEAN, CBO_FLUSH, CBO_ZERO, PROBE_QUE
                           PROBE_PERMISSION,
                           GRANT_EXCLUSIVE, SERVED_COHERENCE_MISS, SERVED_TRUE_SHARING,
                           SERVED_LEVEL)
+from caches.coherence cimport OP_UPGRADE
 from caches.replacement cimport ReplacementPolicy
 from caches.shadow cimport LineSet, FullyAssocLRU
 from caches.prefetch cimport (Prefetcher, PF_MISS, PF_HIT, PF_HIT_PREFETCHED,
@@ -263,8 +264,6 @@ cdef class Cache(MemoryLevel):
         cdef uint32_t set_ = <uint32_t> (line & self.set_mask)
         cdef uint64_t base = <uint64_t> set_ * self.assoc
         cdef uint8_t k = kind & (KIND_SLOTS - 1)
-        if k == KIND_UPGRADE:                          # only under coherence, from above
-            return self._serve_upgrade(pc, addr, now, served_by)
         cdef bint is_store = k == K_STORE or k == KIND_WRITEBACK
         cdef bint is_write = is_store or k == K_AMO
         # AMOs need the old data, so they allocate even in a write-no-allocate cache.
@@ -618,7 +617,7 @@ cdef class Cache(MemoryLevel):
             t = self.mshr_free[m]
         self.n_upgrades += 1
         self.n_mshr_alloc += 1
-        t += self.next.access(pc, addr, KIND_UPGRADE, t, &dummy)
+        t += self.next.block_op(pc, addr, OP_UPGRADE, t)
         self.mshr_line[m] = NO_LINE                    # holds no fill to merge into
         self.mshr_free[m] = t
         return t
@@ -731,6 +730,8 @@ cdef class Cache(MemoryLevel):
         cdef uint64_t stall = 0
         cdef bint was_dirty
         cdef uint8_t dummy
+        if op == OP_UPGRADE:                           # under coherence, from above
+            return self._serve_upgrade(pc, addr, now, &dummy)
         self.n_cbo[op & 7] += 1
         if op == CBO_ZERO and self.coherent:
             # a full-line write needs write permission like a store (docs/coherence.md)

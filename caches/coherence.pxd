@@ -4,6 +4,12 @@
 from libc.stdint cimport int8_t, uint8_t, uint32_t, uint64_t
 from caches.base cimport MemoryLevel
 
+# A request for write permission on a line held shared, from a private cache to the level
+# below it, sent as a block operation (block_op's op) so that the access path carries no
+# test for it: a private cache passes it on (_serve_upgrade), a port to the directory.
+cdef enum:
+    OP_UPGRADE = 8
+
 cdef class Directory:
     cdef readonly MemoryLevel shared      # the level that serves the cores' misses
     cdef CoherencePort first_port          # ports of cores 0, 1, ... (linked by next_port)

@@ -473,6 +473,9 @@ cdef class CoherencePort(MemoryLevel):
 
     cdef uint32_t block_op(self, uint64_t pc, uint64_t addr, uint8_t op,
                            uint64_t now) noexcept nogil:
+        cdef uint8_t dummy
+        if op == OP_UPGRADE:
+            return self.directory.request(self.core, pc, addr, KIND_UPGRADE, now, &dummy)
         return self.directory.shared.block_op(pc, addr, op, now)
 
     cdef void line_left(self, uint64_t line, uint64_t wmask) noexcept nogil:
