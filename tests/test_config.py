@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from caches.config import CacheConfig, MemoryConfig, TlbConfig
+from caches.config import CacheConfig, CoherenceConfig, MemoryConfig, TlbConfig
 from cyclesim.engine_config import EngineConfig
 from cyclesim import presets
 from cyclesim.config import (
@@ -464,7 +464,7 @@ def test_summary_and_repr():
     assert "14.16ns" in text
     ns = {"SystemConfig": SystemConfig, "CoreConfig": CoreConfig, "CacheConfig": CacheConfig,
           "BranchPredictorConfig": BranchPredictorConfig, "MemoryConfig": MemoryConfig,
-          "TlbConfig": TlbConfig, "EngineConfig": EngineConfig}
+          "TlbConfig": TlbConfig, "EngineConfig": EngineConfig, "CoherenceConfig": CoherenceConfig}
     assert eval(repr(c), ns) == c  # the repr is evaluable and exact
 
 
