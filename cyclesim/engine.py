@@ -135,7 +135,7 @@ class System:
                 if options.trace_dir is not None:
                     traced = min(traced, STREAM_CAPACITY)    # streamed in chunks of this
                 else:
-                    _check_trace_memory(traced, pipe, mem)
+                    _check_trace_memory(traced * self.n_harts, pipe, mem)
             footprint.check(config, traced, "pipeline" in options.trace
                             or "cycles" in options.trace, "memory" in options.trace)
 
@@ -143,11 +143,12 @@ class System:
             # miss classification (a fully-associative shadow per level) is left out.
             extra = {}
             if self.n_harts > 1:
-                if options.sampling is not None or options.trace:
-                    raise ConfigError("sampling and traces run on one core for now: drop "
-                                      "sampling=/trace= or set cores = 1")
+                if options.sampling is not None or options.trace_dir is not None:
+                    raise ConfigError("sampling and streamed traces (trace_dir) run on one "
+                                      "core for now: drop sampling=/trace_dir= or set "
+                                      "cores = 1 (in-memory traces work on every core)")
                 extra["cores"] = self.n_harts
-                extra["coherence"] = config.coherence
+                extra["coherence"] = getattr(config, "coherence", None)
             self.hierarchy = build_hierarchy(config.l1i, config.l1d, config.l2, config.l3,
                                              config.memory, self.frequency,
                                              classify_misses=options.sampling is None,
@@ -165,7 +166,10 @@ class System:
                     from cyclesim.results.spool import TraceSpool
                     self._spool = TraceSpool(options.trace_dir, pipe, mem)
                     capacity = STREAM_CAPACITY
-                self.timing.enable_trace(first, count, pipe, mem, capacity=capacity)
+                # each hart records its own instructions first .. first+count-1 (by the
+                # hart's retirement number); the result tags each row with its core
+                for timing in self.timings:
+                    timing.enable_trace(first, count, pipe, mem, capacity=capacity)
             for core, timing in zip(self.cores, self.timings):
                 core.attach_timing(timing)
         # A Python prefetcher that raised stops the run at the end of its quantum.

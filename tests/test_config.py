@@ -464,7 +464,8 @@ def test_summary_and_repr():
     assert "14.16ns" in text
     ns = {"SystemConfig": SystemConfig, "CoreConfig": CoreConfig, "CacheConfig": CacheConfig,
           "BranchPredictorConfig": BranchPredictorConfig, "MemoryConfig": MemoryConfig,
-          "TlbConfig": TlbConfig, "EngineConfig": EngineConfig, "CoherenceConfig": CoherenceConfig}
+          "TlbConfig": TlbConfig, "CoherenceConfig": CoherenceConfig,
+          "EngineConfig": EngineConfig}
     assert eval(repr(c), ns) == c  # the repr is evaluable and exact
 
 

@@ -149,3 +149,24 @@ def test_speedup_over_one_core(programs):
     assert r.speedup == pytest.approx(one.stats["core.cycles"] / r.stats["core.cycles"])
     assert r.speedup > 1.5                       # a parallel loop on 4 harts
     assert "speed-up" in r.report()
+
+
+def test_a_checkpoint_with_several_threads_is_refused(programs):
+    r = cyclesim.run(str(programs["sync"]), "4", "300", mode="functional", max_insts=100_000)
+    assert r.status == "max_insts"
+    with pytest.raises(cyclesim.CyclesimError, match="threads at this point"):
+        r.checkpoint("/nonexistent/never-written")
+
+
+def test_traces_per_core(programs, tmp_path):
+    r = run(programs["sync"], "2", "50", cores=2, mode="timing",
+            trace=["pipeline", "memory"], trace_window=(0, 400))
+    assert list(r.pipeline.columns[:2]) == ["core", "seq"]
+    assert (r.pipeline.groupby("core").size() == 400).all()
+    assert set(r.memory_trace["core"]) == {0, 1}
+    one = r.core_pipeline(1)
+    assert list(one["seq"]) == list(range(400)) and "core" not in one.columns
+    assert r.cycles(core=1)["cycle"].iloc[0] == one["if_cycle"].min()
+    assert r.to_konata(tmp_path / "k1.log", core=1).stat().st_size > 0
+    with pytest.raises(ValueError, match="cores 0 to 1"):
+        r.cycles(core=2)

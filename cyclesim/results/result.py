@@ -14,6 +14,15 @@ from cyclesim.results import traces
 CPI_PREFIX = "cpi_stack."
 
 
+def _per_core(frames: list) -> pd.DataFrame:
+    """One core's trace as it is; several cores' one after another, with a `core` column
+    first (each core's rows in its own order)."""
+    if len(frames) == 1:
+        return frames[0]
+    tagged = [f.assign(core=i)[["core", *f.columns]] for i, f in enumerate(frames)]
+    return pd.concat(tagged, ignore_index=True)
+
+
 class SimResult:
     """The outcome of `cyclesim.run`. A fault or limit is a status here, not an exception."""
 
@@ -60,11 +69,13 @@ class SimResult:
         intervals = traces.intervals_frame(outcome.samples)
         pipeline = memory = None
         streamed = getattr(system, "_spool", None)
+        timings = getattr(system, "timings", [system.timing])
         if system.timing is not None and options.trace and streamed is None:
             if "pipeline" in options.trace or "cycles" in options.trace:
-                pipeline = traces.pipeline_frame(system.timing.pipeline_trace())
+                pipeline = _per_core([traces.pipeline_frame(t.pipeline_trace())
+                                      for t in timings])
             if "memory" in options.trace:
-                memory = traces.memory_frame(system.timing.memory_trace())
+                memory = _per_core([traces.memory_frame(t.memory_trace()) for t in timings])
         dumps = pd.DataFrame(outcome.dumps) if outcome.dumps else pd.DataFrame()
         result = cls(program=program, path=path, args=args, mode=options.mode, config=config,
                    status=outcome.status, message=outcome.message,
@@ -182,11 +193,12 @@ class SimResult:
         program on one core): baseline core.cycles / this run's core.cycles."""
         return baseline.cycles_total / self.cycles_total if self.cycles_total else 0.0
 
-    def cycles(self) -> pd.DataFrame:
-        """One row per cycle of the trace window: the instruction in each stage, stalls."""
+    def cycles(self, core: int = 0) -> pd.DataFrame:
+        """One row per cycle of the trace window: the instruction in each stage, stalls
+        (of core `core` in a multi-core run)."""
         if self.pipeline is None:
             raise ValueError("no pipeline trace: run with trace='cycles' (or 'pipeline')")
-        return traces.cycles_frame(self.pipeline)
+        return traces.cycles_frame(self.core_pipeline(core))
 
     def __repr__(self) -> str:
         line = f"<SimResult {self.program} {self.mode}: {self.status}"
@@ -210,20 +222,31 @@ class SimResult:
 
         return save_result(self, directory, overwrite=overwrite)
 
-    def to_konata(self, path):
-        """Write the pipeline trace as a Konata (Kanata 0004) log; returns the Path."""
+    def core_pipeline(self, core: int = 0) -> pd.DataFrame | None:
+        """The pipeline trace of one core (all of it in a one-core run)."""
+        rows = self.pipeline
+        if rows is None or "core" not in rows.columns:
+            return rows
+        if not 0 <= core < self.cores:
+            raise ValueError(f"core={core}: this run modeled cores 0 to {self.cores - 1}")
+        return rows[rows["core"] == core].drop(columns="core").reset_index(drop=True)
+
+    def to_konata(self, path, core: int = 0):
+        """Write the pipeline trace (of `core`) as a Konata (Kanata 0004) log; returns the
+        Path."""
         from cyclesim.results.export import write_konata
 
-        return write_konata(self.pipeline, path)
+        return write_konata(self.core_pipeline(core), path)
 
-    def to_o3pipeview(self, path, ticks_per_cycle: int = 1000):
-        """Write the pipeline trace in gem5's O3PipeView format (for util/o3-pipeview.py
-        with ``-c ticks_per_cycle``, or Konata); returns the Path."""
+    def to_o3pipeview(self, path, ticks_per_cycle: int = 1000, core: int = 0):
+        """Write the pipeline trace (of `core`) in gem5's O3PipeView format (for
+        util/o3-pipeview.py with ``-c ticks_per_cycle``, or Konata); returns the Path."""
         from cyclesim.results.export import write_o3pipeview
 
-        return write_o3pipeview(self.pipeline, path, ticks_per_cycle=ticks_per_cycle)
+        return write_o3pipeview(self.core_pipeline(core), path,
+                                ticks_per_cycle=ticks_per_cycle)
 
-    def to_perfetto(self, path, clock: str = "cycles"):
+    def to_perfetto(self, path, clock: str = "cycles", core: int = 0):
         """Write the pipeline trace as Chrome/Perfetto trace-event JSON, one track per
         stage; clock="cycles" shows 1 cycle as 1 us, "simulated" uses simulated time.
         Returns the Path."""
@@ -232,7 +255,7 @@ class SimResult:
         freq = self.stats.get("core.frequency_hz") if self.stats is not None else None
         if freq is None and self.config is not None:
             freq = getattr(self.config.core, "frequency", None)
-        return write_perfetto(self.pipeline, path, program=self.program,
+        return write_perfetto(self.core_pipeline(core), path, program=self.program,
                               frequency_hz=float(freq) if freq else None, clock=clock)
 
     # -- display and plots (cyclesim.plot, cyclesim.results.display) ------------------

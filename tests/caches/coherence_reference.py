@@ -1,7 +1,7 @@
 """A reference model of the MESI and MOESI protocols, written from their definitions (Sorin,
-Hill and Wood, "A Primer on Memory Consistency and Cache Coherence", 2nd ed., 2020:
-Table 7.4/7.5 for a MSI directory, section 7.5 for the E and O states; MOESI as in AMD's
-"AMD64 Architecture Programmer's Manual" vol. 2, 7.3), independent of caches/coherence.pyx.
+Hill and Wood, "A Primer on Memory Consistency and Cache Coherence", 2nd ed., 2020: chapter 8, directory
+protocols, with its E and O states; MOESI as in AMD's "AMD64 Architecture Programmer's
+Manual" vol. 2, 7.3), independent of caches/coherence.pyx.
 
 Each core has one private cache of unbounded capacity (no replacements except the explicit
 `evict`), so a line's state per core is all there is. The model knows nothing of latencies:
