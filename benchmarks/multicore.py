@@ -16,6 +16,22 @@ its process CPU time does not. Both are noisy on a shared machine; callgrind's c
 host instructions per simulated instruction is not: it is measured as the difference
 between two sizes of the same run, (Ir(big) - Ir(small)) / (insts(big) - insts(small)),
 so start-up (imports, loading, thread creation) cancels out.
+
+Measured 2026-12-03 17:00 UTC on the 2-vCPU VM at a load average of 11-13 (so the rates
+are a fraction of a quiet host's), branch m13w with m13t 1f49c4d and m13c 40a5c31 merged,
+baseline /work/main 4f66478, `--size 200000 --callgrind --repeat 1`:
+
+| run | instructions | cycles | MIPS (wall) | MIPS (CPU time) | host instr. / instr. |
+|---|---:|---:|---:|---:|---:|
+| 4 harts, 4 threads | 2,619,298 | 2,758,494 | 3.6 | 2.7 | 611 |
+| 1 hart, 1 thread | 2,613,574 | 5,475,160 | 5.4 | 3.9 | 468 |
+| baseline engine, 1 thread | 2,613,574 | 5,475,160 | 5.1 | 5.6 | 450 |
+
+and at 16:34, load 10-12, `--size 1000000 --repeat 2` (no callgrind): 4 harts 6.0 MIPS
+wall / 11.2 CPU; 1 hart 9.5 / 11.9; baseline 12.4 / 15.8. By callgrind a 4-hart run costs
+611 / 450 = 1.36 times the baseline's host instructions per simulated instruction, so it
+reaches 5 MIPS aggregate wherever the baseline engine reaches 6.8 on this program; one
+hart costs 4% more than the baseline (468 against 450).
 """
 import argparse
 import json

@@ -98,6 +98,8 @@ def simulate(trace, config=None, preset=None, overrides=None, *, format=None,
     cfg = resolve_config(config, preset, overrides)
     if cores is None:
         cores = getattr(cfg, "cores", None)
+        if cores == 1:          # the config's default: let a trace's core column decide
+            cores = None
     if cores is None:
         first = next(iter(tr.chunks()), None)
         cores = 1 if first is None or first.core is None or not len(first) else \
