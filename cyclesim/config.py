@@ -157,7 +157,8 @@ class SystemConfig:
         """Check every component and the rules across levels; returns self."""
         if not isinstance(self.name, str):
             raise ConfigError(f"name = {self.name!r}: must be text.")
-        if isinstance(self.cores, str) and self.cores.strip().isdigit():
+        if isinstance(self.cores, str) and self.cores.strip().isdigit() \
+                and len(self.cores.strip()) <= 20:    # longer is out of range (and int() refuses)
             self.cores = int(self.cores.strip())
         if isinstance(self.cores, bool) or not isinstance(self.cores, int) \
                 or not 1 <= self.cores <= MAX_CORES:
