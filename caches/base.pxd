@@ -21,6 +21,14 @@ cdef class MemoryLevel:
     # to the level below; memory has nothing to do. Returns the cycles until done.
     cdef uint32_t block_op(self, uint64_t pc, uint64_t addr, uint8_t op,
                            uint64_t now) noexcept nogil
+    # Coherence (docs/coherence.md). probe: the directory acts on the line (line address,
+    # addr >> line_shift) in this private cache and the other private caches of its core
+    # (PROBE_* below); returns HELD | DIRTY | PERMISSION as found before acting, ORs into wmask[0]
+    # the words written there since last reported. line_left: a private cache of a core
+    # tells its coherence port it dropped `line`, with the words written since reported.
+    # The defaults do nothing (levels outside coherence).
+    cdef uint8_t probe(self, uint64_t line, uint8_t action, uint64_t* wmask) noexcept nogil
+    cdef void line_left(self, uint64_t line, uint64_t wmask) noexcept nogil
 
 # Cache-block operations, numbered as the cbo.* funct12 field (cbo.inval is 0: see
 # docs/caches.md for how it is performed).
@@ -28,3 +36,18 @@ cdef enum:
     CBO_CLEAN = 1
     CBO_FLUSH = 2
     CBO_ZERO = 4
+
+# Probe actions and answers, and the bits a coherent level ORs into served_by beside the
+# level_id (which fits in the low 3 bits): the line was granted with write permission (E);
+# the miss was a coherence miss; and a true-sharing one.
+cdef enum:
+    PROBE_QUERY = 0
+    PROBE_INVALIDATE = 1
+    PROBE_DOWNGRADE = 2          # to S; a dirty copy is cleaned (MESI) or kept as O (MOESI)
+    PROBE_HELD = 1
+    PROBE_DIRTY = 2
+    PROBE_PERMISSION = 4         # held with write permission (E or M)
+    GRANT_EXCLUSIVE = 0x80
+    SERVED_COHERENCE_MISS = 0x40
+    SERVED_TRUE_SHARING = 0x20
+    SERVED_LEVEL = 0x07

@@ -14,3 +14,9 @@ cdef class MemoryLevel:
     cdef uint32_t block_op(self, uint64_t pc, uint64_t addr, uint8_t op,
                            uint64_t now) noexcept nogil:
         return 0          # memory is where clean and flushed data end up: nothing to do
+
+    cdef uint8_t probe(self, uint64_t line, uint8_t action, uint64_t* wmask) noexcept nogil:
+        return 0          # not a private cache: holds nothing the directory tracks
+
+    cdef void line_left(self, uint64_t line, uint64_t wmask) noexcept nogil:
+        pass

@@ -12,17 +12,28 @@
 
 The L1s miss into one unified L2, the L2 into the L3 when there is one, the last cache into
 main memory. An inclusive level back-invalidates every cache above it.
+
+With cores = N (docs/caches.md, "Several cores"): h.cores[i] is core i's private part
+(.l1i, .l1d, .levels, .tlbs), h.shared the shared levels; private stats names carry the
+core ("core1.l1d.misses"). With a coherence protocol (docs/coherence.md) the private
+caches of each core reach the first shared level through the core's CoherencePort and the
+Directory, h.shared["coherence"] (stats "coherence.*").
 """
 from __future__ import annotations
 
 from caches.cache import Cache, run_stream
-from caches.config import CacheConfig, classifies
+from caches.coherence import CoherencePort, Directory
+from caches.config import (COHERENCE_FABRICS, COHERENCE_PROTOCOLS, CacheConfig,
+                           CoherenceConfig, classifies)
 from caches.dram import Dram, FixedMemory
 from caches.policies import POLICIES
 from caches.prefetchers import PREFETCHERS
 from caches.tlb import MODES, PageTableWalker, Tlb, Translator
 from cyclesim.errors import ConfigError
 from cyclesim.units import parse_frequency, parse_size, parse_time, time_to_cycles
+
+
+MAX_CORES = 64      # harts of one machine (a directory's sharer set is one 64-bit word)
 
 
 def to_cycles(seconds, frequency_hz):
@@ -108,32 +119,79 @@ def make_memory(cfg, frequency_hz, line_size):
                         scheduler=get("scheduler"), frequency=frequency_hz, **times)
 
 
-class Hierarchy:
-    """The caches and main memory of one core, wired together."""
+class CoreCaches:
+    """The private part of the hierarchy of one core: `l1i`/`l1d` are what its timing model
+    talks to (Translators when translation is on), `levels` its private caches by their
+    short names ("l1i", "l1d", ["l2", ["l3"]]), `tlbs` its translation structures."""
 
-    def __init__(self, l1i, l1d, levels, tlbs=None):
+    def __init__(self, index, l1i, l1d, levels, tlbs=None):
+        self.index = index
+        self.l1i = l1i
+        self.l1d = l1d
+        self.levels = levels
+        self.tlbs = tlbs or {}
+
+    def __repr__(self):
+        return f"CoreCaches(core {self.index}: {', '.join(self.levels)})"
+
+
+class Hierarchy:
+    """The caches and main memory of one or more cores, wired together.
+
+    `levels` and `tlbs` hold every part by its stats name: with one core "l1d", "l2", ...;
+    with several, a private part is "core<i>.l1d" (and "core<i>.dtlb") and a shared one
+    keeps its plain name ("l3", "dram"). `cores[i]` is core i's private part, `shared` the
+    levels every core reaches (the shared caches and main memory)."""
+
+    def __init__(self, l1i, l1d, levels, tlbs=None, cores=None, shared=None):
         self.l1i = l1i
         self.l1d = l1d
         self.levels = levels          # name -> level, from the core outwards
         self.tlbs = tlbs or {}        # translation structures (empty: translation off)
+        if cores is None:             # one core: everything but main memory is private
+            private = {n: lv for n, lv in levels.items() if isinstance(lv, Cache)}
+            tlb_parts = {n: p for n, p in self.tlbs.items()}
+            cores = [CoreCaches(0, l1i, l1d, private, tlb_parts)]
+            shared = {n: lv for n, lv in levels.items() if not isinstance(lv, Cache)}
+        self.cores = cores
+        self.shared = shared or {}
+
+    def _instructions_of(self, name, instructions):
+        """The instruction count a level's MPKI is taken over: its core's for a private
+        part of several cores (None when only a total was given), else the total."""
+        if isinstance(instructions, (list, tuple)):
+            if name.startswith("core") and "." in name:
+                return instructions[int(name[4:name.index(".")])]
+            return sum(instructions)
+        if len(self.cores) > 1 and name.startswith("core"):
+            return None
+        return instructions
 
     def stats(self, instructions=None):
-        """Every counter with a dotted name ("l1d.misses", "dram.row_hits", ...); with
-        `instructions`, also "<cache>.mpki" (misses per thousand instructions)."""
+        """Every counter with a dotted name ("l1d.misses", "dram.row_hits", ...; with
+        several cores "core0.l1d.misses", shared levels unprefixed); with `instructions`
+        (a total, or a list with one count per core), also "<cache>.mpki" (misses per
+        thousand instructions; a private level's over its core's instructions, which a
+        total alone does not give)."""
+        if isinstance(instructions, (list, tuple)) and len(instructions) != len(self.cores):
+            raise ValueError(f"stats got {len(instructions)} instruction counts for "
+                             f"{len(self.cores)} cores; give one per core")
         out = {}
         for name, level in self.levels.items():
             s = level.stats()
             for k, v in s.items():
                 out[f"{name}.{k}"] = v
             if instructions is not None and isinstance(level, Cache):
-                out[f"{name}.mpki"] = (1000.0 * s["misses"] / instructions
-                                       if instructions else 0.0)
+                n = self._instructions_of(name, instructions)
+                if n is not None:
+                    out[f"{name}.mpki"] = 1000.0 * s["misses"] / n if n else 0.0
         for name, part in self.tlbs.items():
             s = part.stats()
             out.update({f"{name}.{k}": v for k, v in s.items()})
             if instructions is not None and "misses" in s:
-                out[f"{name}.mpki"] = (1000.0 * s["misses"] / instructions
-                                       if instructions else 0.0)
+                n = self._instructions_of(name, instructions)
+                if n is not None:
+                    out[f"{name}.mpki"] = 1000.0 * s["misses"] / n if n else 0.0
         return out
 
     def prefetcher_error(self):
@@ -176,9 +234,11 @@ class Hierarchy:
         return f"Hierarchy({', '.join(self.levels)})"
 
 
-def make_translation(tlb, l1ic, l1dc, l2c):
-    """Translators in front of the L1s, a shared L2 TLB and the walker, from a TlbConfig-
-    like object; returns (itlb, dtlb, tlbs) with tlbs the dict Hierarchy.tlbs holds."""
+def make_translation(tlb, l1ic, l1dc, l2c, prefix=""):
+    """Translators in front of one core's L1s, the core's L2 TLB (shared by its ITLB and
+    DTLB) and its walker, from a TlbConfig-like object; returns (itlb, dtlb, tlbs) with tlbs
+    the dict Hierarchy.tlbs holds. `prefix` ("core1.") names the parts of one of several
+    cores."""
     mode = getattr(tlb, "mode", "sv39")
     if mode not in MODES:
         raise ConfigError(f"tlb.mode is {mode!r}; use sv39 or sv48")
@@ -190,12 +250,14 @@ def make_translation(tlb, l1ic, l1dc, l2c):
     l2t = None
     if int(tlb.l2tlb_entries):
         l2t = Tlb(tlb.l2tlb_entries, tlb.l2tlb_assoc, tlb.l2tlb_latency,
-                  superpages=bool(tlb.l2_superpages), name="tlb.l2tlb")
+                  superpages=bool(tlb.l2_superpages), name=f"{prefix}tlb.l2tlb")
     sp = bool(getattr(tlb, "l1_superpages", True))
     itlb = Translator(l1ic, Tlb(tlb.itlb_entries, tlb.itlb_assoc, tlb.itlb_latency,
-                                superpages=sp, name="tlb.itlb"), l2t, walker, name="itlb")
+                                superpages=sp, name=f"{prefix}tlb.itlb"), l2t, walker,
+                       name=f"{prefix}itlb")
     dtlb = Translator(l1dc, Tlb(tlb.dtlb_entries, tlb.dtlb_assoc, tlb.dtlb_latency,
-                                superpages=sp, name="tlb.dtlb"), l2t, walker, name="dtlb")
+                                superpages=sp, name=f"{prefix}tlb.dtlb"), l2t, walker,
+                       name=f"{prefix}dtlb")
     tlbs = {"itlb": itlb, "dtlb": dtlb}
     if l2t is not None:
         tlbs["l2tlb"] = l2t
@@ -203,42 +265,176 @@ def make_translation(tlb, l1ic, l1dc, l2c):
     return itlb, dtlb, tlbs
 
 
-def build_hierarchy(l1i, l1d, l2, l3, memory, frequency, classify_misses=None, tlb=None):
-    """Wire L1I + L1D -> unified L2 -> optional L3 -> main memory.
+def make_directory(coherence, cores, first_shared):
+    """The Directory keeping `cores` cores' private caches coherent in front of
+    `first_shared`, from a CoherenceConfig-like object; None without a protocol (one core,
+    coherence None, or protocol none)."""
+    if coherence is None or cores == 1:
+        return None
+    protocol = getattr(coherence, "protocol", "mesi")
+    if protocol not in COHERENCE_PROTOCOLS:
+        raise ConfigError(f"coherence.protocol is {protocol!r}; use one of "
+                          f"{', '.join(COHERENCE_PROTOCOLS)}")
+    if protocol == "none":
+        return None
+    fabric = getattr(coherence, "fabric", "directory")
+    if fabric not in COHERENCE_FABRICS:
+        raise ConfigError(f"coherence.fabric is {fabric!r}; use one of "
+                          f"{', '.join(COHERENCE_FABRICS)}")
+    defaults = CoherenceConfig()
 
-    l1i, l1d, l2, l3: CacheConfig-like objects (l2 and l3 may be None); memory: MemoryConfig-like;
-    frequency: core clock in Hz (or "2GHz"), used to turn DRAM times into cycles.
+    def cycles(field):
+        value = int(getattr(coherence, field, getattr(defaults, field)))
+        if not 0 <= value <= 10_000:
+            raise ConfigError(f"coherence.{field} is {value}; it must be 0 to 10000 cycles")
+        return value
+
+    lookup = cycles("snoop_latency" if fabric == "snoop" else "directory_latency")
+    line = getattr(first_shared, "line_size", None)
+    return Directory(first_shared, cores, protocol, fabric, lookup,
+                     cycles("invalidation_latency"), cycles("intervention_latency"),
+                     line if line is not None else 64)
+
+
+def join_coherence(directory, port, core, private, first_shared, name_of):
+    """Put core `core`'s private caches (in the order L1I, L1D, L2, L3) under the protocol."""
+    line = getattr(first_shared, "line_size", None)
+    for cache in private:
+        if line is not None and cache.line_size != line:
+            raise ConfigError(f"{cache.name}.line_size is {cache.line_size} B but the shared "
+                              f"level's is {line} B; coherent levels need one line size")
+    port.attach(private[0])
+    for cache, sibling in zip(private, private[1:] + [None]):
+        cache.join_coherence(core, port, sibling, directory.moesi)
+
+
+def level_is_shared(name, cfg, has_l3):
+    """True when cache level `name` is one for all cores (see CacheConfig.sharing): auto
+    makes the L1s private, the L2 private when an L3 follows it and shared when it is the
+    last level, and the L3 shared."""
+    sharing = getattr(cfg, "sharing", "auto")
+    if sharing not in ("auto", "private", "shared"):
+        raise ConfigError(f"{name}.sharing is {sharing!r}; use auto, private or shared")
+    if name in ("l1i", "l1d"):
+        if sharing == "shared":
+            raise ConfigError(f"{name}.sharing = shared: an L1 sits inside its core; use "
+                              f"private or auto")
+        return False
+    if sharing == "auto":
+        return name == "l3" or not has_l3
+    return sharing == "shared"
+
+
+def build_hierarchy(l1i, l1d, l2, l3, memory, frequency, classify_misses=None, tlb=None,
+                    cores=1, coherence=None):
+    """Wire, for each of `cores` cores, L1I + L1D -> unified L2 -> optional L3 -> main
+    memory, each level private to its core or shared by all (CacheConfig.sharing).
+
+    l1i, l1d, l2, l3: CacheConfig-like objects (l2 and l3 may be None); memory: MemoryLevel-
+    like; frequency: core clock in Hz (or "2GHz"), used to turn DRAM times into cycles.
     classify_misses: None = each level's classify_misses field (a config-like object
     without one: "auto", on at L2/L3 only); False turns the fully-associative shadow caches
     off everywhere (faster; no 3C split; sampled runs), True on everywhere. tlb: a TlbConfig-like object; when given with enabled = true
-    the core talks to Translators (TLBs + walker) in front of the L1s."""
+    each core talks to Translators (its TLBs + walker) in front of its L1s. coherence: a
+    CoherenceConfig-like object (None: no coherence protocol)."""
     f = parse_frequency(frequency, "core.frequency")
     if not f > 0:
         raise ConfigError(f"core.frequency is {frequency!r}; it must be positive")
     if l3 is not None and l2 is None:
         raise ConfigError("l3 is set but l2 is none; an L3 needs an L2 (set l3=none or give an l2)")
+    cores = int(cores)
+    if not 1 <= cores <= MAX_CORES:
+        raise ConfigError(f"cores is {cores}; it must be between 1 and {MAX_CORES}")
     last = l3 if l3 is not None else l2 if l2 is not None else l1d
     last_name = "l3" if l3 is not None else "l2" if l2 is not None else "l1d"
     last_line = _bytes(getattr(last, "line_size", 64), f"{last_name}.line_size")
     mem_name, mem = make_memory(memory, f, last_line)
-    l3c = make_cache(l3, "l3", 3, mem, classify_misses) if l3 is not None else None
-    l2c = (make_cache(l2, "l2", 2, l3c if l3c is not None else mem, classify_misses)
-           if l2 is not None else None)
-    below_l1 = l2c if l2c is not None else mem      # without an L2 the L1s talk to memory
-    l1ic = make_cache(l1i, "l1i", 1, below_l1, classify_misses)
-    l1dc = make_cache(l1d, "l1d", 1, below_l1, classify_misses)
-    caches_above = {"l2": [l1ic, l1dc], "l3": [l2c, l1ic, l1dc]}
-    for name, cache in (("l2", l2c), ("l3", l3c)):
-        if cache is not None and cache.inclusive:
-            for upper in caches_above[name]:
-                cache.add_upper(upper)
-    levels = {"l1i": l1ic, "l1d": l1dc}
-    if l2c is not None:
-        levels["l2"] = l2c
-    if l3c is not None:
-        levels["l3"] = l3c
-    levels[mem_name] = mem
-    if tlb is not None and getattr(tlb, "enabled", False):
-        itlb, dtlb, tlbs = make_translation(tlb, l1ic, l1dc, l2c)
-        return Hierarchy(itlb, dtlb, levels, tlbs)
-    return Hierarchy(l1ic, l1dc, levels)
+    has_l3 = l3 is not None
+    for name, cfg in (("l1i", l1i), ("l1d", l1d)):
+        level_is_shared(name, cfg, has_l3)
+    l2_shared = l2 is not None and level_is_shared("l2", l2, has_l3)
+    l3_shared = has_l3 and level_is_shared("l3", l3, has_l3)
+    if l2_shared and has_l3 and not l3_shared:
+        raise ConfigError("l3.sharing = private but the l2 is shared: a private level cannot "
+                          "sit below a shared one; share the l3 too or make the l2 private")
+    multi = cores > 1
+
+    def name_of(level, core):      # stats name of a level: private ones carry the core
+        return f"core{core}.{level}" if multi else level
+
+    # The shared levels (one each), from memory upwards.
+    l3_all = make_cache(l3, "l3", 3, mem, classify_misses) if l3_shared else None
+    l2_all = (make_cache(l2, "l2", 2, l3_all if has_l3 else mem, classify_misses)
+              if l2_shared else None)
+    first_shared = l2_all if l2_all is not None else l3_all if l3_all is not None else mem
+    directory = make_directory(coherence, cores, first_shared)
+    per_core = []
+    ports = []
+    for c in range(cores):
+        # core c's private levels miss into its coherence port when there is a protocol
+        below = CoherencePort(directory, c) if directory is not None else first_shared
+        ports.append(below)
+        l3c = l3_all
+        if has_l3 and not l3_shared:
+            l3c = make_cache(l3, name_of("l3", c), 3, below, classify_misses)
+        l2c = l2_all
+        if l2 is not None and not l2_shared:
+            l2c = make_cache(l2, name_of("l2", c), 2, l3c if l3c is not None and not l3_shared
+                             else below, classify_misses)
+        below_l1 = l2c if l2c is not None and not l2_shared else below
+        l1ic = make_cache(l1i, name_of("l1i", c), 1, below_l1, classify_misses)
+        l1dc = make_cache(l1d, name_of("l1d", c), 1, below_l1, classify_misses)
+        private = {"l1i": l1ic, "l1d": l1dc}
+        if l2c is not None and not l2_shared:
+            private["l2"] = l2c
+        if l3c is not None and not l3_shared:
+            private["l3"] = l3c
+        per_core.append((l1ic, l1dc, l2c, l3c, private))
+        if directory is not None:
+            join_coherence(directory, ports[c], c, list(private.values()), first_shared,
+                           name_of)
+    # Inclusion: an inclusive level back-invalidates every cache above it (all cores' for a
+    # shared one), in the order L2, L1I, L1D of core 0, then core 1, ...
+    for c, (l1ic, l1dc, l2c, l3c, private) in enumerate(per_core):
+        if l2c is not None and l2c.inclusive and not l2_shared:
+            for upper in (l1ic, l1dc):
+                l2c.add_upper(upper)
+        if l3c is not None and l3c.inclusive and not l3_shared:
+            for upper in (l2c, l1ic, l1dc):
+                l3c.add_upper(upper)
+    if l2_all is not None and l2_all.inclusive:
+        for l1ic, l1dc, *_ in per_core:
+            l2_all.add_upper(l1ic)
+            l2_all.add_upper(l1dc)
+    if l3_all is not None and l3_all.inclusive:
+        if l2_all is not None:
+            l3_all.add_upper(l2_all)
+        for l1ic, l1dc, l2c, _, _ in per_core:
+            if l2_all is None:
+                l3_all.add_upper(l2c)
+            l3_all.add_upper(l1ic)
+            l3_all.add_upper(l1dc)
+
+    levels = {}
+    tlbs = {}
+    core_parts = []
+    translate = tlb is not None and getattr(tlb, "enabled", False)
+    for c, (l1ic, l1dc, l2c, l3c, private) in enumerate(per_core):
+        for short, cache in private.items():
+            levels[name_of(short, c)] = cache
+        top_i, top_d, core_tlbs = l1ic, l1dc, {}
+        if translate:
+            top_i, top_d, core_tlbs = make_translation(tlb, l1ic, l1dc, l2c,
+                                                       f"core{c}." if multi else "")
+            tlbs.update({name_of(n, c): p for n, p in core_tlbs.items()})
+        core_parts.append(CoreCaches(c, top_i, top_d, private, core_tlbs))
+    shared = {}
+    if directory is not None:
+        shared["coherence"] = directory
+    if l2_all is not None:
+        shared["l2"] = l2_all
+    if l3_all is not None:
+        shared["l3"] = l3_all
+    shared[mem_name] = mem
+    levels.update(shared)
+    return Hierarchy(core_parts[0].l1i, core_parts[0].l1d, levels, tlbs, core_parts, shared)

@@ -17,8 +17,16 @@ cdef enum:
     KIND_WRITEBACK = 4
     KIND_PREFETCH = 5          # also between levels: a prefetch from above, filled like a load
                                # miss but not shown to this level's own prefetcher
+    # Only under a coherence protocol, from a private cache to the one below it (and to
+    # its core's coherence port): a fill with write permission (read for ownership) and a
+    # request for write permission on a line held shared (no data).
+    KIND_GETM = 6
+    KIND_UPGRADE = 7
+    KIND_OWNED = 0x80          # ORed into a writeback's kind: the line had write permission
     KIND_SLOTS = 8             # counter arrays are indexed by kind & 7
     PORT_WINDOW = 1024         # cycles of port bookings remembered (power of two)
+
+cdef class UpperLink
 
 cdef class Cache(MemoryLevel):
     cdef readonly str name
@@ -61,8 +69,27 @@ cdef class Cache(MemoryLevel):
     cdef LineSet seen                      # every line ever referenced (compulsory misses)
     cdef FullyAssocLRU shadow              # fully-associative LRU of the same size
 
-    # Caches above this one whose lines it must back-invalidate (inclusive only).
-    cdef Cache up0, up1, up2, up3
+    # Coherence (docs/coherence.md): a private cache of core `core` under a protocol.
+    cdef readonly bint coherent
+    cdef readonly int core                 # -1: not a private cache under coherence
+    cdef bint coh_moesi                    # a probe downgrade keeps a dirty line (O)
+    cdef uint32_t word_shift               # log2 of the bytes of one tracked word
+    cdef uint8_t* perm                     # per (set, way): held with write permission (E/M)
+    cdef uint64_t* written                 # per (set, way): words written, not yet reported
+    cdef MemoryLevel coh_port              # the core's port to the directory
+    cdef MemoryLevel coh_sibling           # the next private cache of the same core
+    cdef uint64_t n_coherence              # misses on lines lost to another core's write
+    cdef uint64_t n_true_sharing           # ... whose word that core had written
+    cdef uint64_t n_false_sharing          # ... whose word it had not
+    cdef uint64_t n_upgrades               # write-permission requests for a held line
+    cdef uint64_t n_probe_invalidations    # lines invalidated by the directory
+    cdef uint64_t n_probe_downgrades       # lines downgraded to shared by the directory
+    cdef uint64_t n_probe_writebacks       # dirty lines cleaned by a downgrade (MESI)
+
+    # Caches above this one whose lines it must back-invalidate (inclusive only): a list
+    # of links, so a shared level can have the private caches of any number of cores.
+    cdef UpperLink up_first
+    cdef UpperLink up_last
     cdef int n_upper
 
     # Statistics, per access kind (AccessKind or KIND_WRITEBACK).
@@ -127,5 +154,24 @@ cdef class Cache(MemoryLevel):
     cdef void _pf_issue(self, uint64_t addr, uint64_t t) noexcept nogil
     cdef bint _back_invalidate(self, uint64_t addr) noexcept nogil
     cdef void _zero_stats(self) noexcept nogil
+    # Ask the level below for write permission on a line this cache holds (an MSHR is
+    # taken for the time it takes); returns the cycle permission is granted.
+    cdef uint64_t _upgrade(self, uint64_t pc, uint64_t addr, uint64_t t) noexcept nogil
+    # Coherence bookkeeping of a fill of `way` (permission, miss class from served_by).
+    # Returns 1 if the fill was a coherence miss (counted here).
+    cdef bint _coherent_fill(self, uint64_t base, int way, uint8_t served,
+                             uint8_t k) noexcept nogil
+    # An upgrade request from the cache above (KIND_UPGRADE): permission from here or below.
+    cdef uint32_t _serve_upgrade(self, uint64_t pc, uint64_t addr, uint64_t now,
+                                 uint8_t* served_by) noexcept nogil
     # Drop every line overlapping [addr, addr + size); returns 1 if one of them was dirty.
+    cdef bint invalidate_range(self, uint64_t addr, uint64_t size) noexcept nogil
+
+
+cdef class UpperLink:
+    # One cache above an inclusive level, and the next one (None at the end).
+    cdef Cache cache
+    cdef UpperLink next
+    # Back-invalidate the block [addr, addr + size) in this cache and the ones after it;
+    # returns 1 if one of them held it dirty.
     cdef bint invalidate_range(self, uint64_t addr, uint64_t size) noexcept nogil

@@ -22,7 +22,12 @@ import numpy as np
 from libc.stdint cimport uint8_t, uint32_t, uint64_t
 from libc.string cimport memset
 
-from caches.base cimport MemoryLevel, CBO_CLEAN, CBO_FLUSH, CBO_ZERO
+from caches.base cimport (MemoryLevel, CBO_CLEAN, CBO_FLUSH, CBO_ZERO, PROBE_QUERY,
+                          PROBE_INVALIDATE, PROBE_DOWNGRADE, PROBE_HELD, PROBE_DIRTY,
+                          PROBE_PERMISSION,
+                          GRANT_EXCLUSIVE, SERVED_COHERENCE_MISS, SERVED_TRUE_SHARING,
+                          SERVED_LEVEL)
+from caches.coherence cimport OP_UPGRADE
 from caches.replacement cimport ReplacementPolicy
 from caches.shadow cimport LineSet, FullyAssocLRU
 from caches.prefetch cimport (Prefetcher, PF_MISS, PF_HIT, PF_HIT_PREFETCHED,
@@ -64,6 +69,16 @@ cdef inline int find_way(const uint64_t* t, uint32_t assoc, uint64_t line) noexc
         if t[w] == line:
             return <int> w
     return -1
+
+
+cdef class UpperLink:
+    """One cache in the list of caches above an inclusive level."""
+
+    cdef bint invalidate_range(self, uint64_t addr, uint64_t size) noexcept nogil:
+        cdef bint d = self.cache.invalidate_range(addr, size)
+        if self.next is not None:
+            d |= self.next.invalidate_range(addr, size)
+        return d
 
 
 cdef class Cache(MemoryLevel):
@@ -193,27 +208,30 @@ cdef class Cache(MemoryLevel):
             self.seen = LineSet()
             self.shadow = FullyAssocLRU(sets * assoc)
         self.n_upper = 0
+        self.core = -1
         self._zero_stats()
 
     # ---- wiring -------------------------------------------------------------------------
 
     def add_upper(self, Cache upper not None):
         """Register a cache above this one; an inclusive level back-invalidates it."""
-        if self.n_upper == 0:
-            self.up0 = upper
-        elif self.n_upper == 1:
-            self.up1 = upper
-        elif self.n_upper == 2:
-            self.up2 = upper
-        elif self.n_upper == 3:
-            self.up3 = upper
+        link = UpperLink()
+        link.cache = upper
+        if self.up_last is None:
+            self.up_first = link
         else:
-            raise ValueError(f"{self.name} already has 4 caches above it; more are not supported")
+            self.up_last.next = link
+        self.up_last = link
         self.n_upper += 1
 
     @property
     def uppers(self):
-        return [self.up0, self.up1, self.up2, self.up3][:self.n_upper]
+        out = []
+        link = self.up_first
+        while link is not None:
+            out.append(link.cache)
+            link = link.next
+        return out
 
     # ---- the hot path -------------------------------------------------------------------
 
@@ -271,6 +289,7 @@ cdef class Cache(MemoryLevel):
         cdef bint in_flight = 0
         cdef uint8_t dummy
         cdef uint8_t outcome
+        cdef uint8_t cls = 0                           # 3C class counted: 1, 2, 3
         self.n_access[k] += 1
         if self.classify_misses:
             shadow_hit = self.shadow.access(line, allocate)
@@ -291,6 +310,18 @@ cdef class Cache(MemoryLevel):
                 else:
                     self.dirty[base + way] = 1
             served_by[0] = <uint8_t> self.level_id
+            if self.coherent:
+                if ((is_write and k != KIND_WRITEBACK) or k == KIND_GETM) \
+                        and not self.perm[base + way]:
+                    done = self._upgrade(pc, addr, done)
+                    self.perm[base + way] = 1
+                    if self.ready[base + way] < done:
+                        self.ready[base + way] = done
+                if is_write and k != KIND_WRITEBACK:
+                    self.written[base + way] |= (<uint64_t> 1) << (
+                        ((addr & (self.line_size - 1)) >> self.word_shift) & 63)
+                if self.perm[base + way] and self.level_id != 1:
+                    served_by[0] |= GRANT_EXCLUSIVE
             if self.has_pf and k != KIND_WRITEBACK:
                 outcome = PF_HIT_IN_FLIGHT if in_flight else PF_HIT
                 if self.pf_bit[base + way]:            # first use of a prefetched line
@@ -309,10 +340,13 @@ cdef class Cache(MemoryLevel):
         if self.classify_misses:
             if self.seen.add(line):
                 self.n_compulsory += 1
+                cls = 1
             elif shadow_hit:
                 self.n_conflict += 1
+                cls = 3
             else:
                 self.n_capacity += 1
+                cls = 2
 
         if not allocate:                               # write-no-allocate store: post it
             self.n_write_through += 1
@@ -328,6 +362,8 @@ cdef class Cache(MemoryLevel):
             way = self._install(set_, base, line, done, pc, k, &stall)
             done += stall
             self.ready[base + way] = done
+            if self.coherent:
+                self.perm[base + way] = (kind & KIND_OWNED) != 0
         else:
             m = self._mshr_match(line, done)
             if m >= 0:
@@ -339,13 +375,41 @@ cdef class Cache(MemoryLevel):
                 way = self._install(set_, base, line, done, pc, k, &stall)
                 done += stall
                 self.ready[base + way] = done
+                if self.coherent:
+                    self._coherent_fill(base, way, served_by[0], KIND_PREFETCH)
+                    if (is_write or k == KIND_GETM) and not self.perm[base + way]:
+                        done = self._upgrade(pc, addr, done)
+                        self.perm[base + way] = 1
+                        self.ready[base + way] = done
+                    if self.level_id == 1:
+                        served_by[0] &= SERVED_LEVEL
             else:
-                done = self._fetch_line(pc, addr, line, set_, base,
-                                        K_IFETCH if k == K_IFETCH else K_LOAD, done,
-                                        served_by, &way)
+                if not self.coherent:
+                    done = self._fetch_line(pc, addr, line, set_, base,
+                                            K_IFETCH if k == K_IFETCH else K_LOAD, done,
+                                            served_by, &way)
+                else:
+                    # a write (or a fill for one above) asks for the line with permission
+                    done = self._fetch_line(pc, addr, line, set_, base,
+                                            K_IFETCH if k == K_IFETCH else
+                                            KIND_GETM if is_write or k == KIND_GETM
+                                            else KIND_PREFETCH if k == KIND_PREFETCH
+                                            else K_LOAD, done, served_by, &way)
+                    if self._coherent_fill(base, way, served_by[0], k) and cls:
+                        if cls == 1:                   # a coherence miss, not a 3C one
+                            self.n_compulsory -= 1
+                        elif cls == 2:
+                            self.n_capacity -= 1
+                        else:
+                            self.n_conflict -= 1
+                    if self.level_id == 1:             # the core sees the level only
+                        served_by[0] &= SERVED_LEVEL
                 if self.has_pf and k < KIND_WRITEBACK:
                     self.prefetcher.on_fill(addr, 0, done)
         if is_write:
+            if self.coherent and k != KIND_WRITEBACK:
+                self.written[base + way] |= (<uint64_t> 1) << (
+                    ((addr & (self.line_size - 1)) >> self.word_shift) & 63)
             if self.write_through:
                 self.n_write_through += 1
                 done += self._post_write(pc, addr, K_STORE if k != KIND_WRITEBACK
@@ -419,9 +483,12 @@ cdef class Cache(MemoryLevel):
         cdef uint32_t w
         cdef uint32_t e = 0
         cdef int way = -1
-        cdef uint64_t old, wait
+        cdef uint64_t old = NO_LINE
+        cdef uint64_t wait
+        cdef uint64_t old_written = 0
         cdef bint was_dirty
         cdef uint8_t dummy
+        cdef uint8_t wb_kind = KIND_WRITEBACK
         if self.valid_ways[set_] < self.assoc:
             for w in range(self.assoc):
                 if self.tags[base + w] == NO_LINE:
@@ -451,14 +518,22 @@ cdef class Cache(MemoryLevel):
                     self.n_wbb_full += 1
                     self.n_wbb_full_cycles += wait
                     stall[0] += wait
+                if self.coherent and self.perm[base + way]:
+                    wb_kind = KIND_WRITEBACK | KIND_OWNED
                 self.wbb_free[e] = when + wait + self.next.access(
-                    0, old << self.line_shift, KIND_WRITEBACK, when + wait, &dummy)
+                    0, old << self.line_shift, wb_kind, when + wait, &dummy)
         self.tags[base + way] = line
         self.dirty[base + way] = 0
         self.ready[base + way] = when
         if self.has_pf:
             self.pf_bit[base + way] = 0            # the prefetch path sets it after
         self.policy.insert(set_, <uint32_t> way, pc, kind)
+        if self.coherent:
+            old_written = self.written[base + way]
+            self.perm[base + way] = 0              # the fill path grants it
+            self.written[base + way] = 0
+            if old != NO_LINE:                     # the directory learns the line left
+                self.coh_port.line_left(old, old_written)
         return way
 
     # ---- prefetching (docs/caches.md, "Prefetchers") ------------------------------------
@@ -493,20 +568,15 @@ cdef class Cache(MemoryLevel):
         self.n_pf_issued += 1
         fill = self._fetch_line(0, line << self.line_shift, line, set_, base, KIND_PREFETCH,
                                 t, &dummy, &way)
+        if self.coherent:
+            self._coherent_fill(base, way, dummy, KIND_PREFETCH)
         self.pf_bit[base + way] = 1
         self.prefetcher.on_fill(line << self.line_shift, 1, fill)
 
     cdef bint _back_invalidate(self, uint64_t addr) noexcept nogil:
-        cdef bint d = 0
-        if self.n_upper > 0:
-            d |= self.up0.invalidate_range(addr, self.line_size)
-        if self.n_upper > 1:
-            d |= self.up1.invalidate_range(addr, self.line_size)
-        if self.n_upper > 2:
-            d |= self.up2.invalidate_range(addr, self.line_size)
-        if self.n_upper > 3:
-            d |= self.up3.invalidate_range(addr, self.line_size)
-        return d
+        if self.up_first is None:
+            return 0
+        return self.up_first.invalidate_range(addr, self.line_size)
 
     cdef bint invalidate_range(self, uint64_t addr, uint64_t size) noexcept nogil:
         cdef uint64_t first = addr >> self.line_shift
@@ -529,7 +599,120 @@ cdef class Cache(MemoryLevel):
                 self.valid_ways[set_] -= 1
                 self.policy.invalidate(set_, <uint32_t> way)
                 self.n_back_invalidation += 1
+                if self.coherent:
+                    self.perm[base + way] = 0
+                    self.coh_port.line_left(line, self.written[base + way])
+                    self.written[base + way] = 0
         return d
+
+    # ---- coherence (docs/coherence.md) ----------------------------------------------------
+
+    cdef uint64_t _upgrade(self, uint64_t pc, uint64_t addr, uint64_t t) noexcept nogil:
+        cdef int m = self._mshr_earliest()
+        cdef uint8_t dummy
+        if self.mshr_free[m] > t:                      # every MSHR busy: wait for the first
+            self.n_mshr_full += 1
+            self.n_mshr_full_cycles += self.mshr_free[m] - t
+            self.accept_wait += self.mshr_free[m] - t
+            t = self.mshr_free[m]
+        self.n_upgrades += 1
+        self.n_mshr_alloc += 1
+        t += self.next.block_op(pc, addr, OP_UPGRADE, t)
+        self.mshr_line[m] = NO_LINE                    # holds no fill to merge into
+        self.mshr_free[m] = t
+        return t
+
+    cdef uint32_t _serve_upgrade(self, uint64_t pc, uint64_t addr, uint64_t now,
+                                 uint8_t* served_by) noexcept nogil:
+        cdef uint64_t line = addr >> self.line_shift
+        cdef uint64_t base = (line & self.set_mask) * self.assoc
+        cdef int way = find_way(self.tags + base, self.assoc, line)
+        cdef uint64_t done = self._take_port(now) + self.hit_latency
+        if way < 0 or not self.perm[base + way]:
+            done = self._upgrade(pc, addr, done)
+            if way >= 0:
+                self.perm[base + way] = 1
+        served_by[0] = <uint8_t> self.level_id | GRANT_EXCLUSIVE
+        return <uint32_t> (done - now)
+
+    cdef bint _coherent_fill(self, uint64_t base, int way, uint8_t served,
+                             uint8_t k) noexcept nogil:
+        self.perm[base + way] = (served & GRANT_EXCLUSIVE) != 0
+        if k == KIND_PREFETCH or not (served & SERVED_COHERENCE_MISS):
+            return 0
+        self.n_coherence += 1
+        if served & SERVED_TRUE_SHARING:
+            self.n_true_sharing += 1
+        else:
+            self.n_false_sharing += 1
+        return 1
+
+    cdef uint8_t probe(self, uint64_t line, uint8_t action, uint64_t* wmask) noexcept nogil:
+        cdef uint32_t set_ = <uint32_t> (line & self.set_mask)
+        cdef uint64_t base = <uint64_t> set_ * self.assoc
+        cdef int way = find_way(self.tags + base, self.assoc, line)
+        cdef uint8_t found = 0
+        cdef uint32_t i
+        if way >= 0:
+            found = (PROBE_HELD | (PROBE_DIRTY if self.dirty[base + way] else 0)
+                     | (PROBE_PERMISSION if self.perm[base + way] else 0))
+            if action != PROBE_QUERY:
+                wmask[0] |= self.written[base + way]
+                self.written[base + way] = 0
+                self.perm[base + way] = 0
+            if action == PROBE_INVALIDATE:
+                if self.has_pf and self.pf_bit[base + way]:
+                    self.pf_bit[base + way] = 0
+                    self.n_pf_useless += 1
+                self.tags[base + way] = NO_LINE
+                self.dirty[base + way] = 0
+                self.valid_ways[set_] -= 1
+                self.policy.invalidate(set_, <uint32_t> way)
+                self.n_probe_invalidations += 1
+            elif action == PROBE_DOWNGRADE:
+                self.n_probe_downgrades += 1
+                if self.dirty[base + way] and not self.coh_moesi:
+                    self.dirty[base + way] = 0         # its data goes to the shared level
+                    self.n_probe_writebacks += 1
+        if action == PROBE_INVALIDATE:
+            for i in range(self.mshrs):                # a fill under way must not revive it
+                if self.mshr_line[i] == line:
+                    self.mshr_line[i] = NO_LINE
+        if self.coh_sibling is not None:
+            found |= self.coh_sibling.probe(line, action, wmask)
+        return found
+
+    def join_coherence(self, int core, MemoryLevel port not None, MemoryLevel sibling,
+                       bint moesi):
+        """Make this a private cache of `core` under a protocol (caches/coherence.pyx):
+        fills ask for permission, probes act on it, and evictions are reported to `port`;
+        `sibling` is the next private cache of the same core (None: the last)."""
+        perm = np.zeros(self.num_sets * self.assoc, dtype=np.uint8)
+        written = np.zeros(self.num_sets * self.assoc, dtype=np.uint64)
+        self._bufs = self._bufs + (perm, written)
+        cdef uint8_t[::1] pv = perm
+        cdef uint64_t[::1] wv = written
+        self.perm = &pv[0]
+        self.written = &wv[0]
+        self.core = core
+        self.coh_port = port
+        self.coh_sibling = sibling
+        self.coh_moesi = moesi
+        self.word_shift = 3                            # 8-byte words, up to 64 of them
+        while (self.line_size >> self.word_shift) > 64:
+            self.word_shift += 1
+        self.coherent = 1
+
+    def coherence_state(self, uint64_t addr):
+        """The protocol state of the line holding `addr` here: "M", "O", "E", "S" or "I"."""
+        cdef uint64_t line = addr >> self.line_shift
+        cdef uint64_t base = (line & self.set_mask) * self.assoc
+        cdef int way = self._find(line, base)
+        if way < 0:
+            return "I"
+        p = self.coherent and self.perm[base + way]
+        d = self.dirty[base + way]
+        return ("M" if d else "E") if p else ("O" if d else "S")
 
     # ---- cache-block operations (Zicbom, Zicboz) -----------------------------------------
     cdef uint32_t block_op(self, uint64_t pc, uint64_t addr, uint8_t op,
@@ -547,7 +730,12 @@ cdef class Cache(MemoryLevel):
         cdef uint64_t stall = 0
         cdef bint was_dirty
         cdef uint8_t dummy
+        if op == OP_UPGRADE:                           # under coherence, from above
+            return self._serve_upgrade(pc, addr, now, &dummy)
         self.n_cbo[op & 7] += 1
+        if op == CBO_ZERO and self.coherent:
+            # a full-line write needs write permission like a store (docs/coherence.md)
+            return self.access(pc, addr, K_STORE, now, &dummy)
         if op == CBO_ZERO:
             if way >= 0:
                 self.policy.touch(set_, <uint32_t> way, pc, K_STORE)
@@ -571,6 +759,10 @@ cdef class Cache(MemoryLevel):
                 self.tags[base + way] = NO_LINE
                 self.valid_ways[set_] -= 1
                 self.policy.invalidate(set_, <uint32_t> way)
+                if self.coherent:
+                    self.perm[base + way] = 0
+                    self.coh_port.line_left(line, self.written[base + way])
+                    self.written[base + way] = 0
             self.dirty[base + way] = 0
         if was_dirty:
             self.n_cbo_writeback += 1
@@ -652,6 +844,13 @@ cdef class Cache(MemoryLevel):
         self.n_pf_useful = 0
         self.n_pf_late = 0
         self.n_pf_useless = 0
+        self.n_coherence = 0
+        self.n_true_sharing = 0
+        self.n_false_sharing = 0
+        self.n_upgrades = 0
+        self.n_probe_invalidations = 0
+        self.n_probe_downgrades = 0
+        self.n_probe_writebacks = 0
 
     def block_op_py(self, uint64_t addr, op, now=None, uint64_t pc=0):
         """One cache-block operation from Python ("clean", "flush" or "zero"): its cycles.
@@ -680,6 +879,9 @@ cdef class Cache(MemoryLevel):
         memset(self.port_cycle, 0xFF, <size_t> PORT_WINDOW * sizeof(uint64_t))
         memset(self.port_used, 0, <size_t> PORT_WINDOW * sizeof(uint32_t))
         self.policy.reset()
+        if self.coherent:
+            memset(self.perm, 0, <size_t> self.num_sets * self.assoc)
+            memset(self.written, 0, <size_t> self.num_sets * self.assoc * sizeof(uint64_t))
         if self.has_pf:
             memset(self.pf_bit, 0, <size_t> self.num_sets * self.assoc)
             self.prefetcher.reset()
@@ -738,6 +940,16 @@ cdef class Cache(MemoryLevel):
             s["compulsory_misses"] = self.n_compulsory
             s["capacity_misses"] = self.n_capacity
             s["conflict_misses"] = self.n_conflict
+        if self.coherent:
+            s["read_accesses"] += self.n_access[KIND_GETM]
+            s["read_misses"] += self.n_miss[KIND_GETM]
+            s.update({"coherence_misses": self.n_coherence,
+                      "true_sharing_misses": self.n_true_sharing,
+                      "false_sharing_misses": self.n_false_sharing,
+                      "upgrades": self.n_upgrades,
+                      "probe_invalidations": self.n_probe_invalidations,
+                      "probe_downgrades": self.n_probe_downgrades,
+                      "probe_writebacks": self.n_probe_writebacks})
         return s
 
     def prefetch_stats(self):

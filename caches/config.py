@@ -21,12 +21,13 @@ from cyclesim.registry import plugin_param, plugin_params
 from cyclesim.units import format_size, format_time, is_power_of_two, time_to_cycles
 
 __all__ = ["CacheConfig", "MemoryConfig", "LEVEL_DEFAULTS", "default_cache",
-           "WRITE_POLICIES", "INCLUSION_POLICIES", "MEMORY_KINDS",
+           "WRITE_POLICIES", "INCLUSION_POLICIES", "SHARING", "CoherenceConfig", "MEMORY_KINDS",
            "DRAM_MAPPINGS", "PAGE_POLICIES", "DRAM_SCHEDULERS", "TlbConfig", "TLB_MODES",
            "CLASSIFY_MODES", "classifies"]
 
 WRITE_POLICIES = ("write_back", "write_through")
 INCLUSION_POLICIES = ("non_inclusive", "inclusive")
+SHARING = ("auto", "private", "shared")
 MEMORY_KINDS = ("dram", "fixed")
 # Miss classification (3C) per level: auto = on behind the L1s only (docs/caches.md,
 # "Miss classification": the shadow costs every access of its level, and the L1s see them all).
@@ -109,6 +110,11 @@ class CacheConfig(Params):
                                       "docs/caches.md); auto: on at L2 and L3, off at the L1s, "
                                       "where every access pays for it (about 8 % of a timing "
                                       "run). Sampled runs leave it off.")
+    sharing: str = param("auto", choices=SHARING,
+                         help="With several cores: private (one per core) or shared (one for "
+                              "all). auto: L1s private; the L2 private when there is an L3 "
+                              "and shared when it is the last level; the L3 shared "
+                              "(docs/caches.md, \"Several cores\").")
 
     @property
     def lines(self) -> int:
@@ -170,6 +176,43 @@ def default_cache(level: str) -> CacheConfig:
 def _time(default: str, help: str):
     # up to 1 ms: tREFI is microseconds on every JEDEC part; more is a unit mistake
     return param(default, unit="s", help=help, min=0.0, max=1e-3)
+
+
+COHERENCE_PROTOCOLS = ("none", "mesi", "moesi")
+COHERENCE_FABRICS = ("directory", "snoop")
+
+
+def _cycles(default: int, help: str):
+    return param(default, unit="cycles", help=help, min=0, max=10_000)
+
+
+@dataclass(repr=False)
+class CoherenceConfig(Params):
+    """How the private caches of several cores are kept coherent (docs/coherence.md). With
+    one core there is nothing to keep coherent and none of this is built."""
+
+    protocol: str = param("mesi", choices=COHERENCE_PROTOCOLS,
+                          help="mesi (Modified, Exclusive, Shared, Invalid), moesi (a dirty "
+                               "line read by another core stays Owned by its writer instead "
+                               "of being written back) or none (private copies are not kept "
+                               "coherent: independent programs only).")
+    fabric: str = param("directory", choices=COHERENCE_FABRICS,
+                        help="directory: a full-map directory beside the first shared level "
+                             "sends invalidations and interventions only to the cores "
+                             "holding the line; snoop: a bus on which every request is "
+                             "seen by every core.")
+    directory_latency: int = _cycles(10, "Directory lookup (fabric = directory) before an "
+                                         "invalidation, intervention or upgrade grant.")
+    snoop_latency: int = _cycles(10, "Broadcast of a request and collection of every core's "
+                                     "snoop answer (fabric = snoop); every request waits "
+                                     "at least this long.")
+    invalidation_latency: int = _cycles(20, "Invalidations out to the sharers and their "
+                                            "acknowledgements back (sent in parallel).")
+    intervention_latency: int = _cycles(30, "Request forwarded to the core holding the line "
+                                            "E/M/O and its data sent to the requester.")
+
+    def validate(self, path: str = "coherence") -> None:
+        self.check_fields(path)
 
 
 @dataclass(repr=False)

@@ -67,7 +67,7 @@ class TraceResult:
 
 def simulate(trace, config=None, preset=None, overrides=None, *, format=None,
              issue="blocking", gap=1, per_access=False, classify_misses=False, warmup=0,
-             instructions=None, default_size=1) -> TraceResult:
+             instructions=None, default_size=1, cores=None) -> TraceResult:
     """Run an address trace through the cache hierarchy of a configuration.
 
     trace: a path (lackey, din, dinx, ChampSim, cyclesim Parquet; compressed or not), a
@@ -80,6 +80,11 @@ def simulate(trace, config=None, preset=None, overrides=None, *, format=None,
     classify_misses: split misses into compulsory / capacity / conflict (slower).
     warmup: records that only warm the caches (their stats are dropped).
     instructions: how many instructions the trace covers, for MPKI, if the trace does not say.
+    cores: the cores of the machine; a trace with a `core` column (0, 1, ...) drives each
+        core's private caches with its records, in trace order, each core issuing by its
+        own clock, under the config's coherence protocol (stats core<i>.l1d.misses, ...,
+        coherence.invalidations). None: the config's cores, else 1 + the largest core
+        number in the trace's first chunk.
     """
     from caches.build import build_hierarchy
     from cyclesim.config import resolve_config
@@ -91,11 +96,23 @@ def simulate(trace, config=None, preset=None, overrides=None, *, format=None,
         raise ConfigError(f"warmup = {warmup!r}; give a number of records, 0 or more")
     tr = as_trace(trace, format, default_size=default_size)
     cfg = resolve_config(config, preset, overrides)
+    if cores is None:
+        cores = getattr(cfg, "cores", None)
+        if cores == 1:          # the config's default: let a trace's core column decide
+            cores = None
+    if cores is None:
+        first = next(iter(tr.chunks()), None)
+        cores = 1 if first is None or first.core is None or not len(first) else \
+            int(first.core.max()) + 1
+    if isinstance(cores, bool) or not isinstance(cores, (int, np.integer)) \
+            or not 1 <= cores <= 64:
+        raise ConfigError(f"cores = {cores!r}; give the number of cores, 1 to 64")
     h = build_hierarchy(cfg.l1i, cfg.l1d, cfg.l2, cfg.l3, cfg.memory, cfg.core.frequency,
-                        classify_misses=bool(classify_misses))
+                        classify_misses=bool(classify_misses), cores=int(cores),
+                        coherence=getattr(cfg, "coherence", None) or _default_coherence())
     iline, dline = h.l1i.line_size, h.l1d.line_size
     rule = ISSUE_RULES[issue]
-    now = 0
+    now = 0 if len(h.cores) == 1 else [0] * len(h.cores)
     records = pieces = flushes = 0
     warm_left = int(warmup)
     lat_parts, lvl_parts = [], []
@@ -140,7 +157,8 @@ def simulate(trace, config=None, preset=None, overrides=None, *, format=None,
     stats["trace.flushes_ignored"] = flushes
     if instructions is not None:
         stats["trace.instructions"] = int(instructions)
-    stats["trace.cycles"] = int(now)        # cycle after the last record was issued
+    # cycle after the last record was issued (the latest core's, with several)
+    stats["trace.cycles"] = int(now) if len(h.cores) == 1 else int(max(now))
     series = pd.Series(stats).sort_index()
     accesses = None
     if per_access:
@@ -148,8 +166,15 @@ def simulate(trace, config=None, preset=None, overrides=None, *, format=None,
     return TraceResult(tr, cfg, series, accesses)
 
 
+def _default_coherence():
+    from caches.config import CoherenceConfig
+    return CoherenceConfig()
+
+
 def _run(h, iline, dline, ch, lo, hi, pc, cyc, rule, gap, now, per_access, lat_parts,
          lvl_parts):
+    """Records [lo, hi) of chunk `ch`; `now` is the clock (one per core with several: a
+    list, updated in place). Returns (clock after, line accesses, flushes skipped)."""
     n = hi - lo
     lat = lvl = None
     if per_access:
@@ -157,9 +182,36 @@ def _run(h, iline, dline, ch, lo, hi, pc, cyc, rule, gap, now, per_access, lat_p
         lvl = np.empty(n, np.uint8)
         lat_parts.append((ch, lo, hi, lat))
         lvl_parts.append(lvl)
-    return replay(h.l1i, h.l1d, iline, dline, ch.addr[lo:hi], ch.size[lo:hi],
-                  ch.kind[lo:hi], pc[lo:hi] if pc.shape[0] else pc,
-                  cyc[lo:hi] if cyc.shape[0] else cyc, rule, int(gap), int(now), lat, lvl)
+    if len(h.cores) == 1:
+        if ch.core is not None and n and ch.core[lo:hi].max() > 0:
+            raise TraceError(f"the trace names core {int(ch.core[lo:hi].max())} but the "
+                             f"machine has 1 core; set cores")
+        return replay(h.l1i, h.l1d, iline, dline, ch.addr[lo:hi], ch.size[lo:hi],
+                      ch.kind[lo:hi], pc[lo:hi] if pc.shape[0] else pc,
+                      cyc[lo:hi] if cyc.shape[0] else cyc, rule, int(gap), int(now), lat,
+                      lvl)
+    # several cores: runs of consecutive records of one core go through that core's L1s
+    core = ch.core[lo:hi] if ch.core is not None else np.zeros(n, np.uint8)
+    if n and int(core.max()) >= len(h.cores):
+        raise TraceError(f"the trace names core {int(core.max())} but the machine has "
+                         f"{len(h.cores)} cores; set cores")
+    cuts = np.flatnonzero(np.diff(core)) + 1
+    starts = np.concatenate(([0], cuts)).astype(np.int64)
+    ends = np.concatenate((cuts, [n])).astype(np.int64)
+    pieces = flushes = 0
+    for a, b in zip(starts.tolist(), ends.tolist()):
+        c = int(core[a])
+        part = h.cores[c]
+        out = replay(part.l1i, part.l1d, iline, dline, ch.addr[lo + a:lo + b],
+                     ch.size[lo + a:lo + b], ch.kind[lo + a:lo + b],
+                     pc[lo + a:lo + b] if pc.shape[0] else pc,
+                     cyc[lo + a:lo + b] if cyc.shape[0] else cyc, rule, int(gap),
+                     int(now[c]), None if lat is None else lat[a:b],
+                     None if lvl is None else lvl[a:b])
+        now[c] = out[0]
+        pieces += out[1]
+        flushes += out[2]
+    return now, pieces, flushes
 
 
 LEVEL_NAMES = {0: None, 1: "L1", 2: "L2", 3: "L3", 4: "memory"}

@@ -61,6 +61,7 @@ class Chunk:
     kind: np.ndarray            # uint8 AccessKind, or FLUSH
     pc: np.ndarray | None       # uint64, or None (no pcs in this trace)
     cycle: np.ndarray | None    # uint64 issue cycles, or None
+    core: np.ndarray | None = None   # uint8 core that made each access, or None (core 0)
 
     def __len__(self):
         return int(self.addr.shape[0])
@@ -189,7 +190,7 @@ class Trace:
             raise TraceError("reading cyclesim traces needs pyarrow; pip install pyarrow") from e
         try:
             dataset = ds.dataset(str(self.path), format="parquet")
-            columns = [c for c in ("addr", "size", "kind", "pc", "cycle", "seq")
+            columns = [c for c in ("addr", "size", "kind", "pc", "cycle", "core", "seq")
                        if c in dataset.schema.names]
         except Exception as e:
             raise TraceError(f"{self.path} is not a readable Parquet trace ({e})") from None
@@ -335,7 +336,13 @@ def _columns(source, default_size, where="trace"):
         out["cycle"] = np.cumsum(np.asarray(get["gap"], np.uint64), dtype=np.uint64)
     else:
         out["cycle"] = None
-    for name in ("kind", "size", "pc", "cycle"):
+    out["core"] = None
+    if "core" in get:
+        core = np.asarray(get["core"])
+        if core.dtype.kind not in "iu" or (n and (core.min() < 0 or core.max() > 63)):
+            raise TraceError(f"{where}: column core must hold core numbers 0 to 63")
+        out["core"] = np.ascontiguousarray(core, np.uint8)
+    for name in ("kind", "size", "pc", "cycle", "core"):
         if out[name] is not None and out[name].shape[0] != n:
             raise TraceError(f"{where}: column {name} has {out[name].shape[0]} rows, addr {n}")
     if "instructions" in get and np.ndim(get["instructions"]) == 0:
@@ -349,7 +356,8 @@ def _array_chunks(cols, chunk):
         hi = min(n, lo + chunk)
         yield Chunk(cols["addr"][lo:hi], cols["size"][lo:hi], cols["kind"][lo:hi],
                     None if cols["pc"] is None else cols["pc"][lo:hi],
-                    None if cols["cycle"] is None else cols["cycle"][lo:hi])
+                    None if cols["cycle"] is None else cols["cycle"][lo:hi],
+                    None if cols.get("core") is None else cols["core"][lo:hi])
 
 
 def as_trace(source, format=None, **kw) -> Trace:

@@ -22,7 +22,7 @@ def run(program=None, *args, config=None, preset=None, overrides=None, mode: str
         trace_dir: str | os.PathLike | None = None,
         seed: int = 0, echo: bool = False, progress: bool | None = None, checkpoint=None,
         output_limit: int | str = "16MiB",
-        sampling=None):
+        sampling=None, speedup: bool = False):
     """Run `program` (a workload name or an ELF path) with guest arguments `args`.
 
     config / preset / overrides choose the machine (see cyclesim.config.resolve_config):
@@ -56,6 +56,10 @@ def run(program=None, *args, config=None, preset=None, overrides=None, mode: str
     and stdin come from it; `program` may be omitted for a bundled workload) in either
     mode, on any config, with cold caches and predictors; max_insts counts from the
     program's start. result.checkpoint(dir) saves a run stopped by max_insts.
+
+    speedup=True runs the program a second time on one core (cores = 1, the rest of the
+    config unchanged) and sets result.speedup (its cycles / this run's) and
+    result.baseline_cycles; the report shows them. stdin must then be bytes or text.
 
     sampling= runs SMARTS systematic sampling (docs/sampling.md): True for the defaults,
     or a dict / cyclesim.sampling.SamplingSpec of unit, warmup, period or samples,
@@ -95,7 +99,18 @@ def run(program=None, *args, config=None, preset=None, overrides=None, mode: str
     result.tmp_dir = system.process.tmp_dir
     result.bundled = info["bundled"]
     result.warnings = _warnings(system, info, program, outcome, result.denied_paths)
-    result._total_instructions = int(system.core.instret)
+    result._total_instructions = system.instret
+    result.speedup = result.baseline_cycles = None
+    if speedup:
+        # the same run on one core: speed-up = its cycles / this run's (docs/engine.md)
+        one = run(program, *args, config=cfg, overrides={"cores": 1}, mode=mode, env=env,
+                  stdin=stdin, clear_env=clear_env, cwd=cwd, tmp_size=tmp_size,
+                  allow_read=allow_read, allow_write=allow_write, mem_limit=mem_limit,
+                  max_insts=max_insts, max_cycles=max_cycles, warmup=warmup, roi=roi,
+                  sample_interval=None, seed=seed, progress=False,
+                  output_limit=output_limit)
+        result.baseline_cycles = one.cycles_total
+        result.speedup = result.speedup_over(one)
     result._checkpoint_source = (system, info, cfg) if outcome.status in (
         "max_insts", "max_cycles", "stopped", "interrupted") else None
     return result
@@ -295,6 +310,11 @@ def _warnings(system, info, program, outcome, denied) -> list[str]:
         out.append(f"the sandbox refused the guest {denied['count']} time(s): {shown}"
                    f"{f' and {more} more' if more > 0 else ''}; allow directories with "
                    "--allow-read DIR / --allow-write DIR (allow_read= / allow_write=)")
+    proc = system.process
+    for kind, note in getattr(proc, "notes", {}).items():
+        # fork, vfork, execve, non-thread clones: one sentence per kind, with the count
+        times = proc.unsupported[kind]
+        out.append(note + (f" ({times} calls)" if times > 1 else ""))
     return out
 
 

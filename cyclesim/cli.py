@@ -99,6 +99,8 @@ def _parser() -> tuple[argparse.ArgumentParser, dict]:
     s = r.add_argument_group("run control")
     s.add_argument("--max-insts", type=int, metavar="N", help="stop after N instructions")
     s.add_argument("--max-cycles", type=int, metavar="N", help="stop at cycle N")
+    s.add_argument("--speedup", action="store_true",
+                   help="with cores > 1: run again on one core and report the speed-up")
     s.add_argument("--stop-at", metavar="SYMBOL|ADDR", help="stop when the pc reaches it")
     s.add_argument("--warmup", type=int, metavar="N",
                    help="reset statistics after N instructions")
@@ -344,7 +346,8 @@ def _cmd_run(a) -> int:
             sample_interval=a.sample_interval or None, trace=trace or None,
             trace_window=window, trace_dir=a.trace_dir, seed=a.seed, echo=echo,
             progress=a.progress, checkpoint=a.checkpoint, output_limit=a.output_limit,
-            sampling=None if a.sample is None else (a.sample or True), **extra)
+            sampling=None if a.sample is None else (a.sample or True),
+            speedup=a.speedup, **extra)
     except CyclesimError as e:
         raise _failure(e) from None
     finally:
@@ -370,6 +373,9 @@ def _cmd_run(a) -> int:
         count = ("" if result.status == "interrupted" and not since
                  else f"; {result.instructions:,} instructions{since}")
         print(f"[cyclesim] {result.message}{count} ({result.mips:.1f} MIPS)", file=sys.stderr)
+        if result.cores > 1:
+            from cyclesim.results.report import per_core_lines
+            print("\n".join(per_core_lines(result)[1:]), file=sys.stderr)
     elif a.mode == "timing":
         sys.stdout.flush()
         print(result.report())

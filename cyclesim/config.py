@@ -25,7 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from caches.config import CacheConfig, MemoryConfig, TlbConfig, default_cache
+from caches.config import CacheConfig, CoherenceConfig, MemoryConfig, TlbConfig, default_cache
+from cyclesim.engine_config import MAX_CORES, EngineConfig
 from cyclesim.errors import ConfigError
 from cyclesim.params import Params, unknown_key
 from cyclesim.units import format_frequency, format_size, format_time, shown
@@ -40,9 +41,15 @@ LEVELS = ("l1i", "l1d", "l2", "l3")
 SECTIONS: dict[str, type[Params]] = {
     "core": CoreConfig, "bpred": BranchPredictorConfig, "l1i": CacheConfig,
     "l1d": CacheConfig, "l2": CacheConfig, "l3": CacheConfig, "memory": MemoryConfig,
-    "tlb": TlbConfig,
+    "coherence": CoherenceConfig,
+    "tlb": TlbConfig, "engine": EngineConfig,
 }
-TOP_KEYS = ("name",) + tuple(SECTIONS)
+# Top-level scalars (not sections): the config's name, the number of harts and the
+# per-core overrides of a heterogeneous machine.
+SCALARS = ("name", "cores", "per_core")
+TOP_KEYS = ("name",) + tuple(SECTIONS) + ("cores", "per_core")
+# Sections a per_core entry may change (the caches of every core are alike: caches/).
+PER_CORE_SECTIONS = ("core", "bpred")
 # Only these levels may be absent: the L1s always exist.
 OPTIONAL_LEVELS = ("l2", "l3")
 _OFF = {"none", "off", "null", "false", "no"}
@@ -52,13 +59,19 @@ FILE_SUFFIXES = (".toml", ".yaml", ".yml", ".json")
 
 @dataclass(repr=True)
 class SystemConfig:
-    """One core with its branch predictor, L1I/L1D, optional L2 and L3, and main memory.
+    """``cores`` harts, each with its core model, branch predictor and private L1I/L1D,
+    optional L2 and L3, and main memory.
 
     ``l2 = None``: the L1s talk to memory directly. ``l3 = None`` (the default): the L2 is
-    the last level. Every cache level uses the same line size.
+    the last level. Every cache level uses the same line size. With ``cores > 1`` the
+    ``engine`` section says how the harts share simulated time (docs/engine.md).
     """
 
     name: str = "default"
+    cores: int = 1
+    # [{"cores": [1, 2, 3], "core": {...}, "bpred": {...}}, ...]: harts whose core and
+    # branch predictor differ from the `core` / `bpred` sections (hart_config)
+    per_core: list = field(default_factory=list)
     core: CoreConfig = field(default_factory=CoreConfig)
     bpred: BranchPredictorConfig = field(default_factory=BranchPredictorConfig)
     l1i: CacheConfig = field(default_factory=lambda: default_cache("l1i"))
@@ -66,7 +79,9 @@ class SystemConfig:
     l2: CacheConfig | None = field(default_factory=lambda: default_cache("l2"))
     l3: CacheConfig | None = None
     memory: MemoryConfig = field(default_factory=MemoryConfig)
+    coherence: CoherenceConfig = field(default_factory=CoherenceConfig)
     tlb: TlbConfig = field(default_factory=TlbConfig)
+    engine: EngineConfig = field(default_factory=EngineConfig)
 
     # -- levels ----------------------------------------------------------------------------
 
@@ -82,12 +97,74 @@ class SystemConfig:
                 return n, getattr(self, n)
         raise AssertionError("l1d is always present")
 
+    def hart_config(self, i: int) -> tuple[CoreConfig, BranchPredictorConfig]:
+        """(core, bpred) of hart i: the sections, with the per_core entry naming i over."""
+        core, bpred = self.core, self.bpred
+        for k, entry in enumerate(self.per_core):
+            if i in entry["cores"]:
+                if "core" in entry:
+                    core = core.updated(dict(entry["core"]), f"per_core[{k}].core")
+                if "bpred" in entry:
+                    bpred = bpred.updated(dict(entry["bpred"]), f"per_core[{k}].bpred")
+        return core, bpred
+
+    def _check_per_core(self) -> None:
+        if not isinstance(self.per_core, list):
+            raise ConfigError(f"per_core = {shown(self.per_core)}: must be a list of tables, "
+                              'each {"cores": [hart numbers], "core": {...}, "bpred": {...}}.')
+        taken: dict[int, int] = {}
+        for k, entry in enumerate(self.per_core):
+            where = f"per_core[{k}]"
+            if not isinstance(entry, Mapping) or "cores" not in entry:
+                raise ConfigError(f"{where} = {shown(entry)}: must be a table with a `cores` "
+                                  "list (the harts it applies to) and core/bpred tables.")
+            for key in entry:
+                if key not in ("cores",) + PER_CORE_SECTIONS:
+                    raise unknown_key(where, key, ("cores",) + PER_CORE_SECTIONS)
+            harts = entry["cores"]
+            if isinstance(harts, int) and not isinstance(harts, bool):
+                harts = [harts]
+            if not isinstance(harts, list) or not harts or any(
+                    isinstance(h, bool) or not isinstance(h, int) for h in harts):
+                raise ConfigError(f"{where}.cores = {shown(entry['cores'])}: give a list of "
+                                  "hart numbers, e.g. [1, 2, 3].")
+            for h in harts:
+                if not 0 <= h < self.cores:
+                    raise ConfigError(f"{where}.cores names hart {h}, but cores = "
+                                      f"{self.cores} (harts 0 to {self.cores - 1}).")
+                if h in taken:
+                    raise ConfigError(f"{where}.cores names hart {h}, which per_core"
+                                      f"[{taken[h]}] already sets; give each hart once.")
+                taken[h] = k
+            for sec in PER_CORE_SECTIONS:
+                if sec in entry and not isinstance(entry[sec], Mapping):
+                    raise ConfigError(f"{where}.{sec} = {shown(entry[sec])}: must be a table "
+                                      f"of {sec} settings.")
+            if "frequency" in entry.get("core", {}):
+                raise ConfigError(f"{where}.core.frequency: every hart runs on the one clock "
+                                  "(core.frequency); drop it from per_core.")
+            self.per_core[k] = {"cores": sorted(harts), **{
+                sec: dict(entry[sec]) for sec in PER_CORE_SECTIONS if sec in entry}}
+            for sec in PER_CORE_SECTIONS:
+                if sec in entry:
+                    part = getattr(self, sec).updated(dict(entry[sec]), f"{where}.{sec}")
+                    part.validate(f"{where}.{sec}")
+                    part.check_ranges(f"{where}.{sec}")
+
     # -- checks ----------------------------------------------------------------------------
 
     def validate(self) -> SystemConfig:
         """Check every component and the rules across levels; returns self."""
         if not isinstance(self.name, str):
             raise ConfigError(f"name = {self.name!r}: must be text.")
+        if isinstance(self.cores, str) and self.cores.strip().isdigit() \
+                and len(self.cores.strip()) <= 20:    # longer is out of range (and int() refuses)
+            self.cores = int(self.cores.strip())
+        if isinstance(self.cores, bool) or not isinstance(self.cores, int) \
+                or not 1 <= self.cores <= MAX_CORES:
+            raise ConfigError(f"cores = {shown(self.cores)}: give the number of harts, a whole "
+                              f"number from 1 to {MAX_CORES}.")
+        self._check_per_core()
         for sec, cls in SECTIONS.items():
             value = getattr(self, sec)
             if value is None and sec in OPTIONAL_LEVELS:
@@ -141,17 +218,32 @@ class SystemConfig:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data with units written back; an absent level is None."""
-        out: dict[str, Any] = {"name": self.name}
+        out: dict[str, Any] = {"name": self.name, "cores": self.cores}
         for sec in SECTIONS:
             value = getattr(self, sec)
             out[sec] = None if value is None else value.to_dict()
+        if self.per_core:
+            out["per_core"] = [self._per_core_dict(i) for i in range(len(self.per_core))]
+        return out
+
+    def _per_core_dict(self, k: int) -> dict[str, Any]:
+        """per_core entry k with its values written as the sections write them."""
+        entry = self.per_core[k]
+        out: dict[str, Any] = {"cores": list(entry["cores"])}
+        for sec in PER_CORE_SECTIONS:
+            if sec in entry:
+                full = self.hart_config(entry["cores"][0])[PER_CORE_SECTIONS.index(sec)]
+                written = full.to_dict()
+                out[sec] = {key: written[key] for key in entry[sec]}
         return out
 
     def to_flat_dict(self) -> dict[str, Any]:
         """{"core.frequency": "1GHz", "l1d.size": "32KiB", ..., "l3": None} (one row)."""
-        out: dict[str, Any] = {"name": self.name}
+        out: dict[str, Any] = {"name": self.name, "cores": self.cores}
+        if self.per_core:
+            out["per_core"] = json.dumps(self.to_dict()["per_core"])
         for sec, value in self.to_dict().items():
-            if sec == "name":
+            if sec in SCALARS:
                 continue
             if value is None:
                 out[sec] = None
@@ -171,6 +263,8 @@ class SystemConfig:
         value = getattr(self, sec)
         if not name:
             return value
+        if sec in SCALARS:
+            raise unknown_key("", key, TOP_KEYS)
         if value is None:
             raise ConfigError(f"{key}: {sec} is none in this config.")
         head, _, sub = name.partition(".")
@@ -220,12 +314,21 @@ class SystemConfig:
                 raise ConfigError(f"overrides must be a dict or a list of 'key=value' "
                                   f"strings, not {shown(overrides)}.")
             overrides = parse_assignments(overrides)
-        name, switches, fields = _split_overrides(overrides)
+        scalars, switches, fields = _split_overrides(overrides)
         new = copy.deepcopy(self)
-        if name is not None:
-            if not isinstance(name, str):
-                raise ConfigError(f"name = {shown(name)}: must be text.")
-            new.name = name
+        if "name" in scalars:
+            if not isinstance(scalars["name"], str):
+                raise ConfigError(f"name = {shown(scalars['name'])}: must be text.")
+            new.name = scalars["name"]
+        if "cores" in scalars:
+            new.cores = scalars["cores"]
+        if "per_core" in scalars:
+            value = scalars["per_core"]
+            if isinstance(value, str):
+                raise ConfigError("per_core is a list of tables: give it in a config file or "
+                                  "dict ([[per_core]] in TOML), not as one --set value.")
+            new.per_core = copy.deepcopy(list(value)) if isinstance(value, (list, tuple)) \
+                else value
         for sec, value in switches.items():
             setattr(new, sec, _switch_level(sec, value, getattr(new, sec)))
         for sec, values in fields.items():
@@ -278,7 +381,13 @@ class SystemConfig:
     def summary(self) -> str:
         """A few lines a person can read: one per part of the machine."""
         c, b, m = self.core, self.bpred, self.memory
-        lines = [f"SystemConfig {self.name!r}",
+        lines = [f"SystemConfig {self.name!r}" + (f", {self.cores} cores (quantum "
+                                                  f"{self.engine.quantum} cycles)"
+                                                  if self.cores > 1 else "")
+                 + "".join(f"; cores {entry['cores']}: " + ", ".join(
+                     f"{sec}.{k} = {v}" for sec in PER_CORE_SECTIONS
+                     for k, v in entry.get(sec, {}).items())
+                     for entry in self.per_core),
                  f"  core    {c.model} {format_frequency(c.frequency)}, forwarding "
                  f"{c.forwarding}, branches resolve in {c.branch_resolve_stage}, mul "
                  f"{c.mul_latency} / div {c.div_latency} cycles, store buffer "
@@ -331,8 +440,9 @@ Config = SystemConfig
 
 
 def _split_overrides(overrides: Mapping[str, Any]):
-    """(name, {level: on/off value}, {section: {field: value}}) from nested/dotted keys."""
-    name = None
+    """({scalar: value}, {level: on/off value}, {section: {field: value}}) from nested or
+    dotted keys."""
+    scalars: dict[str, Any] = {}
     switches: dict[str, Any] = {}
     fields: dict[str, dict[str, Any]] = {}
     for key, value in overrides.items():
@@ -344,10 +454,10 @@ def _split_overrides(overrides: Mapping[str, Any]):
                 raise ConfigError("preset can only be chosen at the top of a config file or "
                                   "with resolve_config(preset=...), not as an override.")
             raise unknown_key("", sec, TOP_KEYS)
-        if sec == "name":
+        if sec in SCALARS:
             if dot:
                 raise unknown_key("", key, TOP_KEYS)
-            name = value
+            scalars[sec] = value
         elif dot:
             fields.setdefault(sec, {})[rest] = value
         elif isinstance(value, Mapping):
@@ -360,7 +470,7 @@ def _split_overrides(overrides: Mapping[str, Any]):
             raise ConfigError(f"{sec} = {shown(value)}: must be a table of {sec} settings"
                               f"{' or none/default' if sec in OPTIONAL_LEVELS else ''}; "
                               f"to set one field write {sec}.<field>.")
-    return name, switches, fields
+    return scalars, switches, fields
 
 
 def _switch_level(sec: str, value: Any, current: Any) -> Any:
@@ -455,6 +565,14 @@ def _toml_text(data: dict) -> str:
     one table per section."""
     head, tables = [], []
     for key, value in data.items():
+        if isinstance(value, list):          # per_core: an array of tables
+            for entry in value:
+                tables.append(f"[[{key}]]\ncores = [{', '.join(map(str, entry['cores']))}]\n")
+                for sec, fields in entry.items():
+                    if sec != "cores":
+                        body = "\n".join(f"{k} = {_toml_value(v)}" for k, v in fields.items())
+                        tables.append(f"[{key}.{sec}]\n{body}\n")
+            continue
         if isinstance(value, dict):
             body = "\n".join(f"{k} = {_toml_value(v)}" for k, v in value.items()
                              if not isinstance(v, dict))
@@ -518,6 +636,9 @@ def resolve_config(config: SystemConfig | Mapping | str | os.PathLike | None = N
 _SECTION_TEXT = {
     "core": "The in-order pipeline (`pipeline.config.CoreConfig`).",
     "bpred": "Branch predictor, BTB and RAS (`pipeline.config.BranchPredictorConfig`).",
+    "coherence": "How the private caches of several cores are kept coherent "
+                 "(`caches.config.CoherenceConfig`; protocol tables, latencies and what is "
+                 "not modelled in docs/coherence.md). Built only with more than one core.",
     "cache": "Every cache level `l1i`, `l1d`, `l2`, `l3` is a `caches.config.CacheConfig`. "
              "The field defaults below are those of the class; each level starts from its "
              "own geometry (table after it).",
@@ -527,6 +648,15 @@ _SECTION_TEXT = {
               "x `tCK`).",
     "tlb": "Address translation: L1 ITLB/DTLB, shared L2 TLB, Sv39/Sv48 page-table walker "
            "and page-walk cache (`caches.config.TlbConfig`, rules in docs/tlb.md).",
+    "engine": "How the harts share simulated time (`cyclesim.engine_config.EngineConfig`, "
+              "docs/engine.md). The number of harts is the top-level `cores` (an integer "
+              f"from 1 to {MAX_CORES}, default 1: `cores = 4` in a file, `--set cores=4`); "
+              "every hart gets the `core` and `bpred` sections and private L1s, except "
+              "where a top-level `per_core` entry changes them for some harts: in TOML "
+              "`[[per_core]]` with `cores = [1, 2, 3]` and `[per_core.core]` / "
+              "`[per_core.bpred]` tables (a dict `{\"cores\": [1, 2, 3], \"core\": "
+              "{\"model\": \"inorder\"}}` in Python), each hart in at most one entry; "
+              "`core.frequency` is the one clock of every hart.",
 }
 
 _UNITS_TEXT = """\
@@ -678,9 +808,11 @@ def config_reference() -> str:
            "", _UNITS_TEXT, "## Sections", ""]
     for sec, cls, text in (("core", CoreConfig, _SECTION_TEXT["core"]),
                            ("bpred", BranchPredictorConfig, _SECTION_TEXT["bpred"]),
+                           ("coherence", CoherenceConfig, _SECTION_TEXT["coherence"]),
                            ("l1i / l1d / l2 / l3", CacheConfig, _SECTION_TEXT["cache"]),
                            ("memory", MemoryConfig, _SECTION_TEXT["memory"]),
-                           ("tlb", TlbConfig, _SECTION_TEXT["tlb"])):
+                           ("tlb", TlbConfig, _SECTION_TEXT["tlb"]),
+                           ("engine", EngineConfig, _SECTION_TEXT["engine"])):
         out += [f"### `{sec}`", "", text, ""] + _field_table(cls) + [""]
         out += _plugin_tables(cls, sec.split(" ")[0] if cls is not CacheConfig else "l1d")
         if cls is CacheConfig:

@@ -82,6 +82,8 @@ def _need_pipeline(result) -> pd.DataFrame:
     if pipe.empty:
         raise CyclesimError("the pipeline trace is empty: the trace window lies beyond the "
                             "end of the run; choose a smaller first instruction")
+    if "core" in pipe.columns:           # a multi-core run: core 0's (core_pipeline(i))
+        pipe = result.core_pipeline(0)
     return pipe
 
 

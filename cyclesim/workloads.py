@@ -62,7 +62,8 @@ def _unknown(name: str) -> WorkloadNotFound:
 def info(name: str) -> dict:
     """Registry entry of a workload: description, stresses, default_args (list of str),
     test_args (list of argument lists), approx_instructions and approx_roi_instructions
-    (with default_args), approx_test_instructions (one per test_args), source (.c path)."""
+    (with default_args), approx_test_instructions (one per test_args), threads (True for a
+    program that creates threads: its arguments are size, then thread count), source."""
     entry = _registry().get(name)
     if entry is None:
         raise _unknown(name)
@@ -75,6 +76,7 @@ def info(name: str) -> dict:
         "approx_instructions": entry.get("approx_instructions"),
         "approx_roi_instructions": entry.get("approx_roi_instructions"),
         "approx_test_instructions": list(entry.get("approx_test_instructions", [])),
+        "threads": bool(entry.get("threads", False)),
         "source": _root() / "src" / f"{name}.c",
     }
 

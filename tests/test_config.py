@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from caches.config import CacheConfig, MemoryConfig, TlbConfig
+from caches.config import CacheConfig, CoherenceConfig, MemoryConfig, TlbConfig
+from cyclesim.engine_config import EngineConfig
 from cyclesim import presets
 from cyclesim.config import (
     Config,
@@ -470,7 +471,8 @@ def test_summary_and_repr():
     assert "14.16ns" in text
     ns = {"SystemConfig": SystemConfig, "CoreConfig": CoreConfig, "CacheConfig": CacheConfig,
           "BranchPredictorConfig": BranchPredictorConfig, "MemoryConfig": MemoryConfig,
-          "TlbConfig": TlbConfig}
+          "TlbConfig": TlbConfig, "CoherenceConfig": CoherenceConfig,
+          "EngineConfig": EngineConfig}
     assert eval(repr(c), ns) == c  # the repr is evaluable and exact
 
 
@@ -511,3 +513,44 @@ def test_text_forms_and_module_attributes():
 def test_superscalar_fields_are_checked(core, message):
     with pytest.raises(ConfigError, match=re.escape(message)):
         SystemConfig.from_dict({"core": core})
+
+
+def test_cores_and_engine_fields():
+    c = SystemConfig.from_dict({"cores": 4, "engine": {"quantum": 500}})
+    assert c.cores == 4 and c.engine.quantum == 500
+    assert c.with_overrides(["cores=2"]).cores == 2          # --set cores=2 (text)
+    assert SystemConfig.from_dict(c.to_dict()) == c
+    assert tomllib.loads(c.to_toml())["cores"] == 4
+    for bad in (0, 65, "four", True):
+        with pytest.raises(ConfigError, match=r"cores = .*from 1 to 64"):
+            SystemConfig.from_dict({"cores": bad})
+    with pytest.raises(ConfigError, match="engine.quantum"):
+        SystemConfig.from_dict({"engine": {"quantum": 0}})
+    with pytest.raises(ConfigError, match="engine.min_quantum"):
+        SystemConfig.from_dict({"engine": {"min_quantum": 0}})
+    e = SystemConfig.from_dict({"engine": {"adaptive": False, "min_quantum": 25}}).engine
+    assert (e.adaptive, e.min_quantum, e.quantum) == (False, 25, 1000)
+    with pytest.raises(ConfigError, match="unknown config key 'cores.x'"):
+        c.with_overrides({"cores.x": 1})
+
+
+def test_per_core_overrides():
+    c = SystemConfig.from_dict({"cores": 4, "core": {"model": "ooo"}, "per_core": [
+        {"cores": [3, 1, 2], "core": {"model": "inorder"}, "bpred": {"kind": "bimodal"}}]})
+    assert c.per_core[0]["cores"] == [1, 2, 3]
+    assert c.hart_config(0)[0].model == "ooo" and c.hart_config(0)[1].kind == c.bpred.kind
+    assert c.hart_config(1)[0].model == "inorder" and c.hart_config(3)[1].kind == "bimodal"
+    assert SystemConfig.from_dict(tomllib.loads(c.to_toml())) == c
+    assert SystemConfig.from_dict(json.loads(c.to_json())) == c
+    assert "cores [1, 2, 3]: core.model = inorder" in c.summary()
+    for bad, message in (
+            ([{"cores": [4]}], r"names hart 4, but cores = 4 \(harts 0 to 3\)"),
+            ([{"cores": [1]}, {"cores": [1, 2]}], "already sets; give each hart once"),
+            ([{"cores": [1], "l2": {}}], "unknown config key 'per_core\\[0\\].l2'"),
+            ([{"core": {}}], "must be a table with a `cores` list"),
+            ([{"cores": [1], "core": {"frequency": "2GHz"}}], "one clock"),
+            ([{"cores": [1], "core": {"mul_latency": 0}}], r"per_core\[0\].core.mul_latency")):
+        with pytest.raises(ConfigError, match=message):
+            SystemConfig.from_dict({"cores": 4, "per_core": bad})
+    with pytest.raises(ConfigError, match="not as one --set value"):
+        c.with_overrides(["per_core=x"])

@@ -142,6 +142,97 @@ def test_bad_size_argument_is_one_clear_sentence(run_qemu):
     assert b"positive integer" in err and err.count(b"\n") == 1
 
 
+# --- threaded workloads (qemu runs their threads on host threads) ---------------------
+
+THREADED = [n for n in workloads.names() if workloads.info(n)["threads"]]
+
+
+def test_the_threaded_workloads_are_registered():
+    assert set(THREADED) == {"falseshare", "lockqueue", "omploop", "pstencil", "reduce"}
+    for name in THREADED:       # explicit thread counts, so the test runs are reproducible
+        assert all(len(args) >= 2 for args in workloads.info(name)["test_args"])
+
+
+def _without_thread_counts(line: str) -> str:
+    return re.sub(r" (threads|producers|consumers)=\d+", "", line)
+
+
+@pytest.mark.parametrize("name", THREADED)
+def test_threaded_result_is_the_same_on_1_2_4_8_threads(run_qemu, name):
+    """The line depends on neither the thread count nor the interleaving (qemu runs the
+    threads on the host's cores, so each run interleaves differently); only the thread
+    fields change (and falseshare's total, n increments per thread)."""
+    size, *rest = workloads.info(name)["test_args"][0]
+    lines = []
+    for threads in (1, 2, 4, 8):
+        code, out, err = run_qemu(workloads.path(name), [size, threads, *rest[1:]], timeout=60)
+        assert code == 0, (threads, err)
+        line = result_line(name, out)
+        assert f" threads={threads} " in line and line.endswith(" ok"), line
+        if name == "falseshare":
+            assert f" checksum={int(size) * threads} " in line
+            line = line.replace(f" checksum={int(size) * threads} ", " checksum=total ")
+        lines.append(_without_thread_counts(line))
+    assert len(set(lines)) == 1, lines
+
+
+@pytest.mark.parametrize("name", THREADED)
+def test_threaded_workload_default_thread_count_is_the_affinity_mask(run_qemu, name):
+    """Without a thread count the program uses every hart it may run on (qemu-user: the
+    host's, as sched_getaffinity reports them)."""
+    code, out, _ = run_qemu(workloads.path(name), ["8"])
+    assert code == 0
+    assert f" threads={len(os.sched_getaffinity(0))} " in out.decode()
+
+
+@pytest.mark.parametrize("bad", ["0", "65", "x", ""])
+def test_bad_thread_count_is_one_clear_sentence(run_qemu, bad):
+    code, out, err = run_qemu(workloads.path("reduce"), ["100", bad])
+    assert code == 2 and out == b""
+    assert b"thread count" in err and b"from 1 to 64" in err and err.count(b"\n") == 1
+
+
+def test_reduce_matches_python(run_qemu):
+    """The parallel sums, recomputed by plain loops (not the program's closed forms)."""
+    K, C, mask = 0x9e3779b97f4a7c15, 0x0123456789abcdef, (1 << 64) - 1
+    n, passes = 1000, 3
+    total = sq = 0
+    for p in range(passes):
+        for i in range(n):
+            x = (i * K + C + p) & mask
+            total, sq = (total + x) & mask, (sq + x * x) & mask
+    code, out, _ = run_qemu(workloads.path("reduce"), [n, 3, passes])
+    assert code == 0
+    assert f" sum={total:016x} checksum={sq:016x} ok" in out.decode()
+    code, _, err = run_qemu(workloads.path("reduce"), [n, 3, 0])
+    assert code == 2 and b"passes" in err
+
+
+def test_falseshare_layout_is_checked(run_qemu):
+    for layout in ("packed", "padded"):
+        code, out, _ = run_qemu(workloads.path("falseshare"), ["100", "2", layout])
+        assert code == 0 and f" layout={layout} checksum=200 ok" in out.decode()
+    code, out, err = run_qemu(workloads.path("falseshare"), ["100", "2", "loose"])
+    assert code == 2 and out == b"" and b"packed" in err and err.count(b"\n") == 1
+
+
+def test_falseshare_layouts_put_the_counters_where_they_say(tmp_path):
+    """packed: eight counters in one 64-byte line; padded: one counter per line."""
+    from elftools.elf.elffile import ELFFile
+    with open(workloads.path("falseshare"), "rb") as fh:
+        symtab = ELFFile(fh).get_section_by_name(".symtab")
+        sym = {s.name: s for s in symtab.iter_symbols() if s.name in ("packed", "padded")}
+    assert sym["packed"]["st_value"] % 64 == 0 and sym["padded"]["st_value"] % 64 == 0
+    assert sym["packed"]["st_size"] == 64 * 8 and sym["padded"]["st_size"] == 64 * 64
+
+
+def test_omploop_links_libgomp_statically():
+    dis = subprocess.run(["riscv64-linux-gnu-nm", str(workloads.path("omploop"))],
+                         capture_output=True, text=True, check=True).stdout
+    assert " T GOMP_parallel" in dis and " T omp_set_num_threads" in dis
+    assert workloads.path("omploop").read_bytes().find(b"/lib/ld-linux") == -1
+
+
 # --- checksums against Python ---------------------------------------------------------
 
 def xorshift_bytes(seed: int, n: int) -> bytes:
@@ -226,16 +317,28 @@ MUTANTS = [  # (workload, text in the region of interest, broken replacement, si
     ("stencil", "(up[j] + dn[j] + mid[j - 1]", "(up[j] + up[j] + mid[j - 1]", "16"),
     ("hashtable", "table[i].key = TOMB; return 1;", "table[i].key = EMPTY; return 1;", "300"),
     ("ptrchase", "sum += p->payload;", "sum += p->payload; if (s == 7) p = p->next;", "256"),
+    # threaded ones (size, thread count, ...)
+    ("reduce", "sumsq += x * x;", "sumsq += x * x + (i == s->lo + 3);", ("5000", "4")),
+    ("pstencil", "(up[j] + dn[j] + mid[j - 1]", "(up[j] + up[j] + mid[j - 1]", ("16", "4")),
+    ("falseshare", "*counter += 1;", "*counter += 1 + (k == 77 && counter == &packed[1]);",
+     ("1000", "2", "packed")),
+    ("lockqueue", "q.ring[(q.head + q.count) % QCAP] = it;",
+     "q.ring[(q.head + q.count + 1) % QCAP] = it;", ("500", "2")),
+    ("omploop", "d * d <= p;", "d * d < p;", ("2000", "4")),
 ]
+# Flags the Makefile adds to some programs (besides -O2 -static -Iinclude -lm).
+EXTRA_CFLAGS = {"omploop": ["-pthread", "-fopenmp"]}
 
 
-@pytest.mark.parametrize("name,old,new,size", MUTANTS, ids=[m[0] for m in MUTANTS])
+@pytest.mark.parametrize("name,old,new,args", MUTANTS, ids=[m[0] for m in MUTANTS])
 def test_self_check_catches_a_wrong_result(tmp_path, run_qemu, riscv_gcc, name, old, new,
-                                           size):
+                                           args):
     src = (WL / "src" / f"{name}.c").read_text()
     assert src.count(old) == 1
     (tmp_path / "m.c").write_text(src.replace(old, new))
-    subprocess.run([riscv_gcc, "-O2", "-static", f"-I{WL / 'include'}", "-o",
-                    str(tmp_path / "m"), str(tmp_path / "m.c"), "-lm"], check=True)
-    code, out, _ = run_qemu(tmp_path / "m", [size])
+    flags = EXTRA_CFLAGS.get(name, ["-pthread"] if workloads.info(name)["threads"] else [])
+    subprocess.run([riscv_gcc, "-O2", "-static", *flags, f"-I{WL / 'include'}", "-o",
+                    str(tmp_path / "m"), str(tmp_path / "m.c"), "-lm"], check=True,
+                   capture_output=True)
+    code, out, _ = run_qemu(tmp_path / "m", [args] if isinstance(args, str) else args)
     assert code == 1 and out.decode().rstrip().endswith("FAILED")

@@ -6,7 +6,10 @@
 # ROI markers (slti x0,x0,1 ... slti x0,x0,2; see include/cyclesim.h) are counted as roi,
 # markers excluded. qemu hands the host environment to the guest and glibc start-up scans
 # it (a few hundred instructions per variable), so qemu runs with an empty environment
-# (env -i) to make the totals reproducible.
+# (env -i) to make the totals reproducible. Threaded programs: qemu-user runs each guest
+# thread on a host thread and all of them log to the one file, so every thread's
+# instructions are counted; roi counts any thread's instructions while the main thread is
+# between the markers (the log interleaves the threads as the host ran them).
 #   usage: ./count-instructions.sh bin/matmul 64      -> total=2116380 roi=...
 set -e
 exe=$1; shift

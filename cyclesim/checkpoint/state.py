@@ -28,6 +28,7 @@ def capture(system) -> tuple[dict, dict[str, np.ndarray]]:
         "mapped": mapped, "pages": pages, "page_data": data,
     }
     _check_tmp(proc)
+    _check_threads(proc)
     files, objects = _capture_files(proc, arrays)
     vm = proc.vm
     rng_version, rng_words, rng_gauss = proc.rng.getstate()
@@ -53,6 +54,15 @@ def capture(system) -> tuple[dict, dict[str, np.ndarray]]:
                     "unknown_syscalls": dict(proc.unknown_syscalls)},
     }
     return state, arrays
+
+
+def _check_threads(proc):
+    """A checkpoint holds one hart's registers: refuse one that would lose threads."""
+    live = proc.live_threads() if hasattr(proc, "live_threads") else []
+    if len(live) > 1 or proc.futexes:
+        raise CyclesimError(f"the program has {len(live)} threads at this point, and a "
+                            "checkpoint holds the state of one: take it before the first "
+                            "pthread_create (or after the last join)")
 
 
 def _check_tmp(proc):

@@ -1,8 +1,9 @@
-"""The process model: one Linux user process (single thread) running a static RISC-V ELF
-program in guest memory, with its system calls emulated here in Python.
+"""The process model: one Linux user process (one or more threads) running a static
+RISC-V ELF program in guest memory, with its system calls emulated here in Python.
 
 The engine creates a Process, calls start(core) once, runs the core, and calls
-syscall(core, cycle, frequency) each time the core stops at an ecall. Guest time is
+syscall(core, cycle, frequency) each time the core stops at an ecall, with `current` set
+to the thread that core runs (threads.py: clone, futex, thread exit). Guest time is
 simulated time (cycle / frequency), randomness comes from the seed, and file access goes
 through the sandbox (see fs.py), so a run depends only on its inputs.
 """
@@ -40,6 +41,7 @@ from cyclesim.process.stack import (
 )
 from cyclesim.process.syscall_names import SYSCALL_NAMES
 from cyclesim.process.syscalls import NO_RESULT, SyscallHandlers
+from cyclesim.process.threads import ThreadSyscalls
 from cyclesim.process.vm import STACK_SIZE, STACK_TOP, AddressSpace
 
 MASK64 = (1 << 64) - 1
@@ -82,7 +84,7 @@ def _strings(values, what: str) -> list[bytes]:
     return out
 
 
-class Process(SyscallHandlers):
+class Process(ThreadSyscalls, SyscallHandlers):
     """A guest process: memory image, initial stack, open files and syscall emulation.
 
     argv is the whole argument vector, argv[0] included, as execve(2) takes it; without
@@ -173,7 +175,7 @@ class Process(SyscallHandlers):
         self.signal: str | None = None
         self.error: str | None = None               # why the run ended abnormally
         self.sigactions: dict[int, bytes] = {}
-        self.sigmask = 0
+        self.init_threads()                         # the main thread; sigmask is per thread
         self.pending_signals = 0                    # bit signo-1 per pending signal
         self.signals_delivered: collections.Counter = collections.Counter()
         self.sigreturn_trampoline: int | None = None
@@ -181,7 +183,6 @@ class Process(SyscallHandlers):
         self.altstack = bytes(24)
         self.rlimits = self._default_rlimits(mem_limit)
         self.umask = 0o022
-        self.clear_child_tid = 0
         self.cycle = 0
         self.cycle_offset = 0     # added to the engine's cycle after a checkpoint restore
         self.frequency = 1e9
@@ -298,6 +299,7 @@ class Process(SyscallHandlers):
         x = core.x
         number = int(x[_A7])
         args = [int(x[i]) for i in range(10, 16)]
+        self.engine_cycle = int(cycle)
         self.cycle = int(cycle) + self.cycle_offset
         self.frequency = float(frequency)
         self._core = core
@@ -323,5 +325,6 @@ class Process(SyscallHandlers):
                                        None if result is NO_RESULT else result))
         if not self.exited and result is not NO_RESULT:
             x[_A0] = result & MASK64
-        if self.pending_signals and not self.exited:
+        if (self.pending_signals or self.current.pending) and not self.exited \
+                and self.current.state != "waiting":
             signals.deliver_pending(self, core)

@@ -37,6 +37,13 @@ cdef struct MemState:
     uint64_t pages_allocated    # host pages backing guest pages
     uint64_t page_limit         # cap on pages_allocated
     uint32_t code_written       # set when a store hit an executable page
+    # LR/SC reservations of the harts not running, watched while one hart runs (the
+    # engine sets them around core.run): their pages leave `wr`, so only the slow path
+    # sees stores to them and the fast path costs nothing.
+    uint32_t n_watch            # watched granules (0: none)
+    uint32_t watch_shift        # log2 of the reservation granule (the L1D line size)
+    uint64_t watch_hit          # bit i: a store touched watch[i]
+    uint64_t watch[64]          # watched granule numbers (address >> watch_shift)
 
 cdef int mem_read_slow(MemState* m, uint64_t addr, void* out, uint32_t size) noexcept nogil
 cdef int mem_write_slow(MemState* m, uint64_t addr, const void* src, uint32_t size) noexcept nogil

@@ -55,6 +55,8 @@ cdef int _access_slow(MemState* m, uint64_t addr, uint8_t* buf, uint32_t size,
         if chunk > size - done:
             chunk = size - done
         if is_write:
+            if m.n_watch:
+                _watch_store(m, a, chunk)
             memcpy(p + off, buf + done, chunk)
             if d.prot[idx] & PROT_X:
                 m.code_written = 1
@@ -62,6 +64,15 @@ cdef int _access_slow(MemState* m, uint64_t addr, uint8_t* buf, uint32_t size,
             memcpy(buf + done, p + off, chunk)
         done += chunk
     return MEM_OK
+
+
+cdef void _watch_store(MemState* m, uint64_t a, uint32_t size) noexcept nogil:
+    """A store to [a, a+size) breaks every watched reservation whose granule it touches."""
+    cdef uint32_t i
+    cdef uint64_t first = a >> m.watch_shift, last = (a + size - 1) >> m.watch_shift
+    for i in range(m.n_watch):
+        if first <= m.watch[i] <= last:
+            m.watch_hit |= (<uint64_t> 1) << i
 
 
 cdef int mem_read_slow(MemState* m, uint64_t addr, void* out, uint32_t size) noexcept nogil:
@@ -98,6 +109,9 @@ cdef class GuestMemory:
         self.state.page_limit = (limit + PAGE_SIZE - 1) // PAGE_SIZE
         self.state.pages_allocated = 0
         self.state.code_written = 0
+        self.state.n_watch = 0
+        self.state.watch_hit = 0
+        self.state.watch_shift = 6
 
     def __dealloc__(self):
         cdef uint64_t i, j
@@ -301,6 +315,46 @@ cdef class GuestMemory:
 
     def write_u64(self, uint64_t addr, uint64_t value):
         self.write(addr, value.to_bytes(8, "little"))
+
+    def watch_reservations(self, addresses, uint32_t granule_shift=6):
+        """Watch the reservation granules of `addresses` (at most 64: one per other hart)
+        until take_reservation_hits(); stores to their pages take the slow path."""
+        cdef uint32_t i = 0
+        cdef uint64_t a, idx
+        cdef PageDir* d
+        if len(addresses) > 64:
+            raise ValueError("at most 64 reservations can be watched (one per hart)")
+        self.state.watch_shift = granule_shift
+        for a in addresses:
+            self.state.watch[i] = a >> granule_shift
+            i += 1
+            d = self.state.dirs[(a >> DIR_SHIFT) & (NUM_DIRS - 1)] if (a >> ADDR_BITS) == 0 \
+                else NULL
+            if d != NULL:
+                d.wr[(a >> PAGE_SHIFT) & (PAGES_PER_DIR - 1)] = NULL
+        self.state.n_watch = i
+        self.state.watch_hit = 0
+
+    def take_reservation_hits(self):
+        """End the watch: a bit mask (bit i: a store touched the i-th watched address);
+        the pages get their fast write path back."""
+        cdef uint32_t i
+        cdef uint64_t a, idx
+        cdef uint8_t prot
+        cdef PageDir* d
+        cdef uint64_t hits = self.state.watch_hit
+        for i in range(self.state.n_watch):
+            a = self.state.watch[i] << self.state.watch_shift
+            if (a >> ADDR_BITS) != 0:
+                continue
+            d = self.state.dirs[a >> DIR_SHIFT]
+            if d != NULL:
+                idx = (a >> PAGE_SHIFT) & (PAGES_PER_DIR - 1)
+                prot = d.prot[idx]
+                d.wr[idx] = d.data[idx] if ((prot & PROT_W) and not (prot & PROT_X)) else NULL
+        self.state.n_watch = 0
+        self.state.watch_hit = 0
+        return hits
 
     def take_code_written(self):
         """True once after any store or mapping change touched executable pages."""

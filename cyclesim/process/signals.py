@@ -44,11 +44,13 @@ def ignored(process, signo: int) -> bool:
 
 def deliver_pending(process, core) -> None:
     """Act on the lowest pending signal that is not blocked, if any."""
-    ready = process.pending_signals & ~(process.sigmask & ~UNBLOCKABLE)
+    thread = process.current
+    ready = (process.pending_signals | thread.pending) & ~(process.sigmask & ~UNBLOCKABLE)
     if not ready:
         return
     signo = (ready & -ready).bit_length()
     process.pending_signals &= ~(1 << (signo - 1))
+    thread.pending &= ~(1 << (signo - 1))
     handler, flags, mask = handler_of(process, signo)
     if handler == SIG_IGN or (handler == SIG_DFL and signo in DEFAULT_IGNORE):
         return

@@ -68,21 +68,6 @@ class SyscallHandlers:
         self.memory.write(addr, data)
 
     # -- process and exit --------------------------------------------------------------
-    def sys_exit(self, code, *_):
-        self.exit(code)
-        return 0
-
-    def sys_exit_group(self, code, *_):
-        self.exit(code)
-        return 0
-
-    def sys_set_tid_address(self, tidptr, *_):
-        self.clear_child_tid = tidptr
-        return self.pid
-
-    def sys_set_robust_list(self, head, length, *_):
-        return 0 if length == 24 else -fs.EINVAL
-
     def sys_rseq(self, *_):
         return -fs.ENOSYS           # glibc then runs without restartable sequences
 
@@ -106,9 +91,6 @@ class SyscallHandlers:
     def sys_getpid(self, *_):
         return self.pid
 
-    def sys_gettid(self, *_):
-        return self.pid
-
     def sys_getppid(self, *_):
         return self.ppid
 
@@ -121,21 +103,6 @@ class SyscallHandlers:
         return self.gid
 
     sys_getegid = sys_getgid
-
-    def sys_sched_yield(self, *_):
-        return 0
-
-    def sys_sched_getaffinity(self, pid, size, mask, *_):
-        if size < 8:
-            return -fs.EINVAL
-        self._put(mask, (1).to_bytes(8, "little"))
-        return 8
-
-    def sys_getcpu(self, cpu, node, *_):
-        for addr in (cpu, node):
-            if addr:
-                self._put(addr, bytes(4))
-        return 0
 
     def sys_sysinfo(self, buf, *_):
         """struct sysinfo (112 bytes): qsort and sysconf(_SC_PHYS_PAGES) read it."""
@@ -252,53 +219,6 @@ class SyscallHandlers:
             return -fs.ESRCH
         return self._signal(signo)
 
-    def sys_tkill(self, tid, signo, *_):
-        return self._signal(signo) if s32(tid) == self.pid else -fs.ESRCH
-
-    def sys_tgkill(self, tgid, tid, signo, *_):
-        if s32(tgid) != self.pid or s32(tid) != self.pid:
-            return -fs.ESRCH
-        return self._signal(signo)
-
-    # -- futex -------------------------------------------------------------------------
-    def sys_futex(self, uaddr, op, val, timeout, uaddr2, val3):
-        cmd = op & 0x7F
-        val = val & 0xFFFFFFFF
-        if cmd in (0, 9):                                # WAIT, WAIT_BITSET
-            cur = int.from_bytes(self.memory.read(uaddr, 4), "little")
-            if cur != val:
-                return -fs.EAGAIN
-            if timeout:
-                return -fs.ETIMEDOUT    # nobody else can wake a single thread
-            self.fail(f"deadlock: the program waits on the futex at {uaddr:#x} and no "
-                      f"other thread exists to wake it")
-            return 0
-        if cmd in (1, 10):                               # WAKE, WAKE_BITSET
-            return 0
-        if cmd in (3, 4):                                # REQUEUE, CMP_REQUEUE
-            if cmd == 4:
-                cur = int.from_bytes(self.memory.read(uaddr, 4), "little")
-                if cur != (val3 & 0xFFFFFFFF):
-                    return -fs.EAGAIN
-            return 0
-        if cmd == 5:                                     # WAKE_OP: do the op, wake nobody
-            kind, cmp_kind = (val3 >> 28) & 7, (val3 >> 24) & 15
-            oparg = (val3 >> 12) & 0xFFF
-            if oparg & 0x800:
-                oparg -= 0x1000
-            if (val3 >> 28) & 8:
-                oparg = 1 << (oparg & 31)
-            old = int.from_bytes(self.memory.read(uaddr2, 4), "little")
-            new = {0: oparg, 1: old + oparg, 2: old | oparg, 3: old & ~oparg,
-                   4: old ^ oparg}.get(kind)
-            if new is None or cmp_kind > 5:
-                return -fs.ENOSYS
-            self._put(uaddr2, (new & 0xFFFFFFFF).to_bytes(4, "little"))
-            return 0
-        if cmd == 8:                                     # TRYLOCK_PI
-            return -fs.EAGAIN
-        return -fs.ENOSYS
-
     # -- time --------------------------------------------------------------------------
     def _clock(self, clk: int) -> int:
         clk = s32(clk)
@@ -333,16 +253,6 @@ class SyscallHandlers:
         if buf:
             self._put(buf, struct.pack("<qqqq", ticks, 0, 0, 0))
         return ticks
-
-    def sys_nanosleep(self, req, rem, *_):
-        sec, nsec = struct.unpack("<qq", self.memory.read(req, 16))
-        if sec < 0 or not 0 <= nsec < 10**9:
-            return -fs.EINVAL
-        return 0                    # simulated time does not jump ahead
-
-    def sys_clock_nanosleep(self, clk, flags, req, rem, *_):
-        self._clock(clk)
-        return self.sys_nanosleep(req, rem)
 
     # -- memory ------------------------------------------------------------------------
     def sys_brk(self, addr, *_):

@@ -124,9 +124,10 @@ def result_html(result) -> str:
 def config_html(config) -> str:
     """The config as one small table per part of the machine, side by side."""
     d = config.to_dict()
+    cores = f", {d['cores']} cores" if d.get("cores", 1) > 1 else ""
     blocks = []
     for section, fields in d.items():
-        if section == "name":
+        if section in ("name", "cores", "per_core"):
             continue
         if fields is None:
             inner = f"<tr><td {_TDL}><i>none</i></td></tr>"
@@ -135,6 +136,7 @@ def config_html(config) -> str:
         blocks.append(f"<div><table {_TABLE}><caption {_CAPTION}>{escape(section)}</caption>"
                       f"{inner}</table></div>")
     return (f'<div style="font-size:90%"><div style="font-weight:700">SystemConfig '
-            f"{escape(repr(d.get('name', '')))}</div>"
+            f"{escape(repr(d.get('name', '')))}"
+            f"{cores}</div>"
             '<div style="display:flex;flex-wrap:wrap;gap:14px;align-items:flex-start">'
             + "".join(blocks) + "</div></div>")

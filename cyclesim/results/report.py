@@ -39,6 +39,8 @@ def format_report(result) -> str:
         lines.append(f"guest output     {note}")
     if result.mode == "functional":
         lines.append(f"host time        {result.host_seconds:.2f} s ({result.mips:.1f} MIPS)")
+        if getattr(result, "cores", 1) > 1:
+            lines += per_core_lines(result)
         return "\n".join(lines)
     cycles = int(s.get("core.cycles", 0))
     freq = float(s.get("core.frequency_hz", 0.0))
@@ -50,7 +52,9 @@ def format_report(result) -> str:
     if getattr(result, "sampling", None) is not None:
         lines += _sampling_lines(result.sampling)
 
-    stack = result.cpi_stack()
+    if getattr(result, "cores", 1) > 1:
+        lines += per_core_lines(result)
+    stack = result.cpi_stack() if getattr(result, "cores", 1) == 1 else ()
     if len(stack):
         lines.append("")
         total = max(1, int(stack.sum()))
@@ -72,8 +76,11 @@ def format_report(result) -> str:
                      f"accuracy {100 * acc:.2f}%")
 
     levels = [k[: -len(".accesses")] for k in s.index
-              if k.endswith(".accesses") and k.count(".") == 1]
-    caches = [lv for lv in ("l1i", "l1d", "l2", "l3") if lv in levels]
+              if k.endswith(".accesses") and k.count(".") <= 2]
+    # a multi-core run's private levels are core<i>.l1d (docs/caches.md), shared ones plain
+    caches = [lv for i in range(getattr(result, "cores", 1)) for lv in
+              (f"core{i}.l1i", f"core{i}.l1d", f"core{i}.l2", f"core{i}.l3") if lv in levels]
+    caches += [lv for lv in ("l1i", "l1d", "l2", "l3") if lv in levels]
     if caches:
         lines.append("")
         lines.append("cache            accesses        misses  hit rate      MPKI")
@@ -81,7 +88,8 @@ def format_report(result) -> str:
             acc = int(s[f"{lv}.accesses"])
             miss = int(s.get(f"{lv}.misses", 0))
             rate = 100.0 * (acc - miss) / acc if acc else float("nan")
-            lines.append(f"  {lv:<6} {acc:>16,} {miss:>13,} {rate:>8.2f}% {s.get(f'{lv}.mpki', 0.0):>9.3f}")
+            lines.append(f"  {lv:<6} {acc:>{16 - max(0, len(lv) - 6)},} {miss:>13,} {rate:>8.2f}% "
+                         f"{s.get(f'{lv}.mpki', 0.0):>9.3f}")
         for lv in caches:
             if f"{lv}.pf_issued" in s:
                 lines.append(f"  {lv:<6} prefetches {int(s[f'{lv}.pf_issued']):,} issued, "
@@ -146,3 +154,30 @@ def _seconds(t: float) -> str:
     if t >= 1e-3:
         return f"{t * 1e3:.3f} ms"
     return f"{t * 1e6:.3f} us"
+
+
+def per_core_lines(result) -> list[str]:
+    """The per-core table of a run on several harts, and its speed-up when known."""
+    s = result.stats
+    lines = ["", f"cores            {result.cores} (quantum {int(s.get('sim.quantum', 0)):,} "
+             f"cycles), threads {int(s.get('threads.created', 1))}, time-slice preemptions "
+             f"{int(s.get('threads.preemptions', 0)):,}"]
+    timed = result.mode != "functional"
+    head = f"  {'core':<5} {'instructions':>14} {'busy cycles':>14} {'idle':>7} {'IPC':>7}"
+    lines.append(head + ("  top stall" if timed else ""))
+    for i in range(result.cores):
+        p = f"core{i}."
+        cycles = int(s.get(p + "cycles", 0))
+        idle = int(s.get(p + "idle_cycles", 0))
+        row = (f"  {i:<5} {int(s.get(p + 'instructions', 0)):>14,} "
+               f"{int(s.get(p + 'busy_cycles', 0)):>14,} "
+               f"{100 * idle / cycles if cycles else 0:>6.1f}% {s.get(p + 'ipc', 0.0):>7.3f}")
+        if timed:
+            stack = result.cpi_stack(i).drop(["base", "idle"], errors="ignore")
+            if len(stack) and stack.max() > 0:
+                row += f"  {stack.idxmax()} ({100 * stack.max() / max(1, cycles):.1f}%)"
+        lines.append(row)
+    if getattr(result, "speedup", None) is not None:
+        lines.append(f"speed-up         {result.speedup:.2f}x over one core "
+                     f"({int(result.baseline_cycles):,} cycles on one core)")
+    return lines

@@ -14,6 +14,15 @@ from cyclesim.results import traces
 CPI_PREFIX = "cpi_stack."
 
 
+def _per_core(frames: list) -> pd.DataFrame:
+    """One core's trace as it is; several cores' one after another, with a `core` column
+    first (each core's rows in its own order)."""
+    if len(frames) == 1:
+        return frames[0]
+    tagged = [f.assign(core=i)[["core", *f.columns]] for i, f in enumerate(frames)]
+    return pd.concat(tagged, ignore_index=True)
+
+
 class SimResult:
     """The outcome of `cyclesim.run`. A fault or limit is a status here, not an exception."""
 
@@ -60,11 +69,13 @@ class SimResult:
         intervals = traces.intervals_frame(outcome.samples)
         pipeline = memory = None
         streamed = getattr(system, "_spool", None)
+        timings = getattr(system, "timings", [system.timing])
         if system.timing is not None and options.trace and streamed is None:
             if "pipeline" in options.trace or "cycles" in options.trace:
-                pipeline = traces.pipeline_frame(system.timing.pipeline_trace())
+                pipeline = _per_core([traces.pipeline_frame(t.pipeline_trace())
+                                      for t in timings])
             if "memory" in options.trace:
-                memory = traces.memory_frame(system.timing.memory_trace())
+                memory = _per_core([traces.memory_frame(t.memory_trace()) for t in timings])
         dumps = pd.DataFrame(outcome.dumps) if outcome.dumps else pd.DataFrame()
         result = cls(program=program, path=path, args=args, mode=options.mode, config=config,
                    status=outcome.status, message=outcome.message,
@@ -144,18 +155,50 @@ class SimResult:
         return self.instructions / self.host_seconds / 1e6 if self.host_seconds else 0.0
 
     # -- derived views ------------------------------------------------------------------
-    def cpi_stack(self) -> pd.Series:
-        """Cycles by cause; the parts sum exactly to core.cycles (timing mode)."""
-        parts = self.stats[self.stats.index.str.startswith(CPI_PREFIX)]
-        parts.index = parts.index.str[len(CPI_PREFIX):]
+    @property
+    def cores(self) -> int:
+        """Modeled harts (the config's `cores`)."""
+        return int(self.stats.get("core.count", 1))
+
+    def cpi_stack(self, core: int | None = None):
+        """Cycles by cause; the parts sum exactly to core.cycles (timing mode). With
+        several cores: core i's stack (summing to core<i>.cycles, idle included) for
+        core=i, or a DataFrame of every core's (one row per core) without it."""
+        if core is None and self.cores > 1:
+            return pd.DataFrame({i: self.cpi_stack(i) for i in range(self.cores)}).T \
+                .rename_axis("core").fillna(0).astype("int64")
+        prefix = CPI_PREFIX if core is None or self.cores == 1 else f"core{core}.{CPI_PREFIX}"
+        if core is not None and not 0 <= core < self.cores:
+            raise ValueError(f"core={core}: this run modeled cores 0 to {self.cores - 1}")
+        parts = self.stats[self.stats.index.str.startswith(prefix)]
+        parts.index = parts.index.str[len(prefix):]
         parts.name = "cycles"
         return parts.astype("int64")
 
-    def cycles(self) -> pd.DataFrame:
-        """One row per cycle of the trace window: the instruction in each stage, stalls."""
+    @property
+    def per_core(self) -> pd.DataFrame:
+        """One row per core: its instructions, cycles (busy, idle), IPC and the other
+        `core<i>.*` statistics (CPI stacks are in cpi_stack())."""
+        rows = {}
+        for i in range(self.cores):
+            prefix = f"core{i}." if self.cores > 1 else "core."
+            own = self.stats[self.stats.index.str.startswith(prefix)
+                             & ~self.stats.index.str.contains(CPI_PREFIX, regex=False)]
+            own.index = own.index.str[len(prefix):]
+            rows[i] = own
+        return pd.DataFrame(rows).T.rename_axis("core")
+
+    def speedup_over(self, baseline: "SimResult") -> float:
+        """How many times fewer cycles this run took than `baseline` (e.g. the same
+        program on one core): baseline core.cycles / this run's core.cycles."""
+        return baseline.cycles_total / self.cycles_total if self.cycles_total else 0.0
+
+    def cycles(self, core: int = 0) -> pd.DataFrame:
+        """One row per cycle of the trace window: the instruction in each stage, stalls
+        (of core `core` in a multi-core run)."""
         if self.pipeline is None:
             raise ValueError("no pipeline trace: run with trace='cycles' (or 'pipeline')")
-        return traces.cycles_frame(self.pipeline)
+        return traces.cycles_frame(self.core_pipeline(core))
 
     def __repr__(self) -> str:
         line = f"<SimResult {self.program} {self.mode}: {self.status}"
@@ -179,20 +222,31 @@ class SimResult:
 
         return save_result(self, directory, overwrite=overwrite)
 
-    def to_konata(self, path):
-        """Write the pipeline trace as a Konata (Kanata 0004) log; returns the Path."""
+    def core_pipeline(self, core: int = 0) -> pd.DataFrame | None:
+        """The pipeline trace of one core (all of it in a one-core run)."""
+        rows = self.pipeline
+        if rows is None or "core" not in rows.columns:
+            return rows
+        if not 0 <= core < self.cores:
+            raise ValueError(f"core={core}: this run modeled cores 0 to {self.cores - 1}")
+        return rows[rows["core"] == core].drop(columns="core").reset_index(drop=True)
+
+    def to_konata(self, path, core: int = 0):
+        """Write the pipeline trace (of `core`) as a Konata (Kanata 0004) log; returns the
+        Path."""
         from cyclesim.results.export import write_konata
 
-        return write_konata(self.pipeline, path)
+        return write_konata(self.core_pipeline(core), path)
 
-    def to_o3pipeview(self, path, ticks_per_cycle: int = 1000):
-        """Write the pipeline trace in gem5's O3PipeView format (for util/o3-pipeview.py
-        with ``-c ticks_per_cycle``, or Konata); returns the Path."""
+    def to_o3pipeview(self, path, ticks_per_cycle: int = 1000, core: int = 0):
+        """Write the pipeline trace (of `core`) in gem5's O3PipeView format (for
+        util/o3-pipeview.py with ``-c ticks_per_cycle``, or Konata); returns the Path."""
         from cyclesim.results.export import write_o3pipeview
 
-        return write_o3pipeview(self.pipeline, path, ticks_per_cycle=ticks_per_cycle)
+        return write_o3pipeview(self.core_pipeline(core), path,
+                                ticks_per_cycle=ticks_per_cycle)
 
-    def to_perfetto(self, path, clock: str = "cycles"):
+    def to_perfetto(self, path, clock: str = "cycles", core: int = 0):
         """Write the pipeline trace as Chrome/Perfetto trace-event JSON, one track per
         stage; clock="cycles" shows 1 cycle as 1 us, "simulated" uses simulated time.
         Returns the Path."""
@@ -201,7 +255,7 @@ class SimResult:
         freq = self.stats.get("core.frequency_hz") if self.stats is not None else None
         if freq is None and self.config is not None:
             freq = getattr(self.config.core, "frequency", None)
-        return write_perfetto(self.pipeline, path, program=self.program,
+        return write_perfetto(self.core_pipeline(core), path, program=self.program,
                               frequency_hz=float(freq) if freq else None, clock=clock)
 
     # -- display and plots (cyclesim.plot, cyclesim.results.display) ------------------

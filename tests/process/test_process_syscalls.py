@@ -264,7 +264,10 @@ def test_time_follows_simulated_cycles(elf):
     assert struct.unpack("<qq", g.read(tv, 16)) == (1767225601, 234567)
     assert g("times", 0, cycle=5_000_000_000, frequency=1e9) == 500    # 100 ticks/s
     assert g("clock_gettime", 99, ts) == -EINVAL
-    assert g("nanosleep", g.put(struct.pack("<qq", 1, 0)), 0) == 0
+    # nanosleep puts the thread to sleep until one simulated second later (the engine's
+    # scheduler wakes it then: tests/process/test_threads.py, tests/test_threads_run.py)
+    assert g("nanosleep", g.put(struct.pack("<qq", 1, 0)), 0, cycle=5, frequency=1e9) == 0
+    assert g.p.current.state == "waiting" and g.p.current.deadline == 5 + 10**9
 
 
 def test_getrandom_is_deterministic_per_seed(elf):
@@ -299,9 +302,10 @@ def test_identity_limits_and_uname(elf):
 def test_unknown_and_unsupported_syscalls_are_counted(elf):
     g = Guest(elf)
     assert call(g.p, 1000) == -ENOSYS
-    assert call(g.p, 220, 0, 0, 0, 0, 0) == -ENOSYS            # clone: no threads
+    assert call(g.p, 220, 17, 0, 0, 0, 0) == -ENOSYS           # clone without CLONE_VM: fork
     assert call(g.p, 1000) == -ENOSYS
-    assert g.p.unknown_syscalls == {"syscall_1000": 2, "clone": 1}
+    assert g.p.unknown_syscalls == {"syscall_1000": 2}
+    assert g.p.unsupported == {"fork": 1} and "fork" in g.p.notes["fork"]
     assert g("rseq", 0, 0, 0, 0) == -ENOSYS                     # known: glibc copes
     assert g("riscv_hwprobe", 0, 0, 0, 0, 0) == 0                # no pairs: nothing to do
     assert "rseq" not in g.p.unknown_syscalls
@@ -347,15 +351,15 @@ def test_exit_and_signals(elf):
 
 
 def test_futex_single_thread(elf):
+    """The single-thread answers; waking and timeouts are in tests/process/test_threads.py."""
     g = Guest(elf)
     word = g.put(struct.pack("<I", 5))
     assert g("futex", word, 128, 4, 0, 0, 0) == -EAGAIN         # value differs
     assert g("futex", word, 129, 1, 0, 0, 0) == 0               # WAKE: nobody waits
-    ts = g.put(struct.pack("<qq", 0, 1000))
-    assert g("futex", word, 128, 5, ts, 0, 0) == -110           # timed wait: ETIMEDOUT
-    assert not g.p.exited
-    g("futex", word, 128, 5, 0, 0, 0)                           # would block forever
-    assert g.p.exited and "deadlock" in g.p.status
+    assert g.p.current.state == "running"
+    g("futex", word, 128, 5, 0, 0, 0)                           # the thread now waits
+    assert g.p.current.state == "waiting" and g.p.current.futex == (word, 0xFFFFFFFF)
+
 
 
 def test_syscall_table_matches_the_toolchain_header():
