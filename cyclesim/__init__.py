@@ -8,6 +8,14 @@
 """
 __version__ = "0.1.0"
 
+import os as _os
+
+# Arrow's default allocator (mimalloc) keeps freed pages, which made a streamed trace's
+# peak 228 MiB instead of 182 (benchmarks/trace_to_disk.py, sort, 6 M instructions); the
+# C++ Parquet writer takes its pool from this variable when pyarrow first loads, so it is
+# set before pandas or pyarrow is imported. A value the user set is kept.
+_os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")
+
 from cyclesim.errors import (
     ArgumentError,
     ConfigError,
