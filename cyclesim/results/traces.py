@@ -10,7 +10,7 @@ def intervals_frame(samples: list[dict]) -> pd.DataFrame:
     if not samples:
         return pd.DataFrame()
     df = pd.DataFrame(samples)
-    df.insert(0, "cycle", df.pop("cycle"))
+    df = df[["cycle"] + [c for c in df.columns if c != "cycle"]]
     d_inst = df["core.instructions"].diff().fillna(df["core.instructions"])
     d_cyc = df["core.cycles"].diff().fillna(df["core.cycles"])
     rates = {"interval.ipc": np.where(d_cyc > 0, d_inst / d_cyc.where(d_cyc > 0, 1), 0.0)}
