@@ -82,7 +82,7 @@ cdef class InOrderCore(TimingModel):
                       uint8_t fetch_level, bint mispredicted) noexcept nogil
 
 
-# Shared with the superscalar model (pipeline/superscalar.pyx); inline in both.
+# Shared by the core models (superscalar.pyx, ooo.pyx) and the warmer; inline in each.
 cdef inline uint8_t _level_part(uint8_t first, uint8_t level) noexcept nogil:
     if level < 1:
         level = 1

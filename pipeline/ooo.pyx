@@ -18,6 +18,8 @@ from libc.stdint cimport int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t
 
 from caches.base cimport CBO_FLUSH, MemoryLevel
 from pipeline.bpred cimport BTB, RAS, DirectionPredictor
+# the CPI-level and taken-target helpers every core model shares (inline, no call)
+from pipeline.inorder cimport _branch_target, _level_part
 from pipeline.model cimport TimingModel
 from pipeline.trace cimport MemRecord, PipeRecord
 from pipeline.types cimport (ACC_AMO, ACC_IFETCH, ACC_LOAD, ACC_STORE, OC_ALU, OC_AMO, OC_BRANCH,
@@ -84,33 +86,6 @@ cdef inline uint8_t _QUEUE_OF_UNIT_C(uint8_t u) noexcept nogil:
     if u == U_FPU or u == U_FDIV:
         return Q_FP
     return Q_INT
-
-
-cdef inline uint8_t _level(uint8_t first, uint8_t level) noexcept nogil:
-    if level < 1:
-        level = 1
-    elif level > 4:
-        level = 4
-    return first + level - 1
-
-
-cdef inline uint64_t _branch_target(DynInst* di) noexcept nogil:
-    """Taken target of a conditional branch, from its encoding (B-type or c.beqz/c.bnez)."""
-    cdef uint32_t raw = di.raw
-    cdef int64_t imm
-    if di.taken:
-        return di.next_pc
-    if di.length == 2:
-        imm = (((raw >> 12) & 1) << 8) | (((raw >> 10) & 3) << 3) | (((raw >> 5) & 3) << 6) \
-            | (((raw >> 3) & 3) << 1) | (((raw >> 2) & 1) << 5)
-        if imm & 0x100:
-            imm -= 0x200
-    else:
-        imm = (((raw >> 31) & 1) << 12) | (((raw >> 7) & 1) << 11) \
-            | (((raw >> 25) & 0x3f) << 5) | (((raw >> 8) & 0xf) << 1)
-        if imm & 0x1000:
-            imm -= 0x2000
-    return di.pc + <uint64_t> imm
 
 
 cdef inline void _keep_latest(int64_t* r, int64_t* head, int64_t* count, int64_t mask,
@@ -455,7 +430,7 @@ cdef class OutOfOrderCore(TimingModel):
             self.fetch_line_valid = True
             if fstall:
                 f += fstall
-                fc = _level(OP_FE_ICACHE_L1, fetch_level)
+                fc = _level_part(OP_FE_ICACHE_L1, fetch_level)
 
         # ---- dispatch: decode, rename, allocate (O6-O12)
         d = f + self.frontend_depth                       # O6
@@ -619,13 +594,13 @@ cdef class OutOfOrderCore(TimingModel):
                 done = issue + (mlat if mlat > 1 else 1)
                 if self.tracing:
                     self._note(issue, di.mem_addr, mlat, di.mem_size, ACC_LOAD, lvl)
-            cc = _level(OP_BE_MEM_L1, data_level) if nviol == 0 else OP_BAD_SPEC_ORDER
+            cc = _level_part(OP_BE_MEM_L1, data_level) if nviol == 0 else OP_BAD_SPEC_ORDER
         elif is_amo:
             self.amos += 1
             mlat = self._data_access(di.pc, di.mem_addr, di.mem_size, ACC_AMO, issue, &lvl)
             data_level = lvl
             done = issue + (mlat if mlat > 1 else 1)
-            cc = _level(OP_BE_MEM_L1, data_level)
+            cc = _level_part(OP_BE_MEM_L1, data_level)
             if self.tracing:
                 self._note(issue, di.mem_addr, mlat, di.mem_size, ACC_AMO, lvl)
         elif is_hint:

@@ -22,7 +22,7 @@ from libc.stdint cimport int64_t, uint8_t, uint32_t, uint64_t
 
 from caches.base cimport MemoryLevel
 from pipeline.bpred cimport BTB, RAS, Bimodal, DirectionPredictor, GShare, Tournament
-from pipeline.inorder cimport InOrderCore
+from pipeline.inorder cimport InOrderCore, _branch_target
 from pipeline.model cimport TimingModel
 from caches.base cimport CBO_FLUSH
 from pipeline.types cimport (ACC_AMO, ACC_IFETCH, ACC_LOAD, ACC_STORE, OC_AMO, OC_BRANCH,
@@ -72,25 +72,6 @@ def _filter_is_exact(l1d, dline_shift):
             return False
         level = level.next
     return True
-
-
-cdef inline uint64_t _branch_target(DynInst* di) noexcept nogil:
-    """Taken target of a conditional branch (B-type or c.beqz/c.bnez), as the core sees it."""
-    cdef uint32_t raw = di.raw
-    cdef int64_t imm
-    if di.taken:
-        return di.next_pc
-    if di.length == 2:
-        imm = (((raw >> 12) & 1) << 8) | (((raw >> 10) & 3) << 3) | (((raw >> 5) & 3) << 6) \
-            | (((raw >> 3) & 3) << 1) | (((raw >> 2) & 1) << 5)
-        if imm & 0x100:
-            imm -= 0x200
-    else:
-        imm = (((raw >> 31) & 1) << 12) | (((raw >> 7) & 1) << 11) \
-            | (((raw >> 25) & 0x3f) << 5) | (((raw >> 8) & 0xf) << 1)
-        if imm & 0x1000:
-            imm -= 0x2000
-    return di.pc + <uint64_t> imm
 
 
 cdef class FunctionalWarmer(TimingModel):
