@@ -18,14 +18,20 @@ import os
 
 from cyclesim.errors import ConfigError
 
-__all__ = ["estimate", "check", "available_host_memory", "human_size"]
+__all__ = ["estimate", "check", "available_host_memory", "human_size", "cache_level_bytes"]
 
-# Per cache line: tag (8 B), dirty flag (1 B), fill-ready cycle (8 B) and prefetched bit
-# (1 B) in caches/cache.pyx, the miss classifier's fully-associative shadow (key 8 B, two
-# links 2 x 4 B, hash table of 2-4 slots x 4 B per line: caches/shadow.pyx) and the
-# replacement state (at most 8 B a line: fifo's uint64; lru, plru, srrip, drrip and ship
-# need less).
-CACHE_BYTES_PER_LINE = 8 + 1 + 8 + 1 + 8 + 8 + 16 + 8
+# Per cache line, what every level has: tag (8 B), dirty flag (1 B) and fill-ready cycle
+# (8 B) in caches/cache.pyx, and the replacement state (at most 8 B a line: fifo's and
+# lru's uint64; plru, srrip, drrip and ship need less).
+CACHE_BYTES_PER_LINE = 8 + 1 + 8 + 8
+# Only where the config enables them: the prefetched bit (1 B) of a level with a
+# prefetcher; the miss classifier's fully-associative shadow (key 8 B, two links 2 x 4 B,
+# hash table of 2-4 slots x 4 B per line: caches/shadow.pyx) of a level that classifies
+# (classify_misses, caches.config.classifies); a private level's coherence state under a
+# protocol (permission 1 B, written-word mask 8 B: Cache.join_coherence).
+PREFETCH_BYTES_PER_LINE = 1
+SHADOW_BYTES_PER_LINE = 8 + 8 + 16
+COHERENCE_BYTES_PER_LINE = 1 + 8
 
 
 def cache_level_fixed_bytes(c) -> int:
@@ -35,6 +41,30 @@ def cache_level_fixed_bytes(c) -> int:
     return (1024 * 12 + 17 * int(c.mshrs)
             + 8 * (int(getattr(c, "writeback_buffer", 8))
                    + int(getattr(c, "write_through_buffer", 8))))
+
+
+def cache_level_bytes(c, level_id: int, coherent: bool = False) -> int:
+    """Host bytes of one cache level built from CacheConfig `c` at level `level_id`
+    (1 = L1): its per-line arrays, the parts its config enables, the valid-way count per
+    set (4 B) and the fixed part."""
+    from caches.config import CacheConfig, classifies
+
+    per_line = CACHE_BYTES_PER_LINE
+    if getattr(c, "prefetcher", "none") != "none":
+        per_line += PREFETCH_BYTES_PER_LINE
+    if classifies(getattr(c, "classify_misses", CacheConfig.classify_misses), level_id):
+        per_line += SHADOW_BYTES_PER_LINE
+    if coherent:
+        per_line += COHERENCE_BYTES_PER_LINE
+    extra = 0
+    table = getattr(c, "policy_params", None)
+    if table is not None and hasattr(table, "shct_entries"):
+        extra = int(table.shct_entries)
+    lines = c.size // c.line_size
+    sets = lines // int(c.assoc)
+    return lines * per_line + 4 * sets + extra + cache_level_fixed_bytes(c)
+
+
 # Per branch-predictor entry: a 1-byte 2-bit counter (pipeline/bpred.pyx); BTB entries hold
 # tag, target and LRU stamp (3 x 8 B); RAS entries one 8-byte address.
 BTB_BYTES_PER_ENTRY = 24
@@ -57,14 +87,20 @@ def estimate(config, trace_count: int = 0, pipeline: bool = True,
     """Host bytes each part of the timing model of `config` allocates, by part name
     ("l1d", "bpred", "trace", ...), with a trace of `trace_count` instructions (0 = none)
     recording `pipeline` and/or `memory` records."""
+    from caches.build import level_is_shared
+
     parts: dict[str, int] = {}
+    cores = int(getattr(config, "cores", 1))
+    coherence = getattr(config, "coherence", None)
+    protocol = cores > 1 and getattr(coherence, "protocol", "none") != "none"
+    has_l3 = getattr(config, "l3", None) is not None
     for name, c in config.cache_levels():
-        lines = c.size // c.line_size
-        extra = 0
-        table = getattr(c, "policy_params", None)
-        if table is not None and hasattr(table, "shct_entries"):
-            extra = int(table.shct_entries)
-        parts[name] = lines * CACHE_BYTES_PER_LINE + extra + cache_level_fixed_bytes(c)
+        level_id = {"l2": 2, "l3": 3}.get(name, 1)
+        # a private level is built once per core (caches/build.py), and only private
+        # levels carry coherence state
+        private = not level_is_shared(name, c, has_l3)
+        copies = cores if private else 1
+        parts[name] = copies * cache_level_bytes(c, level_id, protocol and private)
     b = config.bpred
     nbytes = BTB_BYTES_PER_ENTRY * b.btb_entries + RAS_BYTES_PER_ENTRY * b.ras_depth
     kp = getattr(b, "kind_params", None)

@@ -212,8 +212,11 @@ def test_host_memory_estimate_refuses_a_config_too_large_for_the_host(capsys, mo
 
     cfg = resolve_config(overrides={"l2.size": "1GiB", "l3.size": "2GiB"})
     parts = footprint.estimate(cfg)
-    # 2 GiB / 64 B lines x 58 B a line: the L3 dominates
-    assert parts["l3"] == ((2 << 30) // 64 * footprint.CACHE_BYTES_PER_LINE
+    # 2 GiB / 64 B lines x 57 B a line (25 B + the 3C shadow's 32 B: the L3 classifies),
+    # and 4 B a set of 16 ways: the L3 dominates
+    assert parts["l3"] == ((2 << 30) // 64 * (footprint.CACHE_BYTES_PER_LINE
+                                              + footprint.SHADOW_BYTES_PER_LINE)
+                           + 4 * ((2 << 30) // 64 // 16)
                            + footprint.cache_level_fixed_bytes(cfg.l3))
     with pytest.raises(ConfigError, match=r"most of it l3: 1\.8 GiB.*smaller l3 cache"):
         footprint.check(cfg, available=1 << 30)
