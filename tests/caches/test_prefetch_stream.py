@@ -11,6 +11,8 @@ distance + degree prefetches are in flight, so pf_dropped_mshr is 0). The buffer
 import subprocess
 
 import pytest
+from caches.predict import stride_prefetch_counts
+from caches.prefetchers import PREFETCHERS
 from caches.prefetchers.python import PythonPrefetcher
 
 import cyclesim
@@ -71,6 +73,13 @@ def pf(r):
     return {k[len("l1d."):]: r.stats[k] for k in r.stats.index if k.startswith("l1d.pf_")}
 
 
+def predicted(prefetcher, stride, **params):
+    """The counts caches.predict derives from the prefetcher's rules and parameters (the
+    same formulas benchmarks/memory_microbench.py prints as "expected")."""
+    table = PREFETCHERS.get(prefetcher).params(**params) if prefetcher != "none" else None
+    return stride_prefetch_counts(prefetcher, stride // LINE, N, table, LINE)
+
+
 def check(r, *, misses, issued, useful, dropped_present=0):
     assert r.status == "exited", r.message
     s = pf(r)
@@ -101,7 +110,9 @@ def test_next_line_on_a_unit_stride(stream_elf):
     # MEM until line 2 arrives, which makes line 3 timely for load 3, and so on: the even
     # loads 2, 4, ..., 510 are late (255), the odd ones timely; the loop still runs faster
     # than with no prefetcher.
-    s = check(run(stream_elf, LINE, "next_line"), misses=1, issued=N, useful=N - 1)
+    want = dict(misses=1, issued=N, useful=N - 1, dropped_present=0)
+    assert predicted("next_line", LINE) == want
+    s = check(run(stream_elf, LINE, "next_line"), **want)
     assert s["pf_late"] == (N - 2) // 2
     assert s["pf_coverage"] == pytest.approx((N - 1) / N)
     base = run(stream_elf, LINE)
@@ -112,11 +123,14 @@ def test_next_line_on_a_unit_stride(stream_elf):
 def test_next_line_misses_a_stride_of_two_lines(stream_elf):
     # Stride 2 lines: access k misses line 2k and asks 2k+1, which is never used:
     # coverage 0, accuracy 0, N issued.
-    check(run(stream_elf, 2 * LINE, "next_line"), misses=N, issued=N, useful=0)
+    want = dict(misses=N, issued=N, useful=0, dropped_present=0)
+    assert predicted("next_line", 2 * LINE) == want
+    check(run(stream_elf, 2 * LINE, "next_line"), **want)
     # degree 2 reaches it: access 0 misses, asks 1, 2; access k >= 1 is the first use of
     # line 2k and asks 2k+1 (new) and 2k+2 (new): issued 2N, useful N-1.
-    check(run(stream_elf, 2 * LINE, "next_line", degree=2), misses=1, issued=2 * N,
-          useful=N - 1)
+    want = dict(misses=1, issued=2 * N, useful=N - 1, dropped_present=0)
+    assert predicted("next_line", 2 * LINE, degree=2) == want
+    check(run(stream_elf, 2 * LINE, "next_line", degree=2), **want)
 
 
 def test_ip_stride_on_a_stride_of_two_lines(stream_elf):
@@ -124,8 +138,9 @@ def test_ip_stride_on_a_stride_of_two_lines(stream_elf):
     # conf 2) and miss; access 3 asks a4 and a5. Each access k >= 4 is the first use of a_k
     # and asks a_{k+1} (already in flight: dropped) and a_{k+2} (issued). Misses 4,
     # issued 2 + (N-4), useful N-4, dropped N-4: coverage (N-4)/N, accuracy (N-4)/(N-2).
-    s = check(run(stream_elf, 2 * LINE, "ip_stride"), misses=4, issued=N - 2, useful=N - 4,
-              dropped_present=N - 4)
+    want = dict(misses=4, issued=N - 2, useful=N - 4, dropped_present=N - 4)
+    assert predicted("ip_stride", 2 * LINE) == want
+    s = check(run(stream_elf, 2 * LINE, "ip_stride"), **want)
     assert s["pf_accuracy"] == pytest.approx((N - 4) / (N - 2))
 
 
@@ -134,8 +149,10 @@ def test_stream_on_a_unit_stride(stream_elf):
     # second step), then the stream asks lines 3 .. 63 (it never leaves the region), all
     # used: per region 3 misses, 61 issued, 61 useful; N/64 = 8 regions.
     regions = N // 64
-    s = check(run(stream_elf, LINE, "stream"), misses=3 * regions, issued=61 * regions,
-              useful=61 * regions)
+    want = dict(misses=3 * regions, issued=61 * regions, useful=61 * regions,
+                dropped_present=0)
+    assert predicted("stream", LINE) == want
+    s = check(run(stream_elf, LINE, "stream"), **want)
     assert s["pf_coverage"] == pytest.approx(61 / 64)
     assert s["pf_accuracy"] == 1.0
     assert s["pf_late"] < s["pf_useful"] / 4     # running 16 lines ahead: mostly timely
@@ -146,8 +163,10 @@ def test_stream_on_a_stride_of_two_lines(stream_elf):
     # the stream asks every line from 5 up to 63 (59 lines), of which 6, 8, .., 62 (29)
     # are used: coverage 29/32, accuracy 29/59.
     regions = (N * 2) // 64
-    s = check(run(stream_elf, 2 * LINE, "stream"), misses=3 * regions, issued=59 * regions,
-              useful=29 * regions)
+    want = dict(misses=3 * regions, issued=59 * regions, useful=29 * regions,
+                dropped_present=0)
+    assert predicted("stream", 2 * LINE) == want
+    s = check(run(stream_elf, 2 * LINE, "stream"), **want)
     assert s["pf_coverage"] == pytest.approx(29 / 32)
     assert s["pf_accuracy"] == pytest.approx(29 / 59)
 
@@ -157,8 +176,9 @@ def test_best_offset_on_a_unit_stride(stream_elf):
     # stays 1 for the whole run. It never prefetches across a 4 KiB page: per page, line 0
     # misses, lines 1..63 are asked (by 0..62) and used; line 63 asks nothing.
     pages = N // 64
-    s = check(run(stream_elf, LINE, "best_offset"), misses=pages, issued=63 * pages,
-              useful=63 * pages)
+    want = dict(misses=pages, issued=63 * pages, useful=63 * pages, dropped_present=0)
+    assert predicted("best_offset", LINE) == want
+    s = check(run(stream_elf, LINE, "best_offset"), **want)
     assert s["pf_coverage"] == pytest.approx(63 / 64)
 
 

@@ -15,6 +15,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from caches.predict import translation_cycles
 
 import cyclesim
 from cyclesim.config import SystemConfig
@@ -54,12 +55,16 @@ def test_tlb_reach_plateaus(chase):
         per_load = s["dtlb.translation_cycles"] / STEPS
         rows.append((ws, s["core.cycles"] / STEPS, per_load, s["dtlb.misses"],
                      s["l2tlb.misses"], s["dtlb.walks"]))
+        expected = translation_cycles(tlb, ws)      # caches/predict.py: the rules above
         if ws <= dtlb_reach // 2:
+            assert expected == 0
             assert (s["dtlb.misses"], per_load) == (0, 0.0), ws
         elif 2 * dtlb_reach <= ws <= l2_reach // 2:
+            assert expected == tlb.l2tlb_latency
             assert s["dtlb.misses"] == STEPS and s["l2tlb.misses"] == 0, ws
             assert per_load == tlb.l2tlb_latency
         elif ws >= 2 * l2_reach:
+            assert expected is None                   # a walk per load: no exact plateau
             assert s["dtlb.walks"] == STEPS, ws
             assert per_load > tlb.l2tlb_latency
     table = "\n".join(f"{ws // KiB:>7} KiB  {c:7.1f} cyc/load  {t:7.2f} translation  "
