@@ -50,8 +50,8 @@ cdef class Cache(MemoryLevel):
     cdef readonly ReplacementPolicy policy
     cdef readonly Prefetcher prefetcher    # None: no prefetching (the access path tests has_pf)
     cdef bint has_pf
-    cdef bint plain_hits                   # no 3C shadow, prefetcher, coherence, write-through:
-                                           # a hit takes access's short path
+    cdef bint plain_hits                   # no prefetcher, coherence or write-through: a
+                                           # hit takes access's short path
     cdef uint8_t* pf_bit                   # per (set, way): brought by a prefetch, not used yet
 
     cdef uint32_t line_shift
@@ -126,9 +126,10 @@ cdef class Cache(MemoryLevel):
 
     cdef uint32_t access(self, uint64_t pc, uint64_t addr, uint8_t kind, uint64_t now,
                          uint8_t* served_by) noexcept nogil
-    # Every access but a plain hit (see access): the whole non-blocking model.
+    # Every access but a plain hit (see access): the whole non-blocking model; `way` is
+    # the way holding the line (-1: a miss), found by access.
     cdef uint32_t _access(self, uint64_t pc, uint64_t addr, uint8_t kind, uint64_t now,
-                          uint8_t* served_by) noexcept nogil
+                          uint8_t* served_by, int way) noexcept nogil
     cdef uint32_t block_op(self, uint64_t pc, uint64_t addr, uint8_t op,
                            uint64_t now) noexcept nogil
     cdef int _find(self, uint64_t line, uint64_t base) noexcept nogil

@@ -209,7 +209,7 @@ cdef class Cache(MemoryLevel):
             self.shadow = FullyAssocLRU(sets * assoc)
         self.n_upper = 0
         self.core = -1
-        self.plain_hits = not (self.classify_misses or self.has_pf or self.write_through)
+        self.plain_hits = not (self.has_pf or self.write_through)
         self._zero_stats()
 
     # ---- wiring -------------------------------------------------------------------------
@@ -261,45 +261,49 @@ cdef class Cache(MemoryLevel):
 
     cdef uint32_t access(self, uint64_t pc, uint64_t addr, uint8_t kind, uint64_t now,
                          uint8_t* served_by) noexcept nogil:
-        # The plain hit: a level without miss classification, prefetcher, coherence or
-        # write-through (plain_hits, set when it is built), a hit, and a free port in the
-        # request's own cycle. It does what _access does for that case, and nothing else, in
-        # a small function; everything else goes to _access (which has not booked anything).
+        # The plain hit: a level without prefetcher, coherence or write-through (plain_hits,
+        # set when it is built), a hit, and a free port in the request's own cycle. It does
+        # what _access does for that case (the 3C shadow too, when the level classifies) in
+        # a small function; every other access goes to _access with the way found here.
         cdef uint64_t line = addr >> self.line_shift
         cdef uint32_t set_ = <uint32_t> (line & self.set_mask)
         cdef uint64_t base = <uint64_t> set_ * self.assoc
-        cdef uint32_t slot = <uint32_t> (now & (PORT_WINDOW - 1))
+        cdef int way = find_way(self.tags + base, self.assoc, line)
+        cdef uint32_t slot
         cdef uint8_t k
         cdef uint64_t done, r
-        cdef int way
-        if self.plain_hits:
-            way = find_way(self.tags + base, self.assoc, line)
-            if way >= 0:
-                if self.port_cycle[slot] != now:
-                    self.port_cycle[slot] = now
-                    self.port_used[slot] = 1
-                elif self.port_used[slot] < self.ports:
-                    self.port_used[slot] += 1
-                else:
-                    return self._access(pc, addr, kind, now, served_by)
-                self.accept_wait = 0
-                k = kind & (KIND_SLOTS - 1)
-                self.n_access[k] += 1
-                self.n_hit[k] += 1
-                done = now + self.hit_latency
-                r = self.ready[base + way]
-                if r > done:                           # its fill is still under way
-                    self.n_mshr_hit += 1
-                    done = r
-                self.policy.touch(set_, <uint32_t> way, pc, k)
-                if k == K_STORE or k == KIND_WRITEBACK or k == K_AMO:
-                    self.dirty[base + way] = 1
-                served_by[0] = <uint8_t> self.level_id
-                return <uint32_t> (done - now)
-        return self._access(pc, addr, kind, now, served_by)
+        if way < 0 or not self.plain_hits:
+            return self._access(pc, addr, kind, now, served_by, way)
+        slot = <uint32_t> (now & (PORT_WINDOW - 1))
+        if self.port_cycle[slot] != now:
+            self.port_cycle[slot] = now
+            self.port_used[slot] = 1
+        elif self.port_used[slot] < self.ports:
+            self.port_used[slot] += 1
+        else:
+            return self._access(pc, addr, kind, now, served_by, way)
+        self.accept_wait = 0
+        k = kind & (KIND_SLOTS - 1)
+        self.n_access[k] += 1
+        self.n_hit[k] += 1
+        if self.classify_misses:
+            # the shadow sees the hit as _access shows it every access (a write-no-allocate
+            # store only looks up)
+            self.shadow.access(line, self.write_allocate
+                               or not (k == K_STORE or k == KIND_WRITEBACK))
+        done = now + self.hit_latency
+        r = self.ready[base + way]
+        if r > done:                                   # its fill is still under way
+            self.n_mshr_hit += 1
+            done = r
+        self.policy.touch(set_, <uint32_t> way, pc, k)
+        if k == K_STORE or k == KIND_WRITEBACK or k == K_AMO:
+            self.dirty[base + way] = 1
+        served_by[0] = <uint8_t> self.level_id
+        return <uint32_t> (done - now)
 
     cdef uint32_t _access(self, uint64_t pc, uint64_t addr, uint8_t kind, uint64_t now,
-                          uint8_t* served_by) noexcept nogil:
+                          uint8_t* served_by, int way) noexcept nogil:
         cdef uint64_t line = addr >> self.line_shift
         cdef uint32_t set_ = <uint32_t> (line & self.set_mask)
         cdef uint64_t base = <uint64_t> set_ * self.assoc
@@ -309,7 +313,6 @@ cdef class Cache(MemoryLevel):
         # AMOs need the old data, so they allocate even in a write-no-allocate cache.
         cdef bint allocate = self.write_allocate or not is_store
         cdef bint shadow_hit = 0
-        cdef int way = find_way(self.tags + base, self.assoc, line)
         cdef uint32_t slot = <uint32_t> (now & (PORT_WINDOW - 1))
         cdef uint64_t t = now
         # a free port in the request's own cycle (the common case) is booked inline
