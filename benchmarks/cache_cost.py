@@ -13,6 +13,11 @@ over the instructions simulated, and the part of it inside the hierarchy (the in
 Ir of the L1s' Cache.access and Cache.block_op: every cache level, its policy, shadow and
 prefetcher, and memory). Callgrind counts do not depend on the host's load.
 
+With --streams, the cost per access of the hierarchy alone instead: callgrind Ir inside
+caches.cache.run_stream per access, for benchmarks/cache_speed.py's hierarchy (32 KiB
+L1s, 256 KiB L2, DRAM) with the 3C shadow on at every level and off, on its three address
+streams (L1 hits, L2 hits, DRAM misses) of --accesses loads each.
+
 Configs:
   default   the default machine (L1I, L1D, L2, DRAM)
   l1_only   the L1s alone over a flat 100-cycle memory (l2 = none, memory.kind = fixed):
@@ -79,6 +84,40 @@ def measure(root, workload, insts, overrides):
     caches = sum(found.values())
     n = r["instructions"]
     return total / n, caches / n, r["cycles"]
+STREAM_CHILD = r"""
+import sys
+import numpy as np
+sys.path.insert(0, "benchmarks")
+from cache_speed import default_hierarchy
+case, n, classify = sys.argv[1], int(sys.argv[2]), sys.argv[3] == "on"
+i = np.arange(n, dtype=np.uint64)
+addrs = {"l1_hit": (i * 8) % 4096, "l2_hit": 0x100000 + (i * 64) % 131072,
+         "dram_miss": 0x10000000 + (i * 64) % (256 << 20)}[case].astype(np.uint64)
+h = default_hierarchy(classify)
+for a in addrs[:4096]:                     # warm up from Python (outside run_stream)
+    h.l1d.access_py(int(a), "load")
+h.reset_stats()
+h.run_stream(addrs, np.full(n, 1, dtype=np.uint8))
+"""
+
+
+def measure_stream(root, case, n, classify):
+    """Callgrind Ir inside run_stream per access (the warm-up runs outside it)."""
+    env = dict(os.environ, PYTHONPATH=root)
+    with tempfile.TemporaryDirectory() as tmp:
+        out = subprocess.run(
+            ["valgrind", "--tool=callgrind", f"--callgrind-out-file={tmp}/cg.out",
+             "--toggle-collect=__pyx_pf_6caches_5cache_*run_stream*", sys.executable,
+             "-c", STREAM_CHILD, case, str(n), classify],
+            capture_output=True, text=True, env=env, cwd=root)
+        if out.returncode:
+            sys.exit(f"the stream in {root} failed: {out.stderr.strip().splitlines()[-3:]}")
+        text = subprocess.run(["callgrind_annotate", "--auto=no", f"{tmp}/cg.out"],
+                              capture_output=True, text=True, check=True).stdout
+    m = re.search(r"^\s*([\d,]+)\s+\(100\.0%\)\s+PROGRAM TOTALS", text, re.M)
+    return int(m.group(1).replace(",", "")) / n
+
+
 def revision(root):
     out = subprocess.run(["git", "-C", root, "log", "-1", "--format=%h"],
                          capture_output=True, text=True)
@@ -91,6 +130,9 @@ def main():
     p.add_argument("--workloads", default="sort,matmul,ptrchase")
     p.add_argument("--configs", default="default,l1_only")
     p.add_argument("--insts", type=int, default=1_000_000)
+    p.add_argument("--streams", action="store_true",
+                   help="per access of the hierarchy alone (run_stream), not per instruction")
+    p.add_argument("--accesses", type=int, default=200_000)
     p.add_argument("--checkouts", default=ROOT,
                    help="comma-separated checkouts (built in place) to measure, one column each")
     a = p.parse_args()
@@ -99,6 +141,15 @@ def main():
     print(f"host: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
           f"Python {platform.python_version()}, load average {load[0]:.1f}")
     heads = [f"{revision(r)} ({r})" for r in roots]
+    if a.streams:
+        print(f"\nhost instructions per access in run_stream ({a.accesses} loads)\n")
+        print("| stream | 3C shadow | " + " | ".join(heads) + " |")
+        print("|---|---|" + "---:|" * len(roots))
+        for case in ("l1_hit", "l2_hit", "dram_miss"):
+            for classify in ("on", "off"):
+                cells = [f"{measure_stream(r, case, a.accesses, classify):.1f}" for r in roots]
+                print(f"| {case} | {classify} | " + " | ".join(cells) + " |", flush=True)
+        return
     print(f"\n{a.insts} instructions; host instructions per simulated instruction in "
           f"Core.run_c / of which in the cache hierarchy (cycles)\n")
     print("| workload | config | " + " | ".join(heads) + " |")
