@@ -17,11 +17,17 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from caches.replay import (ISSUE_BLOCKING, ISSUE_CYCLE, ISSUE_GAP, count_replay,
-                           counts_only_supported, replay)
-from caches.stackdist import stack_distances, stack_distances_by_set
-from caches.tracefile import FLUSH, IFETCH, Trace, as_trace
-from cyclesim.errors import ConfigError, TraceError
+from caches.policies import POLICIES
+
+# caches.replay cimports caches.policies.fifo, which registers "fifo" when it is imported:
+# load the whole registry first so that the names keep their order (the files' order).
+POLICIES.names()
+
+from caches.replay import (ISSUE_BLOCKING, ISSUE_CYCLE, ISSUE_GAP,  # noqa: E402
+                           count_replay, counts_only_supported, replay)
+from caches.stackdist import stack_distances, stack_distances_by_set  # noqa: E402
+from caches.tracefile import FLUSH, IFETCH, Trace, as_trace  # noqa: E402
+from cyclesim.errors import ConfigError, TraceError  # noqa: E402
 
 ISSUE_RULES = {"blocking": ISSUE_BLOCKING, "gap": ISSUE_GAP, "trace": ISSUE_CYCLE}
 # Per-access results are kept in memory; beyond this many records use aggregate stats.
@@ -60,6 +66,8 @@ class TraceResult:
         """The hierarchy's counters as an aligned text table."""
         lines = [f"trace      {self.trace.name} ({self.trace.format})",
                  f"records    {int(self.stats['trace.records']):,}"]
+        if "trace.cycles" not in self.stats:
+            lines.append(f"timing     off (counts only, {self.kernel} kernel)")
         if "trace.instructions" in self.stats:
             lines.append(f"instrs     {int(self.stats['trace.instructions']):,}")
         lines.append(f"{'level':<6}{'accesses':>14}{'misses':>14}{'miss rate':>11}"

@@ -64,7 +64,7 @@ HIERARCHIES = {
 }
 
 
-@pytest.mark.parametrize("policy", ["lru", "fifo", "random", "plru", "srrip"])
+@pytest.mark.parametrize("policy", ["lru", "fifo", "random", "plru", "srrip", "drrip", "ship"])
 @pytest.mark.parametrize("levels", list(HIERARCHIES))
 def test_counts_equal_the_timed_hierarchy(policy, levels):
     ov = dict(HIERARCHIES[levels])
@@ -173,3 +173,17 @@ def test_timing_must_be_a_bool():
     with pytest.raises(ConfigError, match="timing"):
         cc.simulate({"addr": np.zeros(1, np.uint64), "kind": np.ones(1, np.uint8)},
                     timing="no")
+
+
+def test_cli_counts(tmp_path, capsys):
+    from cyclesim.cli import main
+    p = tmp_path / "t.din"
+    p.write_text("".join(f"{k} {a:x}\n" for k, a in
+                         [(0, 0x1000), (1, 0x2000), (1, 0x2000), (0, 0x1004)] * 50))
+    assert main(["cache", str(p), "--counts", "--json"]) == 0
+    import json
+    s = json.loads(capsys.readouterr().out)
+    # din labels: 0 read, 1 write; two lines, each missed once
+    assert s["l1d.accesses"] == 200 and s["l1d.misses"] == 2 and "trace.cycles" not in s
+    assert main(["cache", str(p), "--counts"]) == 0
+    assert "counts only, counts kernel" in capsys.readouterr().out
