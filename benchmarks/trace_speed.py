@@ -5,7 +5,9 @@ and text-trace reading speed (lackey, din). Issue 12's targets: 50 M accesses/s,
 
 Prints one line per case: the median of --repeat runs. The streams: "hits" (a 16 KiB
 working set: every access an L1 hit after the first touch), "l2" (1 MiB: L1 misses that hit
-in a 2 MiB L2) and "mixed" (60 % in 16 KiB, 40 % in 64 MiB).
+in a 2 MiB L2) and "mixed" (60 % in 16 KiB, 40 % in 64 MiB). Each stream is run counts only
+(timing=False: the counting kernel, the numbers pycachesim and DineroIV give) and timed
+(latencies, MSHRs, ports, DRAM timing). The 1-minute load average is printed first.
 """
 import argparse
 import os
@@ -49,10 +51,12 @@ def main():
     ap.add_argument("--n", type=int, default=10_000_000)
     ap.add_argument("--repeat", type=int, default=3)
     a = ap.parse_args()
+    print(f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} host cores")
     rng = np.random.default_rng(1)
     for name, tr in streams(a.n, rng):
-        dt = timed(lambda: cc.simulate(tr, overrides=OVERRIDES), a.repeat)
-        print(f"simulate  {name:<6} {a.n / dt / 1e6:7.1f} M accesses/s")
+        for timing, label in ((False, "counts"), (True, "timed")):
+            dt = timed(lambda: cc.simulate(tr, overrides=OVERRIDES, timing=timing), a.repeat)
+            print(f"simulate  {name:<6} {label:<6} {a.n / dt / 1e6:7.1f} M accesses/s")
     tr = next(streams(a.n, rng))[1]
     dt = timed(lambda: cc.miss_ratio_curve(tr, sets=64), a.repeat)
     print(f"mrc       sets=64 {a.n / dt / 1e6:7.1f} M accesses/s")

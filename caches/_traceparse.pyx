@@ -30,65 +30,83 @@ cdef inline bint is_space(unsigned char c) noexcept nogil:
     return c == 32 or c == 9 or c == 13
 
 
+# The steps both formats share, on the block's bytes b[0..n): each returns the position
+# after what it read.
+
+cdef inline Py_ssize_t line_end(const unsigned char* b, Py_ssize_t i,
+                                Py_ssize_t n) noexcept nogil:
+    """The position of the newline ending the line that starts at i (n if there is none)."""
+    while i < n and b[i] != 10:
+        i += 1
+    return i
+
+
+cdef inline Py_ssize_t skip_blanks(const unsigned char* b, Py_ssize_t p,
+                                   Py_ssize_t end) noexcept nogil:
+    while p < end and is_space(b[p]):
+        p += 1
+    return p
+
+
+cdef inline Py_ssize_t read_hex(const unsigned char* b, Py_ssize_t p, Py_ssize_t end,
+                                uint64_t* value, int* digits) noexcept nogil:
+    """A hexadecimal number at p (no prefix): value[0] and its digit count digits[0]."""
+    cdef uint64_t v = 0
+    cdef int nd = 0, h
+    while p < end:
+        h = hexval(b[p])
+        if h < 0:
+            break
+        v = (v << 4) | <uint64_t> h
+        nd += 1
+        p += 1
+    value[0] = v
+    digits[0] = nd
+    return p
+
+
 def parse_lackey(const unsigned char[::1] buf, bint final, uint64_t[::1] addr,
                  uint16_t[::1] size, uint8_t[::1] kind):
     """Lackey (`valgrind --tool=lackey --trace-mem=yes`) records: `I  addr,size` (fetch),
     ` L addr,size`, ` S addr,size`, ` M addr,size` (modify = a load then a store of the
     same bytes). Lines starting with `==` (Valgrind's own messages) and blank lines are
     skipped. Output arrays need room for two records per line."""
-    cdef Py_ssize_t n = buf.shape[0], i = 0, line_start, end
+    cdef Py_ssize_t n = buf.shape[0], i = 0, p, end
     cdef Py_ssize_t nrec = 0, lines = 0, insts = 0, err_line = 0
-    cdef unsigned char c, op
+    cdef const unsigned char* b = &buf[0] if n > 0 else NULL
+    cdef unsigned char op
     cdef uint64_t a, s
-    cdef int h, nd
+    cdef int nd
     msg = ""
     with nogil:
         while i < n:
-            # find the end of this line; an incomplete last line waits for more data
-            line_start = i
-            end = i
-            while end < n and buf[end] != 10:
-                end += 1
+            end = line_end(b, i, n)       # an incomplete last line waits for more data
             if end == n and not final:
                 break
+            p = skip_blanks(b, i, end)
             lines += 1
             i = end + 1
-            # skip leading blanks; note whether the line starts with a blank (data access)
-            while line_start < end and is_space(buf[line_start]):
-                line_start += 1
-            if line_start == end:
+            if p == end:
                 continue
-            op = buf[line_start]
+            op = b[p]
             if op == 61:                              # '=': Valgrind message
                 continue
             if op != 73 and op != 76 and op != 83 and op != 77:   # I L S M
                 err_line = lines
                 break
-            line_start += 1
-            while line_start < end and is_space(buf[line_start]):
-                line_start += 1
-            a = 0
-            nd = 0
-            while line_start < end:
-                h = hexval(buf[line_start])
-                if h < 0:
-                    break
-                a = (a << 4) | <uint64_t> h
-                nd += 1
-                line_start += 1
-            if nd == 0 or nd > 16 or line_start >= end or buf[line_start] != 44:   # ','
+            p = read_hex(b, skip_blanks(b, p + 1, end), end, &a, &nd)
+            if nd == 0 or nd > 16 or p >= end or b[p] != 44:   # ','
                 err_line = lines
                 break
-            line_start += 1
+            p += 1
             s = 0
             nd = 0
-            while line_start < end and 48 <= buf[line_start] <= 57:
-                s = s * 10 + (buf[line_start] - 48)
+            while p < end and 48 <= b[p] <= 57:
+                s = s * 10 + (b[p] - 48)
                 nd += 1
-                line_start += 1
-            while line_start < end and is_space(buf[line_start]):
-                line_start += 1
-            if nd == 0 or nd > 5 or s > 65535 or line_start != end:
+                p += 1
+            p = skip_blanks(b, p, end)
+            if nd == 0 or nd > 5 or s > 65535 or p != end:
                 err_line = lines
                 break
             if op == 73:
@@ -120,61 +138,39 @@ def parse_din(const unsigned char[::1] buf, bint final, bint extended, uint64_t[
     the access size in hex. Blank lines are skipped."""
     cdef Py_ssize_t n = buf.shape[0], i = 0, p, end
     cdef Py_ssize_t nrec = 0, lines = 0, insts = 0, err_line = 0
-    cdef int label, h, nd
+    cdef const unsigned char* b = &buf[0] if n > 0 else NULL
+    cdef int label, nd
     cdef uint64_t a, s
     cdef int why = 0
     with nogil:
         while i < n:
-            p = i
-            end = i
-            while end < n and buf[end] != 10:
-                end += 1
+            end = line_end(b, i, n)
             if end == n and not final:
                 break
+            p = skip_blanks(b, i, end)
             lines += 1
             i = end + 1
-            while p < end and is_space(buf[p]):
-                p += 1
             if p == end:
                 continue
-            if not (48 <= buf[p] <= 52) or (p + 1 < end and not is_space(buf[p + 1])):
+            if not (48 <= b[p] <= 52) or (p + 1 < end and not is_space(b[p + 1])):
                 err_line = lines
                 why = 1
                 break
-            label = buf[p] - 48
-            p += 1
-            while p < end and is_space(buf[p]):
-                p += 1
-            a = 0
-            nd = 0
-            if p + 1 < end and buf[p] == 48 and (buf[p + 1] == 120 or buf[p + 1] == 88):
+            label = b[p] - 48
+            p = skip_blanks(b, p + 1, end)
+            if p + 1 < end and b[p] == 48 and (b[p + 1] == 120 or b[p + 1] == 88):
                 p += 2                                # tolerate a 0x prefix
-            while p < end:
-                h = hexval(buf[p])
-                if h < 0:
-                    break
-                a = (a << 4) | <uint64_t> h
-                nd += 1
-                p += 1
-            if nd == 0 or nd > 16 or (p < end and not is_space(buf[p])):
+            p = read_hex(b, p, end, &a, &nd)
+            if nd == 0 or nd > 16 or (p < end and not is_space(b[p])):
                 err_line = lines
                 why = 2
                 break
             s = default_size
             if extended:
-                while p < end and is_space(buf[p]):
-                    p += 1
+                p = skip_blanks(b, p, end)
                 if p < end:
-                    s = 0
-                    nd = 0
-                    while p < end:
-                        h = hexval(buf[p])
-                        if h < 0:
-                            break
-                        s = (s << 4) | <uint64_t> h
-                        nd += 1
-                        p += 1
-                    if nd == 0 or s > 65535 or (p < end and not is_space(buf[p])):
+                    p = read_hex(b, p, end, &s, &nd)
+                    if nd == 0 or s > 65535 or (p < end and not is_space(b[p])):
                         err_line = lines
                         why = 3
                         break

@@ -17,26 +17,42 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from caches.replay import ISSUE_BLOCKING, ISSUE_CYCLE, ISSUE_GAP, replay
-from caches.stackdist import stack_distances, stack_distances_by_set
-from caches.tracefile import FLUSH, IFETCH, Trace, as_trace
-from cyclesim.errors import ConfigError, TraceError
+from caches.policies import POLICIES
+
+# caches.replay cimports caches.policies.fifo, which registers "fifo" when it is imported:
+# load the whole registry first so that the names keep their order (the files' order).
+POLICIES.names()
+
+from caches.replay import (ISSUE_BLOCKING, ISSUE_CYCLE, ISSUE_GAP,  # noqa: E402
+                           count_replay, counts_only_supported, replay)
+from caches.stackdist import stack_distances, stack_distances_by_set  # noqa: E402
+from caches.tracefile import FLUSH, IFETCH, Trace, as_trace  # noqa: E402
+from cyclesim.errors import ConfigError, TraceError  # noqa: E402
 
 ISSUE_RULES = {"blocking": ISSUE_BLOCKING, "gap": ISSUE_GAP, "trace": ISSUE_CYCLE}
 # Per-access results are kept in memory; beyond this many records use aggregate stats.
 MAX_PER_ACCESS = 50_000_000
 _EMPTY64 = np.empty(0, np.uint64)
+# With timing=False: the cache counters that depend on time (dropped), and the main-memory
+# counters that do not (kept).
+TIMING_STATS = ("mshr_hits", "mshr_allocations", "mshr_full_stalls", "mshr_full_stall_cycles",
+                "port_stalls", "port_stall_cycles", "writeback_buffer_full_stalls",
+                "writeback_buffer_full_stall_cycles", "write_through_buffer_full_stalls",
+                "write_through_buffer_full_stall_cycles")
+MEMORY_COUNTS = ("accesses", "reads", "writes")
 
 
 class TraceResult:
     """What `simulate` returns: `stats` (a pandas Series of dotted names, as a run's),
-    `accesses` (a DataFrame, one row per record, when per_access=True), `config`."""
+    `accesses` (a DataFrame, one row per record, when per_access=True), `config`, and
+    `kernel`: "counts" when timing=False ran the counting kernel, else "hierarchy"."""
 
-    def __init__(self, trace, config, stats, accesses):
+    def __init__(self, trace, config, stats, accesses, kernel="hierarchy"):
         self.trace = trace
         self.config = config
         self.stats = stats
         self.accesses = accesses
+        self.kernel = kernel
 
     def __repr__(self):
         s = self.stats
@@ -50,6 +66,8 @@ class TraceResult:
         """The hierarchy's counters as an aligned text table."""
         lines = [f"trace      {self.trace.name} ({self.trace.format})",
                  f"records    {int(self.stats['trace.records']):,}"]
+        if "trace.cycles" not in self.stats:
+            lines.append(f"timing     off (counts only, {self.kernel} kernel)")
         if "trace.instructions" in self.stats:
             lines.append(f"instrs     {int(self.stats['trace.instructions']):,}")
         lines.append(f"{'level':<6}{'accesses':>14}{'misses':>14}{'miss rate':>11}"
@@ -67,7 +85,7 @@ class TraceResult:
 
 def simulate(trace, config=None, preset=None, overrides=None, *, format=None,
              issue="blocking", gap=1, per_access=False, classify_misses=False, warmup=0,
-             instructions=None, default_size=1, cores=None) -> TraceResult:
+             instructions=None, default_size=1, cores=None, timing=True) -> TraceResult:
     """Run an address trace through the cache hierarchy of a configuration.
 
     trace: a path (lackey, din, dinx, ChampSim, cyclesim Parquet; compressed or not), a
@@ -77,6 +95,11 @@ def simulate(trace, config=None, preset=None, overrides=None, *, format=None,
     issue: "blocking" (each access waits for the previous one), "gap" (record i issued `gap`
         cycles after record i-1) or "trace" (at the trace's cycle column).
     per_access: also return one row per record (latency, level that served it).
+    timing: False counts only (hits, misses, evictions, writebacks, main-memory reads and
+        writes; no latencies, cycles, MSHR, port, buffer or DRAM-timing stats; `issue` and
+        `gap` play no part). A hierarchy without prefetchers or coherence then runs
+        through the counting kernel of caches/replay.pyx, several times faster, with the
+        counts the timed run gives; any other falls back to the timed hierarchy.
     classify_misses: split misses into compulsory / capacity / conflict (slower).
     warmup: records that only warm the caches (their stats are dropped).
     instructions: how many instructions the trace covers, for MPKI, if the trace does not say.
@@ -92,6 +115,9 @@ def simulate(trace, config=None, preset=None, overrides=None, *, format=None,
         raise ConfigError(f"issue = {issue!r}; use one of {', '.join(ISSUE_RULES)}")
     if isinstance(gap, bool) or not isinstance(gap, (int, np.integer)) or not 0 <= gap < 2**32:
         raise ConfigError(f"gap = {gap!r}; give whole cycles between records, 0 to 2**32-1")
+    if not isinstance(timing, (bool, np.bool_)):
+        raise ConfigError(f"timing = {timing!r}; give True (latencies and cycles) or False "
+                          f"(counts only)")
     if isinstance(warmup, bool) or not isinstance(warmup, (int, np.integer)) or warmup < 0:
         raise ConfigError(f"warmup = {warmup!r}; give a number of records, 0 or more")
     tr = as_trace(trace, format, default_size=default_size)
@@ -112,6 +138,10 @@ def simulate(trace, config=None, preset=None, overrides=None, *, format=None,
                         coherence=getattr(cfg, "coherence", None) or _default_coherence())
     iline, dline = h.l1i.line_size, h.l1d.line_size
     rule = ISSUE_RULES[issue]
+    caches = [lv for lv in h.levels.values() if lv is not _memory_of(h)]
+    counting = (not timing and len(h.cores) == 1 and not h.tlbs
+                and counts_only_supported(caches) is None)
+    mem_counts = [0, 0]
     now = 0 if len(h.cores) == 1 else [0] * len(h.cores)
     records = pieces = flushes = 0
     warm_left = int(warmup)
@@ -130,17 +160,28 @@ def simulate(trace, config=None, preset=None, overrides=None, *, format=None,
         start = 0
         if warm_left:
             w = min(warm_left, n)
-            out = _run(h, iline, dline, ch, 0, w, pc, cyc, rule, gap, now, per_access,
-                       lat_parts, lvl_parts)
-            now = out[0]
+            if counting:
+                _count(h, caches, iline, dline, ch, 0, w, pc, per_access, lat_parts,
+                       lvl_parts, mem_counts)
+            else:
+                out = _run(h, iline, dline, ch, 0, w, pc, cyc, rule, gap, now, per_access,
+                           lat_parts, lvl_parts)
+                now = out[0]
             warm_left -= w
             start = w
             if not warm_left:
                 h.reset_stats()
+                mem_counts[:] = [0, 0]
                 records = pieces = flushes = 0
                 lat_parts.clear()
                 lvl_parts.clear()
-        if start < n:
+        if start < n and counting:
+            out = _count(h, caches, iline, dline, ch, start, n, pc, per_access, lat_parts,
+                         lvl_parts, mem_counts)
+            records += n - start
+            pieces += out[0]
+            flushes += out[1]
+        elif start < n:
             out = _run(h, iline, dline, ch, start, n, pc, cyc, rule, gap, now, per_access,
                        lat_parts, lvl_parts)
             now = out[0]
@@ -157,13 +198,63 @@ def simulate(trace, config=None, preset=None, overrides=None, *, format=None,
     stats["trace.flushes_ignored"] = flushes
     if instructions is not None:
         stats["trace.instructions"] = int(instructions)
-    # cycle after the last record was issued (the latest core's, with several)
-    stats["trace.cycles"] = int(now) if len(h.cores) == 1 else int(max(now))
+    if timing:
+        # cycle after the last record was issued (the latest core's, with several)
+        stats["trace.cycles"] = int(now) if len(h.cores) == 1 else int(max(now))
+    else:
+        stats = _counts_of(h, stats, mem_counts if counting else None)
     series = pd.Series(stats).sort_index()
     accesses = None
     if per_access:
         accesses = _access_frame(tr, lat_parts, lvl_parts, warmup)
-    return TraceResult(tr, cfg, series, accesses)
+        if not timing:
+            accesses = accesses.drop(columns="latency")
+    return TraceResult(tr, cfg, series, accesses, "counts" if counting else "hierarchy")
+
+
+def _memory_of(h):
+    """The main-memory level of a hierarchy (the one level that is not a cache)."""
+    from caches.cache import Cache
+    return next(lv for lv in h.levels.values() if not isinstance(lv, Cache))
+
+
+def _counts_of(h, stats, mem_counts):
+    """The stats of a counts-only simulation: no time-dependent counter; main memory's
+    accesses, reads and writes (from the counting kernel when it ran)."""
+    mem = _memory_of(h)
+    mem_name = next(n for n, lv in h.levels.items() if lv is mem)
+    out = {}
+    for key, v in stats.items():
+        level, _, name = key.rpartition(".")
+        if level == mem_name:
+            if name in MEMORY_COUNTS:
+                out[key] = v
+        elif name not in TIMING_STATS:
+            out[key] = v
+    if mem_counts is not None:
+        out[f"{mem_name}.reads"], out[f"{mem_name}.writes"] = mem_counts
+        out[f"{mem_name}.accesses"] = sum(mem_counts)
+    return out
+
+
+def _count(h, caches, iline, dline, ch, lo, hi, pc, per_access, lat_parts, lvl_parts,
+           mem_counts):
+    """Records [lo, hi) of chunk `ch` through the counting kernel (one core, counts only);
+    returns (line accesses, flushes skipped) and adds main-memory reads/writes."""
+    n = hi - lo
+    lvl = None
+    if per_access:
+        lvl = np.empty(n, np.uint8)
+        lat_parts.append((ch, lo, hi, np.zeros(n, np.uint32)))
+        lvl_parts.append(lvl)
+    if ch.core is not None and n and ch.core[lo:hi].max() > 0:
+        raise TraceError(f"the trace names core {int(ch.core[lo:hi].max())} but the "
+                         f"machine has 1 core; set cores")
+    out = count_replay(h.l1i, h.l1d, caches, _memory_of(h), iline, dline, ch.addr[lo:hi],
+                       ch.size[lo:hi], ch.kind[lo:hi], pc[lo:hi] if pc.shape[0] else pc, lvl)
+    mem_counts[0] += out[2]
+    mem_counts[1] += out[3]
+    return out[0], out[1]
 
 
 def _default_coherence():

@@ -23,6 +23,9 @@ def add_parser(sub):
                    help="cycles between records with --issue gap (default 1)")
     c.add_argument("--warmup", type=int, default=0, metavar="N",
                    help="records that only warm the caches")
+    c.add_argument("--counts", action="store_true",
+                   help="count hits, misses and writebacks only, no times (the counting "
+                        "kernel: several times faster; docs/trace-driven.md)")
     c.add_argument("--classify-misses", action="store_true",
                    help="split misses into compulsory, capacity and conflict")
     c.add_argument("--mrc", action="store_true",
@@ -50,7 +53,7 @@ def command(a, pairs, usage_error) -> int:
         r = cc.simulate(a.trace, config=a.config, preset=a.preset,
                         overrides=pairs(a.overrides, "--set") or None, format=a.format,
                         issue=a.issue, gap=a.gap, warmup=a.warmup,
-                        classify_misses=a.classify_misses)
+                        classify_misses=a.classify_misses, timing=not a.counts)
     except CyclesimError as e:
         raise usage_error(str(e)) from None
     except OSError as e:

@@ -65,13 +65,14 @@ def peak_mib(n, d):
 
 def test_memory_stays_bounded_as_the_run_grows(tmp_path):
     # 3 M vs 12 M instructions: held in memory the second would need ~1 GB more records
-    # (3 x 40-byte records per instruction); streamed, the peak stays where the allocator
-    # settles after the first parts (measured: 154 MiB at 1 M, 212 at 3 M, 220 at 6 M and
-    # 221 at 19 M on sort 100000).
+    # (3 x 40-byte records per instruction); streamed, the peak stays where it is after
+    # the first parts (measured on sort 100000: 141 MiB at 3 M, 142 at 12 M; before the
+    # 64-bit columns left dictionary encoding and parts were followed by malloc_trim,
+    # 212 at 3 M and 221 at 19 M).
     small = peak_mib(3_000_000, tmp_path / "a")
     large = peak_mib(12_000_000, tmp_path / "b")
-    assert large - small < 40, (small, large)
-    assert large < 300
+    assert large - small < 25, (small, large)
+    assert large < 200
 
 
 def test_window_too_big_for_memory_points_to_trace_dir():
