@@ -10,8 +10,9 @@ from cyclesim.config import SystemConfig
 from cyclesim.errors import ConfigError
 from pipeline.bpred import make_indirect_predictor
 from pipeline.inorder import OPCLASS_NAMES
+from pipeline.predictors.ittage import IttageParams
 from pipeline.predictors.target_cache import TargetCacheParams
-from tests.pipeline.indirect_reference import RefTargetCache
+from tests.pipeline.indirect_reference import RefIttage, RefTargetCache
 from tests.test_timing_asm import BASE, asm  # noqa: F401  (the assembler fixture)
 
 # tiny tables: indexes alias, entries are overwritten
@@ -19,6 +20,13 @@ SMALL_TC = [TargetCacheParams(log_entries=4, global_bits=3, path_targets=2, path
             TargetCacheParams(log_entries=5, use_pc=False, global_bits=5, path_targets=4,
                               path_shift=3),
             TargetCacheParams(log_entries=3, global_bits=0, path_targets=0)]
+# tiny ITTAGE: tags alias, allocations fail, useful bits are cleared often
+SMALL_IT = [IttageParams(num_tables=4, min_history=2, max_history=40, log_table_entries=4,
+                         tag_bits=5, log_base_entries=3, target_bits=2, reset_period=61),
+            IttageParams(num_tables=2, min_history=8, max_history=16, log_table_entries=3,
+                         tag_bits=3, log_base_entries=2, target_bits=0, reset_period=17),
+            IttageParams(num_tables=1, min_history=5, max_history=5, log_table_entries=5,
+                         tag_bits=7, log_base_entries=4, target_bits=3, reset_period=1000)]
 
 
 def mixed_stream(seed, n):
@@ -73,6 +81,33 @@ def test_target_cache_agrees_with_reference(params, seed):
           RefTargetCache(params), dispatch_stream(2000))
 
 
+@pytest.mark.parametrize("params", SMALL_IT)
+@pytest.mark.parametrize("seed", [1, 2])
+def test_ittage_agrees_with_reference(params, seed):
+    agree("ittage", make_indirect_predictor("ittage", params), RefIttage(params),
+          mixed_stream(seed, 3000))
+    agree("ittage", make_indirect_predictor("ittage", params), RefIttage(params),
+          dispatch_stream(2000))
+
+
+def test_ittage_first_jumps_by_hand():
+    """Fresh ITTAGE: nothing hits, the base is empty: no prediction. The jump to 0x500
+    writes the base (conf 0) and, mispredicted, allocates in table 0 (its useful bit is
+    0) with the target and confidence 0; the history gets target bits 1, 2 of 0x500 (0,
+    0). Same pc again: table 0's index and tag moved with the history (two more 0 bits
+    change nothing: the folds of an all-zero history are 0), so table 0 hits, its
+    confidence 0 defers to the base: 0x500."""
+    t = make_indirect_predictor("ittage", IttageParams(num_tables=2, min_history=4,
+                                                       max_history=8))
+    assert t.predict_target(0x1000) is None
+    t.train(0x1000, 0x500)
+    assert t.predict_target(0x1000) == 0x500
+    ref = RefIttage(IttageParams(num_tables=2, min_history=4, max_history=8))
+    ref.update(0x1000, 0x500)
+    assert ref._entry(0, 0x1000)["target"] == 0x500 and ref._entry(0, 0x1000)["conf"] == 0
+    assert ref.base[(0x1000 >> 1) % 256] == {"target": 0x500, "conf": 0}
+
+
 def test_target_cache_index_by_hand():
     """log_entries 4, use_pc, global_bits 2, path_targets 2 (w = 2), path_shift 4.
     pc 0x40 -> p = 0x20; after outcomes T, N the history is 0b10; last targets t0 = 0x130
@@ -97,6 +132,22 @@ def test_target_cache_index_by_hand():
     assert fast.predict_target(0x1e) == 0x5000
     ref.update(0x40, 0x5000)
     assert ref.index(0x1e) == 13 and ref.table[13] == 0x5000
+
+
+def test_ittage_learns_the_dispatch():
+    """The same 6-op loop with ITTAGE's defaults: after warm-up (the first 600 events)
+    every dispatch is predicted."""
+    stream = dispatch_stream(3000)
+    it = make_indirect_predictor("ittage", IttageParams())
+    misses = 0
+    for n, ev in enumerate(stream):
+        if ev[0] == "b":
+            it.train_branch(ev[1])
+            continue
+        if n >= 600 and it.predict_target(ev[1]) != ev[2]:
+            misses += 1
+        it.train(ev[1], ev[2])
+    assert misses == 0
 
 
 def test_dispatch_learned_where_the_btb_fails():
@@ -129,7 +180,7 @@ def test_interp_workload_mispredicts_far_fewer_targets(model):
     """interp's switch dispatch (workloads/src/interp.c) through its jump table: the BTB
     mispredicts almost every dispatch; the target cache with its path history far fewer."""
     got = {}
-    for ind in ("btb", "target_cache"):
+    for ind in ("btb", "target_cache", "ittage"):
         r = cyclesim.run("interp", overrides={"bpred.indirect": ind, "core.model": model},
                          max_insts=200_000)
         s = r.stats
@@ -137,6 +188,7 @@ def test_interp_workload_mispredicts_far_fewer_targets(model):
         got[ind] = s["bpred.indirect_mispredicts"]
     assert got["btb"] > 0.9 * s["bpred.indirect_jumps"]
     assert got["target_cache"] < 0.2 * got["btb"]
+    assert got["ittage"] < 0.2 * got["btb"]
 
 
 JALR = OPCLASS_NAMES.index("jalr")
@@ -151,20 +203,23 @@ def _is_return(raw):
     return rd == 0 and rs1 in (1, 5)
 
 
-def test_core_agrees_with_reference_on_a_workload_stream():
-    """The in-order core's target cache (small table, through the config) on interp's
+@pytest.mark.parametrize("kind, p, ref_class, model", [
+    ("target_cache", SMALL_TC[0], RefTargetCache, "inorder"),
+    ("ittage", SMALL_IT[0], RefIttage, "inorder"),
+    ("ittage", SMALL_IT[0], RefIttage, "ooo")])
+def test_core_agrees_with_reference_on_a_workload_stream(kind, p, ref_class, model):
+    """The core's indirect predictor (small tables, through the config) on interp's
     first 60000 instructions: every indirect jump's trace `mispredicted` flag equals the
     reference's (miss or wrong target), the reference fed the same conditional outcomes
     and targets, read from the pipeline trace."""
-    p = SMALL_TC[0]
-    overrides = {"bpred.indirect": "target_cache"}
+    overrides = {"bpred.indirect": kind, "core.model": model}
     overrides.update({f"bpred.indirect_params.{k}": v for k, v in p.to_dict().items()})
     r = cyclesim.run("interp", overrides=overrides, trace="pipeline",
                      trace_window=(0, 60_000), max_insts=60_000)
     t = r.pipeline
     pcs, raws, classes, miss = (t[c].tolist() for c in ("pc", "raw", "opclass",
                                                          "mispredicted"))
-    ref, n = RefTargetCache(p), 0
+    ref, n = ref_class(p), 0
     for k in range(len(pcs) - 1):
         if classes[k] == BRANCH:
             ref.branch(pcs[k + 1] != pcs[k] + (4 if raws[k] & 3 == 3 else 2))
@@ -240,3 +295,18 @@ def test_exact_cycles_jalr_alternating_targets(asm, model):  # noqa: F811
     s = r.result.stats
     assert (s["bpred.indirect_jumps"], s["bpred.indirect_mispredicts"]) == (6, 3)
     assert bool(r.col("m_jr", "mispredicted", 2)) and not r.col("m_jr", "mispredicted", 3)
+
+
+def test_c910_preset_predictors_follow_the_rtl():
+    """docs/presets.md: openc910's ct_ifu_bht (bi-mode: 1024 choice counters, two banks of
+    16 K direction counters, 22 history bits) and ct_ifu_ind_btb (256 targets, index from
+    8 bits of global history and target bits [11:4] of the last four indirect jumps, no
+    pc)."""
+    from cyclesim import presets
+    b = presets.get("c910").bpred
+    assert b.kind == "bimode" and b.indirect == "target_cache"
+    k, i = b.kind_params, b.indirect_params
+    assert (k.log_choice_entries, k.log_direction_entries, k.history_bits) == (10, 14, 22)
+    assert (i.log_entries, i.use_pc, i.global_bits, i.path_targets, i.path_shift) == \
+        (8, False, 8, 4, 4)
+    assert (b.btb_entries, b.ras_depth) == (1024, 12)
