@@ -310,3 +310,28 @@ def test_c910_preset_predictors_follow_the_rtl():
     assert (i.log_entries, i.use_pc, i.global_bits, i.path_targets, i.path_shift) == \
         (8, False, 8, 4, 4)
     assert (b.btb_entries, b.ras_depth) == (1024, 12)
+
+
+@pytest.mark.parametrize("kind, indirect", [("gshare", "target_cache"), ("gshare", "ittage"),
+                                            ("tage_sc_l", "btb")])
+def test_functional_warming_trains_the_new_predictors(kind, indirect):
+    """SMARTS warming (cyclesim/sampling/warming.pyx) makes the same predictor calls as the
+    core: after n warmed instructions a measured unit counts the same (indirect)
+    mispredictions as a detailed run over the same instructions."""
+    from cyclesim.api import prepare
+    n, m = 60_000, 10_000
+    ov = {"bpred.kind": kind, "bpred.indirect": indirect}
+    full, _, _ = prepare("interp", "80", overrides=ov, max_insts=n + m, sample_interval=None,
+                         warmup=n)
+    full.run()
+    f = full.snapshot()
+    sampled, _, _ = prepare("interp", "80", overrides=ov, max_insts=n + m,
+                            sample_interval=None,
+                            sampling={"unit": m, "warmup": 0, "offset": n // m,
+                                      "period": n // m + 1})
+    sampled.run()
+    t = sampled.timing.stats()
+    for key in ("bpred.mispredicts", "bpred.indirect_jumps", "bpred.indirect_mispredicts",
+                "bpred.branches"):
+        assert t[key] == f[key], key
+    assert f["bpred.indirect_jumps"] > 100
