@@ -168,10 +168,14 @@ def c910() -> SystemConfig:
     (two ALUs, one with the divider, one with the 4-cycle multiplier; branch; load; store
     address; store data; two FP/vector), 16-entry load and 12-entry store queues, store-set
     memory-dependence prediction for its speculation-fail predictor, 64 KiB 2-way L1I and
-    L1D, 8 line-fill buffers, a 12-entry RAS and a 1024-entry BTB, at the paper's 2.5 GHz.
-    Queue sizes, ports and latencies are counted in the RTL; the L2 latency, FP latencies
-    and predictor geometry are assumptions; docs/presets.md gives every field's source."""
+    L1D, 8 line-fill buffers, a bi-mode BHT (1024 choice and 2 x 16 K direction counters,
+    22 history bits), a 256-entry indirect BTB indexed by global and target-path history,
+    a 12-entry RAS and a 1024-entry BTB, at the paper's 2.5 GHz.
+    Queue sizes, ports, latencies and predictor tables are counted in the RTL; the L2
+    latency and FP latencies are assumptions; docs/presets.md gives every field's source."""
     from pipeline.models.ooo import OooParams
+    from pipeline.predictors.bimode import BimodeParams
+    from pipeline.predictors.target_cache import TargetCacheParams
     ooo = OooParams(
         fetch_width=8, fetch_buffer_entries=32, frontend_depth=3, decode_width=3,
         rob_entries=192, int_phys_regs=96, fp_phys_regs=64, int_iq_entries=28,
@@ -184,8 +188,13 @@ def c910() -> SystemConfig:
     return SystemConfig(
         name="c910",
         core=CoreConfig(model="ooo", model_params=ooo, frequency=2.5e9),
-        bpred=BranchPredictorConfig(kind="gshare", table_entries=32768, history_bits=15,
-                                    btb_entries=1024, btb_assoc=2, ras_depth=12),
+        bpred=BranchPredictorConfig(
+            kind="bimode", kind_params=BimodeParams(log_choice_entries=10,
+                                                    log_direction_entries=14,
+                                                    history_bits=22),
+            btb_entries=1024, btb_assoc=2, ras_depth=12, indirect="target_cache",
+            indirect_params=TargetCacheParams(log_entries=8, use_pc=False, global_bits=8,
+                                              path_targets=4, path_shift=4)),
         l1i=CacheConfig(size=64 * KiB, assoc=2, line_size=64, hit_latency=1, mshrs=2),
         l1d=CacheConfig(size=64 * KiB, assoc=2, line_size=64, hit_latency=3, mshrs=8),
         l2=CacheConfig(size=1 * MiB, assoc=16, line_size=64, hit_latency=20, mshrs=16),

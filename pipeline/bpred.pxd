@@ -8,6 +8,15 @@ cdef class DirectionPredictor:
     cdef bint predict(self, uint64_t pc, uint64_t target) noexcept nogil
     cdef void update(self, uint64_t pc, bint taken, uint64_t target) noexcept nogil
 
+cdef class IndirectPredictor:
+    # Target of an indirect jump (jalr that is not a return) at `pc`: predict() at fetch
+    # (False: no prediction), update() with the real target when it resolves; branch()
+    # sees every conditional outcome, for predictors that index with global history.
+    # bpred.indirect = "btb" uses no object: the core keeps its BTB lookup.
+    cdef bint predict(self, uint64_t pc, uint64_t* target) noexcept nogil
+    cdef void update(self, uint64_t pc, uint64_t target) noexcept nogil
+    cdef void branch(self, bint taken) noexcept nogil
+
 cdef class StaticNotTaken(DirectionPredictor):
     pass
 
@@ -52,3 +61,13 @@ cdef class RAS:
     cdef object _owner
     cdef void push(self, uint64_t addr) noexcept nogil
     cdef bint pop(self, uint64_t* addr) noexcept nogil   # False when empty
+
+
+cdef inline bint indirect_mispredicted(IndirectPredictor p, uint64_t pc,
+                                       uint64_t target) noexcept nogil:
+    """Predict the indirect jump at `pc` from `p`, then train it with the real `target`;
+    True when the prediction was missing or wrong (the core charges a redirect)."""
+    cdef uint64_t predicted = 0
+    cdef bint hit = p.predict(pc, &predicted)
+    p.update(pc, target)
+    return not hit or predicted != target

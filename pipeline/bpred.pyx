@@ -43,6 +43,33 @@ cdef class DirectionPredictor:
         self.update(pc, taken, target)
 
 
+cdef class IndirectPredictor:
+    """Interface of an indirect-jump target predictor (plug-ins: INDIRECT_PREDICTORS)."""
+
+    cdef bint predict(self, uint64_t pc, uint64_t* target) noexcept nogil:
+        return False
+
+    cdef void update(self, uint64_t pc, uint64_t target) noexcept nogil:
+        pass
+
+    cdef void branch(self, bint taken) noexcept nogil:
+        pass
+
+    # Python access for tests and notebooks (not used by the core).
+    def predict_target(self, pc):
+        """Predicted target of the indirect jump at `pc`, or None (no prediction)."""
+        cdef uint64_t t = 0
+        return t if self.predict(pc, &t) else None
+
+    def train(self, pc, target):
+        """Learn that the indirect jump at `pc` went to `target`."""
+        self.update(pc, target)
+
+    def train_branch(self, taken):
+        """A conditional branch resolved with outcome `taken` (global history)."""
+        self.branch(taken)
+
+
 cdef class StaticNotTaken(DirectionPredictor):
     """Always predicts not taken."""
 
@@ -145,6 +172,14 @@ def make_predictor(kind, params=None, table_entries=4096, history_bits=12,
     PREDICTORS.get(kind, "bpred.kind")
     return PREDICTORS.make(kind, params, table_entries=table_entries,
                            history_bits=history_bits, chooser_entries=chooser_entries)
+
+
+def make_indirect_predictor(kind, params=None):
+    """The indirect-target predictor registered under `kind` in
+    pipeline.predictors.INDIRECT_PREDICTORS, or None for "btb" (the core's BTB lookup)."""
+    from pipeline.predictors import INDIRECT_PREDICTORS
+    INDIRECT_PREDICTORS.get(kind, "bpred.indirect")
+    return INDIRECT_PREDICTORS.make(kind, params)
 
 
 cdef class BTB:

@@ -1,5 +1,5 @@
 """Build the core timing model named by CoreConfig.model (pipeline/models/)."""
-from pipeline.bpred import BTB, RAS, make_predictor
+from pipeline.bpred import BTB, RAS, make_indirect_predictor, make_predictor
 from pipeline.models import CORE_MODELS
 
 
@@ -12,6 +12,12 @@ def build_predictor(bpred_cfg):
     return predictor, BTB(bpred_cfg.btb_entries, bpred_cfg.btb_assoc), RAS(bpred_cfg.ras_depth)
 
 
+def build_indirect(bpred_cfg):
+    """The IndirectPredictor of bpred.indirect, or None for "btb" (the core's BTB)."""
+    kind = getattr(bpred_cfg, "indirect", "btb")
+    return make_indirect_predictor(kind, getattr(bpred_cfg, "indirect_params", None))
+
+
 def build_core(core_cfg, bpred_cfg, l1i, l1d):
     """The timing model named by core_cfg.model, wired to the L1 MemoryLevels l1i, l1d."""
     plugin = CORE_MODELS.get(core_cfg.model, "core.model")
@@ -19,5 +25,9 @@ def build_core(core_cfg, bpred_cfg, l1i, l1d):
     if params is None or type(params) is not plugin.params:
         params = plugin.params()
     predictor, btb, ras = build_predictor(bpred_cfg)
-    return plugin.factory(params, core=core_cfg, predictor=predictor, btb=btb, ras=ras,
-                          l1i=l1i, l1d=l1d)
+    model = plugin.factory(params, core=core_cfg, predictor=predictor, btb=btb, ras=ras,
+                           l1i=l1i, l1d=l1d)
+    indirect = build_indirect(bpred_cfg)
+    if indirect is not None:
+        model.set_indirect_predictor(indirect)
+    return model

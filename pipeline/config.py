@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from cyclesim.params import Params, param
 from cyclesim.registry import plugin_param, plugin_params
 from pipeline.models import CORE_MODELS
-from pipeline.predictors import PREDICTORS
+from pipeline.predictors import INDIRECT_PREDICTORS, PREDICTORS
 from cyclesim.units import is_power_of_two
 from cyclesim.isa.extensions import DEFAULT_ISA, HartIsa
 
@@ -177,6 +177,11 @@ class BranchPredictorConfig(Params):
                            min=1, max=1 << 20)
     ras_depth: int = param(8, unit="entries", help="Return address stack depth; 0 = none.",
                            min=0, max=1024)
+    indirect: str = plugin_param(INDIRECT_PREDICTORS, "btb",
+                                 help="Target predictor of indirect jumps that are not "
+                                      "returns, a plug-in of pipeline/predictors/ (see "
+                                      "docs/branch-predictors.md).")
+    indirect_params: Params = plugin_params("indirect")
 
     def validate(self, path: str = "bpred") -> None:
         self.check_fields(path)

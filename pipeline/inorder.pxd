@@ -2,7 +2,7 @@
 from libc.stdint cimport int64_t, uint8_t, uint32_t, uint64_t
 
 from caches.base cimport MemoryLevel
-from pipeline.bpred cimport BTB, RAS, DirectionPredictor
+from pipeline.bpred cimport BTB, RAS, DirectionPredictor, IndirectPredictor
 from pipeline.model cimport TimingModel
 from pipeline.trace cimport (PART_COUNT, PART_DCACHE_L1, PART_DCACHE_MEM, PART_DTLB,
                             PART_ICACHE_L1, PART_ICACHE_MEM, PART_ITLB, MemRecord, PipeRecord)
@@ -23,6 +23,7 @@ cdef class InOrderCore(TimingModel):
     cdef DirectionPredictor dirpred
     cdef BTB btb
     cdef RAS ras
+    cdef IndirectPredictor indirect   # None: bpred.indirect = "btb"
     # configuration
     cdef bint forward_full         # EX->EX and MEM->EX bypasses (else read in ID after WB)
     cdef int resolve_stage         # ST_ID, ST_EX or ST_MEM: where mispredicts are found
@@ -58,6 +59,7 @@ cdef class InOrderCore(TimingModel):
     cdef uint64_t cycles, instructions, loads, stores, amos
     cdef uint64_t branches, mispredicts, jumps, jump_mispredicts, decode_redirects
     cdef uint64_t btb_hits, btb_misses, ras_hits, ras_mispredicts
+    cdef uint64_t indirect_jumps, indirect_mispredicts
     cdef uint64_t op_counts[OC_COUNT]
     cdef bint started
     # traces

@@ -11,7 +11,7 @@ from libc.stdint cimport int64_t, uint8_t, uint16_t, uint32_t, uint64_t
 
 from caches.base cimport MemoryLevel, CBO_FLUSH
 from caches.tlb cimport Translator
-from pipeline.bpred cimport BTB, RAS, DirectionPredictor
+from pipeline.bpred cimport BTB, RAS, DirectionPredictor, indirect_mispredicted
 from pipeline.model cimport TimingModel
 from pipeline.trace cimport *
 from pipeline.types cimport (ACC_AMO, ACC_IFETCH, ACC_LOAD, ACC_STORE, OC_ALU, OC_AMO, OC_BRANCH,
@@ -349,6 +349,8 @@ cdef class InOrderCore(TimingModel):
             elif pred_taken and not hit:
                 decode_redirect = True
             self.dirpred.update(di.pc, di.taken, target)
+            if self.indirect is not None:
+                self.indirect.branch(di.taken)
             if di.taken:
                 self.btb.insert(di.pc, target)
         elif oc == OC_JAL:
@@ -368,10 +370,16 @@ cdef class InOrderCore(TimingModel):
                     self.ras_mispredicts += 1
                     mispredicted = True
             else:
-                hit = _btb_lookup(self, di.pc, &predicted)
-                if not hit or predicted != di.next_pc:
-                    mispredicted = True
-                self.btb.insert(di.pc, di.next_pc)
+                self.indirect_jumps += 1
+                if self.indirect is None:       # bpred.indirect = "btb"
+                    hit = _btb_lookup(self, di.pc, &predicted)
+                    if not hit or predicted != di.next_pc:
+                        mispredicted = True
+                    self.btb.insert(di.pc, di.next_pc)
+                else:
+                    mispredicted = indirect_mispredicted(self.indirect, di.pc, di.next_pc)
+                if mispredicted:
+                    self.indirect_mispredicts += 1
             if mispredicted:
                 self.jump_mispredicts += 1
             if rd == 1 or rd == 5:
@@ -546,6 +554,12 @@ cdef class InOrderCore(TimingModel):
         self.branches = self.mispredicts = self.jumps = self.jump_mispredicts = 0
         self.decode_redirects = 0
         self.btb_hits = self.btb_misses = self.ras_hits = self.ras_mispredicts = 0
+        self.indirect_jumps = self.indirect_mispredicts = 0
+
+    def set_indirect_predictor(self, predictor):
+        """Predict the targets of indirect jumps (not returns) with `predictor`, an
+        IndirectPredictor (pipeline/predictors/); None goes back to the BTB."""
+        self.indirect = predictor
 
     def reset_stats(self):
         """Zero the counters (end of warm-up). Predictor, cache and pipeline state stay;
@@ -582,6 +596,8 @@ cdef class InOrderCore(TimingModel):
             "bpred.btb_misses": self.btb_misses,
             "bpred.ras_hits": self.ras_hits,
             "bpred.ras_mispredicts": self.ras_mispredicts,
+            "bpred.indirect_jumps": self.indirect_jumps,
+            "bpred.indirect_mispredicts": self.indirect_mispredicts,
         })
         return d
 

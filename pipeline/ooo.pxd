@@ -2,7 +2,7 @@
 from libc.stdint cimport int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t
 
 from caches.base cimport MemoryLevel
-from pipeline.bpred cimport BTB, RAS, DirectionPredictor
+from pipeline.bpred cimport BTB, RAS, DirectionPredictor, IndirectPredictor
 from pipeline.model cimport TimingModel
 from pipeline.trace cimport MemRecord
 from pipeline.types cimport OC_COUNT, DynInst
@@ -90,6 +90,7 @@ cdef class OutOfOrderCore(TimingModel):
     cdef DirectionPredictor dirpred
     cdef BTB btb
     cdef RAS ras
+    cdef IndirectPredictor indirect   # None: bpred.indirect = "btb"
     # configuration
     cdef int64_t fetch_width, fetch_buffer, frontend_depth, decode_width, commit_width
     cdef int64_t rob_entries, lq_entries, sq_entries, int_rename, fp_rename
@@ -160,6 +161,7 @@ cdef class OutOfOrderCore(TimingModel):
     cdef uint64_t rob_full, iq_full, lq_full, sq_full, regs_full, fb_full, serial_stall
     cdef uint64_t branches, mispredicts, jumps, jump_mispredicts, decode_redirects
     cdef uint64_t btb_hits, btb_misses, ras_hits, ras_mispredicts
+    cdef uint64_t indirect_jumps, indirect_mispredicts
     cdef uint64_t op_counts[OC_COUNT]
     # traces
     cdef bint tracing

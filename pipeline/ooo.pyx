@@ -17,7 +17,7 @@ import numpy as np
 from libc.stdint cimport int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t
 
 from caches.base cimport CBO_FLUSH, MemoryLevel
-from pipeline.bpred cimport BTB, RAS, DirectionPredictor
+from pipeline.bpred cimport BTB, RAS, DirectionPredictor, indirect_mispredicted
 # the CPI-level and taken-target helpers every core model shares (inline, no call)
 from pipeline.inorder cimport _branch_target, _level_part
 from pipeline.model cimport TimingModel
@@ -679,6 +679,8 @@ cdef class OutOfOrderCore(TimingModel):
             elif di.taken:
                 taken_flow = True
             self.dirpred.update(di.pc, di.taken, target)
+            if self.indirect is not None:
+                self.indirect.branch(di.taken)
             if di.taken:
                 self.btb.insert(di.pc, target)
         elif oc == OC_JAL:
@@ -704,14 +706,20 @@ cdef class OutOfOrderCore(TimingModel):
                     self.ras_mispredicts += 1
                     mispredicted = True
             else:
-                hit = self.btb.lookup(di.pc, &predicted)
-                if hit:
-                    self.btb_hits += 1
+                self.indirect_jumps += 1
+                if self.indirect is None:       # bpred.indirect = "btb"
+                    hit = self.btb.lookup(di.pc, &predicted)
+                    if hit:
+                        self.btb_hits += 1
+                    else:
+                        self.btb_misses += 1
+                    if not hit or predicted != di.next_pc:
+                        mispredicted = True
+                    self.btb.insert(di.pc, di.next_pc)
                 else:
-                    self.btb_misses += 1
-                if not hit or predicted != di.next_pc:
-                    mispredicted = True
-                self.btb.insert(di.pc, di.next_pc)
+                    mispredicted = indirect_mispredicted(self.indirect, di.pc, di.next_pc)
+                if mispredicted:
+                    self.indirect_mispredicts += 1
             if mispredicted:
                 self.jump_mispredicts += 1
             else:
@@ -898,6 +906,12 @@ cdef class OutOfOrderCore(TimingModel):
         self.branches = self.mispredicts = self.jumps = self.jump_mispredicts = 0
         self.decode_redirects = 0
         self.btb_hits = self.btb_misses = self.ras_hits = self.ras_mispredicts = 0
+        self.indirect_jumps = self.indirect_mispredicts = 0
+
+    def set_indirect_predictor(self, predictor):
+        """Predict the targets of indirect jumps (not returns) with `predictor`, an
+        IndirectPredictor (pipeline/predictors/); None goes back to the BTB."""
+        self.indirect = predictor
 
     def reset_stats(self):
         """Zero the counters (end of warm-up); cycles count from the last commit cycle."""
@@ -971,6 +985,8 @@ cdef class OutOfOrderCore(TimingModel):
             "bpred.btb_misses": self.btb_misses,
             "bpred.ras_hits": self.ras_hits,
             "bpred.ras_mispredicts": self.ras_mispredicts,
+            "bpred.indirect_jumps": self.indirect_jumps,
+            "bpred.indirect_mispredicts": self.indirect_mispredicts,
         })
         return d
 

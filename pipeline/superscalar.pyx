@@ -15,6 +15,7 @@ from libc.stdint cimport int8_t, int64_t, uint8_t, uint32_t, uint64_t
 from pipeline.inorder cimport (N_REGS, ST_EX, ST_ID, ST_IF, ST_MEM, ST_WB, InOrderCore,
                                _branch_target, _btb_lookup, _level_part, _tlb_share)
 from caches.tlb cimport Translator
+from pipeline.bpred cimport indirect_mispredicted
 from pipeline.trace cimport *
 from pipeline.types cimport (ACC_AMO, ACC_IFETCH, ACC_LOAD, ACC_STORE, OC_ALU, OC_AMO, OC_BRANCH,
                              OC_COUNT, OC_DIV, OC_FADD, OC_FCVT, OC_FDIV, OC_FMA, OC_FMUL,
@@ -419,6 +420,8 @@ cdef class SuperscalarCore(InOrderCore):
             elif pred_taken and not hit:
                 decode_redirect = True
             self.dirpred.update(di.pc, di.taken, target)
+            if self.indirect is not None:
+                self.indirect.branch(di.taken)
             if di.taken:
                 self.btb.insert(di.pc, target)
         elif oc == OC_JAL:
@@ -438,10 +441,16 @@ cdef class SuperscalarCore(InOrderCore):
                     self.ras_mispredicts += 1
                     mispredicted = True
             else:
-                hit = _btb_lookup(self, di.pc, &predicted)
-                if not hit or predicted != di.next_pc:
-                    mispredicted = True
-                self.btb.insert(di.pc, di.next_pc)
+                self.indirect_jumps += 1
+                if self.indirect is None:       # bpred.indirect = "btb"
+                    hit = _btb_lookup(self, di.pc, &predicted)
+                    if not hit or predicted != di.next_pc:
+                        mispredicted = True
+                    self.btb.insert(di.pc, di.next_pc)
+                else:
+                    mispredicted = indirect_mispredicted(self.indirect, di.pc, di.next_pc)
+                if mispredicted:
+                    self.indirect_mispredicts += 1
             if mispredicted:
                 self.jump_mispredicts += 1
             if rd == 1 or rd == 5:

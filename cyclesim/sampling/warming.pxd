@@ -2,7 +2,7 @@
 # in-order core up to date without timing the pipeline (SMARTS, docs/sampling.md).
 from libc.stdint cimport uint8_t, uint32_t, uint64_t
 from caches.base cimport MemoryLevel
-from pipeline.bpred cimport BTB, RAS, DirectionPredictor
+from pipeline.bpred cimport BTB, RAS, DirectionPredictor, IndirectPredictor
 from pipeline.inorder cimport InOrderCore
 from pipeline.model cimport TimingModel
 from pipeline.types cimport DynInst
@@ -13,6 +13,7 @@ cdef class FunctionalWarmer(TimingModel):
     cdef DirectionPredictor dirpred      # its direction predictor, BTB and RAS
     cdef BTB btb
     cdef RAS ras
+    cdef IndirectPredictor indirect      # its indirect-target predictor (None: the BTB)
     cdef uint32_t line_shift             # log2 of the fetch line (as the core's fetch buffer)
     cdef uint32_t dline_shift            # log2 of the L1D line (crossing accesses split)
     cdef uint64_t fetch_line             # line held by the fetch buffer

@@ -21,7 +21,8 @@ import numpy as np
 from libc.stdint cimport int64_t, uint8_t, uint32_t, uint64_t
 
 from caches.base cimport MemoryLevel
-from pipeline.bpred cimport BTB, RAS, Bimodal, DirectionPredictor, GShare, Tournament
+from pipeline.bpred cimport (BTB, RAS, Bimodal, DirectionPredictor, GShare, Tournament,
+                             indirect_mispredicted)
 from pipeline.inorder cimport InOrderCore, _branch_target
 from pipeline.model cimport TimingModel
 from caches.base cimport CBO_FLUSH
@@ -94,6 +95,7 @@ cdef class FunctionalWarmer(TimingModel):
         self.dirpred = detailed.dirpred
         self.btb = detailed.btb
         self.ras = detailed.ras
+        self.indirect = detailed.indirect
         self.line_shift = detailed.line_shift
         self.dline_shift = detailed.dline_shift
         self.fetch_line = 0
@@ -171,6 +173,8 @@ cdef class FunctionalWarmer(TimingModel):
             pred_taken = self.dirpred.predict(di.pc, target)
             self.btb.lookup(di.pc, &predicted)
             self.dirpred.update(di.pc, di.taken, target)
+            if self.indirect is not None:
+                self.indirect.branch(di.taken)
             if di.taken:
                 self.btb.insert(di.pc, target)
         elif oc == OC_JAL:
@@ -181,9 +185,11 @@ cdef class FunctionalWarmer(TimingModel):
         elif oc == OC_JALR:
             if di.rd == REG_NONE and (di.rs1 == 1 or di.rs1 == 5) and self.ras.depth > 0:
                 self.ras.pop(&predicted)
-            else:
+            elif self.indirect is None:
                 self.btb.lookup(di.pc, &predicted)
                 self.btb.insert(di.pc, di.next_pc)
+            else:
+                indirect_mispredicted(self.indirect, di.pc, di.next_pc)
             if di.rd == 1 or di.rd == 5:
                 self.ras.push(di.pc + di.length)
         self.cycle = now + 1

@@ -20,7 +20,6 @@ from cyclesim.params import Params, param
 from pipeline.bpred cimport DirectionPredictor
 from pipeline.predictors import PREDICTORS
 
-DEF MAX_TABLES = 16
 
 
 @dataclass(repr=False)
@@ -71,12 +70,6 @@ cdef inline int _sat3(int c, bint up) noexcept nogil:
     return c - 1 if c > -4 else -4
 
 
-cdef struct Fold:
-    uint32_t comp
-    uint32_t length      # history bits folded
-    uint32_t width       # bits of the result
-
-
 cdef inline void _fold_push(Fold* f, uint32_t newbit, uint32_t oldbit) noexcept nogil:
     f.comp = (f.comp << 1) | newbit
     f.comp ^= oldbit << (f.length % f.width)
@@ -85,28 +78,6 @@ cdef inline void _fold_push(Fold* f, uint32_t newbit, uint32_t oldbit) noexcept 
 
 
 cdef class TAGE(DirectionPredictor):
-    cdef int n
-    cdef uint32_t log_entries, tag_bits
-    cdef uint64_t base_mask, entry_mask, tag_mask, hist_mask, ptr, tick, reset_period
-    cdef uint32_t lengths[MAX_TABLES]
-    cdef Fold fidx[MAX_TABLES]
-    cdef Fold ftag0[MAX_TABLES]
-    cdef Fold ftag1[MAX_TABLES]
-    cdef int8_t* ctr
-    cdef uint16_t* tag
-    cdef uint8_t* useful
-    cdef uint8_t* base
-    cdef uint8_t* hist
-    cdef int use_alt_on_na    # 4-bit signed, -8..7
-    cdef bint age_high        # which useful bit the next aging clears
-    # the last predict()'s lookup, reused by the update() of the same branch (the core
-    # calls them in pairs and the history does not move in between)
-    cdef uint64_t last_idx[MAX_TABLES]
-    cdef uint64_t last_pc
-    cdef int last_provider, last_alt
-    cdef bint last_pred, last_altpred, last_valid
-    cdef object _owners
-
     def __init__(self, params=None):
         p = params if params is not None else TageParams()
         p.validate("bpred.kind_params")
@@ -176,6 +147,20 @@ cdef class TAGE(DirectionPredictor):
             pred[0] = altpred[0]
         else:
             pred[0] = c >= 0
+
+    cdef bint high_confidence(self) noexcept nogil:
+        """After predict(): the counter that gave the prediction is saturated (3 or -4
+        for a tagged entry, 0 or 3 for the base)."""
+        cdef int c
+        if self.last_provider >= 0:
+            c = self.ctr[self.last_idx[self.last_provider]]
+            if not ((c == 0 or c == -1) and self.use_alt_on_na >= 0):
+                return c == 3 or c == -4
+            if self.last_alt >= 0:                 # the weak provider deferred
+                c = self.ctr[self.last_idx[self.last_alt]]
+                return c == 3 or c == -4
+        c = self.base[(self.last_pc >> 1) & self.base_mask]
+        return c == 0 or c == 3
 
     cdef bint predict(self, uint64_t pc, uint64_t target) noexcept nogil:
         self._lookup(pc, self.last_idx, &self.last_provider, &self.last_alt,

@@ -52,6 +52,18 @@ class RefTage:
     def predict(self, pc):
         return self._lookup(pc)[1]
 
+    def confident(self, pc):
+        """The counter that gives the prediction is saturated (tagged: 3 or -4; base: 0
+        or 3). A weak provider that defers gives the alternate's (or the base's) counter."""
+        hits = [i for i in range(self.n)
+                if self.tables[i][self._where(i, pc)[0]]["tag"] == self._where(i, pc)[1]]
+        for k, i in enumerate(reversed(hits)):
+            c = self.tables[i][self._where(i, pc)[0]]["ctr"]
+            if k == 0 and c in (0, -1) and self.use_alt >= 0:
+                continue                         # the weak provider defers
+            return c in (3, -4)
+        return self.base[(pc >> 1) % len(self.base)] in (0, 3)
+
     def update(self, pc, taken):
         provider, pred, altpred = self._lookup(pc)
         if provider is not None:
