@@ -304,6 +304,8 @@ class MultiSystem(System):
                 out[f"{name}.demand_misses"] = misses
                 out[f"{name}.demand_miss_rate"] = misses / accesses if accesses else 0.0
                 out[f"{name}.demand_mpki"] = 1000.0 * misses / inst if inst else 0.0
+        for level_id, name in ((1, "l1"), (2, "l2"), (3, "l3"), (4, "memory")):
+            out[f"served.{name}"] = served.get(level_id, 0)
         out["coherence_misses"] = coherence
         return out
 

@@ -67,7 +67,10 @@ class ProgramResult:
         parts.name = "cycles"
         return parts.astype("int64")
 
+    alone = None                 # its ProgramResult run alone (alone=True)
+
     def set_alone(self, alone: "ProgramResult") -> None:
+        self.alone = alone
         self.alone_cycles = alone.cycles
         self.slowdown = self.cycles / alone.cycles if alone.cycles else None
 
