@@ -692,7 +692,11 @@ _SECTION_TEXT = {
               "`[[per_core]]` with `cores = [1, 2, 3]` and `[per_core.core]` / "
               "`[per_core.bpred]` tables (a dict `{\"cores\": [1, 2, 3], \"core\": "
               "{\"model\": \"inorder\"}}` in Python), each hart in at most one entry; "
-              "`core.frequency` is the one clock of every hart.",
+              "`core.frequency` is the one clock of every hart. A top-level `workloads` "
+              "list (`workloads = [\"sort 20000\", \"matmul 32\"]`, `--set "
+              "\"workloads=sort 20000;matmul 32\"`; default empty) names programs that run "
+              "together, program i on hart i, when no program is given (docs/engine.md, "
+              "\"Multi-program runs\").",
 }
 
 _UNITS_TEXT = """\
