@@ -390,6 +390,9 @@ def _cmd_run(a) -> int:
                  for k, v in result.stats.items()}
         stats["status"] = result.status
         stats["exit_code"] = result.exit_code
+        for prog in result.programs or ():
+            stats[f"program{prog.index}.status"] = prog.status
+            stats[f"program{prog.index}.exit_code"] = prog.exit_code
         print(json.dumps(stats, indent=None, sort_keys=True))
     elif a.mode == "functional" and result.status in ("exited", "max_insts", "stopped",
                                                       "interrupted"):

@@ -231,6 +231,12 @@ class MultiSystem(System):
                 "stats": self.program_stats(p, end)}
 
     # -- statistics ----------------------------------------------------------------------
+    def reset_stats(self):
+        super().reset_stats()
+        for tags in self.tags:
+            for tag in tags or ():
+                tag.reset_stats()
+
     def program_stats(self, p: int, end: int | None = None) -> dict:
         """Program p's statistics up to cycle `end` (default: now): its instructions,
         cycles, IPC, the CPI stack of its harts over its lifetime, its private caches, and

@@ -214,6 +214,22 @@ def test_one_shared_line_eviction_costs_one_memory_latency(riscv_gcc, tmp_path):
     assert extra.sum() == MEMORY_LATENCY
 
 
+def test_warmup_resets_every_programs_counters():
+    r = cyclesim.run(["sort 2000", "sort 1000"], overrides={"cores": 2}, warmup=100_000,
+                     sample_interval=None)
+    whole = cyclesim.run(["sort 2000", "sort 1000"], overrides={"cores": 2},
+                         sample_interval=None)
+    assert sum(p.instructions for p in r.programs) == r.instructions
+    # the budget of the quantum that reaches the warm-up stops at it exactly
+    assert r.instructions == whole.instructions - 100_000
+    assert r.total_instructions == whole.instructions
+    for p in r.programs:
+        l1 = sum(int(p.stats[f"core{h}.{c}.accesses"]) for h in p.harts for c in ("l1i", "l1d"))
+        served = sum(int(p.stats[f"served.{lv}"]) for lv in ("l1", "l2", "l3", "memory"))
+        assert served == l1 > 0
+        assert p.instructions < whole.programs[p.index].instructions
+
+
 # -- how runs end ------------------------------------------------------------------------
 
 def test_until_first_stops_every_program_when_the_first_ends():
