@@ -135,6 +135,10 @@ def run(program=None, *args, config=None, preset=None, overrides=None, mode: str
     result.tmp_dir = system.process.tmp_dir
     result.bundled = info["bundled"]
     result.warnings = _warnings(system, info, program, outcome, result.denied_paths)
+    if getattr(cfg, "workloads", None):
+        result.warnings.append(f"the config lists workloads ({'; '.join(cfg.workloads)}), "
+                               f"which run together only when no program is given; this "
+                               f"run was {info['name']!r} alone")
     result._total_instructions = system.instret
     result.speedup = result.baseline_cycles = None
     if speedup:

@@ -267,6 +267,9 @@ def test_the_config_workloads_list_runs_when_no_program_is_given(tmp_path):
     cfg.save(path)
     assert resolve_config(str(path)).workloads == ["hello", "sort 1000"]
     assert "workloads" not in resolve_config(None).to_dict()     # empty: left out
+    # a program given wins, and a warning says the list did not run
+    one = cyclesim.run("hello", config={"cores": 2, "workloads": ["hello", "hello"]})
+    assert one.programs is None and any("workloads" in w for w in one.warnings)
 
 
 # -- bad input: one sentence each -------------------------------------------------------
