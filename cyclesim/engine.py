@@ -152,6 +152,7 @@ class System:
                                       "cores = 1 (in-memory traces work on every core)")
                 extra["cores"] = self.n_harts
                 extra["coherence"] = getattr(config, "coherence", None)
+                extra["phys_offsets"] = self._physical_offsets()
             self.hierarchy = build_hierarchy(config.l1i, config.l1d, config.l2, config.l3,
                                              config.memory, self.frequency,
                                              classify_misses=(None if options.sampling is None
@@ -159,7 +160,7 @@ class System:
                                              tlb=getattr(config, "tlb", None), **extra)
             tlb = getattr(config, "tlb", None)
             if self.hierarchy.tlbs and getattr(tlb, "superpages", "never") == "always":
-                process.vm.on_anonymous_map = self.hierarchy.tlbs["walker"].map_superpages
+                process.vm.on_anonymous_map = self._superpage_hook(process)
             self.timings = [build_core(*self.hart_configs[i], *self._l1s(i))
                             for i in range(self.n_harts)]
             self.timing = self.timings[0]
@@ -330,6 +331,24 @@ class System:
     def _hart_process_of(self, i: int) -> Process:
         """The process whose threads run on hart i."""
         return self.process
+
+    def _physical_offsets(self):
+        """Per hart, where its page walker's frames start above tlb.phys_base (None: all
+        at phys_base)."""
+        return None
+
+    def _superpage_hook(self, process):
+        """What `process`'s anonymous mappings call (tlb.superpages = always): every
+        walker of a hart running it maps the region as superpages."""
+        walkers = [self.hierarchy.cores[i].tlbs["walker"] for i in range(self.n_harts)
+                   if self._hart_process_of(i) is process]
+        if len(walkers) == 1:
+            return walkers[0].map_superpages
+
+        def map_superpages(start, end):
+            for walker in walkers:
+                walker.map_superpages(start, end)
+        return map_superpages
 
     def _l1s(self, i: int):
         """(L1I, L1D) hart i's timing model talks to: its private ones."""

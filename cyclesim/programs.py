@@ -127,7 +127,12 @@ class MultiSystem(System):
         engine = getattr(config, "engine", None)
         time_slice = int(engine.time_slice) if engine is not None else 3_000_000
         self.schedulers = []
+        tlb = getattr(config, "tlb", None)
+        superpages = (self.hierarchy is not None and self.hierarchy.tlbs
+                      and getattr(tlb, "superpages", "never") == "always")
         for p, (proc, harts) in enumerate(zip(self.processes, placement)):
+            if superpages:
+                proc.vm.on_anonymous_map = self._superpage_hook(proc)
             proc.isa = self.isa
             proc.cbo_block_size = self.core.cbo_block_size
             first = self.harts[harts[0]]
@@ -146,11 +151,26 @@ class MultiSystem(System):
         p = self.owner[i]
         return self.processes[p if p is not None else 0]
 
+    def _translated(self) -> bool:
+        tlb = getattr(self.config, "tlb", None)
+        return tlb is not None and bool(getattr(tlb, "enabled", False))
+
+    def _physical_offsets(self):
+        """With translation on, program p's walkers hand out frames from
+        tlb.phys_base + p << TAG_SHIFT: its own range of physical memory."""
+        from cyclesim.process.physical import TAG_SHIFT
+
+        if not self._translated():
+            return None
+        return [(p or 0) << TAG_SHIFT for p in self.owner]
+
     def _l1s(self, i: int):
         from cyclesim.process.physical import TAG_SHIFT, AddressSpaceTag
 
         l1i, l1d = super()._l1s(i)
-        offset = (self.owner[i] or 0) << TAG_SHIFT
+        # translation on: the Translators' physical addresses are already the program's own
+        # (its walkers' frames, _physical_offsets); the tag only counts
+        offset = 0 if self._translated() else (self.owner[i] or 0) << TAG_SHIFT
         self.tags[i] = (AddressSpaceTag(l1i, offset), AddressSpaceTag(l1d, offset))
         return self.tags[i]
 
@@ -348,8 +368,11 @@ def check_options(options, cfg, speedup: bool, checkpoint) -> None:
                             "one at a time for those (alone=True gives each one's cycles "
                             "alone)")
     tlb = getattr(cfg, "tlb", None)
-    if options.mode == "timing" and tlb is not None and getattr(tlb, "enabled", False):
-        raise ConfigError("tlb.enabled with several programs is not modelled: every core's "
-                          "page walker hands out frames from the same tlb.phys_base, so the "
-                          "programs' pages would alias; set tlb.enabled = false for a "
-                          "multi-program run")
+    if tlb is not None and getattr(tlb, "enabled", False):
+        from cyclesim.process.physical import TAG_SHIFT
+
+        top = int(tlb.phys_base) + (int(cfg.cores) << TAG_SHIFT)
+        if top > 1 << 56:
+            raise ConfigError(f"tlb.phys_base = {int(tlb.phys_base):#x} leaves no room for "
+                              f"{cfg.cores} programs' physical ranges of 1 TiB each below "
+                              "2**56 (the Sv39/Sv48 physical address limit); lower it")

@@ -123,6 +123,20 @@ def test_copies_of_one_program_never_share_a_line():
     assert r.stats["coherence.invalidations"] == 0
 
 
+def test_with_translation_each_program_has_its_own_frames():
+    """tlb.enabled: the caches see physical addresses, and program p's walker hands out
+    frames from tlb.phys_base + p << 40; two copies again miss as each does alone."""
+    machine = {"cores": 2, "tlb.enabled": True}
+    r = cyclesim.run(["ptrchase 256", "ptrchase 256"], overrides=machine,
+                     sample_interval=None)
+    alone = cyclesim.run(["ptrchase 256"], overrides=machine, sample_interval=None)
+    assert r.ok
+    for p in r.programs:
+        assert p.stats["l2.demand_misses"] == alone.programs[0].stats["l2.demand_misses"]
+        assert p.stats[f"core{p.index}.dtlb.misses"] == alone.programs[0].stats["core0.dtlb.misses"]
+    assert r.stats["coherence.invalidations"] == 0
+
+
 # -- one shared line evicted: exact cycles ------------------------------------------------
 
 # Program A loads X (the 4 KiB-aligned `buf`), then X + 1 KiB, which takes X's set in the
@@ -286,7 +300,8 @@ def test_the_config_workloads_list_runs_when_no_program_is_given(tmp_path):
     (["hello", "hello"], {"overrides": {"cores": 2}, "placement": [0, []]}, "no hart"),
     (["hello", "hello"], {"overrides": {"cores": 2}, "until": "last"}, "until = 'last'"),
     (["hello", "hello"], {"overrides": {"cores": 2}, "sampling": True}, "sampling"),
-    (["hello", "hello"], {"overrides": {"cores": 2, "tlb.enabled": True}}, "tlb.enabled"),
+    (["hello", "hello"], {"overrides": {"cores": 2, "tlb.enabled": True,
+                                        "tlb.phys_base": 0xFFFF0000000000}}, "phys_base"),
     ([], {}, "empty"),
     ([3], {}, "programs[0] = 3"),
 ])
