@@ -336,3 +336,15 @@ def test_the_command_line_runs_several_programs(capsys):
     assert "until the first ends" in capsys.readouterr().out
     assert main(["run", "--set", "cores=2", "--set", "workloads=hello;sort 1000"]) == 0
     assert "sort n=1000" in capsys.readouterr().out
+
+
+def test_superpages_reach_every_walker_of_a_program():
+    """tlb.superpages = always on several harts: each hart of the program has a walker, and
+    each maps the program's anonymous memory as superpages (this raised KeyError before)."""
+    machine = {"cores": 3, "tlb.enabled": True, "tlb.superpages": "always"}
+    r = cyclesim.run(["reduce 2048 2", "sort 1000"], overrides=machine, placement=[[0, 1], [2]],
+                     sample_interval=None)
+    assert r.ok and all(p.stdout.rstrip().endswith("ok") for p in r.programs)
+    one = cyclesim.run("reduce", 2048, 2, overrides={**machine, "cores": 2},
+                       sample_interval=None)
+    assert one.ok
