@@ -348,3 +348,31 @@ def test_superpages_reach_every_walker_of_a_program():
     one = cyclesim.run("reduce", 2048, 2, overrides={**machine, "cores": 2},
                        sample_interval=None)
     assert one.ok
+
+
+def test_the_address_tag_moves_every_access_into_the_programs_range():
+    """AddressSpaceTag (cyclesim/process/physical.pyx) in front of a cache: the cache holds
+    the line at addr + offset, the latency and served level are the cache's, and the
+    served counts are kept by level."""
+    import numpy as np
+
+    from caches.cache import Cache, run_stream
+    from caches.dram import FixedMemory
+    from cyclesim.process.physical import TAG_SHIFT, AddressSpaceTag
+
+    def machine():
+        return Cache(4096, 4, line_size=64, hit_latency=2, next=FixedMemory(30),
+                     name="l1")
+
+    plain, tagged_cache = machine(), machine()
+    tag = AddressSpaceTag(tagged_cache, 3 << TAG_SHIFT)
+    addrs = np.array([0x1000, 0x1040, 0x1000, 0x9000, 0x1040], dtype=np.uint64)
+    kinds = np.zeros(len(addrs), dtype=np.uint8) + 1            # loads
+    lat_plain, by_plain = run_stream(plain, plain, addrs, kinds)
+    lat_tag, by_tag = run_stream(tag, tag, addrs, kinds)
+    assert list(lat_tag) == list(lat_plain) and list(by_tag) == list(by_plain)
+    for a in addrs:
+        assert tagged_cache.contains(int(a) + (3 << TAG_SHIFT))
+        assert not tagged_cache.contains(int(a))
+    assert tag.served_counts() == {1: 2, 4: 3}      # two hits, three misses to memory
+    assert tag.address_offset == 3 << 40
