@@ -62,10 +62,11 @@ def parse_placement(placement, names: list[str], cores: int) -> list[list[int]]:
                               f"cores = {cores}: set cores = {n} (--set cores={n}) or run "
                               "fewer programs")
         return [[i] for i in range(n)]
+    given = placement
     if isinstance(placement, str):
         placement = [part.split(",") for part in placement.split(";")]
     if not isinstance(placement, (list, tuple)) or len(placement) != n:
-        raise ArgumentError(f"placement = {placement!r}: give one entry per program ({n}), "
+        raise ArgumentError(f"placement = {given!r}: give one entry per program ({n}), "
                             "each a hart number or a list of hart numbers, e.g. [0, [1, 2]]")
     owner: dict[int, int] = {}
     out = []
