@@ -376,3 +376,11 @@ def test_the_address_tag_moves_every_access_into_the_programs_range():
         assert not tagged_cache.contains(int(a))
     assert tag.served_counts() == {1: 2, 4: 3}      # two hits, three misses to memory
     assert tag.address_offset == 3 << 40
+
+
+def test_notebook_display_of_several_programs_and_cores(together):
+    html = together._repr_html_()
+    assert "programs" in html and "reduce 2048 2" in html and "core 4" in html
+    from cyclesim.config import resolve_config
+
+    assert "sort 1000" in resolve_config({"workloads": ["hello", "sort 1000"]})._repr_html_()
