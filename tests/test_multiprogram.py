@@ -384,3 +384,29 @@ def test_notebook_display_of_several_programs_and_cores(together):
     from cyclesim.config import resolve_config
 
     assert "sort 1000" in resolve_config({"workloads": ["hello", "sort 1000"]})._repr_html_()
+
+
+def test_threaded_programs_deadlock_and_lrsc_stay_within_their_program(run_qemu):
+    """A program whose threads deadlock ends alone (status deadlock, naming its threads);
+    LR/SC between one program's harts is broken by its own stores only, so two copies of
+    an LR/SC test on two harts each both give qemu's answer."""
+    import sys
+    from pathlib import Path
+
+    here = Path(__file__).resolve().parent
+    sys.path.insert(0, str(here / "process"))
+    from process_support import build
+
+    flags = ("-O2", "-static", "-pthread")
+    deadlock = str(build(here / "programs" / "deadlock.c", *flags, name="deadlock"))
+    lrsc = str(build(here / "programs" / "lrsc_harts.c", *flags, name="lrsc_harts"))
+    r = cyclesim.run(["sort 1000", deadlock], overrides={"cores": 3}, placement=[0, [1, 2]],
+                     sample_interval=None)
+    assert r.status == "deadlock" and r.message.startswith("program 1")
+    assert r.programs[0].ok and r.programs[1].status == "deadlock"
+    assert "thread 1000" in r.programs[1].message
+    code, out, _ = run_qemu(lrsc)
+    both = cyclesim.run([lrsc, lrsc], overrides={"cores": 4}, placement=[[0, 1], [2, 3]],
+                        sample_interval=None)
+    for p in both.programs:
+        assert p.exit_code == code and p.stdout_bytes == out
