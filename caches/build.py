@@ -328,7 +328,7 @@ def level_is_shared(name, cfg, has_l3):
 
 
 def build_hierarchy(l1i, l1d, l2, l3, memory, frequency, classify_misses=None, tlb=None,
-                    cores=1, coherence=None, phys_offsets=None):
+                    cores=1, coherence=None, phys_offsets=None, shared_entry=None):
     """Wire, for each of `cores` cores, L1I + L1D -> unified L2 -> optional L3 -> main
     memory, each level private to its core or shared by all (CacheConfig.sharing).
 
@@ -339,7 +339,9 @@ def build_hierarchy(l1i, l1d, l2, l3, memory, frequency, classify_misses=None, t
     off everywhere (faster; no 3C split; sampled runs), True on everywhere. tlb: a TlbConfig-like object; when given with enabled = true
     each core talks to Translators (its TLBs + walker) in front of its L1s. coherence: a
     CoherenceConfig-like object (None: no coherence protocol). phys_offsets: per core, where
-    its walker's physical frames start above tlb.phys_base (None: all at phys_base)."""
+    its walker's physical frames start above tlb.phys_base (None: all at phys_base).
+    shared_entry: a callable (core, level) -> MemoryLevel put between core c's private
+    levels and the first shared level (or its coherence port), e.g. to count its traffic."""
     f = parse_frequency(frequency, "core.frequency")
     if not f > 0:
         raise ConfigError(f"core.frequency is {frequency!r}; it must be positive")
@@ -377,6 +379,8 @@ def build_hierarchy(l1i, l1d, l2, l3, memory, frequency, classify_misses=None, t
         # core c's private levels miss into its coherence port when there is a protocol
         below = CoherencePort(directory, c) if directory is not None else first_shared
         ports.append(below)
+        if shared_entry is not None and cores > 1:
+            below = shared_entry(c, below)
         l3c = l3_all
         if has_l3 and not l3_shared:
             l3c = make_cache(l3, name_of("l3", c), 3, below, classify_misses)

@@ -152,7 +152,7 @@ class System:
                                       "cores = 1 (in-memory traces work on every core)")
                 extra["cores"] = self.n_harts
                 extra["coherence"] = getattr(config, "coherence", None)
-                extra["phys_offsets"] = self._physical_offsets()
+                extra.update(self._hierarchy_options())
             self.hierarchy = build_hierarchy(config.l1i, config.l1d, config.l2, config.l3,
                                              config.memory, self.frequency,
                                              classify_misses=(None if options.sampling is None
@@ -332,10 +332,10 @@ class System:
         """The process whose threads run on hart i."""
         return self.process
 
-    def _physical_offsets(self):
-        """Per hart, where its page walker's frames start above tlb.phys_base (None: all
-        at phys_base)."""
-        return None
+    def _hierarchy_options(self) -> dict:
+        """More arguments of build_hierarchy with several harts (multi-program runs:
+        per-hart physical ranges and shared-level counters, cyclesim/programs.py)."""
+        return {}
 
     def _superpage_hook(self, process):
         """What `process`'s anonymous mappings call (tlb.superpages = always): every

@@ -122,6 +122,7 @@ class MultiSystem(System):
             for h in harts:
                 self.owner[h] = p
         self.tags = [None] * cores                     # hart -> (L1I tag, L1D tag)
+        self.entries = [None] * cores                  # hart -> its SharedEntry
         super().__init__(config, self.processes[0], options)
         for hart in self.harts:
             hart.thread = None
@@ -156,14 +157,21 @@ class MultiSystem(System):
         tlb = getattr(self.config, "tlb", None)
         return tlb is not None and bool(getattr(tlb, "enabled", False))
 
-    def _physical_offsets(self):
-        """With translation on, program p's walkers hand out frames from
-        tlb.phys_base + p << TAG_SHIFT: its own range of physical memory."""
-        from cyclesim.process.physical import TAG_SHIFT
+    def _hierarchy_options(self) -> dict:
+        """With translation on, program p's walkers hand out frames from tlb.phys_base +
+        p << TAG_SHIFT (its own range of physical memory); every core's requests to the
+        first shared level pass a SharedEntry that counts them."""
+        from cyclesim.process.physical import TAG_SHIFT, SharedEntry
 
-        if not self._translated():
-            return None
-        return [(p or 0) << TAG_SHIFT for p in self.owner]
+        def entry(core, below):
+            shared_id = below.level_id
+            self.entries[core] = SharedEntry(below, shared_id)
+            return self.entries[core]
+
+        out = {"shared_entry": entry}
+        if self._translated():
+            out["phys_offsets"] = [(p or 0) << TAG_SHIFT for p in self.owner]
+        return out
 
     def _l1s(self, i: int):
         from cyclesim.process.physical import TAG_SHIFT, AddressSpaceTag
@@ -257,6 +265,9 @@ class MultiSystem(System):
         for tags in self.tags:
             for tag in tags or ():
                 tag.reset_stats()
+        for entry in self.entries:
+            if entry is not None:
+                entry.reset_stats()
 
     def program_stats(self, p: int, end: int | None = None) -> dict:
         """Program p's statistics up to cycle `end` (default: now): its instructions,
@@ -331,10 +342,29 @@ class MultiSystem(System):
                 out[f"{name}.demand_misses"] = misses
                 out[f"{name}.demand_miss_rate"] = misses / accesses if accesses else 0.0
                 out[f"{name}.demand_mpki"] = 1000.0 * misses / inst if inst else 0.0
+        # the first shared level: exactly the requests the program's cores sent it
+        first = self._first_shared()
+        if first is not None:
+            name, level = first
+            counts = [self.entries[h].stats() for h in self.placement[p]
+                      if self.entries[h] is not None]
+            for key in ("accesses", "writebacks_received", "prefetches_received", "misses"):
+                out[f"{name}.{key}"] = sum(c[key] for c in counts)
+            requests = out[f"{name}.accesses"] - out[f"{name}.writebacks_received"]
+            out[f"{name}.miss_rate"] = out[f"{name}.misses"] / requests if requests else 0.0
+            out[f"{name}.mpki"] = 1000.0 * out[f"{name}.misses"] / inst if inst else 0.0
         for level_id, name in ((1, "l1"), (2, "l2"), (3, "l3"), (4, "memory")):
             out[f"served.{name}"] = served.get(level_id, 0)
         out["coherence_misses"] = coherence
         return out
+
+    def _first_shared(self):
+        """(name, level) of the first shared cache level, or None (the L1s miss into
+        memory directly)."""
+        from caches.cache import Cache
+
+        caches = [(n, lv) for n, lv in self.hierarchy.shared.items() if isinstance(lv, Cache)]
+        return min(caches, key=lambda c: c[1].level_id) if caches else None
 
     def snapshot(self) -> dict:
         stats = super().snapshot()

@@ -77,6 +77,22 @@ def test_per_program_statistics_add_up(together):
     assert list(table["program"]) == [" ".join(words(e)) for e in PROGRAMS]
 
 
+def test_the_shared_levels_traffic_splits_exactly_by_program():
+    """Behind private L2s, every request to the shared L3 passes one core's SharedEntry
+    (physical.pyx): the programs' counts add up to the L3's own. Their misses leave out
+    writebacks (a write-allocating L3 counts a written-back line it did not hold as a
+    miss), so they add up to at most the L3's."""
+    machine = {"cores": 3, "l2.size": "32KiB", "l3.size": "128KiB"}
+    r = cyclesim.run(["ptrchase 1024", "triad 4096", "sort 1000"], overrides=machine,
+                     sample_interval=None)
+    s = r.stats
+    for key in ("accesses", "writebacks_received", "prefetches_received"):
+        assert sum(p.stats[f"l3.{key}"] for p in r.programs) == s[f"l3.{key}"], key
+    assert 0 < sum(p.stats["l3.misses"] for p in r.programs) <= s["l3.misses"]
+    for p in r.programs:
+        assert p.stats["l3.mpki"] == pytest.approx(1000 * p.stats["l3.misses"] / p.instructions)
+
+
 def test_two_runs_are_identical():
     progs = ["sort 1000", ("reduce", 1024, 2)]
     a = cyclesim.run(progs, overrides={"cores": 3}, placement=[0, [1, 2]])

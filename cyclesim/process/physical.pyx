@@ -13,6 +13,7 @@
 from libc.stdint cimport uint8_t, uint32_t, uint64_t
 
 from caches.base cimport SERVED_COHERENCE_MISS, SERVED_LEVEL, MemoryLevel
+from caches.cache cimport KIND_PREFETCH, KIND_WRITEBACK
 
 TAG_SHIFT = 40                   # program i's addresses start at i << 40 (1 TiB each)
 
@@ -65,3 +66,55 @@ cdef class AddressSpaceTag(MemoryLevel):
 
     def __repr__(self):
         return f"AddressSpaceTag(+{self.offset:#x} -> {self.level!r})"
+
+
+cdef class SharedEntry(MemoryLevel):
+    """What one core's private levels send to the first shared level (or its coherence
+    port), passed on unchanged and counted: every request by kind, and the requests other
+    than writebacks whose data came from beyond the shared level (level_id > `shared_id`).
+    One per core in a multi-program run, so the shared level's traffic splits exactly by
+    program."""
+
+    cdef MemoryLevel below
+    cdef uint32_t shared_id
+    cdef uint64_t requests[8]        # by access kind (caches/cache.pxd: 0-3 demand, 4
+                                     # writeback, 5 prefetch, 6-7 coherence fills/upgrades)
+    cdef uint64_t beyond             # non-writeback requests served below the shared level
+
+    def __init__(self, MemoryLevel below not None, shared_id):
+        self.below = below
+        self.level_id = below.level_id
+        self.shared_id = int(shared_id)
+        self.reset_stats()
+
+    cdef uint32_t access(self, uint64_t pc, uint64_t addr, uint8_t kind, uint64_t now,
+                         uint8_t* served_by) noexcept nogil:
+        cdef uint32_t lat = self.below.access(pc, addr, kind, now, served_by)
+        self.accept_wait = self.below.accept_wait
+        self.requests[kind & 7] += 1
+        if kind != KIND_WRITEBACK and (served_by[0] & SERVED_LEVEL) > self.shared_id:
+            self.beyond += 1
+        return lat
+
+    cdef uint32_t block_op(self, uint64_t pc, uint64_t addr, uint8_t op,
+                           uint64_t now) noexcept nogil:
+        return self.below.block_op(pc, addr, op, now)
+
+    cdef uint8_t probe(self, uint64_t line, uint8_t action, uint64_t* wmask) noexcept nogil:
+        return self.below.probe(line, action, wmask)
+
+    cdef void line_left(self, uint64_t line, uint64_t wmask) noexcept nogil:
+        self.below.line_left(line, wmask)
+
+    def stats(self):
+        cdef int k
+        return {"accesses": int(sum(self.requests[k] for k in range(8))),
+                "writebacks_received": int(self.requests[KIND_WRITEBACK]),
+                "prefetches_received": int(self.requests[KIND_PREFETCH]),
+                "misses": int(self.beyond)}
+
+    def reset_stats(self):
+        cdef int k
+        for k in range(8):
+            self.requests[k] = 0
+        self.beyond = 0
