@@ -381,7 +381,8 @@ class MultiSystem(System):
             for key in ("core.instructions", "core.cycles", "core.ipc"):
                 stats[f"program{p}.{key[5:]}"] = own[key]
             for key, value in own.items():
-                if key.endswith((".demand_accesses", ".demand_misses")):
+                if key.endswith((".accesses", ".misses", ".demand_accesses",
+                                 ".demand_misses")) and not key.startswith("core"):
                     stats[f"program{p}.{key}"] = value
         return stats
 

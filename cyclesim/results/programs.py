@@ -126,15 +126,18 @@ def multi_result(system, infos, config, options, outcome) -> SimResult:
 
 
 def per_program_frame(result) -> pd.DataFrame:
-    """One row per program: harts, status, exit code, instructions, cycles, IPC, and each
-    shared level's demand accesses and misses (and alone cycles and slowdown, if run)."""
+    """One row per program: harts, status, exit code, instructions, cycles, IPC, its
+    accesses and misses at the first shared level, each shared level's demand accesses
+    and misses (and alone cycles and slowdown, if run)."""
     rows = []
     for pr in result.programs:
         row = {"program": " ".join([pr.program, *pr.args]), "harts": ",".join(map(str, pr.harts)),
                "status": pr.status, "exit_code": pr.exit_code,
                "instructions": pr.instructions, "cycles": pr.cycles, "ipc": pr.ipc}
         for key, value in pr.stats.items():
-            if key.endswith((".demand_accesses", ".demand_misses")):
+            if key.startswith(("core", "cpi_stack", "served", "syscalls", "threads")):
+                continue
+            if key.endswith((".accesses", ".misses", ".demand_accesses", ".demand_misses")):
                 row[key] = value
         if pr.alone_cycles is not None:
             row["alone_cycles"] = pr.alone_cycles

@@ -191,9 +191,10 @@ def per_program_lines(result) -> list[str]:
     if not programs:
         return []
     timed = result.mode != "functional"
-    shared = [k[:-len(".demand_accesses")] for k in programs[0].stats.index
-              if k.endswith(".demand_accesses") and not k.startswith("dram")]
-    last = shared[-1] if shared else None
+    # the first shared cache level, whose traffic splits exactly by program
+    shared = [k[:-len(".writebacks_received")] for k in programs[0].stats.index
+              if k.endswith(".writebacks_received") and not k.startswith("core")]
+    last = shared[0] if shared else None
     alone = any(p.alone_cycles is not None for p in programs)
     head = (f"  {'#':<2} {'program':<22} {'harts':<6} {'exit':>5} {'instructions':>13}"
             + (f" {'cycles':>12} {'IPC':>6}" if timed else ""))
@@ -214,8 +215,8 @@ def per_program_lines(result) -> list[str]:
         if timed:
             row += f" {p.cycles:>12,} {p.ipc:>6.3f}"
             if last:
-                row += (f" {int(p.stats.get(last + '.demand_accesses', 0)):>11,} "
-                        f"{int(p.stats.get(last + '.demand_misses', 0)):>9,}")
+                row += (f" {int(p.stats.get(last + '.accesses', 0)):>11,} "
+                        f"{int(p.stats.get(last + '.misses', 0)):>9,}")
         if alone and p.alone_cycles is not None:
             row += f" {p.alone_cycles:>12,} {p.slowdown:>7.3f}x"
         lines.append(row)
