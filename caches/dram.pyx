@@ -29,6 +29,11 @@ are placed into timelines (each remembers its last WINDOW events; nothing goes b
 forgotten one), while the ACTs of a rank are issued in call order (a younger row miss
 never activates before an older request's ACT in the same rank). Nothing ever runs backwards: no wait is negative and the bus
 never carries two bursts at once.
+
+Shared by several cores (`order_by_cycle`, docs/engine.md "Cycle order at the shared
+levels"), the request queues are occupancy timelines and a request enqueued before the
+latest one booked at its bank finds the row of the bank's last column command at or
+before its own cycle; booked requests still never move.
 """
 import numpy as np
 
