@@ -155,6 +155,14 @@ class Hierarchy:
             shared = {n: lv for n, lv in levels.items() if not isinstance(lv, Cache)}
         self.cores = cores
         self.shared = shared or {}
+        self._settle = [lv.settle for lv in self.shared.values()
+                        if getattr(lv, "cycle_ordered", False)]
+
+    def settle(self, cycle):
+        """No core sends a request before `cycle` any more: the shared levels forget the
+        reservations that ended by then (docs/engine.md, "Cycle order at the shared levels")."""
+        for settle in self._settle:
+            settle(cycle)
 
     def _instructions_of(self, name, instructions):
         """The instruction count a level's MPKI is taken over: its core's for a private
@@ -444,5 +452,10 @@ def build_hierarchy(l1i, l1d, l2, l3, memory, frequency, classify_misses=None, t
     if l3_all is not None:
         shared["l3"] = l3_all
     shared[mem_name] = mem
+    if multi:
+        # several cores reach these in the order of their turns, not of their cycles
+        for level in shared.values():
+            if hasattr(level, "order_by_cycle"):
+                level.order_by_cycle()
     levels.update(shared)
     return Hierarchy(core_parts[0].l1i, core_parts[0].l1d, levels, tlbs, core_parts, shared)

@@ -37,6 +37,9 @@ TIMEBASE_HZ = 10_000_000
 
 # Largest quantum in instructions: bounds how long Python waits for Ctrl-C and how stale
 # the progress display can be, at no measurable cost (a quantum costs microseconds).
+# The shared levels forget reservations that ended this many cycles before the earliest
+# hart's clock (an out-of-order core's requests can precede its clock a little).
+SETTLE_MARGIN = 256
 MAX_QUANTUM = 5_000_000
 NO_STOP = (1 << 64) - 1                 # a stop cycle no clock reaches
 
@@ -206,8 +209,13 @@ class System:
         self.harts[0].slice_end = self.sched.time_slice
         self.schedulers = [self.sched]       # one per program (cyclesim/programs.py)
         self.running = self.harts[0]         # the hart whose turn it is
+        # the shared levels' occupancy timelines, settled once per quantum
+        self._settle = None
+        self._settled = 0
         if self.hierarchy is not None:
             self._directory = getattr(self.hierarchy, "shared", {}).get("coherence")
+            if self.quantum and getattr(self.hierarchy, "_settle", None):
+                self._settle = self.hierarchy.settle
         # the reservation granule other harts' stores break (RISC-V A: the reservation set)
         self._granule_shift = int(config.l1d.line_size).bit_length() - 1
         if options.stop_at is not None:
@@ -378,6 +386,10 @@ class System:
         else:
             nxt = self.env.peek()
             stop = int(nxt) if nxt != float("inf") else NO_STOP
+        if self._settle is not None and self.env.now >= self._settled + SETTLE_MARGIN:
+            # every hart's clock is at or past env.now: no request comes much before it
+            self._settled = int(self.env.now)
+            self._settle(max(0, self._settled - SETTLE_MARGIN))
         if hart.process.sched.queue:
             stop = min(stop, max(hart.slice_end, hart.clock + 1))
         return stop
