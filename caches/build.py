@@ -155,6 +155,14 @@ class Hierarchy:
             shared = {n: lv for n, lv in levels.items() if not isinstance(lv, Cache)}
         self.cores = cores
         self.shared = shared or {}
+        self._settle = [lv.settle for lv in self.shared.values()
+                        if getattr(lv, "cycle_ordered", False)]
+
+    def settle(self, cycle):
+        """No core sends a request before `cycle` any more: the shared levels forget the
+        reservations that ended by then (docs/engine.md, "Cycle order at the shared levels")."""
+        for settle in self._settle:
+            settle(cycle)
 
     def _instructions_of(self, name, instructions):
         """The instruction count a level's MPKI is taken over: its core's for a private
@@ -234,11 +242,12 @@ class Hierarchy:
         return f"Hierarchy({', '.join(self.levels)})"
 
 
-def make_translation(tlb, l1ic, l1dc, l2c, prefix=""):
+def make_translation(tlb, l1ic, l1dc, l2c, prefix="", phys_offset=0):
     """Translators in front of one core's L1s, the core's L2 TLB (shared by its ITLB and
     DTLB) and its walker, from a TlbConfig-like object; returns (itlb, dtlb, tlbs) with tlbs
     the dict Hierarchy.tlbs holds. `prefix` ("core1.") names the parts of one of several
-    cores."""
+    cores. `phys_offset` moves the walker's frames (and page tables) up from tlb.phys_base:
+    the physical range of one program of several (docs/engine.md, "Multi-program runs")."""
     mode = getattr(tlb, "mode", "sv39")
     if mode not in MODES:
         raise ConfigError(f"tlb.mode is {mode!r}; use sv39 or sv48")
@@ -246,7 +255,8 @@ def make_translation(tlb, l1ic, l1dc, l2c, prefix=""):
     if port == "l2" and l2c is None:
         raise ConfigError("tlb.walk_port = l2 but there is no l2; use walk_port = l1d")
     walker = PageTableWalker(l2c if port == "l2" else l1dc, levels=MODES[mode],
-                             pwc_entries=int(tlb.pwc_entries), phys_base=int(tlb.phys_base))
+                             pwc_entries=int(tlb.pwc_entries),
+                             phys_base=int(tlb.phys_base) + int(phys_offset))
     l2t = None
     if int(tlb.l2tlb_entries):
         l2t = Tlb(tlb.l2tlb_entries, tlb.l2tlb_assoc, tlb.l2tlb_latency,
@@ -326,7 +336,7 @@ def level_is_shared(name, cfg, has_l3):
 
 
 def build_hierarchy(l1i, l1d, l2, l3, memory, frequency, classify_misses=None, tlb=None,
-                    cores=1, coherence=None):
+                    cores=1, coherence=None, phys_offsets=None, shared_entry=None):
     """Wire, for each of `cores` cores, L1I + L1D -> unified L2 -> optional L3 -> main
     memory, each level private to its core or shared by all (CacheConfig.sharing).
 
@@ -336,7 +346,10 @@ def build_hierarchy(l1i, l1d, l2, l3, memory, frequency, classify_misses=None, t
     without one: "auto", on at L2/L3 only); False turns the fully-associative shadow caches
     off everywhere (faster; no 3C split; sampled runs), True on everywhere. tlb: a TlbConfig-like object; when given with enabled = true
     each core talks to Translators (its TLBs + walker) in front of its L1s. coherence: a
-    CoherenceConfig-like object (None: no coherence protocol)."""
+    CoherenceConfig-like object (None: no coherence protocol). phys_offsets: per core, where
+    its walker's physical frames start above tlb.phys_base (None: all at phys_base).
+    shared_entry: a callable (core, level) -> MemoryLevel put between core c's private
+    levels and the first shared level (or its coherence port), e.g. to count its traffic."""
     f = parse_frequency(frequency, "core.frequency")
     if not f > 0:
         raise ConfigError(f"core.frequency is {frequency!r}; it must be positive")
@@ -374,6 +387,8 @@ def build_hierarchy(l1i, l1d, l2, l3, memory, frequency, classify_misses=None, t
         # core c's private levels miss into its coherence port when there is a protocol
         below = CoherencePort(directory, c) if directory is not None else first_shared
         ports.append(below)
+        if shared_entry is not None and cores > 1:
+            below = shared_entry(c, below)
         l3c = l3_all
         if has_l3 and not l3_shared:
             l3c = make_cache(l3, name_of("l3", c), 3, below, classify_misses)
@@ -424,8 +439,9 @@ def build_hierarchy(l1i, l1d, l2, l3, memory, frequency, classify_misses=None, t
             levels[name_of(short, c)] = cache
         top_i, top_d, core_tlbs = l1ic, l1dc, {}
         if translate:
-            top_i, top_d, core_tlbs = make_translation(tlb, l1ic, l1dc, l2c,
-                                                       f"core{c}." if multi else "")
+            top_i, top_d, core_tlbs = make_translation(
+                tlb, l1ic, l1dc, l2c, f"core{c}." if multi else "",
+                phys_offsets[c] if phys_offsets is not None else 0)
             tlbs.update({name_of(n, c): p for n, p in core_tlbs.items()})
         core_parts.append(CoreCaches(c, top_i, top_d, private, core_tlbs))
     shared = {}
@@ -436,5 +452,10 @@ def build_hierarchy(l1i, l1d, l2, l3, memory, frequency, classify_misses=None, t
     if l3_all is not None:
         shared["l3"] = l3_all
     shared[mem_name] = mem
+    if multi:
+        # several cores reach these in the order of their turns, not of their cycles
+        for level in shared.values():
+            if hasattr(level, "order_by_cycle"):
+                level.order_by_cycle()
     levels.update(shared)
     return Hierarchy(core_parts[0].l1i, core_parts[0].l1d, levels, tlbs, core_parts, shared)

@@ -4,6 +4,7 @@ from caches.base cimport MemoryLevel
 from caches.replacement cimport ReplacementPolicy
 from caches.shadow cimport LineSet, FullyAssocLRU
 from caches.prefetch cimport Prefetcher
+from caches.occupancy cimport Occupancy
 
 # Access kinds as plain C ints (a cpdef enum cannot index a C array): the AccessKind
 # values of pipeline/types.pxd (cache.pyx checks they agree at import), then one kind used
@@ -88,6 +89,13 @@ cdef class Cache(MemoryLevel):
     cdef uint64_t n_probe_downgrades       # lines downgraded to shared by the directory
     cdef uint64_t n_probe_writebacks       # dirty lines cleaned by a downgrade (MESI)
 
+    # A level every core shares (docs/engine.md, "Cycle order at the shared levels"): its
+    # MSHRs and writeback buffer are occupancy timelines instead of free-at cycles, so a
+    # request from a hart that runs later in the quantum is placed at its own cycle.
+    cdef readonly bint cycle_ordered
+    cdef Occupancy mshr_tl                 # MSHRs: [request, fill) per fetch, tag = line
+    cdef Occupancy wbb_tl                  # writeback buffer: [fill, written below) per victim
+
     # Caches above this one whose lines it must back-invalidate (inclusive only): a list
     # of links, so a shared level can have the private caches of any number of cores.
     cdef UpperLink up_first
@@ -146,6 +154,14 @@ cdef class Cache(MemoryLevel):
     cdef uint64_t _fetch_line(self, uint64_t pc, uint64_t addr, uint64_t line, uint32_t set_,
                               uint64_t base, uint8_t kind, uint64_t t, uint8_t* served_by,
                               int* way_out) noexcept nogil
+    # At a level every core shares: the cycle a request at t gets a line whose fill
+    # completes at `ready` (a fill another hart started after t lasts as long for it).
+    cdef uint64_t _ordered_fill_wait(self, uint64_t line, uint64_t t,
+                                     uint64_t ready) noexcept nogil
+    # _fetch_line at a level every core shares: the MSHRs are an occupancy timeline.
+    cdef uint64_t _fetch_line_ordered(self, uint64_t pc, uint64_t addr, uint64_t line,
+                                      uint32_t set_, uint64_t base, uint8_t kind, uint64_t t,
+                                      uint8_t* served_by, int* way_out) noexcept nogil
     # Post a write to the next level through the write-through buffer at cycle t;
     # returns the cycles the writer waited for a free entry; served_by as from the next level.
     cdef uint64_t _post_write(self, uint64_t pc, uint64_t addr, uint8_t kind,

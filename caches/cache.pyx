@@ -29,6 +29,8 @@ from caches.base cimport (MemoryLevel, CBO_CLEAN, CBO_FLUSH, CBO_ZERO, PROBE_QUE
                           SERVED_LEVEL)
 from caches.coherence cimport OP_UPGRADE
 from caches.replacement cimport ReplacementPolicy
+from caches.occupancy cimport (occ_init, occ_release, occ_clear, occ_free_at, occ_find,
+                               occ_book, occ_settle)
 from caches.shadow cimport LineSet, FullyAssocLRU
 from caches.prefetch cimport (Prefetcher, PF_MISS, PF_HIT, PF_HIT_PREFETCHED,
                               PF_HIT_IN_FLIGHT, PF_LATE)
@@ -51,6 +53,9 @@ cdef uint64_t NO_LINE = 0xFFFFFFFFFFFFFFFFULL   # tag of an invalid way (never a
 # cache, so that a hierarchy driven from Python sees one requester's time).
 cdef uint64_t _py_clock = 0
 MAX_ENTRIES = 1024       # MSHRs, ports and buffer entries per level (searched linearly)
+# Reservations an occupancy timeline keeps per entry (a shared level's MSHRs, writeback
+# buffer): the engine settles them every quantum, so this only bounds a long quantum.
+DEF RESERVATIONS_PER_ENTRY = 32
 
 WRITE_POLICIES = ("write_back", "write_through")
 INCLUSIONS = ("non_inclusive", "inclusive")
@@ -343,6 +348,8 @@ cdef class Cache(MemoryLevel):
             if r > done:                               # its fill is still under way
                 self.n_mshr_hit += 1
                 in_flight = 1
+                if self.cycle_ordered:
+                    r = self._ordered_fill_wait(line, done, r)
                 done = r
             self.policy.touch(set_, <uint32_t> way, pc, k)
             if is_write:
@@ -408,13 +415,21 @@ cdef class Cache(MemoryLevel):
             if self.coherent:
                 self.perm[base + way] = (kind & KIND_OWNED) != 0
         else:
-            m = self._mshr_match(line, done)
+            if self.cycle_ordered:
+                m = occ_find(&self.mshr_tl, line, done)
+            else:
+                m = self._mshr_match(line, done)
             if m >= 0:
                 # the line left the array while its fill was under way: wait for that fill
                 self.n_mshr_hit += 1
-                if self.mshr_free[m] > done:
-                    done = self.mshr_free[m]
-                served_by[0] = self.mshr_served[m]
+                if self.cycle_ordered:
+                    if self.mshr_tl.end[m] > done:
+                        done = self.mshr_tl.end[m]
+                    served_by[0] = self.mshr_tl.info[m]
+                else:
+                    if self.mshr_free[m] > done:
+                        done = self.mshr_free[m]
+                    served_by[0] = self.mshr_served[m]
                 way = self._install(set_, base, line, done, pc, k, &stall)
                 done += stall
                 self.ready[base + way] = done
@@ -481,10 +496,14 @@ cdef class Cache(MemoryLevel):
     cdef uint64_t _fetch_line(self, uint64_t pc, uint64_t addr, uint64_t line, uint32_t set_,
                               uint64_t base, uint8_t kind, uint64_t t, uint8_t* served_by,
                               int* way_out) noexcept nogil:
-        cdef int m = self._mshr_earliest()
+        cdef int m
         cdef uint64_t stall = 0
         cdef uint64_t fill
         cdef int way
+        if self.cycle_ordered:
+            return self._fetch_line_ordered(pc, addr, line, set_, base, kind, t, served_by,
+                                            way_out)
+        m = self._mshr_earliest()
         if self.mshr_free[m] > t:                      # every MSHR busy: wait for the first
             self.n_mshr_full += 1
             self.n_mshr_full_cycles += self.mshr_free[m] - t
@@ -500,6 +519,39 @@ cdef class Cache(MemoryLevel):
         self.mshr_line[m] = line
         self.mshr_free[m] = fill
         self.mshr_served[m] = served_by[0]
+        way_out[0] = way
+        return fill
+
+    cdef uint64_t _ordered_fill_wait(self, uint64_t line, uint64_t t,
+                                     uint64_t ready) noexcept nogil:
+        # A request at cycle t finds its line in flight. If that fetch started after t (a
+        # hart that ran earlier in the quantum asked for the line at a later cycle), in
+        # cycle order this request would have fetched it: it waits as long as that fetch.
+        cdef int m = occ_find(&self.mshr_tl, line, t)
+        if m >= 0 and self.mshr_tl.asked[m] > t and self.mshr_tl.end[m] == ready:
+            return t + (self.mshr_tl.end[m] - self.mshr_tl.start[m])
+        return ready
+
+    cdef uint64_t _fetch_line_ordered(self, uint64_t pc, uint64_t addr, uint64_t line,
+                                      uint32_t set_, uint64_t base, uint8_t kind, uint64_t t,
+                                      uint8_t* served_by, int* way_out) noexcept nogil:
+        # _fetch_line at a shared level: the MSHR is free at t when fewer than `mshrs`
+        # fetches hold one at t, whichever hart's turn booked them.
+        cdef uint64_t stall = 0
+        cdef uint64_t fill
+        cdef uint64_t t0 = t
+        cdef int way
+        t = occ_free_at(&self.mshr_tl, t)
+        if t > t0:                                     # every MSHR busy at t0
+            self.n_mshr_full += 1
+            self.n_mshr_full_cycles += t - t0
+            self.accept_wait += t - t0
+        self.n_mshr_alloc += 1
+        fill = t + self.next.access(pc, addr, kind, t, served_by)
+        way = self._install(set_, base, line, fill, pc, kind, &stall)
+        fill += stall
+        self.ready[base + way] = fill
+        occ_book(&self.mshr_tl, t0, t, fill, line, served_by[0])
         way_out[0] = way
         return fill
 
@@ -552,19 +604,27 @@ cdef class Cache(MemoryLevel):
                 # The victim leaves through the writeback buffer when the fill arrives;
                 # with every entry busy the fill waits for the first to free.
                 self.n_writeback += 1
-                for w in range(1, self.writeback_buffer):
-                    if self.wbb_free[w] < self.wbb_free[e]:
-                        e = w
                 wait = 0
-                if self.wbb_free[e] > when:
-                    wait = self.wbb_free[e] - when
+                if self.cycle_ordered:
+                    wait = occ_free_at(&self.wbb_tl, when) - when
+                else:
+                    for w in range(1, self.writeback_buffer):
+                        if self.wbb_free[w] < self.wbb_free[e]:
+                            e = w
+                    if self.wbb_free[e] > when:
+                        wait = self.wbb_free[e] - when
+                if wait:
                     self.n_wbb_full += 1
                     self.n_wbb_full_cycles += wait
                     stall[0] += wait
                 if self.coherent and self.perm[base + way]:
                     wb_kind = KIND_WRITEBACK | KIND_OWNED
-                self.wbb_free[e] = when + wait + self.next.access(
-                    0, old << self.line_shift, wb_kind, when + wait, &dummy)
+                if self.cycle_ordered:
+                    occ_book(&self.wbb_tl, when, when + wait, when + wait + self.next.access(
+                        0, old << self.line_shift, wb_kind, when + wait, &dummy), old, 0)
+                else:
+                    self.wbb_free[e] = when + wait + self.next.access(
+                        0, old << self.line_shift, wb_kind, when + wait, &dummy)
         self.tags[base + way] = line
         self.dirty[base + way] = 0
         self.ready[base + way] = when
@@ -601,13 +661,22 @@ cdef class Cache(MemoryLevel):
         cdef uint8_t dummy
         cdef uint64_t fill
         cdef int way
-        if (find_way(self.tags + base, self.assoc, line) >= 0
-                or self._mshr_match(line, t) >= 0):
-            self.n_pf_dropped_present += 1
-            return
-        if self.mshr_free[self._mshr_earliest()] > t:
-            self.n_pf_dropped_mshr += 1
-            return
+        if self.cycle_ordered:
+            if (find_way(self.tags + base, self.assoc, line) >= 0
+                    or occ_find(&self.mshr_tl, line, t) >= 0):
+                self.n_pf_dropped_present += 1
+                return
+            if occ_free_at(&self.mshr_tl, t) > t:
+                self.n_pf_dropped_mshr += 1
+                return
+        else:
+            if (find_way(self.tags + base, self.assoc, line) >= 0
+                    or self._mshr_match(line, t) >= 0):
+                self.n_pf_dropped_present += 1
+                return
+            if self.mshr_free[self._mshr_earliest()] > t:
+                self.n_pf_dropped_mshr += 1
+                return
         self.n_pf_issued += 1
         fill = self._fetch_line(0, line << self.line_shift, line, set_, base, KIND_PREFETCH,
                                 t, &dummy, &way)
@@ -725,6 +794,28 @@ cdef class Cache(MemoryLevel):
             found |= self.coh_sibling.probe(line, action, wmask)
         return found
 
+    def order_by_cycle(self):
+        """Make this level's MSHRs and writeback buffer occupancy timelines (a level the
+        cores share; docs/engine.md, "Cycle order at the shared levels"). Call it before
+        the first access."""
+        if self.cycle_ordered:
+            return
+        if (occ_init(&self.mshr_tl, self.mshrs, RESERVATIONS_PER_ENTRY * self.mshrs) < 0
+                or occ_init(&self.wbb_tl, self.writeback_buffer,
+                            RESERVATIONS_PER_ENTRY * self.writeback_buffer) < 0):
+            raise MemoryError(f"{self.name}: occupancy timelines")
+        self.cycle_ordered = True
+
+    def settle(self, uint64_t cycle):
+        """No request will come before `cycle`: forget the reservations that ended by it."""
+        if self.cycle_ordered:
+            occ_settle(&self.mshr_tl, cycle)
+            occ_settle(&self.wbb_tl, cycle)
+
+    def __dealloc__(self):
+        occ_release(&self.mshr_tl)
+        occ_release(&self.wbb_tl)
+
     def join_coherence(self, int core, MemoryLevel port not None, MemoryLevel sibling,
                        bint moesi):
         """Make this a private cache of `core` under a protocol (caches/coherence.pyx):
@@ -840,6 +931,10 @@ cdef class Cache(MemoryLevel):
     def mshr_busy(self, uint64_t now):
         """Lines whose fill is still under way at cycle `now`, with the cycle each MSHR frees."""
         cdef uint32_t i
+        if self.cycle_ordered:
+            return sorted((int(self.mshr_tl.tag[i]) << self.line_shift, int(self.mshr_tl.end[i]))
+                          for i in range(self.mshr_tl.n)
+                          if self.mshr_tl.start[i] <= now < self.mshr_tl.end[i])
         return sorted((int(self.mshr_line[i]) << self.line_shift, int(self.mshr_free[i]))
                       for i in range(self.mshrs) if self.mshr_free[i] > now)
 
@@ -922,6 +1017,9 @@ cdef class Cache(MemoryLevel):
         memset(self.wtb_free, 0, <size_t> self.write_through_buffer * sizeof(uint64_t))
         memset(self.port_cycle, 0xFF, <size_t> PORT_WINDOW * sizeof(uint64_t))
         memset(self.port_used, 0, <size_t> PORT_WINDOW * sizeof(uint32_t))
+        if self.cycle_ordered:
+            occ_clear(&self.mshr_tl)
+            occ_clear(&self.wbb_tl)
         self.policy.reset()
         if self.coherent:
             memset(self.perm, 0, <size_t> self.num_sets * self.assoc)

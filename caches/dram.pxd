@@ -3,6 +3,7 @@
 cimport cython
 from libc.stdint cimport int64_t, uint8_t, uint32_t, uint64_t
 from caches.base cimport MemoryLevel
+from caches.occupancy cimport Occupancy
 
 cdef class FixedMemory(MemoryLevel):
     cdef readonly uint32_t latency        # cycles, every access
@@ -48,6 +49,18 @@ cdef class Dram(MemoryLevel):
     cdef int64_t* ref_offset              # rank's refresh phase (staggered over ranks)
     cdef int64_t* queue_free              # per channel, queue_size entries: cycle each frees
     cdef int64_t* chan_last_cmd           # per channel (fcfs): last command of the last request
+    # shared by several cores (docs/engine.md, "Cycle order at the shared levels"): the
+    # request queues are occupancy timelines ([enqueue, column command) per request)
+    cdef readonly bint cycle_ordered
+    cdef Occupancy* queue_tl              # per channel
+    # ... and each bank remembers its last column commands (cycle, row) and the latest
+    # enqueue cycle booked: a request enqueued before that came out of cycle order and
+    # finds the row the bank had at its own cycle
+    cdef int64_t* latest_start            # per bank
+    cdef int64_t* latest_col              # per bank: the latest column command booked
+    cdef int64_t* hist_col                # per bank, BANK_HISTORY entries (a ring)
+    cdef int64_t* hist_row
+    cdef uint32_t* hist_next              # per bank: the ring's next slot
     # the timelines (one calloc), viewed per kind
     cdef Timeline* timelines
     cdef size_t n_timelines
@@ -72,3 +85,4 @@ cdef class Dram(MemoryLevel):
     cdef int64_t refreshes_by(self, uint32_t r, int64_t t) noexcept nogil
     cdef int64_t refresh_after(self, uint32_t r, int64_t t) noexcept nogil
     cdef int64_t act_slot(self, uint32_t r, uint32_t g, int64_t a) noexcept nogil
+    cdef void bank_before(self, uint32_t b, int64_t t, int64_t* col, int64_t* row) noexcept nogil

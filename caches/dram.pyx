@@ -29,6 +29,11 @@ are placed into timelines (each remembers its last WINDOW events; nothing goes b
 forgotten one), while the ACTs of a rank are issued in call order (a younger row miss
 never activates before an older request's ACT in the same rank). Nothing ever runs backwards: no wait is negative and the bus
 never carries two bursts at once.
+
+Shared by several cores (`order_by_cycle`, docs/engine.md "Cycle order at the shared
+levels"), the request queues are occupancy timelines and a request enqueued before the
+latest one booked at its bank finds the row of the bank's last column command at or
+before its own cycle; booked requests still never move.
 """
 import numpy as np
 
@@ -36,6 +41,8 @@ from libc.stdint cimport int64_t, uint8_t, uint32_t, uint64_t
 from libc.stdlib cimport calloc, free
 from libc.string cimport memmove
 from caches.base cimport MemoryLevel
+from caches.occupancy cimport (Occupancy, occ_init, occ_release, occ_clear, occ_free_at,
+                               occ_book, occ_settle)
 from caches.cache cimport K_STORE, KIND_WRITEBACK
 from caches.dram_rules import check_timing_rules
 
@@ -52,6 +59,7 @@ PAGE_POLICIES = ("open", "closed")
 SCHEDULERS = ("frfcfs", "fcfs")
 
 DEF WINDOW = 256              # events a timeline remembers (bursts, column commands)
+DEF BANK_HISTORY = 64         # column commands a bank remembers (cycle order at shared DRAM)
 DEF HIST_BINS = 4096          # one-cycle latency bins; the last holds 4095 and more
 DEF NEVER = -(1 << 40)        # "no such event yet": far before cycle 0
 DEF F_ROW = 0
@@ -308,6 +316,11 @@ cdef class Dram(MemoryLevel):
             for i in range(self.n_timelines):
                 free(self.timelines[i].ev)
             free(self.timelines)
+        if self.queue_tl:
+            for i in range(self.channels):
+                occ_release(&self.queue_tl[i])
+            free(self.queue_tl)
+        free(self.latest_start); free(self.latest_col); free(self.hist_col); free(self.hist_row); free(self.hist_next)
 
     # -- the timing parameters, read-only from Python ------------------------------------
     @property
@@ -436,6 +449,19 @@ cdef class Dram(MemoryLevel):
                     break
         return a
 
+    cdef void bank_before(self, uint32_t b, int64_t t, int64_t* col,
+                          int64_t* row) noexcept nogil:
+        # the bank's last remembered column command at or before cycle t, and its row
+        # (-1: none remembered, or closed page)
+        cdef uint32_t i
+        cdef int64_t* c = self.hist_col + b * BANK_HISTORY
+        col[0] = NEVER
+        row[0] = -1
+        for i in range(BANK_HISTORY):
+            if c[i] <= t and c[i] > col[0]:
+                col[0] = c[i]
+                row[0] = self.hist_row[b * BANK_HISTORY + i]
+
     # -- one request ---------------------------------------------------------------------
     cdef uint32_t access(self, uint64_t pc, uint64_t addr, uint8_t kind, uint64_t now,
                          uint8_t* served_by) noexcept nogil:
@@ -451,6 +477,8 @@ cdef class Dram(MemoryLevel):
         cdef bint refreshed = False, closed
         cdef int outcome = 0                 # 0 hit, 1 miss, 2 conflict
         cdef int tries = 0
+        cdef bint behind = False             # enqueued before a request already booked here
+        cdef int64_t last_col, last_row
         self.locate_c(addr, &ch, &rk, &bk, &row)
         r = ch * self.ranks + rk
         b = r * self.banks + bk
@@ -461,37 +489,69 @@ cdef class Dram(MemoryLevel):
         # the channel's request queue: take the entry that frees first
         q = self.queue_free + ch * self.queue_size
         qi = 0
-        for i in range(1, self.queue_size):
-            if q[i] < q[qi]:
-                qi = i
-        enq = imax(arrive, q[qi])
-        if q[qi] > arrive:
+        if self.cycle_ordered:
+            enq = <int64_t> occ_free_at(&self.queue_tl[ch], <uint64_t> arrive)
+        else:
+            for i in range(1, self.queue_size):
+                if q[i] < q[qi]:
+                    qi = i
+            enq = imax(arrive, q[qi])
+        if enq > arrive:
             self.n_queue_full += 1
-            self.n_queue_wait += q[qi] - arrive
+            self.n_queue_wait += enq - arrive
         start = enq
         if self.fcfs:                        # in order: after the previous request's commands
             start = imax(start, self.chan_last_cmd[ch])
         lat_cl = self.t.tCWL if write else self.t.tCL
+        if self.cycle_ordered:
+            behind = start < self.latest_start[b]
         while True:
-            closed = refreshed or self.open_row[b] < 0 or (
-                self.t.tREFI > 0 and
-                self.refreshes_by(r, start) > self.refreshes_by(r, self.opened_at[b]))
-            pre = NEVER
-            act = NEVER
-            if closed:
-                outcome = 1
-                act = imax(start, self.act_ok[b])
-            elif self.open_row[b] == row:
-                outcome = 0
+            if behind:
+                # out of cycle order (another hart ran ahead in the quantum): the bank has
+                # the row of its last column command at or before `start`; bookings made
+                # after it stay where they are
+                self.bank_before(b, start, &last_col, &last_row)
+                pre = NEVER
+                act = NEVER
+                if refreshed or last_row < 0 or (
+                        self.t.tREFI > 0 and
+                        self.refreshes_by(r, start) > self.refreshes_by(r, last_col)):
+                    outcome = 1
+                    act = imax(start, last_col + self.t.tRTP + self.t.tRP)
+                elif last_row == row and not self.closed_page:
+                    outcome = 0
+                elif self.closed_page:
+                    outcome = 1
+                    act = imax(start, last_col + self.t.tRTP + self.t.tRP)
+                else:
+                    outcome = 2
+                    pre = imax(start, last_col + self.t.tRTP)
+                    act = pre + self.t.tRP
+                if outcome != 0:
+                    act = self.act_slot(r, g, act)
+                    col = act + self.t.tRCD
+                else:
+                    col = start
             else:
-                outcome = 2
-                pre = imax(start, self.pre_ok[b])
-                act = pre + self.t.tRP
-            if outcome != 0:
-                act = self.act_slot(r, g, act)
-                col = act + self.t.tRCD
-            else:
-                col = imax(start, self.col_ok[b])
+                closed = refreshed or self.open_row[b] < 0 or (
+                    self.t.tREFI > 0 and
+                    self.refreshes_by(r, start) > self.refreshes_by(r, self.opened_at[b]))
+                pre = NEVER
+                act = NEVER
+                if closed:
+                    outcome = 1
+                    act = imax(start, self.act_ok[b])
+                elif self.open_row[b] == row:
+                    outcome = 0
+                else:
+                    outcome = 2
+                    pre = imax(start, self.pre_ok[b])
+                    act = pre + self.t.tRP
+                if outcome != 0:
+                    act = self.act_slot(r, g, act)
+                    col = act + self.t.tRCD
+                else:
+                    col = imax(start, self.col_ok[b])
             while True:                      # column slots of rank and group, a bus slot
                 col = tl_slot(gc, self.t.tCCD_L, col)
                 w = tl_slot(rc, self.t.tCCD_S, col)
@@ -520,23 +580,43 @@ cdef class Dram(MemoryLevel):
         if outcome != 0:
             tl_book(&self.rank_act_tl[r], imax(self.t.tRRD_S, self.t.tFAW), act)
             tl_book(&self.group_act_tl[g], self.t.tRRD_L, act)
-            self.open_row[b] = row
-            self.opened_at[b] = act
-            self.col_ok[b] = act + self.t.tRCD
-            self.pre_ok[b] = act + self.t.tRAS
         tl_book(gc, self.t.tCCD_L, col)
         tl_book(rc, self.t.tCCD_S, col)
-        if write:
-            self.pre_ok[b] = imax(self.pre_ok[b], done + self.t.tWR)
-        else:
-            self.pre_ok[b] = imax(self.pre_ok[b], col + self.t.tRTP)
-        if self.closed_page:                 # auto-precharge at the earliest legal cycle
-            self.act_ok[b] = self.pre_ok[b] + self.t.tRP
-            self.open_row[b] = -1
-        elif outcome == 2:
-            self.act_ok[b] = pre + self.t.tRP
+        if self.cycle_ordered:
+            w = b * BANK_HISTORY + self.hist_next[b]
+            self.hist_col[w] = col
+            self.hist_row[w] = -1 if self.closed_page else row
+            self.hist_next[b] = (self.hist_next[b] + 1) % BANK_HISTORY
+        # The bank's state is that after its latest column command. Out of cycle order, a
+        # request updates it only when its own column command is the latest.
+        if not behind or col > self.latest_col[b]:
+            if self.cycle_ordered:
+                self.latest_start[b] = imax(self.latest_start[b], start)
+                self.latest_col[b] = imax(self.latest_col[b], col)
+            if outcome != 0:
+                self.open_row[b] = row
+                self.opened_at[b] = act
+                self.col_ok[b] = act + self.t.tRCD
+                self.pre_ok[b] = act + self.t.tRAS
+            elif behind and self.open_row[b] != row:   # the row it found open at its cycle
+                self.open_row[b] = row
+                self.opened_at[b] = last_col
+                self.col_ok[b] = col
+                self.pre_ok[b] = col
+            if write:
+                self.pre_ok[b] = imax(self.pre_ok[b], done + self.t.tWR)
+            else:
+                self.pre_ok[b] = imax(self.pre_ok[b], col + self.t.tRTP)
+            if self.closed_page:             # auto-precharge at the earliest legal cycle
+                self.act_ok[b] = self.pre_ok[b] + self.t.tRP
+                self.open_row[b] = -1
+            elif outcome == 2:
+                self.act_ok[b] = pre + self.t.tRP
         tl_book(bus, self.t.tBURST, ds)
-        q[qi] = col
+        if self.cycle_ordered:
+            occ_book(&self.queue_tl[ch], <uint64_t> arrive, <uint64_t> enq, <uint64_t> col, 0, 0)
+        else:
+            q[qi] = col
         if self.fcfs:
             self.chan_last_cmd[ch] = imax(self.chan_last_cmd[ch], col)
         # statistics
@@ -629,7 +709,53 @@ cdef class Dram(MemoryLevel):
             self.queue_free[i] = NEVER
         for i in range(self.channels):
             self.chan_last_cmd[i] = NEVER
+            if self.cycle_ordered:
+                occ_clear(&self.queue_tl[i])
+        if self.cycle_ordered:
+            for i in range(nb):
+                self.latest_start[i] = NEVER
+                self.latest_col[i] = NEVER
+                self.hist_next[i] = 0
+            for i in range(nb * BANK_HISTORY):
+                self.hist_col[i] = NEVER
+                self.hist_row[i] = -1
         self.reset_stats()
+
+    def order_by_cycle(self):
+        """Make the request queues occupancy timelines (main memory several cores share;
+        docs/engine.md, "Cycle order at the shared levels"). Call it before the first access."""
+        cdef size_t i
+        if self.cycle_ordered:
+            return
+        cdef size_t nb = self.channels * self.ranks * self.banks
+        self.queue_tl = <Occupancy*> calloc(self.channels, sizeof(Occupancy))
+        self.latest_start = <int64_t*> calloc(nb, sizeof(int64_t))
+        self.latest_col = <int64_t*> calloc(nb, sizeof(int64_t))
+        self.hist_col = <int64_t*> calloc(nb * BANK_HISTORY, sizeof(int64_t))
+        self.hist_row = <int64_t*> calloc(nb * BANK_HISTORY, sizeof(int64_t))
+        self.hist_next = <uint32_t*> calloc(nb, sizeof(uint32_t))
+        if (not self.queue_tl or not self.latest_start
+                or not self.latest_col or not self.hist_col
+                or not self.hist_row or not self.hist_next):
+            raise MemoryError("DRAM state")
+        for i in range(nb):
+            self.latest_start[i] = NEVER
+            self.latest_col[i] = NEVER
+        for i in range(nb * BANK_HISTORY):
+            self.hist_col[i] = NEVER
+            self.hist_row[i] = -1
+
+        for i in range(self.channels):
+            if occ_init(&self.queue_tl[i], self.queue_size, 8 * self.queue_size) < 0:
+                raise MemoryError("DRAM state")
+        self.cycle_ordered = True
+
+    def settle(self, uint64_t cycle):
+        """No request will come before `cycle`: forget the queue entries freed by it."""
+        cdef size_t i
+        if self.cycle_ordered:
+            for i in range(self.channels):
+                occ_settle(&self.queue_tl[i], cycle)
 
     def latency_histogram(self, kind="read"):
         """Counts per latency in cycles (index = cycles; the last bin holds every latency

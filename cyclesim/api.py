@@ -22,8 +22,19 @@ def run(program=None, *args, config=None, preset=None, overrides=None, mode: str
         trace_dir: str | os.PathLike | None = None,
         seed: int = 0, echo: bool = False, progress: bool | None = None, checkpoint=None,
         output_limit: int | str = "16MiB",
-        sampling=None, speedup: bool = False):
+        sampling=None, speedup: bool = False, placement=None, until: str = "all",
+        alone: bool = False):
     """Run `program` (a workload name or an ELF path) with guest arguments `args`.
+
+    A list of programs runs them together, each its own process on its own harts of one
+    machine sharing its shared caches and memory (docs/engine.md, "Multi-program runs"):
+    ``run(["sort 20000", ("matmul", 32)], overrides={"cores": 2})``; so does a config
+    whose `workloads` field lists them (with no `program`). Program i runs on hart i, or
+    on the harts `placement[i]` (a hart or a list of harts); until="all" runs until
+    every program has ended, until="first" stops when the first one ends. alone=True
+    also runs each program alone on the same machine and sets result.programs[i]
+    .alone_cycles and .slowdown. result.programs[i] holds each program's stdout, exit
+    code, instructions, cycles, CPI stack and cache statistics.
 
     config / preset / overrides choose the machine (see cyclesim.config.resolve_config):
     a SystemConfig, a nested dict, or a .toml/.yaml/.json path; a preset name; and
@@ -72,6 +83,31 @@ def run(program=None, *args, config=None, preset=None, overrides=None, mode: str
     """
     from cyclesim.results.result import SimResult
 
+    multi = dict(config=config, preset=preset, overrides=overrides, mode=mode, env=env,
+                 stdin=stdin, clear_env=clear_env, cwd=cwd, tmp_size=tmp_size,
+                 keep_tmp=keep_tmp, allow_read=allow_read, allow_write=allow_write,
+                 mem_limit=mem_limit, max_insts=max_insts, max_cycles=max_cycles,
+                 stop_at=stop_at, warmup=warmup, roi=roi, sample_interval=sample_interval,
+                 trace=trace, trace_window=trace_window, trace_dir=trace_dir, seed=seed,
+                 echo=echo, progress=progress, checkpoint=checkpoint,
+                 output_limit=output_limit, sampling=sampling, speedup=speedup,
+                 placement=placement, until=until, alone=alone)
+    if isinstance(program, (list, tuple)):
+        if args:
+            raise ArgumentError("a list of programs carries each program's arguments: give "
+                                "run(['sort 20000', ('matmul', 32)]), not extra arguments")
+        return run_programs(program, **multi)
+    if program is None and checkpoint is None:
+        from cyclesim.config import resolve_config
+
+        cfg = resolve_config(config, preset=preset, overrides=overrides)
+        if cfg.workloads:
+            return run_programs(list(cfg.workloads), **dict(multi, config=cfg, preset=None,
+                                                            overrides=None))
+    if placement is not None or until != "all" or alone:
+        raise ArgumentError("placement=, until= and alone= are for several programs: give "
+                            "run() a list of programs")
+
     system, info, cfg = prepare(program, *args, config=config, preset=preset,
                                 overrides=overrides, mode=mode, env=env, stdin=stdin,
                                 clear_env=clear_env, cwd=cwd, tmp_size=tmp_size,
@@ -99,6 +135,10 @@ def run(program=None, *args, config=None, preset=None, overrides=None, mode: str
     result.tmp_dir = system.process.tmp_dir
     result.bundled = info["bundled"]
     result.warnings = _warnings(system, info, program, outcome, result.denied_paths)
+    if getattr(cfg, "workloads", None):
+        result.warnings.append(f"the config lists workloads ({'; '.join(cfg.workloads)}), "
+                               f"which run together only when no program is given; this "
+                               f"run was {info['name']!r} alone")
     result._total_instructions = system.instret
     result.speedup = result.baseline_cycles = None
     if speedup:
@@ -231,6 +271,20 @@ def build_system(image, name: str, args, config, options: RunOptions, *, env=Non
     resolved SystemConfig. run() and the sweep workers both start runs here, so a sweep
     point is the same run as cyclesim.run with the same arguments.
     """
+    process = make_process(image, name, args, config, env=env, stdin=stdin,
+                           allow_read=allow_read, allow_write=allow_write,
+                           mem_limit=mem_limit, seed=seed, echo=echo,
+                           output_limit=output_limit, clear_env=clear_env, cwd=cwd,
+                           tmp_size=tmp_size, keep_tmp=keep_tmp)
+    return System(config, process, options)
+
+
+def make_process(image, name: str, args, config, *, env=None, stdin=b"", allow_read=(),
+                 allow_write=None, mem_limit: int = 1 << 30, seed: int = 0,
+                 echo: bool = False, output_limit: int | None = None,
+                 clear_env: bool = False, cwd=None, tmp_size: int = 64 << 20,
+                 keep_tmp: bool = False):
+    """The guest process of one program (its memory, stack, files), not yet on a hart."""
     from cyclesim.isa.extensions import HartIsa
     from cyclesim.process.kernel import DEFAULT_ENV, Process
 
@@ -239,12 +293,11 @@ def build_system(image, name: str, args, config, options: RunOptions, *, env=Non
                             f"{type(env).__name__}")
     full_env = {} if clear_env else dict(DEFAULT_ENV)
     full_env.update({str(k): str(v) for k, v in (env or {}).items()})
-    process = Process(image, argv=[name] + [str(a) for a in args], program_name=name,
-                      env=full_env, stdin=stdin, allow_read=tuple(allow_read),
-                      allow_write=allow_write, mem_limit=mem_limit, seed=seed, echo=echo,
-                      output_limit=output_limit, isa=HartIsa(config.core.isa),
-                      cwd=cwd, tmp_size=tmp_size, keep_tmp=keep_tmp)
-    return System(config, process, options)
+    return Process(image, argv=[name] + [str(a) for a in args], program_name=name,
+                   env=full_env, stdin=stdin, allow_read=tuple(allow_read),
+                   allow_write=allow_write, mem_limit=mem_limit, seed=seed, echo=echo,
+                   output_limit=output_limit, isa=HartIsa(config.core.isa),
+                   cwd=cwd, tmp_size=tmp_size, keep_tmp=keep_tmp)
 
 
 def _tmp_size(value) -> int:
@@ -337,3 +390,82 @@ def _window(window) -> tuple[int, int]:
         raise CyclesimError(f"trace_window = {window!r}: first must be 0 to 2**63-1 and "
                             "count 1 to 2**63-1")
     return first, count
+
+
+def run_programs(programs, *, config=None, preset=None, overrides=None, mode="timing",
+                 env=None, stdin=b"", clear_env=False, cwd=None, tmp_size="64MiB",
+                 keep_tmp=False, allow_read=(), allow_write=None, mem_limit="1GiB",
+                 max_insts=None, max_cycles=None, stop_at=None, warmup=None, roi=False,
+                 sample_interval=100_000, trace=None, trace_window=None, trace_dir=None,
+                 seed=0, echo=False, progress=None, checkpoint=None, output_limit="16MiB",
+                 sampling=None, speedup=False, placement=None, until="all", alone=False):
+    """Several programs on one machine (run() with a list; see its docstring)."""
+    from cyclesim import inputs, workloads
+    from cyclesim.config import resolve_config
+    from cyclesim.programs import MultiSystem, check_options, parse_placement, parse_program
+    from cyclesim.results.programs import multi_result
+
+    if not programs:
+        raise ArgumentError("the list of programs is empty: give at least one, e.g. "
+                            "['sort 20000', 'matmul 32']")
+    specs = [parse_program(entry, i) for i, entry in enumerate(programs)]
+    traces = _trace_kinds(trace)
+    if traces and mode != "timing":
+        raise CyclesimError("traces need timing mode: drop trace= or use mode='timing'")
+    for name, value in (("max_insts", max_insts), ("max_cycles", max_cycles),
+                        ("warmup", warmup)):
+        if value is not None and (not isinstance(value, int) or isinstance(value, bool)
+                                  or not 0 <= value < 1 << 63):
+            raise ArgumentError(f"{name} = {value!r}: give a whole number from 0 to 2**63-1")
+    options = RunOptions(mode=mode, max_insts=max_insts, max_cycles=max_cycles,
+                         stop_at=stop_at, warmup=warmup, roi=roi,
+                         sample_interval=inputs.sample_interval(sample_interval),
+                         trace=traces, trace_window=_window(trace_window or (0, 10_000)),
+                         trace_dir=trace_dir, progress=progress, sampling=_sampling(sampling))
+    cfg = resolve_config(config, preset=preset, overrides=overrides)
+    check_options(options, cfg, speedup, checkpoint)
+    if isinstance(stdin, str):
+        stdin = stdin.encode()
+    if not isinstance(stdin, (bytes, bytearray)):
+        raise ArgumentError("stdin of a multi-program run is bytes or text, which every "
+                            "program reads a copy of; not a stream")
+    paths = [workloads.resolve(name) for name, _ in specs]     # an unknown name: one sentence
+    names = [name for name, _ in specs]
+    harts = parse_placement(placement, names, int(cfg.cores))
+    env, seed = inputs.env(env), inputs.seed(seed)
+    allow_read, allow_write = inputs.allow_read(allow_read), inputs.allow_write(allow_write)
+    limit, tmp_bytes = inputs.mem_limit(mem_limit), _tmp_size(tmp_size)
+    out_limit = _output_limit(output_limit)
+    processes, infos = [], []
+    for (name, args), path in zip(specs, paths):
+        guest_args = inputs.guest_args(args)
+        bundled = workloads.is_bundled(name, path)
+        image = path.read_bytes() if bundled else name
+        processes.append(make_process(image, name, guest_args, cfg,
+                                      env=dict(env) if env is not None else None,
+                                      stdin=bytes(stdin), allow_read=tuple(allow_read),
+                                      allow_write=allow_write, mem_limit=limit, seed=seed,
+                                      echo=echo, output_limit=out_limit,
+                                      clear_env=clear_env, cwd=cwd, tmp_size=tmp_bytes,
+                                      keep_tmp=keep_tmp))
+        infos.append({"name": name, "args": guest_args, "path": os.path.abspath(path),
+                      "bundled": bundled})
+    system = MultiSystem(cfg, processes, options, harts, until=until, names=names)
+    try:
+        outcome = system.run()
+    finally:
+        for proc in processes:
+            if not proc.keep_tmp:
+                proc.remove_tmp()
+    result = multi_result(system, infos, cfg, options, outcome)
+    if alone:
+        for p, (entry, info) in enumerate(zip(programs, result.programs)):
+            one = run_programs([entry], config=cfg, mode=mode, env=env, stdin=stdin,
+                               clear_env=clear_env, cwd=cwd, tmp_size=tmp_size,
+                               allow_read=allow_read, allow_write=allow_write,
+                               mem_limit=mem_limit, max_insts=max_insts,
+                               max_cycles=max_cycles, warmup=warmup, sample_interval=None,
+                               seed=seed, progress=False, output_limit=output_limit,
+                               placement=[harts[p]])
+            info.set_alone(one.programs[0])
+    return result

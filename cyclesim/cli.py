@@ -102,6 +102,19 @@ def _parser() -> tuple[argparse.ArgumentParser, dict]:
     s.add_argument("--speedup", action="store_true",
                    help="with cores > 1: run again on one core and report the speed-up")
     s.add_argument("--stop-at", metavar="SYMBOL|ADDR", help="stop when the pc reaches it")
+    s.add_argument("--multi", action="store_true",
+                   help="run several programs together, one per hart, sharing the shared "
+                   "caches and memory: each word after the options is one quoted program "
+                   "with its arguments, e.g. --set cores=2 --multi 'sort 20000' 'matmul 32'")
+    s.add_argument("--placement", metavar="HARTS;HARTS...",
+                   help="with --multi: the harts of each program, e.g. '0;1,2' puts program "
+                   "0 on hart 0 and program 1 on harts 1 and 2 (default: program i on hart i)")
+    s.add_argument("--until", choices=("all", "first"), default="all",
+                   help="with --multi: run until every program ends (all), or stop when "
+                   "the first one ends (first) (default: all)")
+    s.add_argument("--alone", action="store_true",
+                   help="with --multi: also run each program alone on the same machine and "
+                   "report its slowdown")
     s.add_argument("--warmup", type=int, metavar="N",
                    help="reset statistics after N instructions")
     s.add_argument("--roi", action="store_true",
@@ -300,8 +313,12 @@ def _cmd_run(a) -> int:
     import cyclesim
     from cyclesim.errors import CyclesimError
 
-    if a.program is None and a.checkpoint is None:
-        raise _Usage("run needs a program (a workload name or an ELF path) or --from DIR")
+    if a.program is None and a.checkpoint is None and not _config_workloads(a):
+        raise _Usage("run needs a program (a workload name or an ELF path), --multi with "
+                     "programs, a config with workloads, or --from DIR")
+    if not a.multi and (a.placement or a.until != "all" or a.alone):
+        raise _Usage("--placement, --until and --alone are for several programs: add "
+                     "--multi and give each program as one quoted word")
     if getattr(a, "simpoint", None) is not None:
         return _cmd_simpoint(a)
 
@@ -337,9 +354,18 @@ def _cmd_run(a) -> int:
     extra = {}
     if a.checkpoint is None:
         extra = {"clear_env": a.clear_env, "tmp_size": a.tmp_size, "keep_tmp": a.keep_tmp}
+    program, args = a.program, a.args
+    if a.multi:
+        if a.program is None:
+            raise _Usage("--multi needs the programs after the options, each one quoted "
+                         "word: --multi 'sort 20000' 'matmul 32'")
+        program, args = [a.program, *a.args], []
+        extra.update(placement=a.placement, until=a.until, alone=a.alone)
+        if stdin and not isinstance(stdin, (bytes, str)):
+            stdin = stdin.read()      # each program reads its own copy
     try:
         result = cyclesim.run(
-            a.program, *a.args, config=a.config, preset=a.preset, overrides=overrides or None,
+            program, *args, config=a.config, preset=a.preset, overrides=overrides or None,
             mode=a.mode, env=env, stdin=stdin, allow_read=a.allow_read,
             allow_write=a.allow_write, mem_limit=a.mem_limit, max_insts=a.max_insts,
             max_cycles=a.max_cycles, stop_at=a.stop_at, warmup=a.warmup, roi=a.roi,
@@ -364,6 +390,9 @@ def _cmd_run(a) -> int:
                  for k, v in result.stats.items()}
         stats["status"] = result.status
         stats["exit_code"] = result.exit_code
+        for prog in result.programs or ():
+            stats[f"program{prog.index}.status"] = prog.status
+            stats[f"program{prog.index}.exit_code"] = prog.exit_code
         print(json.dumps(stats, indent=None, sort_keys=True))
     elif a.mode == "functional" and result.status in ("exited", "max_insts", "stopped",
                                                       "interrupted"):
@@ -384,6 +413,20 @@ def _cmd_run(a) -> int:
     if getattr(result, "tmp_dir", None):
         print(f"[cyclesim] the guest's /tmp is kept in {result.tmp_dir}", file=sys.stderr)
     return exit_status(result)
+
+
+def _config_workloads(a) -> bool:
+    """True when --config / --preset / --set give a `workloads` list to run."""
+    if not (a.config or any(o.startswith("workloads") for o in a.overrides)):
+        return False
+    from cyclesim.config import resolve_config
+    from cyclesim.errors import CyclesimError
+
+    try:
+        return bool(resolve_config(a.config, preset=a.preset,
+                                   overrides=_pairs(a.overrides, "--set") or None).workloads)
+    except CyclesimError as e:
+        raise _failure(e) from None
 
 
 def _cmd_simpoint(a) -> int:

@@ -46,8 +46,8 @@ SECTIONS: dict[str, type[Params]] = {
 }
 # Top-level scalars (not sections): the config's name, the number of harts and the
 # per-core overrides of a heterogeneous machine.
-SCALARS = ("name", "cores", "per_core")
-TOP_KEYS = ("name",) + tuple(SECTIONS) + ("cores", "per_core")
+SCALARS = ("name", "cores", "per_core", "workloads")
+TOP_KEYS = ("name",) + tuple(SECTIONS) + ("cores", "per_core", "workloads")
 # Sections a per_core entry may change (the caches of every core are alike: caches/).
 PER_CORE_SECTIONS = ("core", "bpred")
 # Only these levels may be absent: the L1s always exist.
@@ -72,6 +72,9 @@ class SystemConfig:
     # [{"cores": [1, 2, 3], "core": {...}, "bpred": {...}}, ...]: harts whose core and
     # branch predictor differ from the `core` / `bpred` sections (hart_config)
     per_core: list = field(default_factory=list)
+    # ["sort 20000", "matmul 32"]: programs run together, program i on hart i, when run()
+    # is given no program (docs/engine.md, "Multi-program runs"); empty: none
+    workloads: list = field(default_factory=list)
     core: CoreConfig = field(default_factory=CoreConfig)
     bpred: BranchPredictorConfig = field(default_factory=BranchPredictorConfig)
     l1i: CacheConfig = field(default_factory=lambda: default_cache("l1i"))
@@ -165,6 +168,7 @@ class SystemConfig:
             raise ConfigError(f"cores = {shown(self.cores)}: give the number of harts, a whole "
                               f"number from 1 to {MAX_CORES}.")
         self._check_per_core()
+        self._check_workloads()
         for sec, cls in SECTIONS.items():
             value = getattr(self, sec)
             if value is None and sec in OPTIONAL_LEVELS:
@@ -197,6 +201,28 @@ class SystemConfig:
                               f"be at least one {last} line ({format_size(line)}).")
         return self
 
+    def _check_workloads(self) -> None:
+        """workloads: a list of programs, each "name arg ..." or [name, arg, ...]; kept as
+        the strings (arguments quoted as a shell would)."""
+        import shlex
+
+        value = self.workloads
+        if isinstance(value, str):
+            value = [w for w in (part.strip() for part in value.split(";")) if w]
+        if not isinstance(value, (list, tuple)):
+            raise ConfigError(f"workloads = {shown(self.workloads)}: give a list of programs, "
+                              'e.g. ["sort 20000", "matmul 32"].')
+        out = []
+        for k, entry in enumerate(value):
+            if isinstance(entry, (list, tuple)) and entry \
+                    and all(isinstance(a, (str, int)) and not isinstance(a, bool) for a in entry):
+                entry = shlex.join(str(a) for a in entry)
+            if not isinstance(entry, str) or not entry.strip():
+                raise ConfigError(f"workloads[{k}] = {shown(entry)}: give a program with its "
+                                  'arguments, e.g. "sort 20000" or ["sort", 20000].')
+            out.append(entry.strip())
+        self.workloads = out
+
     def _check_inclusion(self) -> None:
         above = self.l1i.size + self.l1d.size
         what = f"l1i {format_size(self.l1i.size)} + l1d {format_size(self.l1d.size)}"
@@ -224,6 +250,8 @@ class SystemConfig:
             out[sec] = None if value is None else value.to_dict()
         if self.per_core:
             out["per_core"] = [self._per_core_dict(i) for i in range(len(self.per_core))]
+        if self.workloads:
+            out["workloads"] = list(self.workloads)
         return out
 
     def _per_core_dict(self, k: int) -> dict[str, Any]:
@@ -242,6 +270,8 @@ class SystemConfig:
         out: dict[str, Any] = {"name": self.name, "cores": self.cores}
         if self.per_core:
             out["per_core"] = json.dumps(self.to_dict()["per_core"])
+        if self.workloads:
+            out["workloads"] = json.dumps(self.workloads)
         for sec, value in self.to_dict().items():
             if sec in SCALARS:
                 continue
@@ -329,6 +359,9 @@ class SystemConfig:
                                   "dict ([[per_core]] in TOML), not as one --set value.")
             new.per_core = copy.deepcopy(list(value)) if isinstance(value, (list, tuple)) \
                 else value
+        if "workloads" in scalars:
+            value = scalars["workloads"]
+            new.workloads = list(value) if isinstance(value, (list, tuple)) else value
         for sec, value in switches.items():
             setattr(new, sec, _switch_level(sec, value, getattr(new, sec)))
         for sec, values in fields.items():
@@ -565,6 +598,9 @@ def _toml_text(data: dict) -> str:
     one table per section."""
     head, tables = [], []
     for key, value in data.items():
+        if isinstance(value, list) and key == "workloads":
+            head.append(f"{key} = [{', '.join(_toml_value(v) for v in value)}]")
+            continue
         if isinstance(value, list):          # per_core: an array of tables
             for entry in value:
                 tables.append(f"[[{key}]]\ncores = [{', '.join(map(str, entry['cores']))}]\n")
@@ -656,7 +692,11 @@ _SECTION_TEXT = {
               "`[[per_core]]` with `cores = [1, 2, 3]` and `[per_core.core]` / "
               "`[per_core.bpred]` tables (a dict `{\"cores\": [1, 2, 3], \"core\": "
               "{\"model\": \"inorder\"}}` in Python), each hart in at most one entry; "
-              "`core.frequency` is the one clock of every hart.",
+              "`core.frequency` is the one clock of every hart. A top-level `workloads` "
+              "list (`workloads = [\"sort 20000\", \"matmul 32\"]`, `--set "
+              "\"workloads=sort 20000;matmul 32\"`; default empty) names programs that run "
+              "together, program i on hart i, when no program is given (docs/engine.md, "
+              "\"Multi-program runs\").",
 }
 
 _UNITS_TEXT = """\

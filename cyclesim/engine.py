@@ -37,6 +37,9 @@ TIMEBASE_HZ = 10_000_000
 
 # Largest quantum in instructions: bounds how long Python waits for Ctrl-C and how stale
 # the progress display can be, at no measurable cost (a quantum costs microseconds).
+# The shared levels forget reservations that ended this many cycles before the earliest
+# hart's clock (an out-of-order core's requests can precede its clock a little).
+SETTLE_MARGIN = 256
 MAX_QUANTUM = 5_000_000
 NO_STOP = (1 << 64) - 1                 # a stop cycle no clock reaches
 
@@ -108,7 +111,9 @@ class System:
         self.hart_configs = [config.hart_config(i) if hasattr(config, "hart_config")
                              else (config.core, config.bpred) for i in range(self.n_harts)]
         self.isa = HartIsa(config.core.isa)
-        self.cores = [Core(process.memory) for _ in range(self.n_harts)]
+        # hart i's core works on the memory of the program placed on it (one program
+        # unless a multi-program run says otherwise: cyclesim/programs.py)
+        self.cores = [Core(self._hart_process_of(i).memory) for i in range(self.n_harts)]
         for core, (core_cfg, _) in zip(self.cores, self.hart_configs):
             isa = self.isa if core_cfg.isa == config.core.isa else HartIsa(core_cfg.isa)
             core.set_isa(isa.missing_ops())
@@ -150,6 +155,7 @@ class System:
                                       "cores = 1 (in-memory traces work on every core)")
                 extra["cores"] = self.n_harts
                 extra["coherence"] = getattr(config, "coherence", None)
+                extra.update(self._hierarchy_options())
             self.hierarchy = build_hierarchy(config.l1i, config.l1d, config.l2, config.l3,
                                              config.memory, self.frequency,
                                              classify_misses=(None if options.sampling is None
@@ -157,7 +163,7 @@ class System:
                                              tlb=getattr(config, "tlb", None), **extra)
             tlb = getattr(config, "tlb", None)
             if self.hierarchy.tlbs and getattr(tlb, "superpages", "never") == "always":
-                process.vm.on_anonymous_map = self.hierarchy.tlbs["walker"].map_superpages
+                process.vm.on_anonymous_map = self._superpage_hook(process)
             self.timings = [build_core(*self.hart_configs[i], *self._l1s(i))
                             for i in range(self.n_harts)]
             self.timing = self.timings[0]
@@ -179,7 +185,7 @@ class System:
         for core in self.cores:
             core.set_timer(TIMEBASE_HZ, max(1, int(round(self.frequency))))
         process.start(self.core)
-        self.harts = [Hart(i, core, timing)
+        self.harts = [Hart(i, core, timing, self._hart_process_of(i))
                       for i, (core, timing) in enumerate(zip(self.cores, self.timings))]
         self.harts[0].thread = process.current         # the main thread, running
         process.current.hart = 0
@@ -201,8 +207,15 @@ class System:
         self.sched = Scheduler(self, self.harts, int(engine.time_slice) if engine is not None
                                else 3_000_000)
         self.harts[0].slice_end = self.sched.time_slice
+        self.schedulers = [self.sched]       # one per program (cyclesim/programs.py)
+        self.running = self.harts[0]         # the hart whose turn it is
+        # the shared levels' occupancy timelines, settled once per quantum
+        self._settle = None
+        self._settled = 0
         if self.hierarchy is not None:
             self._directory = getattr(self.hierarchy, "shared", {}).get("coherence")
+            if self.quantum and getattr(self.hierarchy, "_settle", None):
+                self._settle = self.hierarchy.settle
         # the reservation granule other harts' stores break (RISC-V A: the reservation set)
         self._granule_shift = int(config.l1d.line_size).bit_length() - 1
         if options.stop_at is not None:
@@ -323,6 +336,28 @@ class System:
         yield self.env.timeout(limit)
         # The core process sees this deadline through env.peek() and stops at it.
 
+    def _hart_process_of(self, i: int) -> Process:
+        """The process whose threads run on hart i."""
+        return self.process
+
+    def _hierarchy_options(self) -> dict:
+        """More arguments of build_hierarchy with several harts (multi-program runs:
+        per-hart physical ranges and shared-level counters, cyclesim/programs.py)."""
+        return {}
+
+    def _superpage_hook(self, process):
+        """What `process`'s anonymous mappings call (tlb.superpages = always): every
+        walker of a hart running it maps the region as superpages."""
+        walkers = [self.hierarchy.cores[i].tlbs["walker"] for i in range(self.n_harts)
+                   if self._hart_process_of(i) is process]
+        if len(walkers) == 1:
+            return walkers[0].map_superpages
+
+        def map_superpages(start, end):
+            for walker in walkers:
+                walker.map_superpages(start, end)
+        return map_superpages
+
     def _l1s(self, i: int):
         """(L1I, L1D) hart i's timing model talks to: its private ones."""
         if self.n_harts == 1:
@@ -351,7 +386,11 @@ class System:
         else:
             nxt = self.env.peek()
             stop = int(nxt) if nxt != float("inf") else NO_STOP
-        if self.sched.queue:
+        if self._settle is not None and self.env.now >= self._settled + SETTLE_MARGIN:
+            # every hart's clock is at or past env.now: no request comes much before it
+            self._settled = int(self.env.now)
+            self._settle(max(0, self._settled - SETTLE_MARGIN))
+        if hart.process.sched.queue:
             stop = min(stop, max(hart.slice_end, hart.clock + 1))
         return stop
 
@@ -359,7 +398,7 @@ class System:
         """Events by which one hart acted on another so far: the directory's invalidations
         and interventions, threads made runnable (a futex wake hands a lock or a barrier
         over), LR/SC reservations broken. Read once per quantum; no cost per access."""
-        seen = self.sched.wakes + self.reservations_broken
+        seen = sum(s.wakes for s in self.schedulers) + self.reservations_broken
         if self._directory is not None:
             seen += self._directory.interactions()
         return seen
@@ -386,9 +425,10 @@ class System:
         other harts at quantum boundaries (docs/engine.md)."""
         opts = self.options
         core = hart.core
-        sched = self.sched
-        proc = self.process
+        proc = hart.process
+        sched = proc.sched
         while True:
+            self.running = hart
             if hart.thread is None and (hart.idle or sched.take(hart) is None):
                 if not hart.idle:
                     if sched.check_stuck():
@@ -485,13 +525,15 @@ class System:
     def _watch_reservations(self, running: Hart):
         """Watch the LR/SC reservations the other harts hold while `running` runs."""
         held = [(h, h.core.reservation) for h in self.harts
-                if h is not running and h.core.reservation is not None]
+                if h is not running and h.core.reservation is not None
+                and h.process is running.process]       # harts on the same memory
         if held:
-            self.process.memory.watch_reservations([a for _, a in held], self._granule_shift)
+            running.process.memory.watch_reservations([a for _, a in held],
+                                                      self._granule_shift)
         return held
 
     def _break_reservations(self, held) -> None:
-        hits = self.process.memory.take_reservation_hits()
+        hits = self.running.process.memory.take_reservation_hits()
         for i, (hart, _) in enumerate(held):
             if hits >> i & 1:
                 hart.core.clear_reservation()    # another hart stored to its granule
@@ -507,14 +549,16 @@ class System:
         return self._finish("exited", f"exited with code {proc.exit_code}",
                             exit_code=proc.exit_code)
 
-    def deadlock(self, message: str) -> None:
-        """No thread can run again (Scheduler.check_stuck)."""
-        self.process.fail(message)
+    def deadlock(self, message: str, process=None) -> None:
+        """No thread of `process` (default: the one process) can run again
+        (Scheduler.check_stuck)."""
+        (process or self.process).fail(message)
         self._finish("deadlock", message)
 
     def _mem_limit(self, hart=None):
-        limit = self.process.memory.limit
-        core = (hart or self.harts[0]).core
+        hart = hart or self.harts[0]
+        limit = hart.process.memory.limit
+        core = hart.core
         return self._finish("mem_limit",
                             f"the guest exceeded the memory limit of {limit // (1 << 20)} MiB "
                             f"at pc {int(core.pc):#x} after {self.instret:,} "
@@ -530,7 +574,7 @@ class System:
                                                       StopReason.STOP_STORE_FAULT,
                                                       StopReason.STOP_MISALIGNED) else ""
         who = ""
-        if self.n_harts > 1 or len(self.process.threads) > 1:
+        if self.n_harts > 1 or len((hart or self.harts[0]).process.threads) > 1:
             who = f" (thread {hart.thread.tid} on core {hart.index})" if hart else ""
         message = (f"{name}{where} at pc {pc:#x} ({text}){who} after "
                    f"{self.instret:,} instructions")

@@ -28,10 +28,11 @@ class Hart:
     """One modeled hart: a functional core, its timing model (None in functional mode),
     the thread it runs and its clock."""
 
-    def __init__(self, index: int, core, timing=None):
+    def __init__(self, index: int, core, timing=None, process=None):
         self.index = index
         self.core = core
         self.timing = timing
+        self.process = process           # the process whose threads it runs
         self.thread: Thread | None = None
         self.offset = 0                  # cycles the clock is ahead of the core's (idle)
         self.idle_cycles = 0             # cycles it had no thread to run
@@ -79,9 +80,9 @@ class Hart:
 class Scheduler:
     """Places the process's threads on the harts (see the module docstring)."""
 
-    def __init__(self, system, harts: list[Hart], time_slice: int):
+    def __init__(self, system, harts: list[Hart], time_slice: int, process=None):
         self.system = system
-        self.process = system.process
+        self.process = process if process is not None else system.process
         self.harts = harts
         self.time_slice = int(time_slice)
         self.queue: deque[Thread] = deque()
@@ -189,7 +190,7 @@ class Scheduler:
                           else f"thread {t.tid}" for t in waiting[:4])
         more = f" and {len(waiting) - 4} more" if len(waiting) > 4 else ""
         self.system.deadlock(f"deadlock: every thread waits and none can wake the others "
-                             f"({where}{more})")
+                             f"({where}{more})", self.process)
         return True
 
 

@@ -78,7 +78,23 @@ def result_html(result) -> str:
              f" mode{', ' + escape(config_name) if config_name else ''})</span></div>"),
              '<div style="display:flex;flex-wrap:wrap;gap:18px;align-items:flex-start">',
              f"<div><table {_TABLE}><caption {_CAPTION}>run</caption>{_rows(facts)}</table></div>"]
-    if timing:
+    programs = getattr(result, "programs", None)
+    if programs:
+        rows = [[f"{p.index} {' '.join([p.program, *p.args])}", ",".join(map(str, p.harts)),
+                 str(p.exit_code if p.status == "exited" else p.status),
+                 f"{p.instructions:,}"] + ([f"{p.cycles:,}", f"{p.ipc:.3f}"] if timing else [])
+                for p in programs]
+        header = ["program", "harts", "exit", "instructions"] + (
+            ["cycles", "IPC"] if timing else [])
+        parts.append("<div>" + _table("programs", header, rows) + "</div>")
+    if timing and getattr(result, "cores", 1) > 1:
+        # several cores: one row per core (its CPI stack is result.cpi_stack(core))
+        rows = [[f"core {i}", f"{int(s.get(f'core{i}.instructions', 0)):,}",
+                 f"{int(s.get(f'core{i}.busy_cycles', 0)):,}",
+                 f"{s.get(f'core{i}.ipc', 0.0):.3f}"] for i in range(result.cores)]
+        parts.append("<div>" + _table("cores", ["core", "instructions", "busy cycles", "IPC"],
+                                      rows) + "</div>")
+    if timing and getattr(result, "cores", 1) == 1:
         stack = result.cpi_stack()
         total = max(1, int(stack.sum()))
         rows, bars = [], []
@@ -91,6 +107,7 @@ def result_html(result) -> str:
             bars.append(value / total)
         parts.append("<div>" + _table("CPI stack", ["part", "cycles", "CPI", "share"], rows,
                                       bars) + "</div>")
+    if timing:
         levels = [lv for lv in ("l1i", "l1d", "l2", "l3") if f"{lv}.accesses" in s]
         if levels:
             rows = []
@@ -129,6 +146,8 @@ def config_html(config) -> str:
     for section, fields in d.items():
         if section in ("name", "cores", "per_core"):
             continue
+        if section == "workloads":            # programs run together: one row each
+            fields = {i: w for i, w in enumerate(fields)}
         if fields is None:
             inner = f"<tr><td {_TDL}><i>none</i></td></tr>"
         else:

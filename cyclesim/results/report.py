@@ -25,7 +25,7 @@ def format_report(result) -> str:
     head = f"{result.program} {' '.join(result.args)}".strip()
     lines.append(f"== {head} ({result.mode} mode) ==")
     ran = getattr(result, "path", None)
-    if ran:
+    if ran and not getattr(result, "programs", None):
         what = "bundled workload" if getattr(result, "bundled", False) else "file"
         lines.append(f"program          {ran} ({what})")
     lines.append(f"status           {result.message}")
@@ -39,6 +39,7 @@ def format_report(result) -> str:
         lines.append(f"guest output     {note}")
     if result.mode == "functional":
         lines.append(f"host time        {result.host_seconds:.2f} s ({result.mips:.1f} MIPS)")
+        lines += per_program_lines(result)
         if getattr(result, "cores", 1) > 1:
             lines += per_core_lines(result)
         return "\n".join(lines)
@@ -52,6 +53,7 @@ def format_report(result) -> str:
     if getattr(result, "sampling", None) is not None:
         lines += _sampling_lines(result.sampling)
 
+    lines += per_program_lines(result)
     if getattr(result, "cores", 1) > 1:
         lines += per_core_lines(result)
     stack = result.cpi_stack() if getattr(result, "cores", 1) == 1 else ()
@@ -180,4 +182,45 @@ def per_core_lines(result) -> list[str]:
     if getattr(result, "speedup", None) is not None:
         lines.append(f"speed-up         {result.speedup:.2f}x over one core "
                      f"({int(result.baseline_cycles):,} cycles on one core)")
+    return lines
+
+
+def per_program_lines(result) -> list[str]:
+    """The per-program table of a multi-program run (empty for one program)."""
+    programs = getattr(result, "programs", None)
+    if not programs:
+        return []
+    timed = result.mode != "functional"
+    # the first shared cache level, whose traffic splits exactly by program
+    shared = [k[:-len(".writebacks_received")] for k in programs[0].stats.index
+              if k.endswith(".writebacks_received") and not k.startswith("core")]
+    last = shared[0] if shared else None
+    alone = any(p.alone_cycles is not None for p in programs)
+    head = (f"  {'#':<2} {'program':<22} {'harts':<6} {'exit':>5} {'instructions':>13}"
+            + (f" {'cycles':>12} {'IPC':>6}" if timed else ""))
+    if timed and last:
+        head += f" {last + ' acc':>11} {'misses':>9}"
+    if alone:
+        head += f" {'alone':>12} {'slowdown':>8}"
+    lines = ["", f"programs         {len(programs)} (run until "
+                 f"{'the first ends' if getattr(result, 'until', 'all') == 'first' else 'all end'})",
+             head]
+    for p in programs:
+        name = " ".join([p.program, *p.args])
+        if len(name) > 22:
+            name = name[:21] + "~"
+        code = p.exit_code if p.status == "exited" else p.status
+        row = (f"  {p.index:<2} {name:<22} {','.join(map(str, p.harts)):<6} {str(code):>5} "
+               f"{p.instructions:>13,}")
+        if timed:
+            row += f" {p.cycles:>12,} {p.ipc:>6.3f}"
+            if last:
+                row += (f" {int(p.stats.get(last + '.accesses', 0)):>11,} "
+                        f"{int(p.stats.get(last + '.misses', 0)):>9,}")
+        if alone and p.alone_cycles is not None:
+            row += f" {p.alone_cycles:>12,} {p.slowdown:>7.3f}x"
+        lines.append(row)
+    for p in programs:
+        if p.status not in ("exited",):
+            lines.append(f"  program {p.index}: {p.message}")
     return lines

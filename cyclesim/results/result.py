@@ -34,6 +34,7 @@ class SimResult:
     tmp_dir = None              # the guest's /tmp, when kept (keep_tmp=True)
     _total_instructions = None  # instructions since the program's start (set by run())
     _checkpoint_source = None   # (System, program facts, config) of a run that can be saved
+    programs = None             # multi-program runs: one ProgramResult per program
 
     def __init__(self, *, program, path, args, mode, config, status, message, exit_code,
                  fault, stats, stdout, stderr, intervals, pipeline, memory_trace, dumps,
@@ -187,6 +188,16 @@ class SimResult:
             own.index = own.index.str[len(prefix):]
             rows[i] = own
         return pd.DataFrame(rows).T.rename_axis("core")
+
+    @property
+    def per_program(self) -> pd.DataFrame:
+        """A multi-program run's table, one row per program (results/programs.py)."""
+        from cyclesim.results.programs import per_program_frame
+
+        if not self.programs:
+            raise ValueError("per_program is for multi-program runs: give cyclesim.run a "
+                             "list of programs")
+        return per_program_frame(self)
 
     def speedup_over(self, baseline: "SimResult") -> float:
         """How many times fewer cycles this run took than `baseline` (e.g. the same
