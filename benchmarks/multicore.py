@@ -27,7 +27,21 @@ baseline /work/main 4f66478, `--size 200000 --callgrind --repeat 1`:
 | 1 hart, 1 thread | 2,613,574 | 5,475,160 | 5.4 | 3.9 | 468 |
 | baseline engine, 1 thread | 2,613,574 | 5,475,160 | 5.1 | 5.6 | 450 |
 
-and at 16:34, load 10-12, `--size 1000000 --repeat 2` (no callgrind): 4 harts 6.0 MIPS
+Re-measured 2026-12-03 19:20-20:00 UTC, branch i13o (shared levels placed by cycle,
+docs/engine.md) at a load average of 15-23, `--size 200000 --callgrind --repeat 1`, and
+/work/main 87901d0's own script for its 4-hart row:
+
+| run | instructions | cycles | MIPS (wall) | MIPS (CPU time) | host instr. / instr. |
+|---|---:|---:|---:|---:|---:|
+| 4 harts, 4 threads (i13o) | 2,619,098 | 1,511,146 | 1.1 | 3.9 | 610 |
+| 4 harts, 4 threads (main 87901d0) | 2,618,945 | 2,518,218 | 0.7 | 3.4 | 635 |
+| 1 hart, 1 thread (i13o) | 2,613,574 | 5,475,160 | 4.3 | 5.4 | 449 |
+| baseline engine, 1 thread (main 87901d0) | 2,613,574 | 5,475,160 | 2.5 | 5.0 | 450 |
+
+The timelines cost nothing measurable on 4 harts (fewer host instructions than main, whose
+run also simulates 67% more cycles), and one hart is unchanged (same cycles, 449 vs 450).
+
+Earlier, at 16:34, load 10-12, `--size 1000000 --repeat 2` (no callgrind): 4 harts 6.0 MIPS
 wall / 11.2 CPU; 1 hart 9.5 / 11.9; baseline 12.4 / 15.8. By callgrind a 4-hart run costs
 611 / 450 = 1.36 times the baseline's host instructions per simulated instruction, so it
 reaches 5 MIPS aggregate wherever the baseline engine reaches 6.8 on this program; one
