@@ -172,7 +172,9 @@ class System:
                 capacity = None
                 if options.trace_dir is not None:
                     from cyclesim.results.spool import TraceSpool
-                    self._spool = TraceSpool(options.trace_dir, pipe, mem)
+                    from cyclesim.results.traces import stages_of
+                    self._spool = TraceSpool(options.trace_dir, pipe, mem,
+                                             stages_of(self.timing))
                     capacity = STREAM_CAPACITY
                 # each hart records its own instructions first .. first+count-1 (by the
                 # hart's retirement number); the result tags each row with its core

@@ -19,10 +19,11 @@ import numpy as np
 import pandas as pd
 
 from cyclesim.errors import CyclesimError
+from cyclesim.results.traces import stage_columns
 
 __all__ = [
     "CPI_COLORS",
-    "STAGES",
+    "STAGE_PALETTE",
     "cpi_stack",
     "hotspots",
     "pipeline_diagram",
@@ -30,11 +31,10 @@ __all__ = [
     "timeline",
 ]
 
-STAGES = ("IF", "ID", "EX", "MEM", "WB")
-SHORT_STAGES = ("F", "D", "X", "M", "W")      # when a cell is too narrow for "MEM"
-_ENTRY = ("if_cycle", "id_cycle", "ex_cycle", "mem_cycle", "wb_cycle")
-STAGE_COLORS = {"IF": "#8ecae6", "ID": "#b8e0a8", "EX": "#ffd166", "MEM": "#f4a582",
-                "WB": "#c3b1e1"}
+# Stage names come from the model that recorded the trace (its `stage_names` and, for
+# cells too narrow for a name, `stage_letters`; cyclesim.results.traces.stage_columns).
+# Colors go by position: the first stage in the first color, and so on.
+STAGE_PALETTE = ("#8ecae6", "#b8e0a8", "#ffd166", "#f4a582", "#c3b1e1")
 STALL_COLOR = "#d9d9d9"
 FLUSH_COLOR = "#d62728"
 
@@ -155,7 +155,8 @@ def pipeline_diagram(result, first: int | None = None, count: int = 40, ax=None,
     if count <= 0:
         raise CyclesimError(f"count = {count}: draw at least one instruction")
     rows = pipe.head(count).reset_index(drop=True)
-    entries = rows[list(_ENTRY)].to_numpy(dtype=np.int64)
+    stages, columns_of, letters = stage_columns(pipe)
+    entries = rows[list(columns_of)].to_numpy(dtype=np.int64)
     c0, c1 = int(entries.min()), int(entries[:, -1].max())
     n = len(rows)
     axis = _CycleAxis(np.concatenate([entries.ravel(), entries[:, -1] + 1, [c1 + 2]]), fold)
@@ -163,15 +164,17 @@ def pipeline_diagram(result, first: int | None = None, count: int = 40, ax=None,
     ax = _new_ax(ax, (min(16, max(8, 0.3 * columns + 6)), max(3, 0.3 * n + 1.6)))
     cells = 0
     font = 7 if n > 30 or columns > 60 else 8
-    # Cell width in points decides whether "MEM" fits or one letter per stage is drawn.
+    # Cell width in points decides whether the longest stage name fits or one letter per
+    # stage is drawn.
     fig = ax.figure
     cell_pt = ax.get_position().width * fig.get_figwidth() * 72 / (columns + 8)
-    short = cell_pt < 2.3 * font
-    letter = dict(zip(STAGES, SHORT_STAGES)) if short else {st: st for st in STAGES}
+    short = cell_pt < 2.3 * font * max(len(st) for st in stages) / 3
+    letter = dict(zip(stages, letters)) if short else {st: st for st in stages}
+    color = {st: STAGE_PALETTE[s % len(STAGE_PALETTE)] for s, st in enumerate(stages)}
     for i in range(n):
-        for s, stage in enumerate(STAGES):
+        for s, stage in enumerate(stages):
             start = entries[i, s]
-            end = entries[i, s + 1] if s + 1 < len(STAGES) else start + 1
+            end = entries[i, s + 1] if s + 1 < len(stages) else start + 1
             for c in range(start, end):
                 cells += 1
                 x = axis.cell(c)
@@ -182,7 +185,7 @@ def pipeline_diagram(result, first: int | None = None, count: int = 40, ax=None,
                 if isinstance(x, tuple):
                     x, text = x[3], "⋯"
                 ax.add_patch(Rectangle((x - 0.5, i - 0.5), 1, 1, gid="stage-cell",
-                                       facecolor=STALL_COLOR if stalled else STAGE_COLORS[stage],
+                                       facecolor=STALL_COLOR if stalled else color[stage],
                                        edgecolor="white", linewidth=0.8,
                                        hatch="///" if stalled else None))
                 ax.text(x, i, text, ha="center", va="center", fontsize=font,
@@ -230,8 +233,8 @@ def pipeline_diagram(result, first: int | None = None, count: int = 40, ax=None,
     ax.set_title(f"{os.path.basename(str(result.program))}: pipeline of instructions "
                  f"{int(rows['seq'].iloc[0]):,}–{int(rows['seq'].iloc[-1]):,} "
                  f"(cycles {c0:,}–{c1:,})"
-                 + ("\nF = IF fetch, D = ID decode, X = EX execute, M = MEM memory, "
-                    "W = WB write-back" if short else ""), fontsize=10, pad=8)
+                 + ("\n" + ", ".join(f"{a} = {b}" for a, b in zip(letters, stages))
+                    if short else ""), fontsize=10, pad=8)
     handles = []       # a key for what this window shows
     if (np.diff(entries, axis=1) > 1).any():
         handles.append(Patch(facecolor=STALL_COLOR, hatch="///", edgecolor="white",

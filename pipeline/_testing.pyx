@@ -6,6 +6,7 @@ from libc.stdint cimport int64_t, uint8_t, uint32_t, uint64_t
 from libc.string cimport memset
 
 from caches.base cimport MemoryLevel
+from cyclesim.isa.decode cimport Decoded, decode_word
 from pipeline.model cimport TimingModel
 from pipeline.types cimport (OC_ALU, OC_AMO, OC_BRANCH, OC_DIV, OC_FADD, OC_FCVT, OC_FDIV, OC_FMA,
                              OC_FMUL, OC_FSQRT, OC_JAL, OC_JALR, OC_LOAD, OC_MUL, OC_NOP,
@@ -30,10 +31,13 @@ def feed(TimingModel model not None, insts):
 
     Keys (all optional): pc, next_pc (default pc+length, or target when taken), opclass
     (name or int), rd, rs1, rs2, rs3, mem_addr, mem_size, taken, length (4), raw, op,
-    target (branch target: sets raw when raw is absent), seq (default running count).
+    target (branch target: sets raw when raw is absent), seq (default running count),
+    flags, cbo. DynInst.target, flags and cbo come from decoding `raw` as the functional
+    core does, unless given (a taken branch's target is its next_pc).
     Returns model.cycle after the last one.
     """
     cdef DynInst di
+    cdef Decoded dec
     cdef uint64_t seq = getattr(model, "_feed_seq", 0) if False else 0
     pc = 0x10000
     for n, d in enumerate(insts):
@@ -69,6 +73,16 @@ def feed(TimingModel model not None, insts):
         di.rs3 = d.get("rs3", 0)
         di.mem_size = d.get("mem_size", 8 if oc in (<int> OC_LOAD, <int> OC_STORE, <int> OC_AMO) else 0)
         di.taken = taken
+        if decode_word(raw, &dec) == 0:
+            di.flags = dec.flags
+            di.cbo = dec.cbo
+            di.target = (pc + dec.target_off) & 0xFFFFFFFFFFFFFFFF
+        else:
+            di.target = pc + length
+        if target is not None and oc in (<int> OC_BRANCH, <int> OC_JAL):
+            di.target = target
+        di.flags = d.get("flags", di.flags)
+        di.cbo = d.get("cbo", di.cbo)
         model.consume(&di)
         pc = next_pc
     return model.cycle
@@ -189,11 +203,13 @@ def run_synthetic(TimingModel model not None, uint64_t n, uint64_t seed=1,
             di.mem_size = 0
             di.taken = 0
             di.next_pc = pc + 4
+            di.target = pc + 4
             if k == 63:
                 di.opclass = OC_BRANCH
                 di.rd = 0
                 di.taken = (x & 31) != 0
                 di.next_pc = base if di.taken else pc + 4
+                di.target = base
             elif (k * 7) % 100 < 25:
                 di.opclass = OC_LOAD
                 di.mem_addr = data + ((x >> 16) & (footprint - 1) & ~7ULL)
@@ -212,6 +228,7 @@ def run_synthetic(TimingModel model not None, uint64_t n, uint64_t seed=1,
                 di.taken = (x >> 20) & 1
                 di.raw = 0x00000863   # beq x0,x0,+16
                 di.next_pc = pc + 16 if di.taken else pc + 4
+                di.target = pc + 16
             else:
                 di.opclass = OC_ALU
             model.consume(&di)

@@ -5,7 +5,7 @@ from caches.base cimport MemoryLevel
 from pipeline.bpred cimport BTB, RAS, DirectionPredictor, IndirectPredictor
 from pipeline.model cimport TimingModel
 from pipeline.trace cimport (PART_COUNT, PART_DCACHE_L1, PART_DCACHE_MEM, PART_DTLB,
-                            PART_ICACHE_L1, PART_ICACHE_MEM, PART_ITLB, MemRecord, PipeRecord)
+                            PART_ICACHE_L1, PART_ICACHE_MEM, PART_ITLB, TraceState)
 from pipeline.types cimport OC_COUNT, DynInst
 
 cdef enum:
@@ -62,26 +62,15 @@ cdef class InOrderCore(TimingModel):
     cdef uint64_t indirect_jumps, indirect_mispredicts
     cdef uint64_t op_counts[OC_COUNT]
     cdef bint started
-    # traces
-    cdef bint tracing              # the one branch taken per instruction when off
-    cdef bint trace_pipe, trace_mem
-    cdef uint64_t trace_first, trace_count
-    cdef PipeRecord* ptrace
-    cdef MemRecord* mtrace
-    cdef uint64_t n_ptrace, n_mtrace, cap_ptrace, cap_mtrace
+    # traces (pipeline/trace.pxd: the recorder every model shares)
+    cdef TraceState tr
     cdef object _ptrace_owner, _mtrace_owner
-    cdef MemRecord acc[3]          # accesses of the current instruction (for the trace)
-    cdef int n_acc
 
     cdef void consume(self, DynInst* di) noexcept nogil
     cdef uint32_t _data_access(self, uint64_t pc, uint64_t addr, uint32_t size, uint8_t kind,
                                int64_t start, uint8_t* lvl) noexcept nogil
     cdef void _cache_block(self, DynInst* di, int64_t e3, int64_t* t_mem, uint8_t* c_mem,
                            uint8_t* level) noexcept nogil
-    cdef void _note(self, int64_t cycle, uint64_t addr, uint32_t lat, uint32_t size,
-                    uint8_t kind, uint8_t level) noexcept nogil
-    cdef void _record(self, DynInst* di, int64_t* e, uint8_t cause, uint8_t data_level,
-                      uint8_t fetch_level, bint mispredicted) noexcept nogil
 
 
 # Shared by the core models (superscalar.pyx, ooo.pyx) and the warmer; inline in each.
@@ -111,25 +100,6 @@ cdef inline uint8_t _tlb_share(uint64_t* parts, uint8_t cause, int64_t gap,
     parts[cause] -= x
     parts[tlb] += x
     return tlb if <int64_t> x == gap else cause
-
-
-cdef inline uint64_t _branch_target(DynInst* di) noexcept nogil:
-    """Taken target of a conditional branch, decoded from its encoding (B-type or c.beqz/c.bnez)."""
-    cdef uint32_t raw = di.raw
-    cdef int64_t imm
-    if di.taken:
-        return di.next_pc
-    if di.length == 2:
-        imm = (((raw >> 12) & 1) << 8) | (((raw >> 10) & 3) << 3) | (((raw >> 5) & 3) << 6) \
-            | (((raw >> 3) & 3) << 1) | (((raw >> 2) & 1) << 5)
-        if imm & 0x100:
-            imm -= 0x200
-    else:
-        imm = (((raw >> 31) & 1) << 12) | (((raw >> 7) & 1) << 11) \
-            | (((raw >> 25) & 0x3f) << 5) | (((raw >> 8) & 0xf) << 1)
-        if imm & 0x1000:
-            imm -= 0x2000
-    return di.pc + <uint64_t> imm
 
 
 cdef inline bint _btb_lookup(InOrderCore core, uint64_t pc, uint64_t* target) noexcept nogil:

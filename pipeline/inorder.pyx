@@ -9,12 +9,13 @@ import numpy as np
 
 from libc.stdint cimport int64_t, uint8_t, uint16_t, uint32_t, uint64_t
 
-from caches.base cimport MemoryLevel, CBO_FLUSH
+from caches.base cimport MemoryLevel
 from caches.tlb cimport Translator
 from pipeline.bpred cimport BTB, RAS, DirectionPredictor, indirect_mispredicted
 from pipeline.model cimport TimingModel
 from pipeline.trace cimport *
-from pipeline.types cimport (ACC_AMO, ACC_IFETCH, ACC_LOAD, ACC_STORE, OC_ALU, OC_AMO, OC_BRANCH,
+from pipeline.types cimport (ACC_AMO, ACC_IFETCH, ACC_LOAD, ACC_STORE, CB_PREFETCH_I,
+                             DI_PREFETCH, OC_ALU, OC_AMO, OC_BRANCH,
                              OC_CBO, OC_CLMUL, OC_COUNT, OC_POPCOUNT, OC_DIV, OC_FADD, OC_FCVT, OC_FDIV, OC_FMA, OC_FMUL,
                              OC_FSQRT, OC_JAL, OC_JALR, OC_LOAD, OC_MUL, OC_STORE, REG_NONE,
                              DynInst)
@@ -47,6 +48,10 @@ cdef class InOrderCore(TimingModel):
     (default gshare), btb: BTB, ras: RAS. Keyword arguments are the CoreConfig fields
     plus fetch_line_size (bytes of the I-cache line the fetch buffer holds).
     """
+    # The model's stages, declared once: trace frames, plots and exports take them from
+    # here (cyclesim.results.traces.stage_columns); letters label narrow diagram cells.
+    stage_names = STAGE_NAMES
+    stage_letters = ("F", "D", "X", "M", "W")
 
     def __init__(self, MemoryLevel l1i not None, MemoryLevel l1d not None,
                  DirectionPredictor predictor=None, BTB btb=None, RAS ras=None, *,
@@ -128,7 +133,7 @@ cdef class InOrderCore(TimingModel):
         self.sb_next = 0
         self.sb_last_finish = 0
         self.started = False
-        self.tracing = False
+        self.tr.on = False
         self._zero_counters()
 
     cdef void consume(self, DynInst* di) noexcept nogil:
@@ -159,7 +164,7 @@ cdef class InOrderCore(TimingModel):
         is_store = oc == OC_STORE
         is_amo = oc == OC_AMO
         is_cbo = oc == OC_CBO
-        self.n_acc = 0
+        self.tr.n_acc = 0
 
         # ---- IF (R1, R2, R11, R12): after the redirect/fetch bound and after the previous
         # instruction left IF; one L1I access per new fetch line.
@@ -177,8 +182,8 @@ cdef class InOrderCore(TimingModel):
                 c_if = _level_part(PART_ICACHE_L1, lvl)
                 if self.itlb_on:
                     x_if = (<Translator> self.l1i).miss_cycles
-            if self.tracing:
-                self._note(e0, line << self.line_shift, lat, 1 << self.line_shift,
+            if self.tr.on:
+                trace_note(&self.tr, e0, line << self.line_shift, lat, 1 << self.line_shift,
                            ACC_IFETCH, lvl)
         last_line = (di.pc + (di.length if di.length > 1 else 2) - 1) >> self.line_shift
         if last_line != line:
@@ -191,8 +196,8 @@ cdef class InOrderCore(TimingModel):
                 c_if = _level_part(PART_ICACHE_L1, lvl)
                 if self.itlb_on:
                     x_if = (<Translator> self.l1i).miss_cycles
-            if self.tracing:
-                self._note(e0, last_line << self.line_shift, lat, 1 << self.line_shift,
+            if self.tr.on:
+                trace_note(&self.tr, e0, last_line << self.line_shift, lat, 1 << self.line_shift,
                            ACC_IFETCH, lvl)
         self.fetch_line = last_line
         self.fetch_line_valid = True
@@ -308,8 +313,8 @@ cdef class InOrderCore(TimingModel):
                 self.stores += 1
             else:
                 self.amos += 1
-            if self.tracing:
-                self._note(start, di.mem_addr, lat, di.mem_size,
+            if self.tr.on:
+                trace_note(&self.tr, start, di.mem_addr, lat, di.mem_size,
                            ACC_LOAD if is_load else (ACC_AMO if is_amo else ACC_STORE), lvl)
 
         # ---- WB (R1)
@@ -340,7 +345,7 @@ cdef class InOrderCore(TimingModel):
         # ---- control flow (R11): where the next instruction may be fetched
         if oc == OC_BRANCH:
             self.branches += 1
-            target = _branch_target(di)
+            target = di.target
             pred_taken = self.dirpred.predict(di.pc, target)
             hit = _btb_lookup(self, di.pc, &predicted)
             if pred_taken != di.taken or (di.taken and hit and predicted != target):
@@ -434,8 +439,9 @@ cdef class InOrderCore(TimingModel):
         self.cycle = <uint64_t> (e4 + 1)
         self.instructions += 1
         self.op_counts[oc] += 1
-        if self.tracing:
-            self._record(di, p, cause, data_level, fetch_level, mispredicted)
+        if self.tr.on:
+            trace_record(&self.tr, di, e0, e1, e2, e3, e4, cause, data_level, fetch_level,
+                         mispredicted, CAUSE_NONE)
 
     cdef uint32_t _data_access(self, uint64_t pc, uint64_t addr, uint32_t size, uint8_t kind,
                                int64_t start, uint8_t* lvl) noexcept nogil:
@@ -468,80 +474,32 @@ cdef class InOrderCore(TimingModel):
         buffer to drain (they are ordered after older stores to their block), then hold MEM
         until the hierarchy has done them; cbo.inval is performed as cbo.flush (CBIE = 01,
         as Linux sets it for user mode)."""
-        cdef uint32_t raw = di.raw
         cdef uint32_t lat
         cdef uint8_t lvl = 0
-        cdef uint8_t op
         cdef int64_t start = e3
         cdef uint64_t line = (di.mem_addr >> self.dline_shift) << self.dline_shift
-        if (raw & 0x7F) == 0x13:
-            if ((raw >> 20) & 31) == 0:
+        if di.flags & DI_PREFETCH:
+            if di.cbo == CB_PREFETCH_I:
                 line = (di.mem_addr >> self.line_shift) << self.line_shift
                 lat = self.l1i.access(di.pc, line, ACC_IFETCH, start, &lvl)
             else:
                 lat = self.l1d.access(di.pc, line, ACC_LOAD, start, &lvl)
-            if self.tracing:
-                self._note(start, line, lat, 1 << self.dline_shift,
-                           ACC_IFETCH if ((raw >> 20) & 31) == 0 else ACC_LOAD, lvl)
+            if self.tr.on:
+                trace_note(&self.tr, start, line, lat, 1 << self.dline_shift,
+                           ACC_IFETCH if di.cbo == CB_PREFETCH_I else ACC_LOAD, lvl)
             level[0] = lvl
             return
-        op = <uint8_t> ((raw >> 20) & 0xFFF)
-        if op == 0:
-            op = CBO_FLUSH
         if self.sb_last_finish > start:
             start = self.sb_last_finish
-        lat = self.l1d.block_op(di.pc, line, op, start)
+        lat = self.l1d.block_op(di.pc, line, di.cbo, start)
         if lat < 1:
             lat = 1
         t_mem[0] = start - e3 + lat
         if t_mem[0] > 1:
             c_mem[0] = PART_DCACHE_L1 if start == e3 else PART_STRUCTURAL
         level[0] = 1
-        if self.tracing:
-            self._note(start, line, lat, 1 << self.dline_shift, ACC_STORE, 1)
-
-    cdef void _note(self, int64_t cycle, uint64_t addr, uint32_t lat, uint32_t size,
-                           uint8_t kind, uint8_t level) noexcept nogil:
-        cdef MemRecord* m = &self.acc[self.n_acc]
-        m.cycle = cycle
-        m.addr = addr
-        m.latency = lat
-        m.size = <uint16_t> size
-        m.kind = kind
-        m.level = level
-        self.n_acc += 1
-
-    cdef void _record(self, DynInst* di, int64_t* e, uint8_t cause, uint8_t data_level,
-                      uint8_t fetch_level, bint mispredicted) noexcept nogil:
-        cdef PipeRecord* rec
-        cdef int k
-        if di.seq - self.trace_first >= self.trace_count:
-            return
-        if self.trace_pipe and self.n_ptrace < self.cap_ptrace:
-            rec = &self.ptrace[self.n_ptrace]
-            self.n_ptrace += 1
-            rec.seq = di.seq
-            rec.pc = di.pc
-            rec.mem_addr = di.mem_addr
-            rec.if_cycle = e[ST_IF]
-            rec.id_cycle = e[ST_ID]
-            rec.ex_cycle = e[ST_EX]
-            rec.mem_cycle = e[ST_MEM]
-            rec.wb_cycle = e[ST_WB]
-            rec.raw = di.raw
-            rec.op = di.op
-            rec.opclass = di.opclass
-            rec.cause = cause
-            rec.served_by = data_level
-            rec.fetch_served_by = fetch_level
-            rec.mispredicted = mispredicted
-        if self.trace_mem:
-            for k in range(self.n_acc):
-                if self.n_mtrace < self.cap_mtrace:
-                    self.mtrace[self.n_mtrace] = self.acc[k]
-                    self.mtrace[self.n_mtrace].seq = di.seq
-                    self.mtrace[self.n_mtrace].pc = di.pc
-                    self.n_mtrace += 1
+        if self.tr.on:
+            trace_note(&self.tr, start, line, lat, 1 << self.dline_shift, ACC_STORE, 1)
 
     # ---------------------------------------------------------------- Python API
     def _zero_counters(self):
@@ -612,22 +570,8 @@ cdef class InOrderCore(TimingModel):
         With `capacity` (instructions), the buffers hold only that many instructions'
         records and the engine empties them with drain_traces() before they fill (a
         window streamed to disk); records past a full buffer are dropped."""
-        if count < 0 or first_seq < 0:
-            raise ValueError("trace window first_seq and count must not be negative.")
-        held = count if capacity is None else min(count, int(capacity))
-        self.trace_first = first_seq
-        self.trace_count = count
-        self.trace_pipe = bool(pipeline)
-        self.trace_mem = bool(memory)
-        self._ptrace_owner = np.zeros(held if pipeline else 0, PIPE_DTYPE)
-        self._mtrace_owner = np.zeros(3 * held if memory else 0, MEM_DTYPE)
-        self.ptrace = <PipeRecord*> <size_t> self._ptrace_owner.ctypes.data
-        self.mtrace = <MemRecord*> <size_t> self._mtrace_owner.ctypes.data
-        self.n_ptrace = 0
-        self.n_mtrace = 0
-        self.cap_ptrace = held if pipeline else 0
-        self.cap_mtrace = 3 * held if memory else 0
-        self.tracing = bool(pipeline or memory) and count > 0
+        self._ptrace_owner, self._mtrace_owner = trace_start(
+            &self.tr, first_seq, count, pipeline, memory, capacity, PIPE_DTYPE, 3)
 
     def drain_traces(self, copy=True):
         """(pipeline records, memory records) taken so far, and the buffers emptied for
@@ -637,34 +581,28 @@ cdef class InOrderCore(TimingModel):
         m = self.memory_trace()
         if copy:
             p, m = p.copy(), m.copy()
-        self.n_ptrace = 0
-        self.n_mtrace = 0
+        trace_empty(&self.tr)
         return p, m
 
     def trace_room(self):
         """Instructions that can still be recorded before a buffer is full."""
-        room = (1 << 62)
-        if self.trace_pipe:
-            room = min(room, self.cap_ptrace - self.n_ptrace)
-        if self.trace_mem:
-            room = min(room, (self.cap_mtrace - self.n_mtrace) // 3)
-        return room
+        return trace_room(&self.tr)
 
     def disable_trace(self):
         """Stop recording; records already taken stay readable."""
-        self.tracing = False
+        self.tr.on = False
 
     def pipeline_trace(self):
         """Pipeline records so far: a NumPy structured array (PIPE_DTYPE), no copy."""
         if self._ptrace_owner is None:
             return np.zeros(0, PIPE_DTYPE)
-        return self._ptrace_owner[:self.n_ptrace]
+        return self._ptrace_owner[:self.tr.n_rec]
 
     def memory_trace(self):
         """Memory access records so far: a NumPy structured array (MEM_DTYPE), no copy."""
         if self._mtrace_owner is None:
             return np.zeros(0, MEM_DTYPE)
-        return self._mtrace_owner[:self.n_mtrace]
+        return self._mtrace_owner[:self.tr.n_mem]
 
     def restart_at(self, int64_t cycle, fetch_line=None):
         """Functional warming (cyclesim.sampling) ran the program up to `cycle`: the

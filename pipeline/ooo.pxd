@@ -4,7 +4,7 @@ from libc.stdint cimport int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t
 from caches.base cimport MemoryLevel
 from pipeline.bpred cimport BTB, RAS, DirectionPredictor, IndirectPredictor
 from pipeline.model cimport TimingModel
-from pipeline.trace cimport MemRecord
+from pipeline.trace cimport *
 from pipeline.types cimport OC_COUNT, DynInst
 
 cdef enum:
@@ -27,47 +27,20 @@ cdef enum:
     MD_STORE_SETS = 1
     MD_SPECULATE = 2
 
-# Parts of the commit-slot CPI stack (top-down style; names in ooo.pyx PART_NAMES).
-cdef enum:
-    OP_RETIRING = 0
-    OP_FE_ICACHE_L1 = 1      # front-end: I-cache miss served by level 1..4
-    OP_FE_ICACHE_L2 = 2
-    OP_FE_ICACHE_L3 = 3
-    OP_FE_ICACHE_MEM = 4
-    OP_FE_BANDWIDTH = 5      # front-end: fetch width, taken-branch bubbles, decode redirects, fill
-    OP_BAD_SPEC = 6          # mispredicted branches and jumps
-    OP_BE_MEM_L1 = 7         # back-end memory: load data from level 1..4 (or forwarded)
-    OP_BE_MEM_L2 = 8
-    OP_BE_MEM_L3 = 9
-    OP_BE_MEM_MEM = 10
-    OP_BE_DEPENDENCE = 11    # back-end core: waiting for a non-load producer
-    OP_BE_UNITS = 12         # back-end core: busy ports/units, multi-cycle latencies
-    OP_BE_ROB_FULL = 13
-    OP_BE_IQ_FULL = 14
-    OP_BE_LSQ_FULL = 15
-    OP_BE_REGS_FULL = 16
-    OP_BE_SERIALISE = 17     # fences, CSR accesses, ecalls, AMOs drain the window
-    OP_BE_MEM_ORDER = 18     # loads waiting for older stores / partial-overlap replays
-    OP_BAD_SPEC_ORDER = 19   # memory-order violations: the load and younger refetched (O22)
-    OP_COUNT = 20
-    OP_FLOW = 254            # stage bound by its own previous stage (look further back)
-
-# One instruction of the out-of-order pipeline trace. Cycles are absolute.
+# One instruction of the out-of-order pipeline trace. Cycles are absolute. The shared
+# PipeRecord comes first (trace.pxd: the one recorder fills it), its five stage cycles
+# being fetch, dispatch, issue, done and commit:
+#   fetch     O1-O5: enters the fetch buffer
+#   dispatch  O6-O11: renamed, enters ROB, issue queue, LQ/SQ
+#   issue     O12-O16: leaves the issue queue on a port (final issue if replayed)
+#   done      O17: result available to consumers (forwarded)
+#   commit    O18-O19: retires
+# and its cause the OP_* part charged with the empty commit slots before it.
 cdef struct OooRecord:
-    uint64_t seq
-    uint64_t pc
+    PipeRecord head
     uint64_t next_pc
-    uint64_t mem_addr
-    int64_t fetch        # O1-O5: enters the fetch buffer
-    int64_t dispatch     # O6-O11: renamed, enters ROB, issue queue, LQ/SQ
-    int64_t issue        # O12-O16: leaves the issue queue on a port (final issue if replayed)
-    int64_t done         # O17: result available to consumers (forwarded)
-    int64_t commit       # O18-O19: retires
-    uint32_t raw
     uint32_t fetch_stall     # I-cache stall cycles paid at fetch (beyond the L1I hit)
     uint32_t mem_latency     # latency the data cache returned (0: no access / forwarded)
-    uint16_t op
-    uint8_t opclass
     uint8_t rd
     uint8_t rs1
     uint8_t rs2
@@ -79,9 +52,6 @@ cdef struct OooRecord:
     uint8_t port
     uint8_t forwarded    # 1: load data forwarded from an older store
     uint8_t replayed     # 1: load re-issued after a partially overlapping store committed
-    uint8_t cause        # OP_* charged with the empty commit slots before it
-    uint8_t served_by
-    uint8_t fetch_served_by
     uint8_t violations   # O22: times the load was refetched after a memory-order violation
 
 cdef class OutOfOrderCore(TimingModel):
@@ -113,6 +83,8 @@ cdef class OutOfOrderCore(TimingModel):
     cdef uint8_t port_list[N_UNITS][MAX_PORTS]
     cdef int n_port_list[N_UNITS]
     cdef uint32_t l1i_hit
+    cdef bint itlb_on, dtlb_on           # the L1s are Translators (tlb.enabled): O20a
+    cdef uint32_t d_tlb_miss             # DTLB-miss cycles of the last data access
     cdef uint32_t line_shift, dline_shift
     # per-instruction rings (index n & ring_mask)
     cdef int64_t ring_mask
@@ -143,6 +115,7 @@ cdef class OutOfOrderCore(TimingModel):
     cdef int64_t lq_head, sq_head, int_head, fp_head   # ring slot of the oldest entry
     cdef int64_t reg_ready[64]
     cdef uint8_t reg_cause[64]
+    cdef uint32_t reg_tlb[64]            # O20a: DTLB-miss cycles of the load that writes it
     cdef int64_t fetch_ready
     cdef uint8_t fetch_cause, last_fcause, last_dcause
     cdef uint64_t fetch_line
@@ -163,16 +136,9 @@ cdef class OutOfOrderCore(TimingModel):
     cdef uint64_t btb_hits, btb_misses, ras_hits, ras_mispredicts
     cdef uint64_t indirect_jumps, indirect_mispredicts
     cdef uint64_t op_counts[OC_COUNT]
-    # traces
-    cdef bint tracing
-    cdef bint trace_pipe, trace_mem
-    cdef uint64_t trace_first, trace_count
-    cdef OooRecord* otrace
-    cdef MemRecord* mtrace
-    cdef uint64_t n_otrace, n_mtrace, cap_otrace, cap_mtrace
+    # traces (pipeline/trace.pxd: the recorder every model shares)
+    cdef TraceState tr
     cdef object _otrace_owner, _mtrace_owner
-    cdef MemRecord acc[4]
-    cdef int n_acc
 
     cdef void consume(self, DynInst* di) noexcept nogil
     cdef int64_t _ssid(self, uint64_t pc, int64_t t) noexcept nogil
@@ -180,9 +146,3 @@ cdef class OutOfOrderCore(TimingModel):
     cdef int64_t _take_port(self, uint8_t u, int64_t t, uint8_t* port) noexcept nogil
     cdef uint32_t _data_access(self, uint64_t pc, uint64_t addr, uint32_t size, uint8_t kind,
                                int64_t start, uint8_t* lvl) noexcept nogil
-    cdef void _record(self, DynInst* di, int64_t f, int64_t d, int64_t issue, int64_t done,
-                      int64_t c, uint32_t fstall, uint32_t mlat, uint8_t redirect,
-                      uint8_t port, bint forwarded, bint replayed, uint8_t cause,
-                      uint8_t data_level, uint8_t fetch_level, uint8_t nviol) noexcept nogil
-    cdef void _note(self, int64_t cycle, uint64_t addr, uint32_t lat, uint32_t size,
-                    uint8_t kind, uint8_t level) noexcept nogil

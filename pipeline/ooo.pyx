@@ -16,32 +16,27 @@ import numpy as np
 
 from libc.stdint cimport int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t
 
-from caches.base cimport CBO_FLUSH, MemoryLevel
+from caches.base cimport MemoryLevel
+from caches.tlb cimport Translator
 from pipeline.bpred cimport BTB, RAS, DirectionPredictor, indirect_mispredicted
-# the CPI-level and taken-target helpers every core model shares (inline, no call)
-from pipeline.inorder cimport _branch_target, _level_part
+# the CPI-level helper every core model shares (inline, no call)
+from pipeline.inorder cimport _level_part
 from pipeline.model cimport TimingModel
-from pipeline.trace cimport MemRecord, PipeRecord
-from pipeline.types cimport (ACC_AMO, ACC_IFETCH, ACC_LOAD, ACC_STORE, OC_ALU, OC_AMO, OC_BRANCH,
+from pipeline.trace cimport (PipeRecord, trace_empty, trace_note, trace_record, trace_room,
+                            trace_start)
+from pipeline.types cimport (ACC_AMO, ACC_IFETCH, ACC_LOAD, ACC_STORE, CB_PREFETCH_I, CB_ZERO,
+                             DI_PREFETCH, OC_ALU, OC_AMO, OC_BRANCH,
                              OC_CBO, OC_CLMUL, OC_COUNT, OC_DIV, OC_FADD, OC_FCVT, OC_FDIV,
                              OC_FMA, OC_FMUL, OC_FSQRT, OC_JAL, OC_JALR, OC_LOAD, OC_MUL,
                              OC_NOP, OC_POPCOUNT, OC_STORE, OC_SYSTEM, REG_NONE, DynInst)
 
 from cyclesim.errors import ConfigError
 from pipeline.bpred import BTB as _BTB, RAS as _RAS, make_predictor
-from pipeline.trace import MEM_DTYPE, PIPE_DTYPE
+from pipeline.trace import MEM_DTYPE, PIPE_DTYPE, SLOT_PART_NAMES as PART_NAMES, cycles_from_slots
 
 # The model's stages, in the order an instruction passes them (trace columns).
 STAGE_NAMES = ("fetch", "dispatch", "issue", "done", "commit")
 UNIT_NAMES = ("alu", "branch", "mul", "div", "load", "store", "fpu", "fdiv")
-PART_NAMES = ("retiring", "frontend_icache_l1", "frontend_icache_l2", "frontend_icache_l3",
-              "frontend_icache_mem", "frontend_bandwidth", "bad_speculation",
-              "backend_memory_l1", "backend_memory_l2", "backend_memory_l3",
-              "backend_memory_mem", "backend_core_dependence", "backend_core_units",
-              "backend_core_rob_full", "backend_core_iq_full", "backend_core_lsq_full",
-              "backend_core_regs_full", "backend_core_serialise", "backend_core_memory_order",
-              "bad_speculation_memory_order")
-assert len(PART_NAMES) == OP_COUNT
 OPCLASS_NAMES = ("alu", "branch", "jal", "jalr", "load", "store", "amo", "mul", "div",
                  "fadd", "fmul", "fma", "fdiv", "fsqrt", "fcvt", "system", "nop",
                  "popcount", "clmul", "cbo")
@@ -50,7 +45,7 @@ assert len(OPCLASS_NAMES) == OC_COUNT
 # each commit-slot part maps to the nearest one (255 = no stall stays 255).
 _INORDER_CAUSE = np.full(256, 255, np.uint8)
 _INORDER_CAUSE[:OP_COUNT] = (0, 2, 3, 4, 5, 12, 1, 6, 7, 8, 9, 10, 11, 11, 11, 11, 11, 11, 11,
-                             1)
+                             1, 13, 14)
 _QUEUE_OF_UNIT = (Q_INT, Q_INT, Q_INT, Q_INT, Q_MEM, Q_MEM, Q_FP, Q_FP)
 
 _REC_FIELDS = ("seq", "pc", "next_pc", "mem_addr", "fetch", "dispatch", "issue", "done",
@@ -62,22 +57,44 @@ _REC_FIELDS = ("seq", "pc", "next_pc", "mem_addr", "fetch", "dispatch", "issue",
 def _rec_dtype():
     cdef OooRecord r
     cdef size_t b = <size_t> &r
-    offs = [<size_t> &r.seq - b, <size_t> &r.pc - b, <size_t> &r.next_pc - b,
-            <size_t> &r.mem_addr - b, <size_t> &r.fetch - b, <size_t> &r.dispatch - b,
-            <size_t> &r.issue - b, <size_t> &r.done - b, <size_t> &r.commit - b,
-            <size_t> &r.raw - b, <size_t> &r.fetch_stall - b, <size_t> &r.mem_latency - b,
-            <size_t> &r.op - b, <size_t> &r.opclass - b, <size_t> &r.rd - b,
+    offs = [<size_t> &r.head.seq - b, <size_t> &r.head.pc - b, <size_t> &r.next_pc - b,
+            <size_t> &r.head.mem_addr - b, <size_t> &r.head.if_cycle - b,
+            <size_t> &r.head.id_cycle - b, <size_t> &r.head.ex_cycle - b,
+            <size_t> &r.head.mem_cycle - b, <size_t> &r.head.wb_cycle - b,
+            <size_t> &r.head.raw - b, <size_t> &r.fetch_stall - b, <size_t> &r.mem_latency - b,
+            <size_t> &r.head.op - b, <size_t> &r.head.opclass - b, <size_t> &r.rd - b,
             <size_t> &r.rs1 - b, <size_t> &r.rs2 - b, <size_t> &r.rs3 - b,
             <size_t> &r.mem_size - b, <size_t> &r.length - b, <size_t> &r.taken - b,
             <size_t> &r.redirect - b, <size_t> &r.port - b, <size_t> &r.forwarded - b,
-            <size_t> &r.replayed - b, <size_t> &r.cause - b, <size_t> &r.served_by - b,
-            <size_t> &r.fetch_served_by - b, <size_t> &r.violations - b]
+            <size_t> &r.replayed - b, <size_t> &r.head.cause - b, <size_t> &r.head.served_by - b,
+            <size_t> &r.head.fetch_served_by - b, <size_t> &r.violations - b]
     fmts = ["<u8"] * 4 + ["<i8"] * 5 + ["<u4"] * 3 + ["<u2"] + ["u1"] * 16
     return np.dtype({"names": list(_REC_FIELDS), "formats": fmts, "offsets": offs,
                      "itemsize": sizeof(OooRecord)})
 
 
 OOO_DTYPE = _rec_dtype()
+
+
+cdef inline uint8_t _tlb_slots(uint64_t* slots, uint8_t part, int64_t empty,
+                               int64_t tlb) noexcept nogil:
+    """O20a: `empty` slots went to `part`; when that is a memory part (I-cache or back-end
+    memory) whose access missed in the L1 TLB, the slots of the translation's cycles
+    (`tlb` = commit_width x its cycles after the L1 TLB missed, at most `empty`) move to
+    frontend_itlb / backend_memory_dtlb. Returns the part the trace record names: the
+    TLB's when it took them all."""
+    cdef uint8_t to
+    if part >= OP_FE_ICACHE_L1 and part <= OP_FE_ICACHE_MEM:
+        to = OP_FE_ITLB
+    elif part >= OP_BE_MEM_L1 and part <= OP_BE_MEM_MEM:
+        to = OP_BE_DTLB
+    else:
+        return part
+    if tlb > empty:
+        tlb = empty
+    slots[part] -= <uint64_t> tlb
+    slots[to] += <uint64_t> tlb
+    return to if tlb == empty else part
 
 
 cdef inline uint8_t _QUEUE_OF_UNIT_C(uint8_t u) noexcept nogil:
@@ -133,6 +150,10 @@ cdef class OutOfOrderCore(TimingModel):
     btb, ras: the branch prediction structures (pipeline/bpred.pxd). Keyword arguments are
     the OooParams fields (pipeline/models/ooo.py) plus the caches' line sizes and the L1I
     hit latency."""
+    # The model's stages, declared once (the five cycles of OooRecord): trace frames,
+    # plots and exports take them from here. W: done, the result written back.
+    stage_names = STAGE_NAMES
+    stage_letters = ("F", "D", "I", "W", "C")
 
     def __init__(self, MemoryLevel l1i not None, MemoryLevel l1d not None,
                  DirectionPredictor predictor=None, BTB btb=None, RAS ras=None, params=None,
@@ -229,6 +250,9 @@ cdef class OutOfOrderCore(TimingModel):
         self.line_shift = int(fetch_line_size).bit_length() - 1
         self.dline_shift = int(data_line_size).bit_length() - 1
         self.l1i_hit = max(1, int(l1i_hit_latency))
+        self.itlb_on = isinstance(l1i, Translator)
+        self.dtlb_on = isinstance(l1d, Translator)
+        self.d_tlb_miss = 0
         # buffers
         ring = 1
         while ring < max(rob_entries, fetch_buffer_entries, fetch_width, decode_width,
@@ -279,6 +303,7 @@ cdef class OutOfOrderCore(TimingModel):
         for i in range(64):
             self.reg_ready[i] = 0
             self.reg_cause[i] = OP_BE_DEPENDENCE
+            self.reg_tlb[i] = 0
         self.fetch_ready = 0
         self.fetch_cause = OP_FE_BANDWIDTH
         self.last_fcause = OP_FE_BANDWIDTH
@@ -290,7 +315,7 @@ cdef class OutOfOrderCore(TimingModel):
         self.used_slots = commit_width      # a virtual full cycle -1 before the first
         self.last_cause = OP_FE_BANDWIDTH
         self.base_cycle = 0
-        self.tracing = False
+        self.tr.on = False
         self.refetching = False
         self._zero_counters()
 
@@ -362,12 +387,14 @@ cdef class OutOfOrderCore(TimingModel):
         cdef int64_t f, d, t, issue, done, c, b, a, k, j, std
         cdef int64_t slot_idx
         cdef uint32_t lat, fstall = 0, mlat = 0
+        cdef uint32_t x_if = 0, x_mem = 0, ix = 0, dx = 0, x   # TLB-miss cycles (O20a)
         cdef uint64_t line, last_line, target, predicted, end, s_end
         cdef bint is_load, is_store, is_amo, serial, hit, pred_taken, is_block, is_hint
         cdef bint mispredicted = False, decode_redirect = False, taken_flow = False
         cdef bint forwarded = False, replayed = False, partial
         cdef int64_t ssid = -1, conflict, cj = 0, nviol = 0
         cdef int64_t empty
+        cdef OooRecord* r
         if oc >= OC_COUNT:
             oc = OC_ALU
         is_load = oc == OC_LOAD
@@ -375,7 +402,7 @@ cdef class OutOfOrderCore(TimingModel):
         is_amo = oc == OC_AMO
         serial = oc == OC_SYSTEM or is_amo
         # O21: prefetch.* (ORI encodings) is a load hint; cbo.* a store to the block
-        is_hint = oc == OC_CBO and (di.raw & 0x7F) == 0x13
+        is_hint = (di.flags & DI_PREFETCH) != 0
         is_block = oc == OC_CBO and not is_hint
         is_store = is_store or is_block
         u = U_LOAD if is_hint else self.unit_of[oc]
@@ -390,7 +417,7 @@ cdef class OutOfOrderCore(TimingModel):
             fetch_level = self.refetch_flevel
             nviol = self.refetch_nviol
         else:
-            self.n_acc = 0
+            self.tr.n_acc = 0
 
             # ---- fetch (O1-O4)
             f = self.fetch_ready
@@ -414,8 +441,10 @@ cdef class OutOfOrderCore(TimingModel):
                 fetch_level = lvl
                 if lat > self.l1i_hit:
                     fstall = lat - self.l1i_hit
-                if self.tracing:
-                    self._note(f, line << self.line_shift, lat, 1u << self.line_shift, ACC_IFETCH, lvl)
+                    if self.itlb_on:
+                        x_if = (<Translator> self.l1i).miss_cycles
+                if self.tr.on:
+                    trace_note(&self.tr, f, line << self.line_shift, lat, 1u << self.line_shift, ACC_IFETCH, lvl)
             if last_line != line:
                 lat = self.l1i.access(di.pc, last_line << self.line_shift, ACC_IFETCH,
                                       <uint64_t> f, &lvl)
@@ -423,8 +452,10 @@ cdef class OutOfOrderCore(TimingModel):
                     fetch_level = lvl
                 if lat > self.l1i_hit and lat - self.l1i_hit > fstall:
                     fstall = lat - self.l1i_hit
-                if self.tracing:
-                    self._note(f, last_line << self.line_shift, lat, 1u << self.line_shift,
+                    if self.itlb_on:
+                        x_if = (<Translator> self.l1i).miss_cycles
+                if self.tr.on:
+                    trace_note(&self.tr, f, last_line << self.line_shift, lat, 1u << self.line_shift,
                                ACC_IFETCH, lvl)
             self.fetch_line = last_line
             self.fetch_line_valid = True
@@ -435,9 +466,11 @@ cdef class OutOfOrderCore(TimingModel):
         # ---- dispatch: decode, rename, allocate (O6-O12)
         d = f + self.frontend_depth                       # O6
         dc = fc
+        dx = x_if
         if self.r_dispatch[(n - 1) & m] > d:              # O7: in order
             d = self.r_dispatch[(n - 1) & m]
             dc = self.last_dcause
+            dx = 0
         b = self.r_dispatch[(n - self.decode_width) & m] + 1   # O7: width
         if b > d:
             d = b
@@ -489,6 +522,7 @@ cdef class OutOfOrderCore(TimingModel):
         if src and self.reg_ready[src] > t:
             t = self.reg_ready[src]
             ic = self.reg_cause[src]
+            ix = self.reg_tlb[src]
         src = di.rs2 & 63
         std = d + 1                                       # O13: a store's data half (STD)
         if is_store:
@@ -497,10 +531,12 @@ cdef class OutOfOrderCore(TimingModel):
         elif src and self.reg_ready[src] > t:
             t = self.reg_ready[src]
             ic = self.reg_cause[src]
+            ix = self.reg_tlb[src]
         src = di.rs3 & 63
         if src and self.reg_ready[src] > t:
             t = self.reg_ready[src]
             ic = self.reg_cause[src]
+            ix = self.reg_tlb[src]
         if is_amo or (is_load and self.mem_dep == MD_WAIT):
             if self.max_store_issue + 1 > t:              # O16: older stores issued first
                 t = self.max_store_issue + 1
@@ -591,30 +627,39 @@ cdef class OutOfOrderCore(TimingModel):
                     self.replays += 1
                 mlat = self._data_access(di.pc, di.mem_addr, di.mem_size, ACC_LOAD, issue, &lvl)
                 data_level = lvl
+                x_mem = self.d_tlb_miss
                 done = issue + (mlat if mlat > 1 else 1)
-                if self.tracing:
-                    self._note(issue, di.mem_addr, mlat, di.mem_size, ACC_LOAD, lvl)
-            cc = _level_part(OP_BE_MEM_L1, data_level) if nviol == 0 else OP_BAD_SPEC_ORDER
+                if self.tr.on:
+                    trace_note(&self.tr, issue, di.mem_addr, mlat, di.mem_size, ACC_LOAD, lvl)
+            if nviol:
+                cc = OP_BAD_SPEC_ORDER
+            elif data_level <= 1 and ic == OP_BE_MEM_ORDER:
+                # O20: an L1 hit (or forwarded) load held at issue by the memory-dependence
+                # rule (O16, O16s, O18 replay) lost its slots to that rule, not to the L1
+                cc = OP_BE_MEM_ORDER
+            else:
+                cc = _level_part(OP_BE_MEM_L1, data_level)
         elif is_amo:
             self.amos += 1
             mlat = self._data_access(di.pc, di.mem_addr, di.mem_size, ACC_AMO, issue, &lvl)
             data_level = lvl
+            x_mem = self.d_tlb_miss
             done = issue + (mlat if mlat > 1 else 1)
             cc = _level_part(OP_BE_MEM_L1, data_level)
-            if self.tracing:
-                self._note(issue, di.mem_addr, mlat, di.mem_size, ACC_AMO, lvl)
+            if self.tr.on:
+                trace_note(&self.tr, issue, di.mem_addr, mlat, di.mem_size, ACC_AMO, lvl)
         elif is_hint:
             # O21: the hint looks its line up at issue; nothing waits for it
             line = (di.mem_addr >> self.dline_shift) << self.dline_shift
-            if ((di.raw >> 20) & 31) == 0:          # prefetch.i
+            if di.cbo == CB_PREFETCH_I:
                 line = (di.mem_addr >> self.line_shift) << self.line_shift
                 mlat = self.l1i.access(di.pc, line, ACC_IFETCH, <uint64_t> issue, &lvl)
-                if self.tracing:
-                    self._note(issue, line, mlat, 1u << self.line_shift, ACC_IFETCH, lvl)
+                if self.tr.on:
+                    trace_note(&self.tr, issue, line, mlat, 1u << self.line_shift, ACC_IFETCH, lvl)
             else:
                 mlat = self._data_access(di.pc, line, 1, ACC_LOAD, issue, &lvl)
-                if self.tracing:
-                    self._note(issue, line, mlat, 1u << self.dline_shift, ACC_LOAD, lvl)
+                if self.tr.on:
+                    trace_note(&self.tr, issue, line, mlat, 1u << self.dline_shift, ACC_LOAD, lvl)
             data_level = lvl
             self.hints += 1
             done = issue + 1
@@ -624,6 +669,7 @@ cdef class OutOfOrderCore(TimingModel):
             # data is ready); a late STD is a dependence on the data's producer.
             done = (issue if issue > std else std) + 1
             cc = self.reg_cause[di.rs2 & 63] if std > issue else OP_FLOW
+            x_mem = self.reg_tlb[di.rs2 & 63] if std > issue else 0
         else:
             done = issue + self.latency[oc]
             cc = OP_BE_UNITS if self.latency[oc] > 1 else OP_FLOW
@@ -648,23 +694,21 @@ cdef class OutOfOrderCore(TimingModel):
             # O21: performed on the L1D at commit, like a store's write (not waited for)
             self.block_ops += 1
             line = (di.mem_addr >> self.dline_shift) << self.dline_shift
-            k = (di.raw >> 20) & 0xFFF
-            lat = self.l1d.block_op(di.pc, line, CBO_FLUSH if k == 0 else <uint8_t> k,
-                                    <uint64_t> c)
+            lat = self.l1d.block_op(di.pc, line, di.cbo, <uint64_t> c)
             data_level = 1
-            if self.tracing:
-                self._note(c, line, lat, 1u << self.dline_shift, ACC_STORE, 1)
+            if self.tr.on:
+                trace_note(&self.tr, c, line, lat, 1u << self.dline_shift, ACC_STORE, 1)
         elif is_store:
             self.stores += 1
             lat = self._data_access(di.pc, di.mem_addr, di.mem_size, ACC_STORE, c, &lvl)
             data_level = lvl
-            if self.tracing:
-                self._note(c, di.mem_addr, lat, di.mem_size, ACC_STORE, lvl)
+            if self.tr.on:
+                trace_note(&self.tr, c, di.mem_addr, lat, di.mem_size, ACC_STORE, lvl)
 
         # ---- control flow (O3, O5): where the next instruction may be fetched
         if oc == OC_BRANCH:
             self.branches += 1
-            target = _branch_target(di)
+            target = di.target
             pred_taken = self.dirpred.predict(di.pc, target)
             hit = self.btb.lookup(di.pc, &predicted)
             if hit:
@@ -762,8 +806,7 @@ cdef class OutOfOrderCore(TimingModel):
             self.sq_size[j] = di.mem_size if di.mem_size else 1
             if is_block:     # O21: cbo.zero holds its zeroed block; clean/flush no data
                 self.sq_addr[j] = (di.mem_addr >> self.dline_shift) << self.dline_shift
-                self.sq_size[j] = (1u << self.dline_shift) if ((di.raw >> 20) & 0xFFF) == 4 \
-                    else 0
+                self.sq_size[j] = (1u << self.dline_shift) if di.cbo == CB_ZERO else 0
             self.sq_data[j] = (std if std > issue else issue) if is_store else issue
             self.sq_issue[j] = issue
             self.sq_pc[j] = di.pc
@@ -773,6 +816,7 @@ cdef class OutOfOrderCore(TimingModel):
         if rd:
             self.reg_ready[rd] = done
             self.reg_cause[rd] = cc if (is_load or is_amo) else OP_BE_DEPENDENCE
+            self.reg_tlb[rd] = x_mem if (is_load or is_amo) else 0
             if rd < 32:
                 self.int_free[self.int_head] = c
                 self.int_head = self.int_head + 1 if self.int_head + 1 < self.int_rename else 0
@@ -791,15 +835,20 @@ cdef class OutOfOrderCore(TimingModel):
         if c != self.cur_commit:
             empty = (self.commit_width - self.used_slots) \
                 + self.commit_width * (c - self.cur_commit - 1)
+            x = x_mem
             if cc == OP_FLOW:
                 cc = ic
+                x = ix
             if cc == OP_FLOW:
                 cc = dc
+                x = dx
             if cc == OP_FLOW:
                 cc = OP_FE_BANDWIDTH
             self.last_cause = cc
             if empty > 0:
                 self.slots[cc] += <uint64_t> empty
+                if x:
+                    cc = _tlb_slots(self.slots, cc, empty, <int64_t> x * self.commit_width)
             else:
                 cc = 255
             self.cur_commit = c
@@ -811,54 +860,25 @@ cdef class OutOfOrderCore(TimingModel):
         self.cycle = <uint64_t> (c + 1)
         self.instructions += 1
         self.op_counts[oc] += 1
-        if self.tracing and di.seq - self.trace_first < self.trace_count:
-            if self.trace_pipe and self.n_otrace < self.cap_otrace:
-                self._record(di, f, d, issue, done, c, fstall, mlat, redirect, port,
-                             forwarded, replayed, cc, data_level, fetch_level,
-                             <uint8_t> (nviol if nviol < 255 else 255))
-            if self.trace_mem:
-                for k in range(self.n_acc):
-                    if self.n_mtrace < self.cap_mtrace:
-                        self.mtrace[self.n_mtrace] = self.acc[k]
-                        self.mtrace[self.n_mtrace].seq = di.seq
-                        self.mtrace[self.n_mtrace].pc = di.pc
-                        self.n_mtrace += 1
-
-    cdef void _record(self, DynInst* di, int64_t f, int64_t d, int64_t issue, int64_t done,
-                      int64_t c, uint32_t fstall, uint32_t mlat, uint8_t redirect,
-                      uint8_t port, bint forwarded, bint replayed, uint8_t cause,
-                      uint8_t data_level, uint8_t fetch_level, uint8_t nviol) noexcept nogil:
-        cdef OooRecord* r = &self.otrace[self.n_otrace]
-        self.n_otrace += 1
-        r.seq = di.seq
-        r.pc = di.pc
-        r.next_pc = di.next_pc
-        r.mem_addr = di.mem_addr
-        r.fetch = f
-        r.dispatch = d
-        r.issue = issue
-        r.done = done
-        r.commit = c
-        r.raw = di.raw
-        r.fetch_stall = fstall
-        r.mem_latency = mlat
-        r.op = di.op
-        r.opclass = di.opclass
-        r.rd = di.rd
-        r.rs1 = di.rs1
-        r.rs2 = di.rs2
-        r.rs3 = di.rs3
-        r.mem_size = di.mem_size
-        r.length = di.length
-        r.taken = di.taken
-        r.redirect = redirect
-        r.port = port
-        r.forwarded = forwarded
-        r.replayed = replayed
-        r.cause = cause
-        r.served_by = data_level
-        r.fetch_served_by = fetch_level
-        r.violations = nviol
+        if self.tr.on:
+            r = <OooRecord*> trace_record(&self.tr, di, f, d, issue, done, c, cc, data_level,
+                                          fetch_level, redirect == 3, cc)
+            if r != NULL:
+                r.next_pc = di.next_pc
+                r.fetch_stall = fstall
+                r.mem_latency = mlat
+                r.rd = di.rd
+                r.rs1 = di.rs1
+                r.rs2 = di.rs2
+                r.rs3 = di.rs3
+                r.mem_size = di.mem_size
+                r.length = di.length
+                r.taken = di.taken
+                r.redirect = redirect
+                r.port = port
+                r.forwarded = forwarded
+                r.replayed = replayed
+                r.violations = <uint8_t> (nviol if nviol < 255 else 255)
 
     cdef uint32_t _data_access(self, uint64_t pc, uint64_t addr, uint32_t size, uint8_t kind,
                                int64_t start, uint8_t* lvl) noexcept nogil:
@@ -868,27 +888,17 @@ cdef class OutOfOrderCore(TimingModel):
         cdef uint32_t lat2
         cdef uint8_t lvl2 = 0
         cdef uint64_t last = addr + (size if size else 1) - 1
+        if self.dtlb_on:
+            self.d_tlb_miss = (<Translator> self.l1d).miss_cycles
         if (last >> self.dline_shift) != (addr >> self.dline_shift):
             lat2 = self.l1d.access(pc, (last >> self.dline_shift) << self.dline_shift, kind,
                                    <uint64_t> start, &lvl2)
             if lat2 > lat:
                 lat = lat2
                 lvl[0] = lvl2
+                if self.dtlb_on:
+                    self.d_tlb_miss = (<Translator> self.l1d).miss_cycles
         return lat
-
-    cdef void _note(self, int64_t cycle, uint64_t addr, uint32_t lat, uint32_t size,
-                    uint8_t kind, uint8_t level) noexcept nogil:
-        cdef MemRecord* r
-        if self.n_acc >= 4:
-            return
-        r = &self.acc[self.n_acc]
-        r.cycle = cycle
-        r.addr = addr
-        r.latency = lat
-        r.size = <uint16_t> size
-        r.kind = kind
-        r.level = level
-        self.n_acc += 1
 
     # ---------------------------------------------------------------- Python API
     def _zero_counters(self):
@@ -930,14 +940,8 @@ cdef class OutOfOrderCore(TimingModel):
     def cpi_stack(self):
         """CPI stack in whole cycles by part: each part's commit slots / commit_width,
         rounded by largest remainder so that the parts sum exactly to the cycles."""
-        w = int(self.commit_width)
-        cycles = int(self.cur_commit + 1 - self.base_cycle)
-        sl = self.slot_counts()
-        whole = {k: v // w for k, v in sl.items()}
-        left = cycles - sum(whole.values())
-        for k in sorted(sl, key=lambda k: (-(sl[k] % w), PART_NAMES.index(k)))[:max(left, 0)]:
-            whole[k] += 1
-        return whole
+        return cycles_from_slots(self.slot_counts(), self.commit_width,
+                                 self.cur_commit + 1 - self.base_cycle)
 
     def stats(self):
         """Counters as a dict of dotted names (cycles count from the last reset)."""
@@ -996,22 +1000,8 @@ cdef class OutOfOrderCore(TimingModel):
         With `capacity` (instructions), the buffers hold only that many instructions'
         records and the engine empties them with drain_traces() before they fill (a
         window streamed to disk); records past a full buffer are dropped."""
-        if count < 0 or first_seq < 0:
-            raise ValueError("trace window first_seq and count must not be negative.")
-        held = count if capacity is None else min(count, int(capacity))
-        self.trace_first = first_seq
-        self.trace_count = count
-        self.trace_pipe = bool(pipeline)
-        self.trace_mem = bool(memory)
-        self._otrace_owner = np.zeros(held if pipeline else 0, OOO_DTYPE)
-        self._mtrace_owner = np.zeros(4 * held if memory else 0, MEM_DTYPE)
-        self.otrace = <OooRecord*> <size_t> self._otrace_owner.ctypes.data
-        self.mtrace = <MemRecord*> <size_t> self._mtrace_owner.ctypes.data
-        self.n_otrace = 0
-        self.n_mtrace = 0
-        self.cap_otrace = held if pipeline else 0
-        self.cap_mtrace = 4 * held if memory else 0
-        self.tracing = bool(pipeline or memory) and count > 0
+        self._otrace_owner, self._mtrace_owner = trace_start(
+            &self.tr, first_seq, count, pipeline, memory, capacity, OOO_DTYPE, 4)
 
     def drain_traces(self, copy=True):
         """(pipeline records, memory records) taken so far, in the shared layouts, and the
@@ -1021,28 +1011,28 @@ cdef class OutOfOrderCore(TimingModel):
         m = self.memory_trace()
         if copy:
             m = m.copy()
-        self.n_otrace = 0
-        self.n_mtrace = 0
+        trace_empty(&self.tr)
         return p, m
 
     def trace_room(self):
         """Instructions that can still be recorded before a buffer is full."""
-        room = (1 << 62)
-        if self.trace_pipe:
-            room = min(room, self.cap_otrace - self.n_otrace)
-        if self.trace_mem:
-            room = min(room, (self.cap_mtrace - self.n_mtrace) // 4)
-        return room
+        return trace_room(&self.tr)
 
     def disable_trace(self):
         """Stop recording; records already taken stay readable."""
-        self.tracing = False
+        self.tr.on = False
+
+    def set_tlb_parts(self, bint on):
+        """O20a on (the default when the L1s are Translators) or off: page-walk cycles
+        then stay in the memory parts. Timing is the same either way (tests compare)."""
+        self.itlb_on = on and isinstance(self.l1i, Translator)
+        self.dtlb_on = on and isinstance(self.l1d, Translator)
 
     def ooo_trace(self):
         """The out-of-order records so far (OOO_DTYPE), no copy."""
         if self._otrace_owner is None:
             return np.zeros(0, OOO_DTYPE)
-        return self._otrace_owner[:self.n_otrace]
+        return self._otrace_owner[:self.tr.n_rec]
 
     def pipeline_trace(self):
         """The records in the shared pipeline-trace layout (PIPE_DTYPE) that the exports
@@ -1056,6 +1046,7 @@ cdef class OutOfOrderCore(TimingModel):
                      ("served_by", "served_by"), ("fetch_served_by", "fetch_served_by")):
             out[a] = rec[b]
         out["cause"] = _INORDER_CAUSE[rec["cause"]]
+        out["slot_part"] = rec["cause"]
         out["mispredicted"] = rec["redirect"] == 3
         return out
 
@@ -1063,5 +1054,5 @@ cdef class OutOfOrderCore(TimingModel):
         """Memory access records so far (MEM_DTYPE), no copy."""
         if self._mtrace_owner is None:
             return np.zeros(0, MEM_DTYPE)
-        return self._mtrace_owner[:self.n_mtrace]
+        return self._mtrace_owner[:self.tr.n_mem]
 

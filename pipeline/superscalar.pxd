@@ -3,6 +3,7 @@
 from libc.stdint cimport int64_t, int8_t, uint8_t, uint64_t
 
 from pipeline.inorder cimport InOrderCore
+from pipeline.trace cimport OP_COUNT, PART_COUNT
 from pipeline.types cimport OC_COUNT, DynInst
 
 cdef enum:
@@ -28,4 +29,10 @@ cdef class SuperscalarCore(InOrderCore):
     cdef int group_state, group_size
     cdef uint64_t late_ops, pair_stalls
     cdef uint64_t issue_groups[MAX_WIDTH + 1]   # cycles in which k instructions entered EX
+    # S9 commit slots (top-down; OP_* parts of trace.pxd): width per cycle
+    cdef uint64_t slots[OP_COUNT]
+    cdef int64_t used_slots           # slots used in the cycle of the last commit
+    cdef uint8_t last_slot_part       # part of the last empty slots (the open cycle's rest)
+    cdef uint8_t fetch_slot_part      # part the fetch bound (fetch_ready) is charged to
+    cdef uint8_t slot_part[PART_COUNT]    # R14 cause -> slot part
     cdef void consume(self, DynInst* di) noexcept nogil

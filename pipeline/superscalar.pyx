@@ -13,7 +13,7 @@ import itertools
 from libc.stdint cimport int8_t, int64_t, uint8_t, uint32_t, uint64_t
 
 from pipeline.inorder cimport (N_REGS, ST_EX, ST_ID, ST_IF, ST_MEM, ST_WB, InOrderCore,
-                               _branch_target, _btb_lookup, _level_part, _tlb_share)
+                               _btb_lookup, _level_part)
 from caches.tlb cimport Translator
 from pipeline.bpred cimport indirect_mispredicted
 from pipeline.trace cimport *
@@ -24,6 +24,15 @@ from pipeline.types cimport (ACC_AMO, ACC_IFETCH, ACC_LOAD, ACC_STORE, OC_ALU, O
 
 from cyclesim.errors import ConfigError
 from pipeline.inorder import InOrderCore as _Scalar
+from pipeline.trace import SLOT_PART_NAMES, cycles_from_slots
+
+# S9: the commit-slot parts a wide in-order core can lose slots to (the others of
+# SLOT_PART_NAMES are out-of-order structures), front-end to back-end.
+WIDE_PARTS = ("retiring", "frontend_icache_l1", "frontend_icache_l2", "frontend_icache_l3",
+              "frontend_icache_mem", "frontend_itlb", "frontend_bandwidth", "bad_speculation",
+              "backend_memory_l1", "backend_memory_l2", "backend_memory_l3",
+              "backend_memory_mem", "backend_memory_dtlb", "backend_core_dependence",
+              "backend_core_units")
 
 cdef enum:
     C_FLOW = 254     # one cycle after entering the previous sub-stage (look further back)
@@ -142,6 +151,19 @@ cdef class SuperscalarCore(InOrderCore):
         self.group_cycle = -1
         self.group_state = 0
         self.group_size = 0
+        # S9: R14's causes as commit-slot parts (top-down)
+        for k in range(PART_COUNT):
+            self.slot_part[k] = OP_FE_BANDWIDTH
+        for k, part in ((PART_ICACHE_L1, OP_FE_ICACHE_L1), (PART_ICACHE_L2, OP_FE_ICACHE_L2),
+                        (PART_ICACHE_L3, OP_FE_ICACHE_L3), (PART_ICACHE_MEM, OP_FE_ICACHE_MEM),
+                        (PART_DCACHE_L1, OP_BE_MEM_L1), (PART_DCACHE_L2, OP_BE_MEM_L2),
+                        (PART_DCACHE_L3, OP_BE_MEM_L3), (PART_DCACHE_MEM, OP_BE_MEM_MEM),
+                        (PART_DATA, OP_BE_DEPENDENCE), (PART_STRUCTURAL, OP_BE_UNITS),
+                        (PART_BRANCH, OP_BAD_SPEC)):
+            self.slot_part[k] = part
+        self.fetch_slot_part = OP_BAD_SPEC
+        self.used_slots = self.width       # a virtual full cycle before the first commit
+        self.last_slot_part = OP_FE_BANDWIDTH
         self._zero_wide()
 
     cdef void consume(self, DynInst* di) noexcept nogil:
@@ -161,7 +183,8 @@ cdef class SuperscalarCore(InOrderCore):
         cdef uint32_t lat
         cdef uint32_t x_if = 0, x_mem = 0   # TLB-miss cycles inside t_if / t_mem (R14a)
         cdef int64_t r, extra, t_if = 1, t_ex = 1, t_mem = 1, data_ready = 0, start, need
-        cdef int64_t x
+        cdef int64_t x, empty, xt
+        cdef uint8_t part = CAUSE_NONE, tlb = 0
         cdef uint64_t line, last_line, target, predicted
         cdef bint is_load, is_store, is_amo, pred_taken, hit, new_line
         cdef bint mispredicted = False, decode_redirect = False
@@ -173,7 +196,7 @@ cdef class SuperscalarCore(InOrderCore):
         is_store = oc == OC_STORE
         is_amo = oc == OC_AMO
         cls = self.issue_class[oc]
-        self.n_acc = 0
+        self.tr.n_acc = 0
 
         # ---- F1 (S1-S3, R11, R12): fetch bound, in order, stage not full; a fetch group
         # holds one fetch line (S3).
@@ -198,8 +221,8 @@ cdef class SuperscalarCore(InOrderCore):
                 c_if = _level_part(PART_ICACHE_L1, lvl)
                 if self.itlb_on:
                     x_if = (<Translator> self.l1i).miss_cycles
-            if self.tracing:
-                self._note(e[0], line << self.line_shift, lat, 1 << self.line_shift,
+            if self.tr.on:
+                trace_note(&self.tr, e[0], line << self.line_shift, lat, 1 << self.line_shift,
                            ACC_IFETCH, lvl)
         last_line = (di.pc + (di.length if di.length > 1 else 2) - 1) >> self.line_shift
         if last_line != line:
@@ -211,8 +234,8 @@ cdef class SuperscalarCore(InOrderCore):
                 c_if = _level_part(PART_ICACHE_L1, lvl)
                 if self.itlb_on:
                     x_if = (<Translator> self.l1i).miss_cycles
-            if self.tracing:
-                self._note(e[0], last_line << self.line_shift, lat, 1 << self.line_shift,
+            if self.tr.on:
+                trace_note(&self.tr, e[0], last_line << self.line_shift, lat, 1 << self.line_shift,
                            ACC_IFETCH, lvl)
         self.fetch_line = last_line
         self.fetch_line_valid = True
@@ -368,8 +391,8 @@ cdef class SuperscalarCore(InOrderCore):
                 self.stores += 1
             else:
                 self.amos += 1
-            if self.tracing:
-                self._note(start, di.mem_addr, lat, di.mem_size,
+            if self.tr.on:
+                trace_note(&self.tr, start, di.mem_addr, lat, di.mem_size,
                            ACC_LOAD if is_load else (ACC_AMO if is_amo else ACC_STORE), lvl)
 
         # ---- WB (R1; S1, S2)
@@ -411,7 +434,7 @@ cdef class SuperscalarCore(InOrderCore):
         # ---- control flow (R11, S3, S8)
         if oc == OC_BRANCH:
             self.branches += 1
-            target = _branch_target(di)
+            target = di.target
             pred_taken = self.dirpred.predict(di.pc, target)
             hit = _btb_lookup(self, di.pc, &predicted)
             if pred_taken != di.taken or (di.taken and hit and predicted != target):
@@ -462,10 +485,12 @@ cdef class SuperscalarCore(InOrderCore):
                 self.fetch_ready = e[sx] if self.resolve_stage == ST_ID else \
                     (e[sm] if self.resolve_stage == ST_EX else e[sw])
             self.fetch_cause = PART_BRANCH
+            self.fetch_slot_part = OP_BAD_SPEC
         elif decode_redirect:
             self.decode_redirects += 1
             self.fetch_ready = e[sx]
             self.fetch_cause = PART_BRANCH
+            self.fetch_slot_part = OP_FE_BANDWIDTH
         elif di.taken and (oc == OC_BRANCH or oc == OC_JAL or oc == OC_JALR):
             self.fetch_ready = e[0] + 1          # S3: a taken branch ends the fetch group
             self.fetch_cause = C_FLOW
@@ -473,18 +498,25 @@ cdef class SuperscalarCore(InOrderCore):
             self.fetch_ready = e[0]
             self.fetch_cause = C_FLOW
 
-        # ---- CPI stack (R14, S9): a commit gap goes to the latest sub-stage's own cause;
-        # an instruction committing in the same cycle as the previous one charges nothing.
+        # ---- CPI stack (S9): commit slots, width per cycle. The empty slots before this
+        # commit (the rest of the last commit cycle and every slot of the cycles between)
+        # go to the latest sub-stage's own cause (R14's), as top-down parts; the pipeline
+        # fill is front-end. The trace record names R14's cause of the cycle gap.
         if not self.started:
             self.started = True
-            self.parts[PART_BASE] += <uint64_t> (self.hist[sw][k1] + 1)
+            self.slots[OP_FE_BANDWIDTH] += <uint64_t> (self.width * (self.hist[sw][k1] + 1))
             self.cycles += <uint64_t> (self.hist[sw][k1] + 1)
         r = e[sw] - self.hist[sw][k1] - 1
         cause = CAUSE_NONE
         if r >= 0:
-            self.parts[PART_BASE] += 1
             self.cycles += <uint64_t> (r + 1)
-        if r > 0:
+            empty = self.width - self.used_slots + self.width * r
+            self.used_slots = 1
+        else:
+            empty = 0
+            self.used_slots += 1
+        self.slots[OP_RETIRING] += 1
+        if empty > 0:
             cause = C_FLOW
             st = sw
             while st >= 0:
@@ -493,13 +525,34 @@ cdef class SuperscalarCore(InOrderCore):
                     break
                 st -= 1
             if cause == C_FLOW or cause == C_PIPE:
+                part = OP_FE_BANDWIDTH         # fetch groups, the fetch width
                 cause = PART_OTHER
-            self.parts[cause] += <uint64_t> r
-            # R14a: the TLB miss inside F1's own time (it decides sub-stage 1) or MEM's
-            if st == 1 and x_if:
-                cause = _tlb_share(self.parts, cause, r, x_if)
-            elif st == sw and x_mem:
-                cause = _tlb_share(self.parts, cause, r, x_mem)
+            elif cause == PART_BRANCH:
+                part = self.fetch_slot_part    # a mispredict or a decode redirect
+            else:
+                part = self.slot_part[cause]
+            self.slots[part] += <uint64_t> empty
+            # R14a in slots: the TLB miss inside F1's own time (it decides sub-stage 1) or
+            # MEM's takes width x its cycles (at most the gap's) of them
+            xt = 0
+            if st == 1 and x_if and part >= OP_FE_ICACHE_L1 and part <= OP_FE_ICACHE_MEM:
+                xt = x_if
+                tlb = OP_FE_ITLB
+            elif st == sw and x_mem and part >= OP_BE_MEM_L1 and part <= OP_BE_MEM_MEM:
+                xt = x_mem
+                tlb = OP_BE_DTLB
+            if xt:
+                if xt > r:
+                    xt = r
+                self.slots[part] -= <uint64_t> (self.width * xt)
+                self.slots[tlb] += <uint64_t> (self.width * xt)
+                if xt == r:
+                    cause = PART_ITLB if tlb == OP_FE_ITLB else PART_DTLB
+            self.last_slot_part = part
+            if xt and xt * self.width == empty:
+                part = tlb                     # the record: the TLB took them all
+            if r == 0:
+                cause = CAUSE_NONE             # no cycle gap: the record names none
         for s in range(self.n_sub):
             self.hist[s][k0] = e[s]
         self.n_seen = n + 1
@@ -512,8 +565,9 @@ cdef class SuperscalarCore(InOrderCore):
             self.cycle = <uint64_t> (e[sw] + 1)
         self.instructions += 1
         self.op_counts[oc] += 1
-        if self.tracing:
-            self._record(di, p, cause, data_level, fetch_level, mispredicted)
+        if self.tr.on:
+            trace_record(&self.tr, di, e[0], e[self.nf], e[sx], e[sm], e[sw], cause,
+                         data_level, fetch_level, mispredicted, part)
 
     # ---------------------------------------------------------------- Python API
     def _zero_wide(self):
@@ -522,20 +576,45 @@ cdef class SuperscalarCore(InOrderCore):
         self.pair_stalls = 0
         for k in range(MAX_WIDTH + 1):
             self.issue_groups[k] = 0
+        for k in range(OP_COUNT):
+            self.slots[k] = 0
 
     def reset_stats(self):
         """Zero the counters (end of warm-up); pipeline, predictor and caches carry on."""
         _Scalar.reset_stats(self)
         self._zero_wide()
-        # the open issue group belongs to the warm-up
+        # the open issue group and commit cycle belong to the warm-up
         self.group_size = 0
         self.group_cycle = self.prev[ST_EX]
+        self.used_slots = self.width
+
+    def slot_counts(self):
+        """Commit slots by part (S9; integers summing to width x core.cycles): retiring,
+        the front-end's I-cache levels, ITLB and fetch bubbles (fill, fetch groups,
+        decode redirects), bad speculation, the back-end's memory levels and DTLB, its
+        dependences and units (pairing, unpipelined units, store buffer, AMO drain)."""
+        d = {name: int(self.slots[SLOT_PART_NAMES.index(name)]) for name in WIDE_PARTS}
+        pending = self.width - self.used_slots
+        if pending > 0 and self.cycles:
+            d[SLOT_PART_NAMES[self.last_slot_part]] += int(pending)
+        return d
+
+    def cpi_stack(self):
+        """CPI stack in whole cycles by part: each part's slots / width, rounded by
+        largest remainder so that the parts sum exactly to the cycles (as the
+        out-of-order core does)."""
+        return cycles_from_slots(self.slot_counts(), self.width, self.cycles)
 
     def stats(self):
-        """The scalar model's counters plus core.width, core.late_alu_ops,
+        """The scalar model's counters, the commit-slot CPI stack (S9: cpi_stack.* in
+        cycles, commit_slots.* in slots) in place of R14's, plus core.width, core.late_alu_ops,
         core.pair_stalls and core.issue_cycles.<k> (cycles in which k instructions
         entered EX, k = 1..width)."""
-        d = _Scalar.stats(self)
+        d = {k: v for k, v in _Scalar.stats(self).items() if not k.startswith("cpi_stack.")}
+        for name, v in self.cpi_stack().items():
+            d[f"cpi_stack.{name}"] = v
+        for name, v in self.slot_counts().items():
+            d[f"commit_slots.{name}"] = v
         d["core.width"] = self.width
         d["core.late_alu_ops"] = self.late_ops
         d["core.pair_stalls"] = self.pair_stalls

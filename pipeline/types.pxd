@@ -41,21 +41,53 @@ cpdef enum AccessKind:
     ACC_STORE = 2
     ACC_AMO = 3
 
+# DynInst.flags: facts of the static instruction a timing model may need (decode finds
+# them once per static instruction; the decoded-instruction cache keeps them).
+cdef enum:
+    DI_SERIAL = 1     # fence, fence.i, CSR access, ecall, ebreak: executes alone (OoO O12)
+    DI_FENCE = 2      # fence, fence.tso, fence.i, pause: orders memory or instruction fetch
+    DI_AQ = 4         # LR/SC/AMO with the acquire bit (aq, bit 26)
+    DI_RL = 8         # LR/SC/AMO with the release bit (rl, bit 25)
+    DI_CSR = 16       # reads or writes a CSR (Zicsr), counters included
+    DI_FFLAGS = 32    # FP operation that accrues fflags (and reads frm when rm = dyn)
+    DI_FCSR = 64      # CSR access to fflags, frm or fcsr: depends on older DI_FFLAGS ops
+    DI_PREFETCH = 128 # prefetch.i/r/w (Zicbop): a cache hint nothing waits for
+
+# DynInst.cbo: what a cache-block instruction (OC_CBO) does. The block operations carry
+# the codes caches/base.pxd gives CBO_CLEAN/FLUSH/ZERO; cbo.inval is performed as
+# cbo.flush (CBIE = 01, as Linux sets it for user mode).
+cdef enum:
+    CB_NONE = 0
+    CB_CLEAN = 1
+    CB_FLUSH = 2
+    CB_ZERO = 4
+    CB_PREFETCH_I = 8    # prefetch.i: the L1I line
+    CB_PREFETCH_R = 9    # prefetch.r, prefetch.w: the L1D line
+    CB_PREFETCH_W = 10
+
 # One retired instruction, as the functional core hands it to a timing model.
 cdef struct DynInst:
     uint64_t seq         # retirement sequence number (0-based, counts every instruction)
     uint64_t pc          # address of the instruction
     uint64_t next_pc     # address of the next instruction actually executed
     uint64_t mem_addr    # effective address of a load/store/AMO (0 otherwise)
+    uint64_t target      # taken target of a conditional branch or jal (pc + offset); the
+                         # not-taken target pc + length for every other instruction, jalr
+                         # included (a jalr's target is its next_pc)
     uint32_t raw         # encoding as fetched (16-bit forms in the low half)
     uint16_t op          # index of the instruction in the encoding table
-    uint8_t opclass      # OpClass
+    # length .. cbo: facts of the static instruction, in the order of the same fields of
+    # the decoder's Decoded record (cyclesim/isa/decode.pxd), so that the functional core
+    # copies them in one move (checked when cyclesim.isa.core is imported)
     uint8_t length       # 2 (compressed) or 4 bytes
+    uint8_t opclass      # OpClass
     uint8_t rd           # destination register id, REG_NONE if none
     uint8_t rs1          # source register ids, REG_NONE if unused
     uint8_t rs2
     uint8_t rs3
     uint8_t mem_size     # bytes accessed by a load/store/AMO (0 otherwise)
+    uint8_t flags        # DI_* bits
+    uint8_t cbo          # CB_* for OC_CBO, else CB_NONE
     uint8_t taken        # 1 if a branch/jump changed the control flow
 
 # Architectural state of one hart. Owned by the functional core; the process model

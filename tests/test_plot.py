@@ -101,7 +101,7 @@ def test_pipeline_diagram_hand_trace_cells(tmp_path):
     assert sum(1 for c in cells if c.get_hatch()) == 8
     # the cell texts are stage names (full or one-letter), one per cell
     texts = [t.get_text() for t in ax.texts if t.get_text() in
-             set(plot.STAGES) | set(plot.SHORT_STAGES)]
+             {"IF", "ID", "EX", "MEM", "WB", "F", "D", "X", "M", "W"}]
     assert len(texts) == len(cells)
     # the branch resolves at cycle 8 (EX); slots lost: from its ID entry (5) to 9 = 5 cells
     flush = [p for p in ax.patches if p.get_gid() == "flush-cell"]

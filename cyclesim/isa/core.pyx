@@ -10,7 +10,7 @@ cimport numpy as cnp
 from cpython.ref cimport Py_INCREF
 from libc.stdint cimport uint8_t, uint16_t, uint32_t, uint64_t, int8_t, int16_t, int32_t, int64_t
 from libc.stdlib cimport malloc, free
-from libc.string cimport memset
+from libc.string cimport memcpy, memset
 
 from pipeline.types cimport *
 from pipeline.model cimport TimingModel
@@ -23,6 +23,29 @@ from cyclesim.isa.execute cimport *
 import numpy as np
 
 from cyclesim.isa.decode import decode      # decode(raw) -> (op id, fields), for tests
+
+
+cdef enum:
+    STATIC_BYTES = 9      # DynInst.length .. cbo
+
+
+def _check_static_layout():
+    """DynInst.length .. cbo and Decoded.length .. cbo are the same fields in the same
+    order (pipeline/types.pxd, decode.pxd), which run() copies with one memcpy."""
+    cdef DynInst di
+    cdef Decoded d
+    a = [<size_t> &di.length, <size_t> &di.opclass, <size_t> &di.rd, <size_t> &di.rs1,
+         <size_t> &di.rs2, <size_t> &di.rs3, <size_t> &di.mem_size, <size_t> &di.flags,
+         <size_t> &di.cbo]
+    b = [<size_t> &d.length, <size_t> &d.opclass, <size_t> &d.dep_rd, <size_t> &d.dep_rs1,
+         <size_t> &d.dep_rs2, <size_t> &d.dep_rs3, <size_t> &d.mem_size, <size_t> &d.flags,
+         <size_t> &d.cbo]
+    if [x - a[0] for x in a] != list(range(STATIC_BYTES)) or \
+            [x - b[0] for x in b] != list(range(STATIC_BYTES)):
+        raise ImportError("DynInst and Decoded static fields are out of step")
+
+
+_check_static_layout()
 
 cnp.import_array()
 
@@ -694,15 +717,11 @@ cdef class Core:
                 di.next_pc = npc
                 di.raw = d.raw
                 di.op = d.op
-                di.opclass = d.opclass
-                di.length = d.length
-                di.rd = d.dep_rd
-                di.rs1 = d.dep_rs1
-                di.rs2 = d.dep_rs2
-                di.rs3 = d.dep_rs3
-                di.mem_size = d.mem_size
-                di.mem_addr = ea if di.mem_size else 0
+                # length, opclass, rd, rs1, rs2, rs3, mem_size, flags, cbo in one move
+                memcpy(&di.length, &d.length, STATIC_BYTES)
+                di.mem_addr = ea if d.mem_size else 0
                 di.taken = taken
+                di.target = pc + <uint64_t> <int64_t> d.target_off
                 self.timing.consume(&di)
             n += 1
             pc = npc

@@ -2,7 +2,7 @@
 # executor (core.pyx) switches on. Which instruction a word is comes from the encoding
 # table (cyclesim/isa/encoding.py), loaded into C arrays at import; compressed forms are
 # expanded to their 32-bit twins so the executor has one body per operation.
-from libc.stdint cimport uint8_t, uint16_t, uint32_t, uint64_t, int64_t
+from libc.stdint cimport int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t
 
 # What the executor does: one value per 32-bit table entry (compressed forms share their
 # twin's), plus the region-of-interest marker. Named X_<mnemonic with . as _>.
@@ -292,7 +292,7 @@ cdef enum:
     RK_X = 1
     RK_F = 2
 
-# One decoded instruction, as cached per pc (40 bytes).
+# One decoded instruction, as cached per pc (48 bytes).
 cdef struct Decoded:
     uint64_t tag         # pc this entry was decoded for (odd = empty: pcs are even)
     int64_t imm          # immediate, sign-extended and scaled (csr number for CSR ops)
@@ -304,6 +304,7 @@ cdef struct Decoded:
     uint8_t rs2
     uint8_t rs3
     uint8_t rm           # rounding-mode field (14:12)
+    # length .. cbo in DynInst's order (pipeline/types.pxd): the core copies them at once.
     uint8_t length       # 2 or 4
     uint8_t opclass      # OpClass
     # What a timing model needs, fixed per static instruction, so it is found once here
@@ -313,6 +314,9 @@ cdef struct Decoded:
     uint8_t dep_rs2
     uint8_t dep_rs3
     uint8_t mem_size     # bytes a load/store/AMO accesses (0 otherwise)
+    uint8_t flags        # DynInst.flags (DI_* bits, pipeline/types.pxd)
+    uint8_t cbo          # DynInst.cbo (CB_*)
+    int32_t target_off   # DynInst.target - pc: the branch/jal offset, else the length
 
 
 cdef int decode_word(uint32_t raw, Decoded* d) noexcept nogil

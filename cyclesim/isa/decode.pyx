@@ -8,7 +8,10 @@ It runs only on a decoded-instruction cache miss, so clarity beats speed here.
 """
 from libc.stdint cimport uint8_t, uint16_t, uint32_t, uint64_t, int64_t, int32_t, int16_t
 
-from pipeline.types cimport REG_F0, REG_NONE
+from pipeline.types cimport (CB_CLEAN, CB_FLUSH, CB_NONE, CB_PREFETCH_I, CB_PREFETCH_R,
+                             CB_PREFETCH_W, CB_ZERO, DI_AQ, DI_CSR, DI_FCSR, DI_FENCE,
+                             DI_FFLAGS, DI_PREFETCH, DI_RL, DI_SERIAL, OC_AMO, OC_FADD,
+                             OC_FCVT, REG_F0, REG_NONE)
 
 from cyclesim.isa import encoding as _enc
 
@@ -46,12 +49,16 @@ cdef uint8_t xop_rs1_kind[MAX_OPS]
 cdef uint8_t xop_rs2_kind[MAX_OPS]
 cdef uint8_t xop_rs3_kind[MAX_OPS]
 cdef uint8_t xop_mem_size[MAX_OPS]
+cdef uint8_t xop_flags[MAX_OPS]      # DynInst.flags bits fixed by the operation
+cdef uint8_t xop_cbo[MAX_OPS]        # DynInst.cbo
 
 xop_rd_kind[:] = [0] * 512   # MAX_OPS (a list product needs a literal)
 xop_rs1_kind[:] = [0] * 512
 xop_rs2_kind[:] = [0] * 512
 xop_rs3_kind[:] = [0] * 512
 xop_mem_size[:] = [0] * 512
+xop_flags[:] = [0] * 512
+xop_cbo[:] = [0] * 512
 
 
 def _xop_of(name):
@@ -80,6 +87,31 @@ def _mem_size(name):
     if name.startswith(("cbo.", "prefetch.")):
         return 1        # nonzero so DynInst carries the address; the block is an L1D line
     return 0
+
+
+# Cache-block instructions (Zicbom, Zicboz, Zicbop) -> DynInst.cbo.
+_CBO = {"cbo.clean": CB_CLEAN, "cbo.flush": CB_FLUSH, "cbo.inval": CB_FLUSH,
+        "cbo.zero": CB_ZERO, "prefetch.i": CB_PREFETCH_I, "prefetch.r": CB_PREFETCH_R,
+        "prefetch.w": CB_PREFETCH_W}
+# FP operations that never raise an exception flag (sign injection, moves, classify, the
+# constant load of Zfa): the IEEE 754 and RISC-V F chapters list no flag for them.
+_NO_FFLAGS = ("fsgnj", "fmv.", "fclass.", "fli.")
+
+
+def _flags(name, opclass):
+    """DynInst.flags bits an operation always has (aq/rl and DI_FCSR depend on the word)."""
+    f = 0
+    if name in ("fence", "fence.i", "ecall", "ebreak") or name.startswith("csrr"):
+        f |= DI_SERIAL
+    if name in ("fence", "fence.i"):
+        f |= DI_FENCE
+    if name.startswith("csrr"):
+        f |= DI_CSR
+    if OC_FADD <= opclass <= OC_FCVT and not name.startswith(_NO_FFLAGS):
+        f |= DI_FFLAGS
+    if name.startswith("prefetch."):
+        f |= DI_PREFETCH
+    return f
 
 
 def _load_table():
@@ -126,6 +158,8 @@ def _load_table():
             else:
                 xop_rs3_kind[x] = k
         xop_mem_size[x] = _mem_size(e.name)
+        xop_flags[x] = _flags(e.name, e.opclass)
+        xop_cbo[x] = _CBO.get(e.name, CB_NONE)
         if e.name == "slti":
             op_slti = i
     pos = 0
@@ -386,6 +420,14 @@ cdef int decode_word_isa(uint32_t raw, Decoded* d, const uint8_t* off) noexcept 
     d.dep_rs2 = reg_id(xop_rs2_kind[d.xop], d.rs2)
     d.dep_rs3 = reg_id(xop_rs3_kind[d.xop], d.rs3)
     d.mem_size = xop_mem_size[d.xop]
+    d.flags = xop_flags[d.xop]
+    if d.opclass == OC_AMO:
+        d.flags |= (DI_AQ if (w >> 26) & 1 else 0) | (DI_RL if (w >> 25) & 1 else 0)
+    elif (d.flags & DI_CSR) and 1 <= d.imm <= 3:     # fflags, frm, fcsr
+        d.flags |= DI_FCSR
+    d.cbo = xop_cbo[d.xop]
+    # B and J immediates are the branch offset (compressed forms expand to them)
+    d.target_off = <int32_t> d.imm if (fmt == FMT_B or fmt == FMT_J) else d.length
     return 0
 
 
@@ -396,7 +438,8 @@ def decode(uint32_t raw):
     if decode_word(raw, &d) != 0:
         return None, None
     return d.op, {"rd": d.rd, "rs1": d.rs1, "rs2": d.rs2, "rs3": d.rs3, "imm": d.imm,
-                  "rm": d.rm, "length": d.length, "opclass": d.opclass, "xop": d.xop}
+                  "rm": d.rm, "length": d.length, "opclass": d.opclass, "xop": d.xop,
+                  "flags": d.flags, "cbo": d.cbo, "target_off": d.target_off}
 
 
 def expand(uint32_t half):

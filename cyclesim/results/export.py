@@ -5,7 +5,9 @@
 - Chrome / Perfetto trace-event JSON (ui.perfetto.dev, chrome://tracing).
 
 Each writer takes the pipeline DataFrame of a SimResult (one row per instruction with
-the cycle it entered IF, ID, EX, MEM and WB) and writes a file; a path ending in ".gz"
+the cycle it entered each of the model's five stages: IF ID EX MEM WB in order, fetch
+dispatch issue done commit out of order; the stage names travel with the frame, see
+cyclesim.results.traces.stage_columns) and writes a file; a path ending in ".gz"
 is written gzip-compressed (Konata and Perfetto open it directly). The instructions an
 in-order core traces are all on the correct path (the functional core runs first), so
 no instruction is ever flushed; mispredicted branches are marked in their labels.
@@ -21,9 +23,8 @@ import numpy as np
 import pandas as pd
 
 from cyclesim.errors import CyclesimError
+from cyclesim.results.traces import stage_columns
 
-STAGES = ("IF", "ID", "EX", "MEM", "WB")
-ENTRY_COLUMNS = ("if_cycle", "id_cycle", "ex_cycle", "mem_cycle", "wb_cycle")
 # gem5 stamps O3PipeView events in ticks of 1 ps; 1000 ticks is one cycle at 1 GHz,
 # which is also o3-pipeview.py's default --cycle-time.
 TICKS_PER_CYCLE = 1000
@@ -42,7 +43,8 @@ def _frame(pipeline) -> pd.DataFrame:
         raise ExportError("this result has no pipeline trace: run with trace='pipeline' "
                           "(CLI: --trace pipeline) and a trace_window covering the "
                           "instructions you want to see")
-    missing = [c for c in ("seq", "pc", "disassembly", *ENTRY_COLUMNS) if c not in pipeline]
+    missing = [c for c in ("seq", "pc", "disassembly", *stage_columns(pipeline)[1])
+               if c not in pipeline]
     if missing:
         raise ExportError(f"the pipeline trace lacks the columns {', '.join(missing)}: "
                           "export a SimResult's .pipeline frame as it was recorded")
@@ -62,7 +64,7 @@ def _open(path):
 
 def _entries(df: pd.DataFrame) -> np.ndarray:
     """(n, 5) int64 array of stage-entry cycles, in trace order."""
-    return df[list(ENTRY_COLUMNS)].to_numpy(dtype=np.int64)
+    return df[list(stage_columns(df)[1])].to_numpy(dtype=np.int64)
 
 
 def _clean(text: str) -> str:
@@ -82,11 +84,13 @@ def write_konata(pipeline: pd.DataFrame, path) -> Path:
     One instruction per trace row: `I` (file id = row number, sim id = seq, thread 0),
     `L 0` label "<pc hex>: <disassembly>" (plus "[mispredicted]" for a mispredicted
     branch), `L 1` hover text (seq, stall cause, data and fetch levels), `S`/`E` for
-    stages IF ID EX MEM WB on lane 0 at their entry cycles, and `R` (retire) one cycle
-    after WB was entered, since WB lasts one cycle.
+    the model's stages (IF ID EX MEM WB, or fetch dispatch issue done commit) on lane 0
+    at their entry cycles, and `R` (retire) one cycle after the last stage was entered,
+    since it lasts one cycle.
     """
     df = _frame(pipeline)
     entries = _entries(df)
+    stages = stage_columns(df)[0]
     n = len(df)
     events: list[tuple[int, int, int, str]] = []  # (cycle, file id, step, line)
     if n:
@@ -113,8 +117,8 @@ def write_konata(pipeline: pd.DataFrame, path) -> Path:
             events.append((e[0], i, 0, f"I\t{i}\t{int(seqs[i])}\t0"))
             events.append((e[0], i, 1, f"L\t{i}\t0\t{label}"))
             events.append((e[0], i, 2, f"L\t{i}\t1\t{_clean('; '.join(detail))}"))
-            for s, stage in enumerate(STAGES):
-                end = e[s + 1] if s + 1 < len(STAGES) else e[s] + 1
+            for s, stage in enumerate(stages):
+                end = e[s + 1] if s + 1 < len(stages) else e[s] + 1
                 events.append((e[s], i, 3 + 2 * s, f"S\t{i}\t0\t{stage}"))
                 events.append((end, i, 4 + 2 * s, f"E\t{i}\t0\t{stage}"))
             events.append((e[-1] + 1, i, 20, f"R\t{i}\t{i}\t0"))
@@ -142,9 +146,13 @@ def write_o3pipeview(pipeline: pd.DataFrame, path, ticks_per_cycle: int = TICKS_
 
     Seven lines per instruction, in retirement order, as gem5's O3 CPU prints them:
     fetch (with pc, micro-pc 0, seq and disassembly), decode, rename, dispatch, issue,
-    complete, retire (with the store-completion tick). Our five stages map onto them
-    as fetch = IF, decode = rename = ID, dispatch = issue = EX, complete = MEM,
-    retire = WB; a store's (or AMO's) store tick is its MEM tick, 0 otherwise.
+    complete, retire (with the store-completion tick). The model's five stages map onto
+    them by name where a stage is one of gem5's (fetch, dispatch, issue; done is
+    complete, commit is retire), a gem5 stage the model does not have taking the next
+    one it has (out of order: decode = rename = dispatch); a model with none of these
+    names (in order) maps them as fetch = IF, decode = rename = ID, dispatch = issue = EX,
+    complete = MEM, retire = WB. A store's (or AMO's) store tick is its complete tick,
+    0 otherwise.
     A stage entered in cycle c is stamped at the end of that cycle, tick
     (c + 1) * ticks_per_cycle: gem5's tools read tick 0 as "never happened".
     """
@@ -152,7 +160,9 @@ def write_o3pipeview(pipeline: pd.DataFrame, path, ticks_per_cycle: int = TICKS_
         raise ExportError(f"ticks_per_cycle = {ticks_per_cycle!r}: give a positive whole "
                           "number (1000 = 1 GHz in gem5's picosecond ticks)")
     df = _frame(pipeline)
-    ticks = ((_entries(df) + 1) * int(ticks_per_cycle)).tolist()
+    at = _o3_stages(stage_columns(df)[0])
+    ticks = [[t[k] for k in at]
+             for t in ((_entries(df) + 1) * int(ticks_per_cycle)).tolist()]
     seqs = df["seq"].tolist()
     pcs = df["pc"].tolist()
     # o3-pipeview splits each line on ":" and keeps only the sixth field as disassembly.
@@ -166,12 +176,29 @@ def write_o3pipeview(pipeline: pd.DataFrame, path, ticks_per_cycle: int = TICKS_
         for t, seq, pc, text, store in zip(ticks, seqs, pcs, texts, stores):
             f.write(f"O3PipeView:fetch:{t[0]}:0x{int(pc):08x}:0:{int(seq)}:{text}\n"
                     f"O3PipeView:decode:{t[1]}\n"
-                    f"O3PipeView:rename:{t[1]}\n"
-                    f"O3PipeView:dispatch:{t[2]}\n"
-                    f"O3PipeView:issue:{t[2]}\n"
-                    f"O3PipeView:complete:{t[3]}\n"
-                    f"O3PipeView:retire:{t[4]}:store:{t[3] if store else 0}\n")
+                    f"O3PipeView:rename:{t[2]}\n"
+                    f"O3PipeView:dispatch:{t[3]}\n"
+                    f"O3PipeView:issue:{t[4]}\n"
+                    f"O3PipeView:complete:{t[5]}\n"
+                    f"O3PipeView:retire:{t[6]}:store:{t[5] if store else 0}\n")
     return path
+
+
+O3_STAGES = ("fetch", "decode", "rename", "dispatch", "issue", "complete", "retire")
+_O3_ALIASES = {"done": "complete", "commit": "retire"}
+_O3_IN_ORDER = (0, 1, 1, 2, 2, 3, 4)     # fetch=IF decode=rename=ID dispatch=issue=EX ...
+
+
+def _o3_stages(stages) -> tuple:
+    """For each gem5 O3 stage, the index of the model stage whose entry cycle it gets."""
+    own = {_O3_ALIASES.get(s.lower(), s.lower()): k for k, s in enumerate(stages)}
+    if not any(g in own for g in O3_STAGES):
+        return _O3_IN_ORDER
+    at, nxt = [], len(stages) - 1
+    for g in reversed(O3_STAGES):
+        nxt = own.get(g, nxt)
+        at.append(nxt)
+    return tuple(reversed(at))
 
 
 # -- Chrome / Perfetto trace-event JSON -----------------------------------------------------
@@ -183,9 +210,10 @@ def write_perfetto(pipeline: pd.DataFrame, path, *, program: str = "cyclesim",
                    frequency_hz: float | None = None, clock: str = "cycles") -> Path:
     """Write Chrome/Perfetto trace-event JSON of a pipeline trace; returns the path.
 
-    One process (the program), one thread per stage (IF, ID, EX, MEM, WB, in that order),
-    one complete event ("X") per instruction per stage: name = disassembly, ts = the
-    cycle the instruction entered the stage, dur = cycles it stayed (WB: 1); args hold
+    One process (the program), one thread per stage of the model (IF ID EX MEM WB, or
+    fetch dispatch issue done commit, in that order), one complete event ("X") per
+    instruction per stage: name = disassembly, ts = the cycle the instruction entered the
+    stage, dur = cycles it stayed (the last stage: 1); args hold
     seq, pc, stall cause, levels and whether a branch was mispredicted.
 
     clock="cycles" (default): trace time 1 us = 1 cycle, so the timeline ruler reads in
@@ -200,13 +228,14 @@ def write_perfetto(pipeline: pd.DataFrame, path, *, program: str = "cyclesim",
                           "(SimResult.to_perfetto does this from core.frequency_hz)")
     df = _frame(pipeline)
     entries = _entries(df)
+    stages = stage_columns(df)[0]
     scale = 1.0 if clock == "cycles" else 1e6 / float(frequency_hz)
     pid = 1
     metadata: list[dict] = [
         {"ph": "M", "pid": pid, "tid": 0, "name": "process_name",
          "args": {"name": f"{program} (pipeline)"}},
     ]
-    for s, stage in enumerate(STAGES):
+    for s, stage in enumerate(stages):
         metadata.append({"ph": "M", "pid": pid, "tid": s + 1, "name": "thread_name",
                          "args": {"name": stage}})
         metadata.append({"ph": "M", "pid": pid, "tid": s + 1, "name": "thread_sort_index",
@@ -232,8 +261,8 @@ def write_perfetto(pipeline: pd.DataFrame, path, *, program: str = "cyclesim",
             args["mispredicted"] = True
         tail = f',"pid":{pid},"args":{dumps(args, separators=(",", ":"))}}}'
         head = f'{{"name":{dumps(str(texts[i]))},"ph":"X"'
-        for s, stage in enumerate(STAGES):
-            end = e[s + 1] if s + 1 < len(STAGES) else e[s] + 1
+        for s, stage in enumerate(stages):
+            end = e[s + 1] if s + 1 < len(stages) else e[s] + 1
             if clock == "cycles":
                 ts, dur = e[s], end - e[s]
             else:

@@ -76,7 +76,9 @@ def stall_table(result) -> pd.DataFrame:
     stall_cycles, one column of cycles per cause present, and cause (the largest).
     """
     pipe = _need_pipeline(result).sort_values("seq").reset_index(drop=True)
-    wb = pipe["wb_cycle"].to_numpy(dtype=np.int64)
+    from cyclesim.results.traces import stage_columns
+
+    wb = pipe[stage_columns(pipe)[1][-1]].to_numpy(dtype=np.int64)   # the commit stage
     seq = pipe["seq"].to_numpy(dtype=np.int64)
     n = len(pipe)
     gap = np.zeros(n, dtype=np.int64)

@@ -20,7 +20,9 @@ def _per_core(frames: list) -> pd.DataFrame:
     if len(frames) == 1:
         return frames[0]
     tagged = [f.assign(core=i)[["core", *f.columns]] for i, f in enumerate(frames)]
-    return pd.concat(tagged, ignore_index=True)
+    out = pd.concat(tagged, ignore_index=True)
+    out.attrs.update(frames[0].attrs)      # the stage names (all cores run one model)
+    return out
 
 
 class SimResult:
@@ -73,7 +75,8 @@ class SimResult:
         timings = getattr(system, "timings", [system.timing])
         if system.timing is not None and options.trace and streamed is None:
             if "pipeline" in options.trace or "cycles" in options.trace:
-                pipeline = _per_core([traces.pipeline_frame(t.pipeline_trace())
+                pipeline = _per_core([traces.pipeline_frame(t.pipeline_trace(),
+                                                            traces.stages_of(t))
                                       for t in timings])
             if "memory" in options.trace:
                 memory = _per_core([traces.memory_frame(t.memory_trace()) for t in timings])
@@ -240,7 +243,9 @@ class SimResult:
             return rows
         if not 0 <= core < self.cores:
             raise ValueError(f"core={core}: this run modeled cores 0 to {self.cores - 1}")
-        return rows[rows["core"] == core].drop(columns="core").reset_index(drop=True)
+        one = rows[rows["core"] == core].drop(columns="core").reset_index(drop=True)
+        one.attrs.update(rows.attrs)
+        return one
 
     def to_konata(self, path, core: int = 0):
         """Write the pipeline trace (of `core`) as a Konata (Kanata 0004) log; returns the

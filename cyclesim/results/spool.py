@@ -22,8 +22,9 @@ STREAM_CAPACITY = 1 << 16
 
 
 class TraceSpool:
-    def __init__(self, directory, pipeline: bool, memory: bool):
+    def __init__(self, directory, pipeline: bool, memory: bool, stages=None):
         self.dir = Path(directory)
+        self.stages = stages           # (names, letters) of the model (traces.stages_of)
         self.kinds = [k for k, on in (("pipeline", pipeline), ("memory", memory)) if on]
         for k in self.kinds:
             d = self.dir / k
@@ -42,7 +43,7 @@ class TraceSpool:
     def write(self, pipe_records, mem_records) -> None:
         from cyclesim.results import traces
         if "pipeline" in self.kinds and len(pipe_records):
-            self._part("pipeline", traces.pipeline_frame(pipe_records))
+            self._part("pipeline", traces.pipeline_frame(pipe_records, self.stages))
         if "memory" in self.kinds and len(mem_records):
             self._part("memory", _memory_table(mem_records))
 

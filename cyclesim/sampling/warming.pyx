@@ -23,10 +23,10 @@ from libc.stdint cimport int64_t, uint8_t, uint32_t, uint64_t
 from caches.base cimport MemoryLevel
 from pipeline.bpred cimport (BTB, RAS, Bimodal, DirectionPredictor, GShare, Tournament,
                              indirect_mispredicted)
-from pipeline.inorder cimport InOrderCore, _branch_target
+from pipeline.inorder cimport InOrderCore
 from pipeline.model cimport TimingModel
-from caches.base cimport CBO_FLUSH
-from pipeline.types cimport (ACC_AMO, ACC_IFETCH, ACC_LOAD, ACC_STORE, OC_AMO, OC_BRANCH,
+from pipeline.types cimport (ACC_AMO, ACC_IFETCH, ACC_LOAD, ACC_STORE, CB_PREFETCH_I,
+                             DI_PREFETCH, OC_AMO, OC_BRANCH,
                              OC_CBO, OC_JAL, OC_JALR, OC_LOAD, OC_STORE, REG_NONE, DynInst)
 
 
@@ -169,7 +169,7 @@ cdef class FunctionalWarmer(TimingModel):
             now += self._cache_block(di, now)
         # control flow (R11): the same calls, in the same order, as InOrderCore.consume
         elif oc == OC_BRANCH:
-            target = _branch_target(di)
+            target = di.target
             pred_taken = self.dirpred.predict(di.pc, target)
             self.btb.lookup(di.pc, &predicted)
             self.dirpred.update(di.pc, di.taken, target)
@@ -221,21 +221,16 @@ cdef class FunctionalWarmer(TimingModel):
         L1I/L1D line; cbo.clean/flush/zero (cbo.inval as flush) go to the L1D's block_op.
         A block op may drop or dirty the line, so its set's same-line filter entry is
         forgotten."""
-        cdef uint32_t raw = di.raw
         cdef uint8_t lvl = 0
-        cdef uint8_t op
         cdef uint64_t line = (di.mem_addr >> self.dline_shift) << self.dline_shift
-        if (raw & 0x7F) == 0x13:
-            if ((raw >> 20) & 31) == 0:
+        if di.flags & DI_PREFETCH:
+            if di.cbo == CB_PREFETCH_I:
                 self.l1i.access(di.pc, (di.mem_addr >> self.line_shift) << self.line_shift,
                                 ACC_IFETCH, now, &lvl)
             else:
                 self._data(di.pc, line, ACC_LOAD, now)
             return 0                    # a hint nobody waits for
-        op = <uint8_t> ((raw >> 20) & 0xFFF)
-        if op == 0:
-            op = CBO_FLUSH
-        cdef uint32_t lat = self.l1d.block_op(di.pc, line, op, now)
+        cdef uint32_t lat = self.l1d.block_op(di.pc, line, di.cbo, now)
         self.mru_line[(line >> self.dline_shift) & self.set_mask] = 0
         return lat
 

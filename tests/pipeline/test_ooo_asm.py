@@ -37,8 +37,8 @@ class Run:
         rows = self.df[self.df["pc"] == self.sym[label]]
         assert len(rows) > k, f"{label} executed {len(rows)} times"
         r = rows.iloc[k]
-        return tuple(int(r[c]) for c in ("if_cycle", "id_cycle", "ex_cycle", "mem_cycle",
-                                         "wb_cycle"))
+        return tuple(int(r[c]) for c in ("fetch_cycle", "dispatch_cycle", "issue_cycle",
+                                         "done_cycle", "commit_cycle"))
 
 
 @pytest.fixture(scope="module")

@@ -95,7 +95,7 @@ def test_streamed_trace_equals_in_memory_trace(tmp_path):
                         trace_dir=tmp_path / "t")
     p = pd.read_parquet(disk.trace_files["pipeline"])
     assert len(p) == int(disk.stats["core.instructions"]) == len(mem.pipeline) > 2 << 16
-    for col in ("seq", "if_cycle", "ex_cycle", "wb_cycle"):
+    for col in ("seq", "fetch_cycle", "issue_cycle", "commit_cycle"):
         assert (p[col].to_numpy() == mem.pipeline[col].to_numpy()).all(), col
     m = pd.read_parquet(disk.trace_files["memory"])
     assert len(m) == len(mem.memory_trace) > 0

@@ -324,7 +324,36 @@ def run_both(cfg, insts, ilines, dlines):
         assert g == w, f"instruction {k} {insts[k]}: model {g}, reference {w}, cfg {cfg}"
     stack = core.cpi_stack()
     assert sum(stack.values()) == core.stats()["core.cycles"] == got[-1][4] + 1
+    check_slots(core, cfg, tr, [w[4] for w in want])
     return core
+
+
+def check_slots(core, cfg, tr, wb):
+    """S9 from the reference's commit cycles: the empty slots before each commit (the
+    rest of the last commit cycle, width per cycle between) under the part the record
+    names, the open cycle's rest under the last one; retiring one per instruction. The
+    model's slot counts must be exactly these."""
+    from pipeline.trace import SLOT_PART_NAMES
+
+    w = cfg.get("width", 1)
+    last = cfg.get("fetch_stages", 1) + cfg.get("decode_stages", 1) + 1   # virtual WB
+    want = dict.fromkeys(core.slot_counts(), 0)
+    want["retiring"] = len(wb)
+    want["frontend_bandwidth"] = w * (last + 1)          # the pipeline fill
+    used, part = w, None
+    for k, c in enumerate(wb):
+        empty = (w - used) + w * (c - last - 1) if c > last else 0
+        used = 1 if c > last else used + 1
+        last = max(last, c)
+        if empty:
+            assert tr["slot_part"][k] != 255, f"instruction {k}: {empty} slots, no part"
+            part = SLOT_PART_NAMES[tr["slot_part"][k]]
+            want[part] += empty
+        else:
+            assert tr["slot_part"][k] == 255, f"instruction {k}: a part, no empty slot"
+    if part is not None:
+        want[part] += w - used
+    assert core.slot_counts() == want
 
 
 @pytest.mark.parametrize("width", [2, 3])
@@ -438,5 +467,21 @@ def test_width_one_is_exactly_the_scalar_pipeline(seed):
         core = cls(l1i, l1d, make_predictor("static_nt"), BTB(512, 4), RAS(8), **cfg, **extra)
         core.enable_trace(0, len(insts))
         feed(core, insts)
-        out.append((core.pipeline_trace().tolist(), core.cpi_stack(), core.cycle))
-    assert out[0] == out[1]
+        tr = core.pipeline_trace()
+        out.append(([r[:-1] for r in tr.tolist()], core.cpi_stack(), core.cycle))
+    # the same stage cycles and R14 causes (the last field, slot_part, is the wide core's)
+    assert out[0][0] == out[1][0] and out[0][2] == out[1][2]
+    # width 1: a slot is a cycle, and R14's parts are S9's under their top-down names
+    scalar, slots = out[0][1], out[1][1]
+    pairs = [("icache_l1", "frontend_icache_l1"), ("icache_l2", "frontend_icache_l2"),
+             ("icache_l3", "frontend_icache_l3"), ("icache_mem", "frontend_icache_mem"),
+             ("itlb", "frontend_itlb"), ("dcache_l1", "backend_memory_l1"),
+             ("dcache_l2", "backend_memory_l2"), ("dcache_l3", "backend_memory_l3"),
+             ("dcache_mem", "backend_memory_mem"), ("dtlb", "backend_memory_dtlb"),
+             ("data_hazard", "backend_core_dependence"), ("structural", "backend_core_units")]
+    for a, b in pairs:
+        assert scalar[a] == slots[b], (a, b)
+    # base (1 per instruction + fill) and branch (mispredicts and decode redirects) are
+    # retiring, the fill and decode redirects (front end) and bad speculation
+    assert scalar["base"] + scalar["branch_mispredict"] + scalar["other"] == \
+        slots["retiring"] + slots["frontend_bandwidth"] + slots["bad_speculation"]
