@@ -336,7 +336,7 @@ def gen_below_min(kind, fmt, rng, n):
         t = int(rng.integers(1, 3))
         m = (1 << (fmt.p + t)) - j                   # value m * 2^(emin - p - t) < 2^emin
         sa, sb = (int(v) for v in rng.integers(0, 2, 2))
-        k = int(rng.integers(-20, 21))
+        k = -fmt.p - 3 - int(rng.integers(0, 40))      # keeps both factors normal
         if kind in ("mul", "fma"):
             # m = ia * ib with ia odd: split off a power of two and a factor of three
             ia = m if m.bit_length() <= fmt.p else None
