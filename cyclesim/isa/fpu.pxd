@@ -5,8 +5,10 @@
 # single results come back boxed. `rm` is the resolved rounding mode (FPU_RNE..FPU_RMM);
 # exception flags are ORed into *flags (FPU_NV FPU_DZ FPU_OF FPU_UF FPU_NX).
 #
-# How (docs/fpu.md has the long version): arithmetic runs on the host FPU in the requested
-# mode, with volatile operands so the compiler cannot move it across the mode switch. Any
+# How (docs/fpu.md has the long version): in round to nearest even, finite results that
+# are not tiny come from the host without touching its FP state, NX decided by 2Sum or
+# integer checks ("fast paths"; the core sets the host's standard state on entry).
+# Otherwise arithmetic runs on the host FPU in the requested mode, with volatile operands so the compiler cannot move it across the mode switch. Any
 # inexact result that is tiny (so underflow depends on how the host detects tininess) or
 # was asked for in RMM (the host has no ties-away mode; we run RNE) is recomputed exactly
 # in integers and rounded in software by `_fpu_round`, which follows the RISC-V rules.
