@@ -8,14 +8,15 @@ from cyclesim.isa.fpu cimport *
 
 cdef extern from *:
     """
-    /* A deliberately odd host FP state (round toward zero on x86 / upward elsewhere,
-       flush-to-zero and denormals-are-zero on x86, every flag raised), to check that the
-       FP functions do not depend on the host state. Afterwards the host controls must be
+    /* Host FP states for the tests. 1: deliberately odd (round toward zero on x86 /
+       upward elsewhere, flush-to-zero and denormals-are-zero on x86, every flag raised),
+       what the core may find when it starts executing; 2: the standard controls with
+       every flag raised (stale flags); 0: standard. Afterwards the host controls must be
        either untouched or the standard ones (RNE, no DAZ/FTZ): cs_test_host_ok. */
     #if defined(__x86_64__) && !defined(CYCLESIM_FPU_USE_FENV)
     static const unsigned cs_test_dirty = 0x1F80u | 0x6000u | 0x8040u | 0x3Fu;
     static void cs_test_set_host(int dirty) {
-        unsigned v = dirty ? cs_test_dirty : 0x1F80u;
+        unsigned v = dirty == 1 ? cs_test_dirty : (dirty == 2 ? 0x1F80u | 0x3Fu : 0x1F80u);
         __asm__ __volatile__("ldmxcsr %0" : : "m"(v) : "memory");
     }
     static int cs_test_host_ok(void) {
@@ -27,7 +28,7 @@ cdef extern from *:
     #include <fenv.h>
     static void cs_test_set_host(int dirty) {
         feclearexcept(FE_ALL_EXCEPT);
-        fesetround(dirty ? FE_UPWARD : FE_TONEAREST);
+        fesetround(dirty == 1 ? FE_UPWARD : FE_TONEAREST);
         if (dirty) feraiseexcept(FE_ALL_EXCEPT);
     }
     static int cs_test_host_ok(void) {
@@ -388,6 +389,7 @@ def call(name, a, b=0, c=0, rm=0):
     if not 0 <= rm <= 4:
         raise ValueError(f"rounding mode {rm} is not a resolved mode 0..4")
     cdef uint32_t fl = 0
+    fpu_host_standard()               # as the core does before it executes
     cdef uint64_t r = _run(OP_INDEX[name], a, b, c, rm, &fl)
     return int(r), int(fl)
 
@@ -396,7 +398,9 @@ def run_batch(cnp.int32_t[::1] op, cnp.int32_t[::1] rm, cnp.uint64_t[::1] a,
               cnp.uint64_t[::1] b, cnp.uint64_t[::1] c, bint dirty_host=False):
     """Vectorised call(): op holds indices into OPS. Returns (results, fflags, n) where n
     counts operations that left the host FP controls in neither the prior nor the
-    standard state (dirty_host puts the host in an odd state before every operation)."""
+    standard state. dirty_host puts the host in an odd state before every operation and
+    then does what the core does on entry (fpu_host_standard), then raises every host
+    flag, so the answers must not depend on what the entry leaves or on stale flags."""
     cdef Py_ssize_t n = op.shape[0], i
     if not (rm.shape[0] == a.shape[0] == b.shape[0] == c.shape[0] == n):
         raise ValueError("run_batch needs arrays of equal length")
@@ -407,16 +411,30 @@ def run_batch(cnp.int32_t[::1] op, cnp.int32_t[::1] rm, cnp.uint64_t[::1] a,
     cdef uint32_t fl
     cdef Py_ssize_t changed = 0
     with nogil:
+        fpu_host_standard()
         for i in range(n):
             fl = 0
             if dirty_host:
                 cs_test_set_host(1)
+                fpu_host_standard()
+                cs_test_set_host(2)
             r[i] = _run(op[i], a[i], b[i], c[i], rm[i], &fl)
             f[i] = fl
             if not cs_test_host_ok():
                 changed += 1
         cs_test_set_host(0)
     return res, fla, changed
+
+
+def set_host_state(int state):
+    """Puts the host FP unit of this thread in a test state: 0 standard, 1 odd controls
+    and every flag raised, 2 standard controls with every flag raised."""
+    cs_test_set_host(state)
+
+
+def host_state_ok():
+    """Whether the host FP controls are the standard ones or the odd test ones."""
+    return bool(cs_test_host_ok())
 
 
 def bench(name, uint64_t a, uint64_t b=0, uint64_t c=0, int rm=0, Py_ssize_t n=10_000_000):
@@ -429,6 +447,7 @@ def bench(name, uint64_t a, uint64_t b=0, uint64_t c=0, int rm=0, Py_ssize_t n=1
     cdef Py_ssize_t i
     t0 = time.perf_counter()
     with nogil:
+        fpu_host_standard()
         for i in range(n):
             acc ^= _run(o, a ^ (i & 7), b, c, rm, &fl)
     t1 = time.perf_counter()

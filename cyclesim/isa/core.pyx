@@ -309,6 +309,7 @@ cdef class Core:
         cdef uint32_t blk = self.cbo_block
 
         x[0] = 0                             # Python may have written it through core.x
+        fpu.fpu_host_standard()              # host FP controls the FP fast paths rely on
         while n < max_insts:
             if pc == stop_pc:
                 reason = STOP_BREAKPOINT

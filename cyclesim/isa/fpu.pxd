@@ -5,8 +5,10 @@
 # single results come back boxed. `rm` is the resolved rounding mode (FPU_RNE..FPU_RMM);
 # exception flags are ORed into *flags (FPU_NV FPU_DZ FPU_OF FPU_UF FPU_NX).
 #
-# How (docs/fpu.md has the long version): arithmetic runs on the host FPU in the requested
-# mode, with volatile operands so the compiler cannot move it across the mode switch. Any
+# How (docs/fpu.md has the long version): in round to nearest even, finite results that
+# are not tiny come from the host without touching its FP state, NX decided by 2Sum or
+# integer checks ("fast paths"; the core sets the host's standard state on entry).
+# Otherwise arithmetic runs on the host FPU in the requested mode, with volatile operands so the compiler cannot move it across the mode switch. Any
 # inexact result that is tiny (so underflow depends on how the host detects tininess) or
 # was asked for in RMM (the host has no ties-away mode; we run RNE) is recomputed exactly
 # in integers and rounded in software by `_fpu_round`, which follows the RISC-V rules.
@@ -45,8 +47,11 @@ cdef extern from *:
         return ((now & 1u) << 4) | ((now & 4u) << 1) | ((now & 8u) >> 1)
              | ((now & 16u) >> 3) | ((now & 32u) >> 5);
     }
+    /* The state the fast paths rely on (RNE, no DAZ/FTZ); the core sets it on entry. */
+    static inline void cs_fpu_host_standard(void) { cs_fpu_setcsr(CS_FPU_STANDARD); }
     #else
     #include <fenv.h>
+    static inline void cs_fpu_host_standard(void) { fesetround(FE_TONEAREST); }
     static inline unsigned cs_fpu_enter(int rm) {
         static const int modes[8] = {FE_TONEAREST, FE_TOWARDZERO, FE_DOWNWARD, FE_UPWARD,
                                      FE_TONEAREST, FE_TONEAREST, FE_TONEAREST, FE_TONEAREST};
@@ -65,6 +70,7 @@ cdef extern from *:
     }
     #endif
     typedef unsigned __int128 cs_u128;
+    typedef __int128 cs_i128;
     #define CS_FPU_S_SIGN 0x80000000U
     #define CS_FPU_D_CANON 0x7ff8000000000000ULL
     #define CS_FPU_D_SIGN 0x8000000000000000ULL
@@ -72,8 +78,11 @@ cdef extern from *:
     """
     unsigned cs_fpu_enter(int rm) noexcept nogil
     uint32_t cs_fpu_leave(unsigned saved) noexcept nogil
+    void cs_fpu_host_standard() noexcept nogil
     ctypedef unsigned long long cs_u128       # really unsigned __int128 (exact products)
+    ctypedef long long cs_i128                # really __int128 (exact FMA residues)
     int __builtin_clzll(unsigned long long) noexcept nogil
+    int __builtin_ctzll(unsigned long long) noexcept nogil
     # Bit patterns too wide for a C enum.
     uint32_t _FPU_S_SIGN "CS_FPU_S_SIGN"
     uint64_t _FPU_D_CANON "CS_FPU_D_CANON"       # canonical NaN, double
@@ -383,6 +392,78 @@ cdef inline uint64_t _fpu_finish_s(uint32_t r, uint32_t hf, int op, uint64_t a, 
     return _fpu_box(r)
 
 
+# ---------------------------------------------------------------- fast paths (RNE)
+#
+# In round to nearest even a finite, not tiny host result is the RISC-V result, and NX
+# is the only flag such an operation can raise. Whether it is raised is decided here
+# without the host's flags (reading MXCSR stalls the FP pipeline and costs more than the
+# operation): a sum's rounding error comes from 2Sum, products, quotients and square
+# roots are checked in integers, FMA by the lowest set bits of its three terms. Other
+# modes and every special case (NaN, infinity, zero or subnormal operands where they
+# matter, tiny or overflowing results) take the general path. The host must be in the
+# standard state (RNE, no DAZ/FTZ): the core sets it on entry (fpu_host_standard) and
+# the general path leaves it so.
+
+cdef inline void fpu_host_standard() noexcept nogil:
+    """Puts the host FP unit in the state the fast paths need; call before executing."""
+    cs_fpu_host_standard()
+
+cdef inline uint64_t _fpu_ef(uint64_t x) noexcept nogil:
+    """Exponent field of a double."""
+    return (x >> 52) & 0x7ff
+
+cdef inline uint64_t _fpu_sig_d(uint64_t x) noexcept nogil:
+    """Significand of a normal double, hidden bit included."""
+    return (x & 0xfffffffffffffULL) | (1ULL << 52)
+
+cdef inline uint64_t _fpu_odd(uint64_t m) noexcept nogil:
+    """m without its trailing zero bits (m != 0)."""
+    return m >> __builtin_ctzll(m)
+
+cdef inline bint _fpu_sum_inexact(double x, double y, double s) noexcept nogil:
+    """Whether s = RN(x + y) differs from x + y. 2Sum (Moller 1965, Knuth): the error
+    (x - xp) + (y - yp) is exactly x + y - s in round to nearest without overflow."""
+    cdef double xp = s - y
+    cdef double yp = s - xp
+    return (x - xp) + (y - yp) != 0
+
+cdef inline int _fpu_fma_inexact_d(uint64_t a, uint64_t b, uint64_t c, uint64_t r) noexcept nogil:
+    """Whether r (normal) is not exactly a*b + c for normal a, b and normal or zero c:
+    1 inexact, 0 exact, 2 undecided (the terms lie too far apart for 128 bits).
+
+    Each term is an odd integer times a power of two. If one term's lowest set bit lies
+    strictly below the others', the difference a*b + c - r has that bit set, so it is not
+    zero; otherwise the three are aligned at their common lowest bit and subtracted."""
+    cdef uint64_t ma = _fpu_sig_d(a), mb = _fpu_sig_d(b), mc, mr = _fpu_sig_d(r)
+    cdef int lp = <int>_fpu_ef(a) + <int>_fpu_ef(b) - 2150 + __builtin_ctzll(ma) + __builtin_ctzll(mb)
+    cdef int lr = <int>_fpu_ef(r) - 1075 + __builtin_ctzll(mr)
+    cdef int lc = 1 << 20, lo
+    cdef bint has_c = (c << 1) != 0
+    cdef cs_i128 dp, dc = 0, dr
+    if has_c:
+        mc = _fpu_sig_d(c)
+        lc = <int>_fpu_ef(c) - 1075 + __builtin_ctzll(mc)
+    lo = lp if lp < lc else lc
+    lo = lo if lo < lr else lr
+    if (lp == lo) + (lc == lo) + (lr == lo) == 1:
+        return 1
+    # Odd parts: the product's is below 2^106, the others below 2^53; each shifted term
+    # stays below 2^125, so the signed sum of three cannot overflow.
+    if lp - lo > 19 or lr - lo > 72 or (has_c and lc - lo > 72):
+        return 2
+    dp = (<cs_i128>(<cs_u128>_fpu_odd(ma) * _fpu_odd(mb))) << (lp - lo)
+    if (a ^ b) >> 63:
+        dp = -dp
+    if has_c:
+        dc = (<cs_i128>_fpu_odd(mc)) << (lc - lo)
+        if c >> 63:
+            dc = -dc
+    dr = (<cs_i128>_fpu_odd(mr)) << (lr - lo)
+    if r >> 63:
+        dr = -dr
+    return dp + dc != dr
+
+
 # ---------------------------------------------------------------- arithmetic, double
 
 @cython.cdivision(True)
@@ -401,20 +482,64 @@ cdef inline uint64_t _fpu_arith_d(int op, uint64_t a, uint64_t b, int rm, uint32
     cdef uint32_t hf = cs_fpu_leave(saved)
     return _fpu_finish_d(_fpu_dbits(r), hf, op, a, b, 0, rm, flags)
 
-cdef inline uint64_t fadd_d(uint64_t a, uint64_t b, int rm, uint32_t* flags) noexcept nogil:
+cdef inline uint64_t _fpu_add_d(uint64_t a, uint64_t b, int rm, uint32_t* flags) noexcept nogil:
+    cdef double x, y, s
+    if rm == FPU_RNE and _fpu_ef(a) < 2045 and _fpu_ef(b) < 2045:
+        # |a|, |b| < 2^1022: finite, and neither the sum nor 2Sum's steps overflow. A
+        # tiny sum is exact (Hauser 1996), so it raises nothing.
+        x = _fpu_d(a)
+        y = _fpu_d(b)
+        s = x + y
+        if _fpu_sum_inexact(x, y, s):
+            flags[0] |= FPU_NX
+        return _fpu_dbits(s)
     return _fpu_arith_d(_FPU_ADD, a, b, rm, flags)
 
+cdef inline uint64_t fadd_d(uint64_t a, uint64_t b, int rm, uint32_t* flags) noexcept nogil:
+    return _fpu_add_d(a, b, rm, flags)
+
 cdef inline uint64_t fsub_d(uint64_t a, uint64_t b, int rm, uint32_t* flags) noexcept nogil:
-    return _fpu_arith_d(_FPU_ADD, a, b ^ _FPU_D_SIGN, rm, flags)
+    return _fpu_add_d(a, b ^ _FPU_D_SIGN, rm, flags)
 
 cdef inline uint64_t fmul_d(uint64_t a, uint64_t b, int rm, uint32_t* flags) noexcept nogil:
+    cdef uint64_t r, ma, mb
+    cdef cs_u128 p
+    if rm == FPU_RNE and _fpu_ef(a) - 1 < 2046 and _fpu_ef(b) - 1 < 2046:
+        r = _fpu_dbits(_fpu_d(a) * _fpu_d(b))
+        if _fpu_ef(r) - 2 < 2045:
+            # Normal operands, a normal result that is not tiny and finite: exact iff the
+            # 105- or 106-bit product of the significands has at most 53 significant bits.
+            ma = _fpu_sig_d(a)
+            mb = _fpu_sig_d(b)
+            p = <cs_u128>ma * mb
+            if (106 if <uint64_t>(p >> 105) else 105) - __builtin_ctzll(ma) - __builtin_ctzll(mb) > 53:
+                flags[0] |= FPU_NX
+            return r
     return _fpu_arith_d(_FPU_MUL, a, b, rm, flags)
 
 cdef inline uint64_t fdiv_d(uint64_t a, uint64_t b, int rm, uint32_t* flags) noexcept nogil:
+    cdef uint64_t r
+    if rm == FPU_RNE and _fpu_ef(a) - 1 < 2046 and _fpu_ef(b) - 1 < 2046:
+        r = _fpu_dbits(_fpu_d(a) / _fpu_d(b))
+        if _fpu_ef(r) - 2 < 2045:
+            # Exact iff r * b == a. r * b lies within 2^-52 of a, so no power of two can
+            # separate them: it is enough that the odd parts of the significands agree.
+            if <cs_u128>_fpu_odd(_fpu_sig_d(r)) * _fpu_odd(_fpu_sig_d(b)) != _fpu_odd(_fpu_sig_d(a)):
+                flags[0] |= FPU_NX
+            return r
     return _fpu_arith_d(_FPU_DIV, a, b, rm, flags)
 
 cdef inline uint64_t fsqrt_d(uint64_t a, int rm, uint32_t* flags) noexcept nogil:
     # A square root is never tiny and never exactly halfway, so RNE serves for RMM.
+    cdef uint64_t s, o
+    if (rm == FPU_RNE or rm == FPU_RMM) and (a >> 63) == 0 and _fpu_ef(a) - 1 < 2046:
+        # Positive normal operand: exact iff s * s == a, checked on the odd parts as for
+        # division (s * s lies within 2^-51 of a).
+        s = _fpu_dbits(sqrt(_fpu_d(a)))
+        o = _fpu_odd(_fpu_sig_d(s))
+        if <cs_u128>o * o != _fpu_odd(_fpu_sig_d(a)):
+            flags[0] |= FPU_NX
+        return s
     cdef volatile double x = _fpu_d(a)
     cdef volatile double r
     cdef unsigned saved = cs_fpu_enter(rm)
@@ -429,7 +554,8 @@ cdef inline bint _fpu_zero_times_inf_d(uint64_t a, uint64_t b) noexcept nogil:
     cdef uint64_t mb = b & 0x7fffffffffffffffULL
     return (ma == 0 and mb == 0x7ff0000000000000ULL) or (mb == 0 and ma == 0x7ff0000000000000ULL)
 
-cdef inline uint64_t _fpu_fma_d(uint64_t a, uint64_t b, uint64_t c, int rm, uint32_t* flags) noexcept nogil:
+cdef inline uint64_t _fpu_fma_general_d(uint64_t a, uint64_t b, uint64_t c, int rm,
+                                        uint32_t* flags) noexcept nogil:
     cdef volatile double x = _fpu_d(a)
     cdef volatile double y = _fpu_d(b)
     cdef volatile double z = _fpu_d(c)
@@ -441,6 +567,20 @@ cdef inline uint64_t _fpu_fma_d(uint64_t a, uint64_t b, uint64_t c, int rm, uint
     if _fpu_zero_times_inf_d(a, b):
         hf |= FPU_NV
     return _fpu_finish_d(_fpu_dbits(r), hf, _FPU_FMA, a, b, c, rm, flags)
+
+cdef inline uint64_t _fpu_fma_d(uint64_t a, uint64_t b, uint64_t c, int rm, uint32_t* flags) noexcept nogil:
+    cdef uint64_t r
+    cdef int inexact
+    if rm == FPU_RNE and _fpu_ef(a) - 1 < 2046 and _fpu_ef(b) - 1 < 2046 \
+            and (_fpu_ef(c) - 1 < 2046 or (c << 1) == 0):
+        r = _fpu_dbits(fma(_fpu_d(a), _fpu_d(b), _fpu_d(c)))
+        if _fpu_ef(r) - 2 < 2045:
+            inexact = _fpu_fma_inexact_d(a, b, c, r)
+            if inexact != 2:
+                if inexact:
+                    flags[0] |= FPU_NX
+                return r
+    return _fpu_fma_general_d(a, b, c, rm, flags)
 
 cdef inline uint64_t fmadd_d(uint64_t a, uint64_t b, uint64_t c, int rm, uint32_t* flags) noexcept nogil:
     return _fpu_fma_d(a, b, c, rm, flags)
@@ -473,20 +613,66 @@ cdef inline uint64_t _fpu_arith_s(int op, uint32_t a, uint32_t b, int rm, uint32
     cdef uint32_t hf = cs_fpu_leave(saved)
     return _fpu_finish_s(_fpu_fbits(r), hf, op, a, b, 0, rm, flags)
 
+# Single fast paths: every single, and every product of two, is a double, so the exact
+# result is checked in double arithmetic.
+
+cdef inline uint32_t _fpu_ef_s(uint32_t x) noexcept nogil:
+    """Exponent field of a single."""
+    return (x >> 23) & 0xff
+
+cdef inline uint64_t _fpu_add_s(uint32_t a, uint32_t b, int rm, uint32_t* flags) noexcept nogil:
+    cdef float r
+    cdef double x, y, s
+    if rm == FPU_RNE and _fpu_ef_s(a) != 0xff and _fpu_ef_s(b) != 0xff:
+        r = _fpu_f(a) + _fpu_f(b)
+        if _fpu_ef_s(_fpu_fbits(r)) != 0xff:
+            # x + y == s + (2Sum error) exactly; r is exact iff that error is 0 and r == s.
+            # A tiny sum is exact.
+            x = _fpu_f(a)
+            y = _fpu_f(b)
+            s = x + y
+            if <double>r != s or _fpu_sum_inexact(x, y, s):
+                flags[0] |= FPU_NX
+            return _fpu_box(_fpu_fbits(r))
+    return _fpu_arith_s(_FPU_ADD, a, b, rm, flags)
+
 cdef inline uint64_t fadd_s(uint64_t a, uint64_t b, int rm, uint32_t* flags) noexcept nogil:
-    return _fpu_arith_s(_FPU_ADD, _fpu_unbox(a), _fpu_unbox(b), rm, flags)
+    return _fpu_add_s(_fpu_unbox(a), _fpu_unbox(b), rm, flags)
 
 cdef inline uint64_t fsub_s(uint64_t a, uint64_t b, int rm, uint32_t* flags) noexcept nogil:
-    return _fpu_arith_s(_FPU_ADD, _fpu_unbox(a), _fpu_unbox(b) ^ _FPU_S_SIGN, rm, flags)
+    return _fpu_add_s(_fpu_unbox(a), _fpu_unbox(b) ^ _FPU_S_SIGN, rm, flags)
 
 cdef inline uint64_t fmul_s(uint64_t a, uint64_t b, int rm, uint32_t* flags) noexcept nogil:
-    return _fpu_arith_s(_FPU_MUL, _fpu_unbox(a), _fpu_unbox(b), rm, flags)
+    cdef uint32_t ua = _fpu_unbox(a), ub = _fpu_unbox(b)
+    cdef float r
+    if rm == FPU_RNE and _fpu_ef_s(ua) != 0xff and _fpu_ef_s(ub) != 0xff:
+        r = _fpu_f(ua) * _fpu_f(ub)
+        if _fpu_ef_s(_fpu_fbits(r)) - 2 < 253:      # normal, not tiny, finite
+            if <double>r != <double>_fpu_f(ua) * <double>_fpu_f(ub):
+                flags[0] |= FPU_NX
+            return _fpu_box(_fpu_fbits(r))
+    return _fpu_arith_s(_FPU_MUL, ua, ub, rm, flags)
 
 cdef inline uint64_t fdiv_s(uint64_t a, uint64_t b, int rm, uint32_t* flags) noexcept nogil:
-    return _fpu_arith_s(_FPU_DIV, _fpu_unbox(a), _fpu_unbox(b), rm, flags)
+    cdef uint32_t ua = _fpu_unbox(a), ub = _fpu_unbox(b)
+    cdef float r
+    if rm == FPU_RNE and _fpu_ef_s(ua) != 0xff and _fpu_ef_s(ub) != 0xff and (ub << 1) != 0:
+        r = _fpu_f(ua) / _fpu_f(ub)
+        if _fpu_ef_s(_fpu_fbits(r)) - 2 < 253:
+            if <double>r * <double>_fpu_f(ub) != <double>_fpu_f(ua):    # exact product
+                flags[0] |= FPU_NX
+            return _fpu_box(_fpu_fbits(r))
+    return _fpu_arith_s(_FPU_DIV, ua, ub, rm, flags)
 
 cdef inline uint64_t fsqrt_s(uint64_t a, int rm, uint32_t* flags) noexcept nogil:
-    cdef volatile float x = _fpu_f(_fpu_unbox(a))
+    cdef uint32_t ua = _fpu_unbox(a)
+    cdef float s
+    if (rm == FPU_RNE or rm == FPU_RMM) and ua - 1 < 0x7f7fffffU:     # positive, finite
+        s = sqrtf(_fpu_f(ua))
+        if <double>s * <double>s != <double>_fpu_f(ua):
+            flags[0] |= FPU_NX
+        return _fpu_box(_fpu_fbits(s))
+    cdef volatile float x = _fpu_f(ua)
     cdef volatile float r
     cdef unsigned saved = cs_fpu_enter(rm)
     r = sqrtf(x)
@@ -495,7 +681,8 @@ cdef inline uint64_t fsqrt_s(uint64_t a, int rm, uint32_t* flags) noexcept nogil
     flags[0] |= hf
     return _fpu_box(_FPU_S_CANON if _fpu_isnan_s(rb) else rb)
 
-cdef inline uint64_t _fpu_fma_s(uint32_t a, uint32_t b, uint32_t c, int rm, uint32_t* flags) noexcept nogil:
+cdef inline uint64_t _fpu_fma_general_s(uint32_t a, uint32_t b, uint32_t c, int rm,
+                                        uint32_t* flags) noexcept nogil:
     cdef volatile float x = _fpu_f(a)
     cdef volatile float y = _fpu_f(b)
     cdef volatile float z = _fpu_f(c)
@@ -507,6 +694,21 @@ cdef inline uint64_t _fpu_fma_s(uint32_t a, uint32_t b, uint32_t c, int rm, uint
     if (ma == 0 and mb == 0x7f800000U) or (mb == 0 and ma == 0x7f800000U):
         hf |= FPU_NV
     return _fpu_finish_s(_fpu_fbits(r), hf, _FPU_FMA, a, b, c, rm, flags)
+
+cdef inline uint64_t _fpu_fma_s(uint32_t a, uint32_t b, uint32_t c, int rm, uint32_t* flags) noexcept nogil:
+    cdef float r
+    cdef double p, z, s
+    if rm == FPU_RNE and _fpu_ef_s(a) != 0xff and _fpu_ef_s(b) != 0xff and _fpu_ef_s(c) != 0xff:
+        r = fmaf(_fpu_f(a), _fpu_f(b), _fpu_f(c))
+        if _fpu_ef_s(_fpu_fbits(r)) - 2 < 253:
+            # The product is exact in double; p + z == s + (2Sum error) exactly.
+            p = <double>_fpu_f(a) * <double>_fpu_f(b)
+            z = _fpu_f(c)
+            s = p + z
+            if <double>r != s or _fpu_sum_inexact(p, z, s):
+                flags[0] |= FPU_NX
+            return _fpu_box(_fpu_fbits(r))
+    return _fpu_fma_general_s(a, b, c, rm, flags)
 
 cdef inline uint64_t fmadd_s(uint64_t a, uint64_t b, uint64_t c, int rm, uint32_t* flags) noexcept nogil:
     return _fpu_fma_s(_fpu_unbox(a), _fpu_unbox(b), _fpu_unbox(c), rm, flags)
@@ -716,6 +918,12 @@ cdef inline uint64_t _fpu_from_int(uint64_t mag, int sign, bint dbl, int rm, uin
     if mag == 0:
         return 0
     cdef int n = _fpu_bitlen64(mag)
+    cdef int p = 53 if dbl else 24
+    if n <= p:
+        # Exact in every mode: the bits directly (leading one dropped, exponent n - 1).
+        return ((<uint64_t>sign << (63 if dbl else 31))
+                | (<uint64_t>(n - 1 + (1023 if dbl else 127)) << (p - 1))
+                | ((mag << (p - n)) & ((1ULL << (p - 1)) - 1)))
     return _fpu_round(sign, mag << (64 - n), n - 1, dbl, rm, flags)
 
 cdef inline uint64_t _fpu_abs64(uint64_t x) noexcept nogil:
@@ -748,6 +956,13 @@ cdef inline uint64_t fcvt_s_lu(uint64_t x, int rm, uint32_t* flags) noexcept nog
     return _fpu_box(<uint32_t>_fpu_from_int(x, 0, False, rm, flags))
 
 cdef inline uint64_t fcvt_s_d(uint64_t a, int rm, uint32_t* flags) noexcept nogil:
+    cdef float f
+    if rm == FPU_RNE and _fpu_ef(a) != 0x7ff:
+        f = <float>_fpu_d(a)
+        if _fpu_ef_s(_fpu_fbits(f)) - 2 < 253:      # normal, not tiny, finite
+            if <double>f != _fpu_d(a):
+                flags[0] |= FPU_NX
+            return _fpu_box(_fpu_fbits(f))
     cdef volatile double x = _fpu_d(a)
     cdef volatile float r
     cdef unsigned saved = cs_fpu_enter(rm)

@@ -241,6 +241,134 @@ def gen_from_int(rng, n):
     return np.where(neg, (~v) + np.uint64(1), v)
 
 
+def _encode(fmt, sign, m, e):
+    """Register bits of (-1)^sign * m * 2^e (m > 0), or None if that is not exactly a
+    finite value of the format."""
+    while m & 1 == 0:
+        m >>= 1
+        e += 1
+    top = m.bit_length() - 1 + e                     # exponent of the leading bit
+    if m.bit_length() > fmt.p:
+        return None
+    field = top + fmt.bias
+    if field >= fmt.emax_field:
+        return None
+    if field <= 0:                                   # subnormal: m * 2^e on the 2^emin-p+1 grid
+        shift = e - (1 - fmt.bias - (fmt.p - 1))
+        if shift < 0:
+            return None
+        bits = m << shift
+    else:
+        bits = (field << (fmt.p - 1)) | ((m << (fmt.p - m.bit_length())) & ((1 << (fmt.p - 1)) - 1))
+    bits |= sign << (fmt.w - 1)
+    return bits if fmt.dbl else bits | BOX
+
+
+def gen_exact(kind, fmt, rng, n):
+    """Operands built from short integers, so that many results are exact or one bit
+    away from it, at scales that put the result near the thresholds of the fast paths
+    (docs/fpu.md): tiny (exponent field 1-3), near overflow, far-apart FMA terms."""
+    out = ([], [], [])
+    emin = 1 - fmt.bias - (fmt.p - 1)               # exponent of the smallest subnormal
+    emax = fmt.emax_field - 1 - fmt.bias - (fmt.p - 1)
+    while len(out[0]) < n:
+        bits = lambda: int(rng.integers(1, fmt.p + 1))
+        ia = int(rng.integers(1, 1 << bits())) | 1
+        ib = int(rng.integers(1, 1 << bits())) | 1
+        ic = int(rng.integers(1, 1 << bits())) | 1
+        where = rng.integers(0, 4)                   # result scale: normal, tiny, huge, any
+        scale = {0: int(rng.integers(-40, 40)), 1: emin + fmt.p + int(rng.integers(-3, 4)),
+                 2: emax + int(rng.integers(-4, 3))}.get(int(where), int(rng.integers(emin, emax)))
+        ka = int(rng.integers(-fmt.p, fmt.p))
+        sa, sb, sc = (int(v) for v in rng.integers(0, 2, 3))
+        c = 0
+        if kind == "add":
+            a, b = (ia, scale - ia.bit_length()), (ib, scale + int(rng.integers(-fmt.p - 3, 4)) - ib.bit_length())
+        elif kind == "mul":
+            a = (ia, ka)
+            b = (ib, scale - ka - ia.bit_length() - ib.bit_length())
+        elif kind == "div":
+            if rng.random() < 0.5:
+                ia = ia * ib if (ia * ib).bit_length() <= fmt.p else ia
+            b = (ib, ka)
+            a = (ia, scale + ka - ia.bit_length() + ib.bit_length())
+        elif kind == "sqrt":
+            sa = 0
+            sq = ia * ia + (int(rng.integers(-1, 2)) if rng.random() < 0.3 else 0)
+            half = (scale // 2) - ia.bit_length()
+            a, b = (max(sq, 1), 2 * half), (1, 0)
+        else:  # fma: c near the product, far above or far below it, or cancelling it
+            a = (ia, ka)
+            b = (ib, scale - ka - ia.bit_length() - ib.bit_length())
+            pe = scale - ia.bit_length() - ib.bit_length() + ia.bit_length() + ib.bit_length()
+            shape = int(rng.integers(0, 4))
+            if shape == 3 and (ia * ib).bit_length() <= 2 * fmt.p:
+                # c = -(a*b) rounded, plus a few units of its last place: heavy cancellation
+                prod = ia * ib
+                drop = max(0, prod.bit_length() - fmt.p)
+                m = (prod >> drop) + int(rng.integers(-2, 3))
+                c = (max(m, 1), a[1] + b[1] + drop)
+                sc = sa ^ sb ^ 1
+            else:
+                off = {0: int(rng.integers(-8, 8)), 1: int(rng.integers(10, 90)),
+                       2: -int(rng.integers(10, 90))}[shape]
+                c = (ic, pe + off - ic.bit_length())
+        enc = [_encode(fmt, sa, *a), _encode(fmt, sb, *b),
+               _encode(fmt, sc, *c) if c else (0 if fmt.dbl else BOX)]
+        if None in enc:
+            continue
+        for lst, v in zip(out, enc):
+            lst.append(v)
+    return tuple(np.array(v, dtype=np.uint64) for v in out)
+
+
+def gen_below_min(kind, fmt, rng, n):
+    """Exact results a few units of 2^-p' below the smallest normal, p' = p + 1 or p + 2:
+    the host rounds them up to 2^emin, but rounded with an unbounded exponent some stay
+    below it, so RISC-V raises UF (the fast paths must leave them to the general path).
+    Also FMA terms whose product lies 20-50 bits above a short addend (an exact result
+    that needs the widest alignment)."""
+    out = ([], [], [])
+    emin = 1 - fmt.bias                              # exponent of the smallest normal
+    zero = 0 if fmt.dbl else BOX
+    while len(out[0]) < n:
+        j = int(rng.integers(1, 4))
+        t = int(rng.integers(1, 3))
+        m = (1 << (fmt.p + t)) - j                   # value m * 2^(emin - p - t) < 2^emin
+        sa, sb = (int(v) for v in rng.integers(0, 2, 2))
+        k = -fmt.p - 3 - int(rng.integers(0, 40))      # keeps both factors normal
+        if kind in ("mul", "fma"):
+            # m = ia * ib with ia odd: split off a power of two and a factor of three
+            ia = m if m.bit_length() <= fmt.p else None
+            if ia is None:
+                ib = 1 << int(rng.integers(0, t + 1))
+                if m % ib or (m // ib).bit_length() > fmt.p:
+                    ib = 3 if m % 3 == 0 else 1
+                ia = m // ib if m % ib == 0 else None
+            else:
+                ib = 1
+            if ia is None or ia.bit_length() > fmt.p:
+                continue
+            a = _encode(fmt, sa, ia, k)
+            b = _encode(fmt, sb, ib, emin - fmt.p - t - k)
+            c = zero
+            if kind == "fma" and rng.random() < 0.5:
+                # short product far above a short addend: exact, widest alignment
+                ia, ib, ic = (int(v) | 1 for v in rng.integers(1, 16, 3))
+                off = int(rng.integers(20, fmt.p - 8)) if fmt.dbl else int(rng.integers(8, 16))
+                a = _encode(fmt, sa, ia, k)
+                b = _encode(fmt, sb, ib, -k)
+                c = _encode(fmt, int(rng.integers(0, 2)), ic, -off)
+        else:   # cvt: a double just below the smallest normal single
+            a = _encode(Fmt(True), sa, (1 << (24 + t)) - j, -126 - 24 - t)
+            b = c = 0
+        if None in (a, b, c):
+            continue
+        for lst, v in zip(out, (a, b, c)):
+            lst.append(v)
+    return tuple(np.array(v, dtype=np.uint64) for v in out)
+
+
 # ---------------------------------------------------------------- case table
 
 
@@ -276,8 +404,10 @@ def build_cases():
             ra, rb, rc = gen_arith("fma", fmt, rng, N_RANDOM)
             ta, tb = gen_mul_ties(fmt, rng, N_RANDOM // 2)
             tc = fmt.value(rng, N_RANDOM // 2, fmt.bias - fmt.p - 8, fmt.bias - 1, sparse=True)[0]
-            a, b, c = (np.concatenate(x) for x in ((grid[0], ra, ta), (grid[1], rb, tb),
-                                                    (grid[2], rc, tc)))
+            ea, eb, ec = gen_exact("fma", fmt, rng, N_RANDOM)
+            ma, mb, mc = gen_below_min("fma", fmt, rng, N_RANDOM // 3)
+            a, b, c = (np.concatenate(x) for x in ((grid[0], ra, ta, ea, ma), (grid[1], rb, tb, eb, mb),
+                                                    (grid[2], rc, tc, ec, mc)))
         elif op in FROM_INT:
             a = np.concatenate([np.array(INT_CORNERS + D_CORNERS, dtype=np.uint64),
                                 gen_from_int(rng, N_RANDOM)])
@@ -290,12 +420,15 @@ def build_cases():
             from_singles = [dbits(sbits_to_f(v)) for v in S_CORNERS if not is_nan32(v)]
             a = np.concatenate([np.array(D_CVT + from_singles, dtype=np.uint64),
                                 gen_float_ties(fmt, rng, N_RANDOM),
+                                gen_below_min("cvt", fmt, rng, N_RANDOM // 3)[0],
                                 fmt.value(rng, N_RANDOM, 1023 - 160, 1023 + 130)[0]])
             b = c = np.zeros_like(a)
         elif op in UNARY:
             a = np.concatenate([np.array(regs, dtype=np.uint64),
                                 gen_arith("add", fmt, rng, N_RANDOM)[0], fmt.raw(rng, N_RANDOM),
-                                fmt.value(rng, N_RANDOM, 0, 2 * fmt.bias)[0]])
+                                fmt.value(rng, N_RANDOM, 0, 2 * fmt.bias)[0]]
+                               + ([gen_exact("sqrt", fmt, rng, N_RANDOM)[0]]
+                                  if op.startswith("fsqrt") else []))
             b = c = np.zeros_like(a)
         else:
             base = op.split("_")[0]
@@ -307,6 +440,14 @@ def build_cases():
                 ta, tb = gen_mul_ties(fmt, rng, N_RANDOM)
                 parts_a.append(ta)
                 parts_b.append(tb)
+            if base in ("fadd", "fsub", "fmul", "fdiv"):
+                xa, xb, _ = gen_exact(kind, fmt, rng, N_RANDOM)
+                parts_a.append(xa)
+                parts_b.append(xb)
+            if kind == "mul":
+                xa, xb, _ = gen_below_min(kind, fmt, rng, N_RANDOM // 3)
+                parts_a.append(xa)
+                parts_b.append(xb)
             if base in ("fmin", "fmax", "feq", "flt", "fle"):
                 # Equal and nearly equal operands, and +0/-0 pairs.
                 parts_a.append(ra)
