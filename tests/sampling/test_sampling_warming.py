@@ -60,7 +60,7 @@ def test_warming_leaves_the_state_of_a_detailed_run(name, args, kind):
                                                     "period": n // u + 1})
     warmed.run()
     assert int(warmed.core.instret) == int(detailed.core.instret) == n
-    assert warmed.smarts.warmer.instructions == n       # every one of them was warmed
+    assert warmed.smarts.warmed_instructions == n       # every one of them was warmed
     caches_d, caches_w = _cache_state(detailed), _cache_state(warmed)
     assert set(caches_d) >= {"l1i", "l1d", "l2"}
     for level in caches_d:
