@@ -3,6 +3,7 @@
     python benchmarks/sampling_accuracy.py                      the workloads at ~1e8 insts
     python benchmarks/sampling_accuracy.py --size 1e9 matmul    ~1e9 instructions
     python benchmarks/sampling_accuracy.py --sample period=50 --size test
+    python benchmarks/sampling_accuracy.py --size 1e9 --preset boom_medium --sample period=1000 sort
 
 For each workload: the full detailed (timing) run, then the same program sampled
 (cyclesim.run(..., sampling=...)), each in a fresh child process so that both pay the
@@ -37,8 +38,9 @@ SIZES = {
 CHILD = r"""
 import json, sys
 import cyclesim
-name, sampling, args = sys.argv[1], json.loads(sys.argv[2]), sys.argv[3:]
-r = cyclesim.run(name, *args, sample_interval=None, sampling=sampling, progress=False)
+name, sampling, preset, args = sys.argv[1], json.loads(sys.argv[2]), sys.argv[3], sys.argv[4:]
+r = cyclesim.run(name, *args, preset=preset or None, sample_interval=None, sampling=sampling,
+                 progress=False)
 out = {"status": r.status, "instructions": r.total_instructions, "seconds": r.host_seconds,
        "cpi": float(r.stats["core.cpi"])}
 if r.sampling is not None:
@@ -49,9 +51,10 @@ print(json.dumps(out))
 """
 
 
-def child(name, args, sampling):
+def child(name, args, sampling, preset=""):
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([ROOT, os.environ.get("PYTHONPATH", "")]))
-    out = subprocess.run([sys.executable, "-c", CHILD, name, json.dumps(sampling), *args],
+    out = subprocess.run([sys.executable, "-c", CHILD, name, json.dumps(sampling), preset or "",
+                          *args],
                          capture_output=True, text=True, env=env)
     if out.returncode != 0:
         raise SystemExit(f"{name} {' '.join(args)} failed:\n{out.stderr}")
@@ -69,6 +72,12 @@ def main():
                         "size, or its largest test size")
     p.add_argument("--sample", default="", metavar="KEY=VALUE,...",
                    help="sampling spec as for `cyclesim run --sample` (default: the defaults)")
+    p.add_argument("--cache", default="", metavar="FILE.json",
+                   help="keep the full runs' results in this file and reuse them (the full "
+                        "detailed run is the long part; several sampling specs can share it)")
+    p.add_argument("--preset", default="",
+                   help="machine preset (default: the default in-order machine), e.g. "
+                        "boom_medium or c910 for the out-of-order core")
     a = p.parse_args()
     spec = SamplingSpec.parse(a.sample or True)
     sampling = {k: v for k, v in vars(spec).items() if v is not None}
@@ -76,7 +85,7 @@ def main():
     names = a.workloads or (list(table) if table else cyclesim.workloads.names())
     print(f"host: {platform.processor() or platform.machine()}, Python "
           f"{platform.python_version()}, load average {os.getloadavg()[0]:.1f}; "
-          f"sampling {sampling}\n")
+          f"machine {a.preset or 'default'}; sampling {sampling}\n")
     print("| workload | args | instructions | full CPI | sampled CPI ± CI | error % | in CI | "
           "units | full s | sampled s | speed-up |")
     print("|---|---|---:|---:|---:|---:|:-:|---:|---:|---:|---:|")
@@ -89,8 +98,16 @@ def main():
             args = info["default_args"]
         else:
             args = table[name]
-        full = child(name, args, None)
-        samp = child(name, args, sampling)
+        key = f"{a.preset or 'default'}|{name}|{' '.join(args)}"
+        cache = json.loads(Path(a.cache).read_text()) if a.cache and Path(a.cache).exists() \
+            else {}
+        full = cache.get(key)
+        if full is None:
+            full = child(name, args, None, a.preset)
+            if a.cache:
+                cache[key] = full
+                Path(a.cache).write_text(json.dumps(cache, indent=1))
+        samp = child(name, args, sampling, a.preset)
         err = 100 * (samp["cpi"] - full["cpi"]) / full["cpi"]
         hit = samp["low"] <= full["cpi"] <= samp["high"]
         inside += hit
@@ -104,7 +121,8 @@ def main():
     if errors:
         print(f"\nmean |error| {sum(errors) / len(errors):.2f} %, max {max(errors):.2f} %; "
               f"interval holds the full CPI in {inside}/{len(errors)}; speed-up "
-              f"{min(speedups):.2f}x to {max(speedups):.2f}x")
+              f"{min(speedups):.2f}x to {max(speedups):.2f}x; load average at the end "
+              f"{os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":

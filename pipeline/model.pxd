@@ -10,10 +10,10 @@ cdef class TimingModel:
     cdef public uint64_t stop_cycle   # end the quantum once cycle reaches this (engine sets it)
     # A model that needs to see only some instructions (functional warming) says which it
     # may miss: the core does not call consume() for an instruction whose op class has its
-    # bit set in quiet_classes and that lies wholly in the aligned block quiet_line of
-    # 2**quiet_shift bytes; it only advances cycle by one. 0 (the default): every
+    # bit set in quiet_classes and whose bytes all lie in [quiet_base, quiet_base +
+    # quiet_size); it only advances cycle by one. quiet_classes = 0 (the default): every
     # instruction is consumed.
     cdef uint32_t quiet_classes
-    cdef uint32_t quiet_shift
-    cdef uint64_t quiet_line
+    cdef uint64_t quiet_base
+    cdef uint64_t quiet_size
     cdef void consume(self, DynInst* di) noexcept nogil

@@ -690,9 +690,7 @@ cdef class Core:
                     break
             x[0] = 0
             if timed and ((self.timing.quiet_classes >> d.opclass) & 1
-                          and (pc >> self.timing.quiet_shift) == self.timing.quiet_line
-                          and ((pc + d.length - 1) >> self.timing.quiet_shift)
-                          == self.timing.quiet_line):
+                          and pc - self.timing.quiet_base + d.length <= self.timing.quiet_size):
                 self.timing.cycle += 1       # an instruction the model need not see
             elif timed:
                 di.seq = h.instret + n

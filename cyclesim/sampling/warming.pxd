@@ -13,6 +13,7 @@ cdef class FunctionalWarmer(TimingModel):
     cdef DirectionPredictor dirpred      # its direction predictor, BTB and RAS
     cdef BTB btb
     cdef RAS ras
+    cdef bint predict_needed             # dirpred.predict may change state (else skipped)
     cdef uint32_t line_shift             # log2 of the fetch line (as the core's fetch buffer)
     cdef uint32_t dline_shift            # log2 of the L1D line (crossing accesses split)
     cdef uint64_t fetch_line             # line held by the fetch buffer

@@ -21,7 +21,8 @@ import numpy as np
 from libc.stdint cimport int64_t, uint8_t, uint32_t, uint64_t
 
 from caches.base cimport MemoryLevel
-from pipeline.bpred cimport BTB, RAS, Bimodal, DirectionPredictor, GShare, Tournament
+from pipeline.bpred cimport (BTB, RAS, BackwardTaken, Bimodal, DirectionPredictor, GShare,
+                             StaticNotTaken, Tournament)
 from pipeline.inorder cimport InOrderCore, _branch_target
 from pipeline.ooo cimport OutOfOrderCore
 from pipeline.model cimport TimingModel
@@ -77,12 +78,16 @@ def _filter_is_exact(level, line_shift, writes=True):
     return True
 
 
+_PURE_PREDICTORS = (StaticNotTaken, BackwardTaken, Bimodal, GShare, Tournament)
+
+
 # The op classes the core need not hand over while the fetch line stays the same: all but
 # those that touch a cache or the predictor (bits of TimingModel.quiet_classes).
 cdef uint32_t _QUIET = ((1 << OC_COUNT) - 1) & ~(
     (1 << OC_LOAD) | (1 << OC_STORE) | (1 << OC_AMO) | (1 << OC_BRANCH) | (1 << OC_JAL)
     | (1 << OC_JALR) | (1 << OC_CBO))
-cdef uint64_t _NO_LINE = <uint64_t> -1     # quiet_line when the fetch buffer is empty
+# quiet_base when the fetch buffer is empty: for every user pc p, p - base >= 2**63
+cdef uint64_t _NO_BLOCK = (<uint64_t> 1) << 63
 
 
 cdef class FunctionalWarmer(TimingModel):
@@ -123,11 +128,14 @@ cdef class FunctionalWarmer(TimingModel):
                                 f"cores, not {type(detailed).__name__}: sampling needs "
                                 "core.model = 'inorder' or 'ooo'")
         l1i, l1d = self.l1i, self.l1d
+        # predict() of these reads its tables and changes nothing: warming needs only the
+        # update (a subclass, or another predictor such as TAGE, gets the call)
+        self.predict_needed = type(self.dirpred) not in _PURE_PREDICTORS
         self.fetch_line = 0
         self.fetch_line_valid = False
         self.quiet_classes = _QUIET
-        self.quiet_shift = self.line_shift
-        self.quiet_line = _NO_LINE
+        self.quiet_size = (<uint64_t> 1) << self.line_shift
+        self.quiet_base = _NO_BLOCK
         self.filter_l1d = _filter_is_exact(l1d, self.dline_shift)
         self.filter_l1i = _filter_is_exact(l1i, self.line_shift, writes=False)
         sets = l1d.num_sets if self.filter_l1d else 1
@@ -152,7 +160,8 @@ cdef class FunctionalWarmer(TimingModel):
         line = self.detailed.fetch_buffer_line
         self.fetch_line_valid = line is not None
         self.fetch_line = line if line is not None else 0
-        self.quiet_line = self.fetch_line if self.fetch_line_valid else _NO_LINE
+        self.quiet_base = (self.fetch_line << self.line_shift) if self.fetch_line_valid \
+            else _NO_BLOCK
 
     def hand_back(self):
         """Give the detailed core an empty pipeline at this clock, with this fetch line."""
@@ -179,7 +188,7 @@ cdef class FunctionalWarmer(TimingModel):
             now += self._fetch(pc, last_line, now)
         self.fetch_line = last_line
         self.fetch_line_valid = True
-        self.quiet_line = last_line
+        self.quiet_base = last_line << self.line_shift
         # data (R13)
         if oc == OC_LOAD or oc == OC_STORE or oc == OC_AMO:
             kind = ACC_LOAD if oc == OC_LOAD else (ACC_STORE if oc == OC_STORE else ACC_AMO)
@@ -192,7 +201,8 @@ cdef class FunctionalWarmer(TimingModel):
         # each structure (the direction predictor and the BTB do not see each other)
         elif oc == OC_BRANCH:
             target = _branch_target(di)
-            self.dirpred.predict(pc, target)
+            if self.predict_needed:
+                self.dirpred.predict(pc, target)
             self.dirpred.update(pc, di.taken, target)
             if di.taken:
                 self._btb_lookup_insert(pc, target)
@@ -303,27 +313,30 @@ cdef class FunctionalWarmer(TimingModel):
         return lat
 
 
-def predictor_state(InOrderCore core not None):
-    """The predictor state of `core` as plain Python values (for tests that compare warmed
-    and detailed state): the counter tables and global history of a bimodal, gshare or
-    tournament direction predictor (empty for others, e.g. TAGE, whose state is not
-    exposed); BTB tags, targets, LRU stamps and clock; RAS stack, top and count."""
-    cdef BTB b = core.btb
-    cdef RAS r = core.ras
+def predictor_state(TimingModel core not None):
+    """The predictor state of `core` (in-order or out-of-order) as plain Python values (for
+    tests that compare warmed and detailed state): the counter tables and global history
+    of a bimodal, gshare or tournament direction predictor (empty for others, e.g. TAGE,
+    whose state is not exposed); BTB tags, targets, LRU stamps and clock; RAS stack, top
+    and count."""
+    cdef FunctionalWarmer w = FunctionalWarmer(core)     # (it finds the structures)
+    cdef BTB b = w.btb
+    cdef RAS r = w.ras
     cdef Bimodal bi
     cdef GShare gs
     cdef Tournament tn
+    dirpred = w.dirpred
     n = b.sets * b.assoc
     direction = {}
-    if isinstance(core.dirpred, Bimodal):
-        bi = core.dirpred
+    if isinstance(dirpred, Bimodal):
+        bi = dirpred
         direction = {"counters": [bi.counters[i] for i in range(bi.mask + 1)]}
-    elif isinstance(core.dirpred, GShare):
-        gs = core.dirpred
+    elif isinstance(dirpred, GShare):
+        gs = dirpred
         direction = {"counters": [gs.counters[i] for i in range(gs.mask + 1)],
                      "history": gs.history}
-    elif isinstance(core.dirpred, Tournament):
-        tn = core.dirpred
+    elif isinstance(dirpred, Tournament):
+        tn = dirpred
         direction = {"local": [tn.local[i] for i in range(tn.mask + 1)],
                      "global": [tn.glob[i] for i in range(tn.mask + 1)],
                      "chooser": [tn.chooser[i] for i in range(tn.chooser_mask + 1)],
