@@ -929,6 +929,28 @@ cdef class OutOfOrderCore(TimingModel):
         self.base_cycle = self.cur_commit + 1
         self.used_slots = self.commit_width     # the current cycle belongs to the warm-up
 
+    def restart_at(self, int64_t cycle, fetch_line=None):
+        """Functional warming (cyclesim.sampling) ran the program up to `cycle`: the
+        window is empty there (every earlier instruction committed before `cycle`, so the
+        rings of release cycles no longer hold anything back), the next instruction is
+        fetched at `cycle` and its commit slots count from there. `fetch_line` (a line
+        number) is the line the warmer left in the fetch buffer. Counters are kept; the
+        store-set predictor keeps what it learnt before warming (warming does not train it)."""
+        if cycle > self.fetch_ready:
+            self.fetch_ready = cycle
+        self.fetch_cause = OP_FE_BANDWIDTH
+        self.fetch_line_valid = fetch_line is not None
+        self.fetch_line = fetch_line if fetch_line is not None else 0
+        if cycle - 1 > self.cur_commit:
+            self.cur_commit = cycle - 1
+            self.used_slots = self.commit_width     # a full virtual cycle before `cycle`
+        self.cycle = <uint64_t> cycle
+
+    @property
+    def fetch_buffer_line(self):
+        """Line number held by the fetch buffer, or None (functional warming takes it over)."""
+        return self.fetch_line if self.fetch_line_valid else None
+
     def slot_counts(self):
         """Commit slots by CPI-stack part (integers; they sum to cycles x commit_width)."""
         d = {name: int(self.slots[i]) for i, name in enumerate(PART_NAMES)}

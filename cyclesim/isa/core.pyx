@@ -2,7 +2,8 @@
 
 run() is one `nogil` loop: look the pc up in the decoded-instruction cache (decode on a
 miss), execute with a switch on the operation, retire, and, when a timing model is
-attached, hand it a DynInst. It returns to Python on ecall/ebreak, a region-of-interest
+attached, hand it a DynInst (unless the model declared the instruction quiet:
+TimingModel.quiet_classes). It returns to Python on ecall/ebreak, a region-of-interest
 marker, a fault, the stop pc, the instruction budget, or when the timing model's clock
 reaches its stop cycle.
 """
@@ -712,7 +713,10 @@ cdef class Core:
                         h.fault_addr = pc
                     break
             x[0] = 0
-            if timed:
+            if timed and ((self.timing.quiet_classes >> d.opclass) & 1
+                          and pc - self.timing.quiet_base + d.length <= self.timing.quiet_size):
+                self.timing.cycle += 1       # an instruction the model need not see
+            elif timed:
                 di.seq = h.instret + n
                 di.pc = pc
                 di.next_pc = npc

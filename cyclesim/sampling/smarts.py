@@ -325,6 +325,8 @@ class SmartsSchedule:
         self.hierarchy = hierarchy
         self.warmer = warmer              # FunctionalWarmer of `timing`
         self.rows: list[dict] = []
+        self._warmed = 0                  # instructions of the warming phases that ended
+        self._warm_from = None            # instret where the current warming phase began
         self._cache_names = [name for name in hierarchy.levels if name.startswith("l")]
         self.phase = None
         self._enter(self._phase_at(self.start), self.start)
@@ -375,8 +377,11 @@ class SmartsSchedule:
             if self.phase != self.WARMING:
                 self.warmer.take_over()
                 self.core.attach_timing(self.warmer)
+                self._warm_from = instret
         else:
             if self.phase == self.WARMING:     # (at the start the detailed core runs)
+                self._warmed += instret - self._warm_from
+                self._warm_from = None
                 self.warmer.hand_back()
                 self.core.attach_timing(self.timing)
             if phase == self.MEASURE:
@@ -393,6 +398,12 @@ class SmartsSchedule:
         for name in self._cache_names:
             row[f"{name}.misses"] = int(self.hierarchy.levels[name].stats()["misses"])
         self.rows.append(row)
+
+    @property
+    def warmed_instructions(self) -> int:
+        """Instructions run in functional warming so far."""
+        now = int(self.core.instret) - self._warm_from if self._warm_from is not None else 0
+        return self._warmed + now
 
     @property
     def clock(self) -> int:

@@ -21,13 +21,14 @@ import numpy as np
 from libc.stdint cimport int64_t, uint8_t, uint32_t, uint64_t
 
 from caches.base cimport MemoryLevel
-from pipeline.bpred cimport (BTB, RAS, Bimodal, DirectionPredictor, GShare, Tournament,
-                             indirect_mispredicted)
+from pipeline.bpred cimport (BTB, RAS, BackwardTaken, Bimodal, DirectionPredictor, GShare,
+                             StaticNotTaken, Tournament, indirect_mispredicted)
 from pipeline.inorder cimport InOrderCore
+from pipeline.ooo cimport OutOfOrderCore
 from pipeline.model cimport TimingModel
 from pipeline.types cimport (ACC_AMO, ACC_IFETCH, ACC_LOAD, ACC_STORE, CB_PREFETCH_I,
-                             DI_PREFETCH, OC_AMO, OC_BRANCH,
-                             OC_CBO, OC_JAL, OC_JALR, OC_LOAD, OC_STORE, REG_NONE, DynInst)
+                             DI_PREFETCH, OC_AMO, OC_BRANCH, OC_CBO, OC_COUNT, OC_JAL, OC_JALR,
+                             OC_LOAD, OC_STORE, REG_NONE, DynInst)
 
 
 # Op classes the warmer was written for: those that touch the caches or the predictor
@@ -55,32 +56,49 @@ def unknown_op_classes():
 _FILTER_POLICIES = ("lru", "fifo", "plru", "random")
 
 
-def _filter_is_exact(l1d, dline_shift):
-    """Whether skipping repeated accesses to the most recent line of an L1D set leaves
-    every state unchanged."""
+def _filter_is_exact(level, line_shift, writes=True):
+    """Whether skipping repeated accesses to the most recent line of a set of `level` (an
+    L1) leaves every state unchanged. `writes`: the level also sees stores (the L1D)."""
     from caches.cache import Cache
 
-    if not isinstance(l1d, Cache) or (1 << dline_shift) != l1d.line_size:
+    if not isinstance(level, Cache) or (1 << line_shift) != level.line_size:
         return False
-    if (l1d.policy_name not in _FILTER_POLICIES or l1d.write_through
-            or not l1d.write_allocate or l1d.classify_misses):
+    if level.policy_name not in _FILTER_POLICIES or level.classify_misses:
         return False
-    if any(getattr(l1d, name, None) is not None for name in ("prefetcher", "prefetchers")):
+    if writes and (level.write_through or not level.write_allocate):
         return False
-    level = l1d.next
-    while isinstance(level, Cache):
-        if level.inclusive:
+    if any(getattr(level, name, None) is not None for name in ("prefetcher", "prefetchers")):
+        return False
+    below = level.next
+    while isinstance(below, Cache):
+        if below.inclusive:
             return False
-        level = level.next
+        below = below.next
     return True
+
+
+_PURE_PREDICTORS = (StaticNotTaken, BackwardTaken, Bimodal, GShare, Tournament)
+
+
+# The op classes the core need not hand over while the fetch line stays the same: all but
+# those that touch a cache or the predictor (bits of TimingModel.quiet_classes).
+cdef uint32_t _QUIET = ((1 << OC_COUNT) - 1) & ~(
+    (1 << OC_LOAD) | (1 << OC_STORE) | (1 << OC_AMO) | (1 << OC_BRANCH) | (1 << OC_JAL)
+    | (1 << OC_JALR) | (1 << OC_CBO))
+# quiet_base when the fetch buffer is empty: for every user pc p, p - base >= 2**63
+cdef uint64_t _NO_BLOCK = (<uint64_t> 1) << 63
 
 
 cdef class FunctionalWarmer(TimingModel):
     """Warms the L1s (and, through them, every level below) and the predictor, BTB and
     RAS of `detailed` without timing its pipeline. Attach it to the functional core in
-    place of the in-order core; take_over() / hand_back() move between the two."""
+    place of the in-order core; take_over() / hand_back() move between the two.
 
-    def __init__(self, InOrderCore detailed not None):
+    The core hands over only the instructions that touch a cache or the predictor, or
+    leave the fetch-buffer line (TimingModel.quiet_classes); the others only advance the
+    clock by one, which is all the warmer would do with them."""
+
+    def __init__(self, TimingModel detailed not None):
         unknown = unknown_op_classes()
         if unknown:
             from cyclesim.errors import CyclesimError
@@ -89,114 +107,172 @@ cdef class FunctionalWarmer(TimingModel):
                                 f"{', '.join(unknown)}: sampling is off until "
                                 "cyclesim/sampling/warming.pyx makes the cache and predictor "
                                 "updates InOrderCore.consume makes for it")
+        cdef InOrderCore inorder
+        cdef OutOfOrderCore ooo
         self.detailed = detailed
-        self.l1i = detailed.l1i
-        self.l1d = detailed.l1d
-        self.dirpred = detailed.dirpred
-        self.btb = detailed.btb
-        self.ras = detailed.ras
-        self.indirect = detailed.indirect
-        self.line_shift = detailed.line_shift
-        self.dline_shift = detailed.dline_shift
+        if isinstance(detailed, InOrderCore):          # (and the superscalar in-order core)
+            inorder = detailed
+            self.l1i, self.l1d = inorder.l1i, inorder.l1d
+            self.dirpred, self.btb, self.ras = inorder.dirpred, inorder.btb, inorder.ras
+            self.indirect = inorder.indirect
+            self.line_shift, self.dline_shift = inorder.line_shift, inorder.dline_shift
+        elif isinstance(detailed, OutOfOrderCore):
+            ooo = detailed
+            self.l1i, self.l1d = ooo.l1i, ooo.l1d
+            self.dirpred, self.btb, self.ras = ooo.dirpred, ooo.btb, ooo.ras
+            self.indirect = ooo.indirect
+            self.line_shift, self.dline_shift = ooo.line_shift, ooo.dline_shift
+        else:
+            from cyclesim.errors import CyclesimError
+
+            raise CyclesimError(f"functional warming knows the in-order and out-of-order "
+                                f"cores, not {type(detailed).__name__}: sampling needs "
+                                "core.model = 'inorder' or 'ooo'")
+        l1i, l1d = self.l1i, self.l1d
+        # predict() of these reads its tables and changes nothing: warming needs only the
+        # update (a subclass, or another predictor such as TAGE, gets the call)
+        self.predict_needed = type(self.dirpred) not in _PURE_PREDICTORS
         self.fetch_line = 0
         self.fetch_line_valid = False
-        self.instructions = 0
-        self.filter_l1d = _filter_is_exact(detailed.l1d, detailed.dline_shift)
-        sets = detailed.l1d.num_sets if self.filter_l1d else 1
-        self._mru_owner = (np.zeros(sets, np.uint64), np.zeros(sets, np.uint8))
+        self.quiet_classes = _QUIET
+        self.quiet_size = (<uint64_t> 1) << self.line_shift
+        self.quiet_base = _NO_BLOCK
+        self.filter_l1d = _filter_is_exact(l1d, self.dline_shift)
+        self.filter_l1i = _filter_is_exact(l1i, self.line_shift, writes=False)
+        sets = l1d.num_sets if self.filter_l1d else 1
+        isets = l1i.num_sets if self.filter_l1i else 1
+        self.l1i_hit = l1i.hit_latency if self.filter_l1i else 0
+        self._mru_owner = (np.zeros(sets, np.uint64), np.zeros(sets, np.uint8),
+                           np.zeros(isets, np.uint64))
         cdef uint64_t[::1] lines = self._mru_owner[0]
         cdef uint8_t[::1] dirty = self._mru_owner[1]
+        cdef uint64_t[::1] ilines = self._mru_owner[2]
         self.mru_line = &lines[0]
         self.mru_dirty = &dirty[0]
+        self.mru_iline = &ilines[0]
         self.set_mask = sets - 1
+        self.iset_mask = isets - 1
 
     def take_over(self):
         """Continue from where the detailed core stopped: its clock and fetch buffer."""
         self._mru_owner[0][:] = 0            # the detailed core's accesses are not tracked
+        self._mru_owner[2][:] = 0
         self.cycle = self.detailed.cycle
         line = self.detailed.fetch_buffer_line
         self.fetch_line_valid = line is not None
         self.fetch_line = line if line is not None else 0
+        self.quiet_base = (self.fetch_line << self.line_shift) if self.fetch_line_valid \
+            else _NO_BLOCK
 
     def hand_back(self):
         """Give the detailed core an empty pipeline at this clock, with this fetch line."""
         self.detailed.restart_at(self.cycle, self.fetch_line if self.fetch_line_valid else None)
 
     cdef void consume(self, DynInst* di) noexcept nogil:
-        # Most instructions neither touch memory nor change the control flow and sit in
-        # the fetch-buffer line: they cost a compare and an add.
+        # Here: an access, a control transfer, or a new fetch line (the rest is quiet).
         cdef uint8_t oc = di.opclass
-        cdef uint64_t line = di.pc >> self.line_shift
-        if (self.fetch_line_valid and line == self.fetch_line
-                and ((di.pc + di.length - 1) >> self.line_shift) == line
-                and oc != OC_LOAD and oc != OC_STORE and oc != OC_AMO and oc != OC_BRANCH
-                and oc != OC_JAL and oc != OC_JALR and oc != OC_CBO):
-            self.cycle += 1
-            self.instructions += 1
-            return
-        self._warm(di)
-
-    cdef void _warm(self, DynInst* di) noexcept nogil:
-        cdef uint8_t lvl = 0
-        cdef uint8_t oc = di.opclass
+        cdef uint64_t pc = di.pc
         cdef uint64_t line, last_line, last, target, predicted
         cdef uint64_t now = self.cycle
         cdef uint8_t kind
-        cdef bint pred_taken
         # Untimed, but the clock moves as a blocking requester's would (each access issued
         # when the previous one completed), so that no fill is still in flight when the
         # detailed core takes over and the MSHRs, ports and DRAM see the accesses spaced as
         # they can serve them (with the non-blocking caches, a warmer issuing one access
         # per cycle would queue fills far past the hand-over).
         # fetch (R1, R12)
-        line = di.pc >> self.line_shift
-        if not self.fetch_line_valid or line != self.fetch_line:
-            now += self.l1i.access(di.pc, line << self.line_shift, ACC_IFETCH, now, &lvl)
-        last_line = (di.pc + (di.length if di.length > 1 else 2) - 1) >> self.line_shift
+        line = pc >> self.line_shift
+        if line != self.fetch_line or not self.fetch_line_valid:
+            now += self._fetch(pc, line, now)
+        last_line = (pc + (di.length if di.length > 1 else 2) - 1) >> self.line_shift
         if last_line != line:
-            now += self.l1i.access(di.pc, last_line << self.line_shift, ACC_IFETCH, now, &lvl)
+            now += self._fetch(pc, last_line, now)
         self.fetch_line = last_line
         self.fetch_line_valid = True
+        self.quiet_base = last_line << self.line_shift
         # data (R13)
         if oc == OC_LOAD or oc == OC_STORE or oc == OC_AMO:
             kind = ACC_LOAD if oc == OC_LOAD else (ACC_STORE if oc == OC_STORE else ACC_AMO)
-            now += self._data(di.pc, di.mem_addr, kind, now)
+            now += self._data(pc, di.mem_addr, kind, now)
             last = di.mem_addr + (di.mem_size if di.mem_size else 1) - 1
             if (last >> self.dline_shift) != (di.mem_addr >> self.dline_shift):
-                now += self._data(di.pc, (last >> self.dline_shift) << self.dline_shift, kind,
+                now += self._data(pc, (last >> self.dline_shift) << self.dline_shift, kind,
                                   now)
-        elif oc == OC_CBO:
-            now += self._cache_block(di, now)
-        # control flow (R11): the same calls, in the same order, as InOrderCore.consume
+        # control flow (R11): the calls InOrderCore.consume makes, in the same order for
+        # each structure (the direction predictor and the BTB do not see each other)
         elif oc == OC_BRANCH:
             target = di.target
-            pred_taken = self.dirpred.predict(di.pc, target)
-            self.btb.lookup(di.pc, &predicted)
-            self.dirpred.update(di.pc, di.taken, target)
+            if self.predict_needed:
+                self.dirpred.predict(pc, target)
+            self.dirpred.update(pc, di.taken, target)
             if self.indirect is not None:
                 self.indirect.branch(di.taken)
             if di.taken:
-                self.btb.insert(di.pc, target)
+                self._btb_lookup_insert(pc, target)
+            else:
+                self.btb.lookup(pc, &predicted)
         elif oc == OC_JAL:
-            self.btb.lookup(di.pc, &predicted)
-            self.btb.insert(di.pc, di.next_pc)
+            self._btb_lookup_insert(pc, di.next_pc)
             if di.rd == 1 or di.rd == 5:
-                self.ras.push(di.pc + di.length)
+                self.ras.push(pc + di.length)
         elif oc == OC_JALR:
             if di.rd == REG_NONE and (di.rs1 == 1 or di.rs1 == 5) and self.ras.depth > 0:
                 self.ras.pop(&predicted)
             elif self.indirect is None:
-                self.btb.lookup(di.pc, &predicted)
-                self.btb.insert(di.pc, di.next_pc)
+                self._btb_lookup_insert(pc, di.next_pc)
             else:
-                indirect_mispredicted(self.indirect, di.pc, di.next_pc)
+                indirect_mispredicted(self.indirect, pc, di.next_pc)
             if di.rd == 1 or di.rd == 5:
-                self.ras.push(di.pc + di.length)
+                self.ras.push(pc + di.length)
+        elif oc == OC_CBO:
+            now += self._cache_block(di, now)
         self.cycle = now + 1
-        self.instructions += 1
 
-    cdef uint32_t _data(self, uint64_t pc, uint64_t addr, uint8_t kind,
-                        uint64_t now) noexcept nogil:
+    cdef inline void _btb_lookup_insert(self, uint64_t pc, uint64_t target) noexcept nogil:
+        """BTB.lookup(pc) then BTB.insert(pc, target) in one pass over the set, with the
+        same result: on a hit the lookup's stamp is overwritten by the insert's (the clock
+        advances twice), on a miss the least recently used way (the first of the oldest)
+        gets the entry."""
+        cdef uint32_t sets = self.btb.sets, assoc = self.btb.assoc
+        if sets == 0:
+            return
+        cdef uint64_t* tags = self.btb.tags
+        cdef uint64_t* stamps = self.btb.stamps
+        cdef uint64_t tag = (pc >> 1) + 1
+        cdef uint64_t base = ((pc >> 1) & (sets - 1)) * assoc
+        cdef uint64_t victim = base
+        cdef uint32_t w
+        for w in range(assoc):
+            if tags[base + w] == tag:
+                self.btb.clock += 2
+                self.btb.targets[base + w] = target
+                stamps[base + w] = self.btb.clock
+                return
+            if stamps[base + w] < stamps[victim]:
+                victim = base + w
+        self.btb.clock += 1
+        tags[victim] = tag
+        self.btb.targets[victim] = target
+        stamps[victim] = self.btb.clock
+
+    cdef inline uint32_t _fetch(self, uint64_t pc, uint64_t line, uint64_t now) noexcept nogil:
+        """One L1I line fetch, or none when it cannot change any state: a fetch of the
+        line its set last fetched, which is resident and most recently used there (the
+        L1I allocates on every miss and only fetches to the same set evict from it;
+        filter_l1i is on only for an L1I with lru/fifo/plru/random replacement, no
+        inclusive level below, no miss classification and no prefetcher). A skipped
+        fetch costs the hit latency, as the hit would (no fill is in flight on that
+        line: the warmer waited for it, and a prefetch.i forgets its set's entry; no
+        other request uses the L1I's port)."""
+        cdef uint8_t lvl = 0
+        cdef uint64_t s = line & self.iset_mask
+        if self.filter_l1i and self.mru_iline[s] == line + 1:
+            return self.l1i_hit
+        self.mru_iline[s] = line + 1
+        return self.l1i.access(pc, line << self.line_shift, ACC_IFETCH, now, &lvl)
+
+    cdef inline uint32_t _data(self, uint64_t pc, uint64_t addr, uint8_t kind,
+                               uint64_t now) noexcept nogil:
         """One L1D line access, or none when it cannot change any state: a load, or a
         store to a line known dirty, to the line its set last accessed. That line is
         resident and most recently used in its set (the L1D allocates on every miss and
@@ -220,13 +296,15 @@ cdef class FunctionalWarmer(TimingModel):
         """R15 as InOrderCore._cache_block makes it, untimed: prefetch.i/r/w access the
         L1I/L1D line; cbo.clean/flush/zero (cbo.inval as flush) go to the L1D's block_op.
         A block op may drop or dirty the line, so its set's same-line filter entry is
-        forgotten."""
+        forgotten; so is a prefetch.i's (its fill is not waited for)."""
         cdef uint8_t lvl = 0
         cdef uint64_t line = (di.mem_addr >> self.dline_shift) << self.dline_shift
+        cdef uint64_t iline
         if di.flags & DI_PREFETCH:
             if di.cbo == CB_PREFETCH_I:
-                self.l1i.access(di.pc, (di.mem_addr >> self.line_shift) << self.line_shift,
-                                ACC_IFETCH, now, &lvl)
+                iline = di.mem_addr >> self.line_shift
+                self.l1i.access(di.pc, iline << self.line_shift, ACC_IFETCH, now, &lvl)
+                self.mru_iline[iline & self.iset_mask] = 0
             else:
                 self._data(di.pc, line, ACC_LOAD, now)
             return 0                    # a hint nobody waits for
@@ -235,27 +313,30 @@ cdef class FunctionalWarmer(TimingModel):
         return lat
 
 
-def predictor_state(InOrderCore core not None):
-    """The predictor state of `core` as plain Python values (for tests that compare warmed
-    and detailed state): the counter tables and global history of a bimodal, gshare or
-    tournament direction predictor (empty for others, e.g. TAGE, whose state is not
-    exposed); BTB tags, targets, LRU stamps and clock; RAS stack, top and count."""
-    cdef BTB b = core.btb
-    cdef RAS r = core.ras
+def predictor_state(TimingModel core not None):
+    """The predictor state of `core` (in-order or out-of-order) as plain Python values (for
+    tests that compare warmed and detailed state): the counter tables and global history
+    of a bimodal, gshare or tournament direction predictor (empty for others, e.g. TAGE,
+    whose state is not exposed); BTB tags, targets, LRU stamps and clock; RAS stack, top
+    and count."""
+    cdef FunctionalWarmer w = FunctionalWarmer(core)     # (it finds the structures)
+    cdef BTB b = w.btb
+    cdef RAS r = w.ras
     cdef Bimodal bi
     cdef GShare gs
     cdef Tournament tn
+    dirpred = w.dirpred
     n = b.sets * b.assoc
     direction = {}
-    if isinstance(core.dirpred, Bimodal):
-        bi = core.dirpred
+    if isinstance(dirpred, Bimodal):
+        bi = dirpred
         direction = {"counters": [bi.counters[i] for i in range(bi.mask + 1)]}
-    elif isinstance(core.dirpred, GShare):
-        gs = core.dirpred
+    elif isinstance(dirpred, GShare):
+        gs = dirpred
         direction = {"counters": [gs.counters[i] for i in range(gs.mask + 1)],
                      "history": gs.history}
-    elif isinstance(core.dirpred, Tournament):
-        tn = core.dirpred
+    elif isinstance(dirpred, Tournament):
+        tn = dirpred
         direction = {"local": [tn.local[i] for i in range(tn.mask + 1)],
                      "global": [tn.glob[i] for i in range(tn.mask + 1)],
                      "chooser": [tn.chooser[i] for i in range(tn.chooser_mask + 1)],
